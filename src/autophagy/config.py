@@ -1,0 +1,164 @@
+"""Run configuration: TOML in, validated and resolved before any work starts.
+
+``load_config`` reads a TOML file and applies ``--set key=value`` overrides;
+``resolve`` checks every section against its registry and cross-checks the sections,
+raising one :class:`ConfigError` that names the field at fault, and returns the
+:class:`~autophagy.engine.Experiment` plus the fully resolved config (as written to
+``config.json``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
+
+from autophagy.data import DATA
+from autophagy.engine import Experiment
+from autophagy.metrics import METRICS
+from autophagy.models import MODELS
+from autophagy.protocols import DataSource, ModelSettings
+from autophagy.registry import Options, Plugin
+from autophagy.schedule import ConfigError, DataSchedule, LoopOptions, resolve_schedule
+
+
+class MetricsOptions(Options):
+    """The ``[metrics]`` table: which metrics, on how many samples, with which bias."""
+
+    names: list[str] = Field(
+        default_factory=lambda: ["wasserstein2", "trace_cov", "mean_drift", "precision", "recall"]
+    )
+    n_eval: PositiveInt = 500
+    k: PositiveInt = 5
+    unbiased_eval: bool = False
+
+
+class RunConfig(Options):
+    """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
+
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_.\-]+$")
+    seed: NonNegativeInt = 0
+    replicates: PositiveInt = 1
+    generations: PositiveInt = 10
+    block_size: PositiveInt = 64
+    data: dict[str, Any]
+    model: dict[str, Any] = Field(default_factory=lambda: {"kind": "gaussian"})
+    loop: LoopOptions
+    metrics: MetricsOptions = MetricsOptions()
+
+
+def _pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
+    """The first validation error as a ConfigError naming its dotted field."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or prefix or "config"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif err["type"] != "missing" and "input" in err and not isinstance(err["input"], dict):
+        message += f" (got {err['input']!r})"
+    return ConfigError(field, message)
+
+
+def set_override(raw: dict[str, Any], assignment: str) -> None:
+    """Apply one ``key.path=value`` override in place; the value is parsed as TOML if it can be."""
+    key, sep, text = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError("--set", f"expected key=value, got {assignment!r}")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    *parents, leaf = key.strip().split(".")
+    table = raw
+    for i, part in enumerate(parents):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ConfigError(".".join(parents[: i + 1]), "is not a table; cannot set keys inside it")
+    table[leaf] = value
+
+
+def load_config(path: Path | None, overrides: list[str] = (), base: dict | None = None) -> dict[str, Any]:
+    """Raw config dict from a TOML file (or ``base``) with overrides applied."""
+    raw: dict[str, Any] = dict(base or {})
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError("CONFIG", f"file not found: {path}")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
+    for assignment in overrides:
+        set_override(raw, assignment)
+    return raw
+
+
+def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any, dict]:
+    """Build a plug-in from its config table; returns it and its resolved options."""
+    if not isinstance(table, dict) or "kind" not in table:
+        raise ConfigError(f"{section}.kind", "is required")
+    kind = table["kind"]
+    if kind not in registry:
+        raise ConfigError(f"{section}.kind", f"unknown kind {kind!r}; choose from {', '.join(registry)}")
+    entry = registry[kind]
+    try:
+        options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
+    except ValidationError as exc:
+        raise _pydantic_error(exc, section) from None
+    return entry.build(options), {"kind": kind, **options.model_dump(mode="json")}
+
+
+def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]:
+    """Validate ``raw`` fully; return the experiment, the typed config and the resolved dict."""
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise _pydantic_error(exc) from None
+    data, data_resolved = _plugin("data", config.data, DATA)
+    model, model_resolved = _plugin("model", config.model, MODELS)
+    schedule = resolve_schedule(config.loop)
+
+    for name in config.metrics.names:
+        if name not in METRICS:
+            raise ConfigError("metrics.names", f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
+    for name in config.metrics.names:
+        if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
+            raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+    if config.metrics.k >= config.metrics.n_eval:
+        raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
+    _check_sizes(config, schedule, model, data)
+
+    experiment = Experiment(
+        seed=config.seed,
+        generations=config.generations,
+        schedule=schedule,
+        model=model,
+        data=data,
+        metrics=tuple(config.metrics.names),
+        n_eval=config.metrics.n_eval,
+        k=config.metrics.k,
+        unbiased_eval=config.metrics.unbiased_eval,
+    )
+    resolved = {**config.model_dump(mode="json"), "data": data_resolved, "model": model_resolved}
+    return experiment, config, resolved
+
+
+def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings, data: DataSource) -> None:
+    """Every generation must give the model enough samples and the data source enough rows."""
+    smallest = min(schedule.training_size(t) for t in range(1, min(config.generations, 3) + 1))
+    if smallest < model.min_samples:
+        field = "loop.n_ini" if schedule.n_ini < model.min_samples else "loop.n_synthetic"
+        raise ConfigError(
+            field, f"training sets of {smallest} samples are too small: the model needs {model.min_samples}"
+        )
+    if data.capacity is not None:
+        sizes = {
+            "loop.n_ini": schedule.n_ini,
+            "loop.n_real": schedule.fresh_real,
+            "metrics.n_eval": config.metrics.n_eval,
+        }
+        for field, n in sizes.items():
+            if n > data.capacity:
+                raise ConfigError(field, f"{n} exceeds the {data.capacity} samples the data source holds")

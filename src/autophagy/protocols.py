@@ -1,0 +1,71 @@
+"""The typed protocols through which plug-ins meet the loop engine.
+
+Arrays are batched over replicates on the leading axis: training data has shape
+``(R, n, d)`` and ``rng`` is a sequence of ``R`` generators, generator ``i`` serving
+replicate ``i`` only. A model that cannot batch loops over the leading axis itself.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from autophagy.rng import Rngs
+
+
+@runtime_checkable
+class FittedModel(Protocol):
+    """A trained generative model for ``R`` replicates."""
+
+    def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
+        """Draw ``n`` samples per replicate, shape ``(R, n, d)``.
+
+        ``sampling_bias`` is the paper's lambda in [0, 1]: 1 samples the fitted
+        distribution, smaller values concentrate samples toward its modes.
+        """
+        ...
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays from which :meth:`ModelSettings.load` rebuilds this model (checkpoints)."""
+        ...
+
+
+@runtime_checkable
+class HasMoments(Protocol):
+    """A fitted model whose mean and covariance are known in closed form."""
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean ``(R, d)`` and covariance ``(R, d, d)`` of the fitted distribution."""
+        ...
+
+
+class ModelSettings(Protocol):
+    """Frozen hyper-parameters of a model family; fitting returns a new fitted model."""
+
+    min_samples: int
+    """Smallest training-set size per replicate the fit accepts."""
+
+    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedModel | None = None) -> FittedModel:
+        """Fit on ``data`` of shape ``(R, n, d)``; ``init`` fine-tunes from an earlier model."""
+        ...
+
+    def load(self, state: dict[str, np.ndarray]) -> FittedModel:
+        """Rebuild a fitted model from :meth:`FittedModel.state_dict`."""
+        ...
+
+
+class DataSource(Protocol):
+    """Real data: a distribution to draw fresh samples from, or a fixed set."""
+
+    dim: int
+    capacity: int | None
+    """Largest single draw (rows of a fixed set), or None when draws are unlimited."""
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``n`` real samples, shape ``(n, d)``; successive draws are independent."""
+        ...
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean ``(d,)`` and covariance ``(d, d)`` of the real distribution P_r."""
+        ...

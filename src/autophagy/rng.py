@@ -1,0 +1,50 @@
+"""Random streams: one independent generator per (replicate, generation, role).
+
+Every draw in a run comes from ``SeedSequence(seed, spawn_key=(replicate, generation, role))``,
+so a replicate's numbers never depend on which batch, worker or resume produced them, and
+adding a metric (its own role) never changes the training samples.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+Rngs = Sequence[np.random.Generator]
+"""One generator per replicate, aligned with the leading axis of batched arrays."""
+
+ROLES: dict[str, int] = {
+    "initial": 0,  # the generation-1 real set (also the fixed real set)
+    "fresh": 1,  # fresh real draws of later generations
+    "synthetic": 2,  # synthetic samples used for training
+    "mixture": 3,  # which of the K latest models each synthetic sample comes from
+    "fit": 4,  # randomness inside model fitting
+    "subsample": 5,  # subsampling an accumulated pool to a fixed size
+    "eval_real": 6,  # real samples for sample-based metrics
+    "eval_synthetic": 7,  # synthetic samples for sample-based metrics
+}
+
+
+def role_key(role: str) -> int:
+    """Stable integer for a role; unknown roles (e.g. ``metric:precision``) hash by name."""
+    if role in ROLES:
+        return ROLES[role]
+    return 1_000 + zlib.crc32(role.encode())
+
+
+def stream(seed: int, replicate: int, generation: int, role: str) -> np.random.Generator:
+    """The generator for one (replicate, generation, role) cell of a run seeded by ``seed``."""
+    seq = np.random.SeedSequence(seed, spawn_key=(replicate, generation, role_key(role)))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def streams(seed: int, replicates: Sequence[int], generation: int, role: str) -> list:
+    """Generators for several replicates at once, in the order given."""
+    return [stream(seed, r, generation, role) for r in replicates]
+
+
+def stacked_normal(rng: Rngs, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normals of shape ``(len(rng), *shape)``, row ``i`` drawn from ``rng[i]``."""
+    return np.stack([g.standard_normal(shape) for g in rng]) if len(rng) else np.zeros((0, *shape))

@@ -1,0 +1,117 @@
+"""SQLite run store (WAL): metric rows and per-block checkpoints, one transaction a generation.
+
+Rows are keyed by (replicate, generation, metric) and upserted, so a rerun never
+duplicates. A block's checkpoint (its :class:`~autophagy.engine.LoopState`) is written in
+the same transaction as that generation's rows, so after any interruption, SIGKILL
+included, the store holds exactly the generations whose checkpoint it holds.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from autophagy.engine import LoopState
+from autophagy.protocols import ModelSettings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    replicate INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (replicate, generation, metric)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    first_replicate INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    state BLOB NOT NULL
+);
+"""
+
+
+def encode_state(state: LoopState) -> bytes:
+    """Serialise a loop state to ``.npz`` bytes (arrays only, no pickle)."""
+    arrays = {"generation": np.asarray(state.generation), "fixed": state.fixed, "pool": state.pool}
+    for j, model in enumerate(state.models):
+        arrays.update({f"model{j}/{key}": value for key, value in model.state_dict().items()})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def decode_state(blob: bytes, model: ModelSettings) -> LoopState:
+    """Inverse of :func:`encode_state`; ``model`` rebuilds the fitted models."""
+    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    states: dict[int, dict[str, np.ndarray]] = {}
+    for key, value in arrays.items():
+        if key.startswith("model"):
+            index, name = key[len("model") :].split("/", 1)
+            states.setdefault(int(index), {})[name] = value
+    models = [model.load(states[j]) for j in sorted(states)]
+    return LoopState(int(arrays["generation"]), arrays["fixed"], arrays["pool"], models)
+
+
+class RunStore:
+    """The ``results.sqlite`` of one run folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path, timeout=60)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def commit_generation(
+        self, replicates: Sequence[int], state: LoopState, metrics: dict[str, np.ndarray]
+    ) -> None:
+        """Upsert one generation's rows for a block and its checkpoint, atomically."""
+        rows = [
+            (int(r), state.generation, name, float(values[i]))
+            for name, values in metrics.items()
+            for i, r in enumerate(replicates)
+        ]
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (replicate, generation, metric) DO UPDATE SET value = excluded.value",
+                rows,
+            )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
+                (int(replicates[0]), state.generation, encode_state(state)),
+            )
+
+    def checkpoint(self, first_replicate: int, model: ModelSettings) -> LoopState | None:
+        """The latest committed state of the block starting at ``first_replicate``."""
+        row = self.conn.execute(
+            "SELECT state FROM checkpoints WHERE first_replicate = ?", (first_replicate,)
+        ).fetchone()
+        return None if row is None else decode_state(row[0], model)
+
+    def finished_generation(self, first_replicate: int) -> int:
+        """Last generation committed for a block (0 if none)."""
+        row = self.conn.execute(
+            "SELECT generation FROM checkpoints WHERE first_replicate = ?", (first_replicate,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def rows(self) -> list[tuple[int, int, str, float]]:
+        """All rows as (replicate, generation, metric, value), sorted by those keys."""
+        return self.conn.execute(
+            "SELECT replicate, generation, metric, value FROM results ORDER BY replicate, generation, metric"
+        ).fetchall()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
