@@ -94,8 +94,9 @@ def _real_fraction(o: LoopOptions) -> dict:
     if o.real_fraction is None or o.total_size is None:
         field = "loop.real_fraction" if o.real_fraction is None else "loop.total_size"
         raise ConfigError(field, "is required for the real_fraction family")
-    if "n_real" in o.model_fields_set or "n_synthetic" in o.model_fields_set:
-        raise ConfigError("loop.n_real", "is derived from real_fraction and total_size; do not set it")
+    for field in ("n_real", "n_synthetic"):
+        if field in o.model_fields_set:
+            raise ConfigError(f"loop.{field}", "is derived from real_fraction and total_size; do not set it")
     n_real = round(o.real_fraction * o.total_size)
     return {"fixed_real": 0, "fresh_real": n_real, "synthetic": o.total_size - n_real, "n_ini": o.total_size}
 

@@ -1,0 +1,5 @@
+"""``python -m autophagy`` runs the command line."""
+
+from autophagy.cli import app
+
+app()

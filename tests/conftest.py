@@ -1,0 +1,49 @@
+"""Shared fixtures and test-only plug-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from autophagy.data import GaussianData
+from autophagy.models import GaussianModel
+
+
+def base_config(**loop) -> dict:
+    """A small valid raw config; ``loop`` entries override the [loop] table (None deletes a key)."""
+    table = {"family": "fully_synthetic", "n_ini": 20, "n_synthetic": 20, "sampling_bias": 0.9, **loop}
+    return {
+        "name": "test",
+        "seed": 0,
+        "replicates": 6,
+        "generations": 4,
+        "block_size": 4,
+        "data": {"kind": "gaussian", "dim": 3},
+        "model": {"kind": "gaussian"},
+        "loop": {k: v for k, v in table.items() if v is not None},
+        "metrics": {"names": ["wasserstein2", "trace_cov", "mean_drift", "precision", "recall"], "n_eval": 50},
+    }
+
+
+@dataclass
+class RecordingModel:
+    """A Gaussian model that records every fit's training data and ``init`` (test spy)."""
+
+    inner: GaussianModel = field(default_factory=GaussianModel)
+    fits: list = field(default_factory=list)
+    min_samples: int = 2
+
+    def fit(self, data, *, rng, init=None):
+        self.fits.append((data.copy(), init))
+        return self.inner.fit(data, rng=rng, init=init)
+
+    def load(self, state):
+        return self.inner.load(state)
+
+
+@pytest.fixture
+def gaussian3() -> GaussianData:
+    cov = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
+    return GaussianData(np.array([1.0, -1.0, 0.5]), cov)

@@ -1,0 +1,83 @@
+"""The contract every registered model passes (scikit-learn's check_estimator, for our protocol)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autophagy.data import GaussianData
+from autophagy.models import MODELS
+from autophagy.protocols import FittedModel
+
+R, N, D = 3, 60, 3
+
+
+def _settings(kind: str):
+    entry = MODELS[kind]
+    return entry.build(entry.options())
+
+
+def _rngs(seed: int, count: int = R) -> list[np.random.Generator]:
+    return [np.random.default_rng([seed, i]) for i in range(count)]
+
+
+def _data() -> np.ndarray:
+    source = GaussianData(np.array([0.0, 1.0, -1.0]), np.diag([1.0, 2.0, 0.5]))
+    return np.stack([source.draw(N, rng=g) for g in _rngs(99)])
+
+
+@pytest.fixture(params=sorted(MODELS))
+def fitted(request) -> tuple:
+    settings = _settings(request.param)
+    return settings, settings.fit(_data(), rng=_rngs(1))
+
+
+def test_fit_returns_fitted_model_and_samples_have_shape(fitted):
+    _, model = fitted
+    assert isinstance(model, FittedModel)
+    assert model.sample(7, rng=_rngs(2), sampling_bias=1.0).shape == (R, 7, D)
+    assert model.sample(0, rng=_rngs(2), sampling_bias=1.0).shape == (R, 0, D)
+
+
+def test_same_seed_same_samples_and_successive_calls_differ(fitted):
+    _, model = fitted
+    a = model.sample(50, rng=_rngs(3), sampling_bias=0.7)
+    b = model.sample(50, rng=_rngs(3), sampling_bias=0.7)
+    np.testing.assert_array_equal(a, b)
+    rngs = _rngs(3)
+    first, second = model.sample(50, rng=rngs, sampling_bias=0.7), model.sample(50, rng=rngs, sampling_bias=0.7)
+    assert not np.allclose(first, second)
+
+
+def test_fit_does_not_mutate_input():
+    for kind in MODELS:
+        data = _data()
+        before = data.copy()
+        _settings(kind).fit(data, rng=_rngs(1))
+        np.testing.assert_array_equal(data, before)
+
+
+def test_smaller_lambda_never_widens_spread(fitted):
+    _, model = fitted
+    spreads = []
+    for bias in (0.0, 0.1, 0.4, 0.7, 1.0):
+        x = model.sample(400, rng=_rngs(4), sampling_bias=bias)  # common random numbers
+        spreads.append(((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2)))
+    assert np.all(np.diff(np.stack(spreads), axis=0) >= -1e-12)
+    assert np.allclose(spreads[0], 0.0)  # lambda = 0 samples the mode only
+
+
+def test_replicates_are_independent_of_batch(fitted):
+    settings, model = fitted
+    data = _data()
+    alone = settings.fit(data[1:2], rng=_rngs(1)[1:2]).sample(20, rng=_rngs(5)[1:2], sampling_bias=0.8)
+    batched = model.sample(20, rng=_rngs(5), sampling_bias=0.8)
+    np.testing.assert_allclose(alone[0], batched[1], rtol=1e-12, atol=1e-12)
+
+
+def test_state_dict_round_trip(fitted):
+    settings, model = fitted
+    restored = settings.load(model.state_dict())
+    np.testing.assert_array_equal(
+        restored.sample(10, rng=_rngs(6), sampling_bias=0.5), model.sample(10, rng=_rngs(6), sampling_bias=0.5)
+    )
