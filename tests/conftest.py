@@ -23,7 +23,10 @@ def base_config(**loop) -> dict:
         "data": {"kind": "gaussian", "dim": 3},
         "model": {"kind": "gaussian"},
         "loop": {k: v for k, v in table.items() if v is not None},
-        "metrics": {"names": ["wasserstein2", "trace_cov", "mean_drift", "precision", "recall"], "n_eval": 50},
+        "metrics": {
+            "names": ["wasserstein2", "trace_cov", "mean_drift", "precision", "recall"],
+            "n_eval": 50,
+        },
     }
 
 

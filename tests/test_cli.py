@@ -39,7 +39,16 @@ names = ["wasserstein2", "trace_cov", "mean_drift", "precision", "recall"]
 n_eval = 500
 """
 # the issue's example, shrunk with --set so the suite stays fast
-SMALL = ["--set", "replicates=5", "--set", "generations=6", "--set", "metrics.n_eval=60", "--set", "block_size=2"]
+SMALL = [
+    "--set",
+    "replicates=5",
+    "--set",
+    "generations=6",
+    "--set",
+    "metrics.n_eval=60",
+    "--set",
+    "block_size=2",
+]
 
 runner = CliRunner()
 
@@ -205,10 +214,25 @@ def test_missing_and_nan_data_files_and_malformed_toml(config, tmp_path):
 
 def test_file_data_source_runs(config, tmp_path):
     path = tmp_path / "real.csv"
-    np.savetxt(path, np.random.default_rng(0).normal(size=(400, 3)), delimiter=",", header="x,y,z", comments="")
+    np.savetxt(
+        path, np.random.default_rng(0).normal(size=(400, 3)), delimiter=",", header="x,y,z", comments=""
+    )
     result = invoke(
-        "run", config, "--out", tmp_path / "run", "--quiet", *SMALL,
-        "--set", f"data={{kind='file', path='{path}'}}", "--set", "loop.family='fresh_data'",
-        "--set", "loop.n_real=50", "--set", "loop.n_ini=50", "--set", "loop.n_synthetic=50",
+        "run",
+        config,
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+        *SMALL,
+        "--set",
+        f"data={{kind='file', path='{path}'}}",
+        "--set",
+        "loop.family='fresh_data'",
+        "--set",
+        "loop.n_real=50",
+        "--set",
+        "loop.n_ini=50",
+        "--set",
+        "loop.n_synthetic=50",
     )
     assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -101,7 +102,7 @@ def test_fresh_data_draws_new_real_samples_every_generation():
 def test_accumulate_keeps_everything_so_far():
     fits = _fits("accumulate", n_ini=12, n_synthetic=9)
     assert [f[0].shape[1] for f in fits] == [12, 21, 30, 39]
-    for before, after in zip(fits, fits[1:], strict=False):
+    for before, after in itertools.pairwise(fits):
         np.testing.assert_array_equal(after[0][:, : before[0].shape[1]], before[0])
 
 

@@ -56,7 +56,11 @@ def _pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key"
-    elif err["type"] not in ("missing", "value_error") and "input" in err and not isinstance(err["input"], dict):
+    elif (
+        err["type"] not in ("missing", "value_error")
+        and "input" in err
+        and not isinstance(err["input"], dict)
+    ):
         message += f" (got {err['input']!r})"
     return ConfigError(field, message)
 

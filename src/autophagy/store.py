@@ -94,13 +94,6 @@ class RunStore:
         ).fetchone()
         return None if row is None else decode_state(row[0], model)
 
-    def finished_generation(self, first_replicate: int) -> int:
-        """Last generation committed for a block (0 if none)."""
-        row = self.conn.execute(
-            "SELECT generation FROM checkpoints WHERE first_replicate = ?", (first_replicate,)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
-
     def rows(self) -> list[tuple[int, int, str, float]]:
         """All rows as (replicate, generation, metric, value), sorted by those keys."""
         return self.conn.execute(

@@ -57,7 +57,7 @@ def test_file_draws_are_distinct_rows(table):
     assert sorted(map(tuple, rows)) == sorted(map(tuple, table))
     with pytest.raises(ValueError, match="rows"):
         source.draw(31, rng=np.random.default_rng(1))
-    mean, cov = source.moments()
+    _mean, cov = source.moments()
     np.testing.assert_allclose(cov, np.cov(table, rowvar=False))
 
 

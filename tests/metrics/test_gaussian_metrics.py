@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy.linalg import sqrtm
 
-from autophagy.metrics import frechet_distance, mean_drift, trace_cov, wasserstein2_gaussian, wasserstein2_squared
+from autophagy.metrics import (
+    frechet_distance,
+    mean_drift,
+    trace_cov,
+    wasserstein2_gaussian,
+    wasserstein2_squared,
+)
 
 
 def _random_psd(rng: np.random.Generator, d: int, rank: int | None = None) -> np.ndarray:
@@ -38,7 +44,9 @@ def test_singular_covariances_are_handled():
     rng = np.random.default_rng(3)
     c1, c2 = _random_psd(rng, 6, rank=2), _random_psd(rng, 6, rank=3)
     value = wasserstein2_squared(np.zeros(6), c1, np.ones(6), c2)
-    assert np.isfinite(value) and value == pytest.approx(_reference(np.zeros(6), c1, np.ones(6), c2), rel=1e-6)
+    assert np.isfinite(value) and value == pytest.approx(
+        _reference(np.zeros(6), c1, np.ones(6), c2), rel=1e-6
+    )
 
 
 def test_identity_symmetry_and_batching():
@@ -47,7 +55,9 @@ def test_identity_symmetry_and_batching():
     covs = np.stack([_random_psd(rng, 3) for _ in range(5)])
     np.testing.assert_allclose(wasserstein2_gaussian(means, covs, means, covs), 0.0, atol=1e-6)
     forward = wasserstein2_gaussian(means, covs, means[::-1], covs[::-1])
-    np.testing.assert_allclose(forward, wasserstein2_gaussian(means[::-1], covs[::-1], means, covs), rtol=1e-8)
+    np.testing.assert_allclose(
+        forward, wasserstein2_gaussian(means[::-1], covs[::-1], means, covs), rtol=1e-8
+    )
     single = [wasserstein2_gaussian(means[i], covs[i], means[4 - i], covs[4 - i]) for i in range(5)]
     np.testing.assert_allclose(forward, single, rtol=1e-12)
 

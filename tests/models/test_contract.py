@@ -45,7 +45,10 @@ def test_same_seed_same_samples_and_successive_calls_differ(fitted):
     b = model.sample(50, rng=_rngs(3), sampling_bias=0.7)
     np.testing.assert_array_equal(a, b)
     rngs = _rngs(3)
-    first, second = model.sample(50, rng=rngs, sampling_bias=0.7), model.sample(50, rng=rngs, sampling_bias=0.7)
+    first, second = (
+        model.sample(50, rng=rngs, sampling_bias=0.7),
+        model.sample(50, rng=rngs, sampling_bias=0.7),
+    )
     assert not np.allclose(first, second)
 
 
@@ -79,5 +82,6 @@ def test_state_dict_round_trip(fitted):
     settings, model = fitted
     restored = settings.load(model.state_dict())
     np.testing.assert_array_equal(
-        restored.sample(10, rng=_rngs(6), sampling_bias=0.5), model.sample(10, rng=_rngs(6), sampling_bias=0.5)
+        restored.sample(10, rng=_rngs(6), sampling_bias=0.5),
+        model.sample(10, rng=_rngs(6), sampling_bias=0.5),
     )

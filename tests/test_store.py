@@ -1,0 +1,34 @@
+"""Run store: checkpoint round trip and upsert semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autophagy.engine import LoopState
+from autophagy.models import GaussianModel
+from autophagy.store import RunStore, decode_state, encode_state
+
+
+def _state(generation: int) -> LoopState:
+    rng = np.random.default_rng(generation)
+    model = GaussianModel().fit(rng.normal(size=(2, 10, 3)), rng=[])
+    return LoopState(generation, rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 6, 3)), [model, model])
+
+
+def test_state_round_trip():
+    state = _state(3)
+    back = decode_state(encode_state(state), GaussianModel())
+    assert back.generation == 3 and len(back.models) == 2
+    np.testing.assert_array_equal(back.fixed, state.fixed)
+    np.testing.assert_array_equal(back.pool, state.pool)
+    np.testing.assert_array_equal(back.models[1].cov, state.models[1].cov)
+
+
+def test_commit_upserts_without_duplicates(tmp_path):
+    with RunStore(tmp_path / "s.sqlite") as store:
+        store.commit_generation([4, 5], _state(1), {"m": np.array([1.0, 2.0])})
+        store.commit_generation([4, 5], _state(1), {"m": np.array([3.0, 4.0])})
+        store.commit_generation([4, 5], _state(2), {"m": np.array([5.0, 6.0])})
+        assert store.rows() == [(4, 1, "m", 3.0), (4, 2, "m", 5.0), (5, 1, "m", 4.0), (5, 2, "m", 6.0)]
+        assert store.checkpoint(4, GaussianModel()).generation == 2
+        assert store.checkpoint(0, GaussianModel()) is None
