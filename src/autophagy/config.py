@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
-from autophagy.data import DATA
+from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
 from autophagy.metrics import METRICS
 from autophagy.models import MODELS
@@ -134,6 +134,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
 
+    simulator = _simulator(model_resolved.get("simulator", "samples"), data, schedule, config.metrics.names)
     experiment = Experiment(
         seed=config.seed,
         generations=config.generations,
@@ -144,9 +145,28 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         n_eval=config.metrics.n_eval,
         k=config.metrics.k,
         unbiased_eval=config.metrics.unbiased_eval,
+        simulator=simulator,
     )
     resolved = {**config.model_dump(mode="json"), "data": data_resolved, "model": model_resolved}
     return experiment, config, resolved
+
+
+def _simulator(choice: str, data: DataSource, schedule: DataSchedule, metrics: list[str]) -> str:
+    """Resolve ``model.simulator``: the exact path needs Gaussian P_r, closed-form metrics only
+    and no subsampling; "auto" takes it whenever those hold."""
+    if choice == "samples":
+        return "samples"
+    blockers = []
+    if not isinstance(data, GaussianData):
+        blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
+    sample_metrics = [m for m in metrics if METRICS[m].needs == "samples"]
+    if sample_metrics:
+        blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
+    if schedule.train_size is not None:
+        blockers.append("no subsampling (loop.train_size)")
+    if choice == "exact" and blockers:
+        raise ConfigError("model.simulator", "'exact' needs " + "; ".join(blockers))
+    return "samples" if blockers else "exact"
 
 
 def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings, data: DataSource) -> None:

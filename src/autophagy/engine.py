@@ -9,15 +9,19 @@ so results do not depend on how replicates are grouped into blocks or when a run
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from autophagy.metrics import METRICS
+from autophagy.models.gaussian_exact import ExactGaussianSimulator
 from autophagy.protocols import DataSource, FittedModel, ModelSettings
 from autophagy.rng import streams
 from autophagy.schedule import DataSchedule
+from autophagy.simulators import SampleSimulator, Simulator
 
 
 @dataclass(frozen=True)
@@ -33,67 +37,46 @@ class Experiment:
     n_eval: int = 500
     k: int = 5
     unbiased_eval: bool = False
+    simulator: str = "samples"  # a key of SIMULATORS: how training batches are represented
+
+    def batches(self) -> Simulator:
+        """The simulator that holds this experiment's training batches."""
+        return SIMULATORS[self.simulator](self)
+
+
+SIMULATORS: dict[str, Callable[[Experiment], Simulator]] = {
+    "samples": lambda exp: SampleSimulator(exp.data, exp.model),
+    "exact": lambda exp: ExactGaussianSimulator(exp.data),
+}
 
 
 @dataclass(frozen=True)
 class LoopState:
     """What the next generation needs: the last finished generation and the data it keeps.
 
-    ``fixed`` ``(R, fixed_real, d)`` is the reused real set, ``pool`` ``(R, n_pool, d)`` the
-    kept earlier samples, ``models`` the latest fitted models, newest first.
+    ``fixed`` is the reused real set, ``pool`` the kept earlier samples (both batches of the
+    experiment's simulator: arrays ``(R, n, d)`` or exact statistics), ``models`` the latest
+    fitted models, newest first.
     """
 
     generation: int
-    fixed: np.ndarray
-    pool: np.ndarray
+    fixed: Any
+    pool: Any
     models: list[FittedModel] = field(default_factory=list)
 
 
-def _draw_real(exp: Experiment, replicates: Sequence[int], generation: int, n: int, role: str) -> np.ndarray:
-    rngs = streams(exp.seed, replicates, generation, role)
-    return np.stack([exp.data.draw(n, rng=g) for g in rngs]).reshape(len(replicates), n, exp.data.dim)
-
-
-def _draw_synthetic(exp: Experiment, replicates: Sequence[int], generation: int, models: list) -> np.ndarray:
-    """``synthetic`` samples per replicate, each from a uniformly chosen model of ``models``.
-
-    Every model draws the full count from its own stream and each sample slot keeps the draw
-    of its chosen model: exact i.i.d. mixture draws, at K times the sampling cost.
-    """
-    n, bias = exp.schedule.synthetic, exp.schedule.sampling_bias
-    draws = [
-        m.sample(
-            n,
-            rng=streams(exp.seed, replicates, generation, "synthetic" if j == 0 else f"synthetic:{j}"),
-            sampling_bias=bias,
-        )
-        for j, m in enumerate(models)
-    ]
-    if len(draws) == 1:
-        return draws[0]
-    choice = np.stack(
-        [g.integers(len(draws), size=n) for g in streams(exp.seed, replicates, generation, "mixture")]
-    )
-    return np.take_along_axis(np.stack(draws), choice[None, :, :, None], axis=0)[0]
-
-
-def _subsample(data: np.ndarray, size: int, rngs: list) -> np.ndarray:
-    picks = np.stack([g.permutation(data.shape[1])[:size] for g in rngs])
-    return np.take_along_axis(data, picks[:, :, None], axis=1)
-
-
 def _training_set(
-    exp: Experiment, replicates: Sequence[int], state: LoopState, t: int
-) -> tuple[np.ndarray, LoopState]:
-    """Training data ``(R, n, d)`` of generation ``t`` >= 2 and the state with the updated pool."""
+    exp: Experiment, sim: Simulator, state: LoopState, t: int, rngs_for: Callable[[str], list]
+) -> tuple[Any, LoopState]:
+    """Training batch of generation ``t`` >= 2 and the state with the updated pool."""
     s = exp.schedule
-    fresh = _draw_real(exp, replicates, t, s.fresh_real, "fresh")
-    synthetic = _draw_synthetic(exp, replicates, t, state.models[: s.from_latest])
-    train = np.concatenate([state.fixed, state.pool, fresh, synthetic], axis=1)
-    kept = [state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic
-    if s.train_size is not None and s.train_size < train.shape[1]:
-        train = _subsample(train, s.train_size, streams(exp.seed, replicates, t, "subsample"))
-    return train, LoopState(t, state.fixed, np.concatenate(kept, axis=1), state.models)
+    fresh = sim.real(s.fresh_real, rngs_for("fresh"))
+    synthetic = sim.synthetic(state.models[: s.from_latest], s.synthetic, s.sampling_bias, rngs_for)
+    train = sim.concat([state.fixed, state.pool, fresh, synthetic])
+    kept = sim.concat([state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic)
+    if s.train_size is not None and s.train_size < sim.size(train):
+        train = sim.subsample(train, s.train_size, rngs_for("subsample"))
+    return train, LoopState(t, state.fixed, kept, state.models)
 
 
 def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedModel) -> dict[str, np.ndarray]:
@@ -107,7 +90,9 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             results[name] = np.asarray(METRICS[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
     by_samples = [n for n in exp.metrics if METRICS[n].needs == "samples"]
     if by_samples:
-        real = _draw_real(exp, replicates, t, exp.n_eval, "eval_real")
+        real = SampleSimulator(exp.data, exp.model).real(
+            exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
+        )
         bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
         synthetic = model.sample(
             exp.n_eval, rng=streams(exp.seed, replicates, t, "eval_synthetic"), sampling_bias=bias
@@ -129,16 +114,17 @@ def run_block(
 
     Yields, after each generation, the new state (a checkpoint) and the metric values.
     """
-    s = exp.schedule
+    s, sim = exp.schedule, exp.batches()
     start = 1 if state is None else state.generation + 1
     for t in range(start, exp.generations + 1):
+        rngs_for = functools.partial(streams, exp.seed, replicates, t)
         if t == 1:
-            train = _draw_real(exp, replicates, 1, s.n_ini, "initial")
-            dim = train.shape[2]
-            state = LoopState(0, train[:, : s.fixed_real], np.empty((len(replicates), 0, dim)))
+            fixed = sim.real(s.fixed_real, rngs_for("initial"))
+            train = sim.concat([fixed, sim.real(s.n_ini - s.fixed_real, rngs_for("initial_rest"))])
+            state = LoopState(0, fixed, sim.empty(len(replicates)))
         else:
-            train, state = _training_set(exp, replicates, state, t)
+            train, state = _training_set(exp, sim, state, t, rngs_for)
         init = state.models[0] if s.finetune and state.models else None
-        model = exp.model.fit(train, rng=streams(exp.seed, replicates, t, "fit"), init=init)
+        model = sim.fit(train, rngs_for("fit"), init)
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])
         yield state, evaluate(exp, replicates, t, model)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from autophagy.engine import LoopState
+from autophagy.models.gaussian_exact import GroupStats
 from autophagy.protocols import ModelSettings
 
 SCHEMA = """
@@ -34,9 +35,22 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+def _batch_arrays(name: str, batch: np.ndarray | GroupStats) -> dict[str, np.ndarray]:
+    if isinstance(batch, GroupStats):
+        return {f"{name}/{key}": value for key, value in batch.arrays().items()}
+    return {name: batch}
+
+
+def _batch(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray | GroupStats:
+    if name in arrays:
+        return arrays[name]
+    return GroupStats(arrays[f"{name}/count"], arrays[f"{name}/mean"], arrays[f"{name}/scatter"])
+
+
 def encode_state(state: LoopState) -> bytes:
     """Serialise a loop state to ``.npz`` bytes (arrays only, no pickle)."""
-    arrays = {"generation": np.asarray(state.generation), "fixed": state.fixed, "pool": state.pool}
+    arrays = {"generation": np.asarray(state.generation)}
+    arrays |= _batch_arrays("fixed", state.fixed) | _batch_arrays("pool", state.pool)
     for j, model in enumerate(state.models):
         arrays.update({f"model{j}/{key}": value for key, value in model.state_dict().items()})
     buffer = io.BytesIO()
@@ -54,7 +68,7 @@ def decode_state(blob: bytes, model: ModelSettings) -> LoopState:
             index, name = key[len("model") :].split("/", 1)
             states.setdefault(int(index), {})[name] = value
     models = [model.load(states[j]) for j in sorted(states)]
-    return LoopState(int(arrays["generation"]), arrays["fixed"], arrays["pool"], models)
+    return LoopState(int(arrays["generation"]), _batch("fixed", arrays), _batch("pool", arrays), models)
 
 
 class RunStore:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.registry import Options, Plugin
 
 
 class GaussianModelOptions(Options):
-    """The Gaussian family has no hyper-parameters."""
+    """``simulator``: "auto" uses the exact sufficient-statistic path whenever it applies
+    (Gaussian real data, closed-form metrics only, no subsampling), "exact" requires it,
+    "samples" forces the sample-based reference path."""
+
+    simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
 MODELS: dict[str, Plugin] = {

@@ -1,0 +1,93 @@
+"""How a generation's data are represented: as samples, or as exact sufficient statistics.
+
+The engine writes every loop once, against the small :class:`Simulator` protocol: draw
+real data, draw synthetic data from the latest models, concatenate, subsample, fit. The
+:class:`SampleSimulator` holds the samples themselves (the reference path, any model);
+:class:`~autophagy.models.gaussian_exact.ExactGaussianSimulator` holds only each group's
+count, mean and scatter, drawn from their exact distributions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from autophagy.protocols import DataSource, FittedModel, ModelSettings
+from autophagy.rng import Rngs
+
+RngsFor = Callable[[str], Rngs]
+"""Generators of one (block, generation) for a role name, one per replicate."""
+
+
+class Simulator(Protocol):
+    """Operations on a batch of training data for ``R`` replicates (type ``Batch``)."""
+
+    def empty(self, replicates: int) -> Any:
+        """A batch with no samples."""
+        ...
+
+    def real(self, n: int, rng: Rngs) -> Any:
+        """``n`` real samples per replicate."""
+        ...
+
+    def synthetic(self, models: Sequence[FittedModel], n: int, bias: float, rngs_for: RngsFor) -> Any:
+        """``n`` samples per replicate, each from a uniformly chosen model of ``models``."""
+        ...
+
+    def concat(self, parts: Sequence[Any]) -> Any:
+        """The union of several batches."""
+        ...
+
+    def subsample(self, batch: Any, size: int, rng: Rngs) -> Any:
+        """``size`` samples per replicate drawn without replacement from ``batch``."""
+        ...
+
+    def size(self, batch: Any) -> int:
+        """Samples per replicate in ``batch``."""
+        ...
+
+    def fit(self, batch: Any, rng: Rngs, init: FittedModel | None) -> FittedModel:
+        """A model fitted on ``batch``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SampleSimulator:
+    """The reference path: batches are sample arrays ``(R, n, d)``."""
+
+    data: DataSource
+    model: ModelSettings
+
+    def empty(self, replicates: int) -> np.ndarray:
+        return np.empty((replicates, 0, self.data.dim))
+
+    def real(self, n: int, rng: Rngs) -> np.ndarray:
+        return np.stack([self.data.draw(n, rng=g) for g in rng]).reshape(len(rng), n, self.data.dim)
+
+    def synthetic(self, models: Sequence[FittedModel], n: int, bias: float, rngs_for: RngsFor) -> np.ndarray:
+        """Every model draws ``n`` from its own stream and each slot keeps its chosen model's
+        draw: exact i.i.d. mixture samples at K times the sampling cost."""
+        roles = ["synthetic" if j == 0 else f"synthetic:{j}" for j in range(len(models))]
+        draws = [
+            m.sample(n, rng=rngs_for(role), sampling_bias=bias) for m, role in zip(models, roles, strict=True)
+        ]
+        if len(draws) == 1:
+            return draws[0]
+        choice = np.stack([g.integers(len(draws), size=n) for g in rngs_for("mixture")])
+        return np.take_along_axis(np.stack(draws), choice[None, :, :, None], axis=0)[0]
+
+    def concat(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts, axis=1)
+
+    def subsample(self, batch: np.ndarray, size: int, rng: Rngs) -> np.ndarray:
+        picks = np.stack([g.permutation(batch.shape[1])[:size] for g in rng])
+        return np.take_along_axis(batch, picks[:, :, None], axis=1)
+
+    def size(self, batch: np.ndarray) -> int:
+        return batch.shape[1]
+
+    def fit(self, batch: np.ndarray, rng: Rngs, init: FittedModel | None) -> FittedModel:
+        return self.model.fit(batch, rng=rng, init=init)

@@ -1,0 +1,114 @@
+"""Exact sufficient-statistic path: equal in distribution to the sample path, every loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import base_config
+from scipy.stats import ks_2samp
+
+from autophagy.config import resolve
+from autophagy.engine import run_block
+from autophagy.models.gaussian_exact import GroupStats, pool, standard_wishart
+from autophagy.schedule import ConfigError
+
+REPS = 1200
+P_MIN = 1e-3  # per two-sample test; with ~30 tests the family-wise false alarm stays below 5 %
+
+
+def final_metrics(simulator: str, loop: dict, dim: int = 3, generations: int = 5) -> dict[str, np.ndarray]:
+    raw = base_config(**loop)
+    raw.update(
+        replicates=REPS,
+        generations=generations,
+        block_size=REPS,
+        seed=11 if simulator == "exact" else 12,
+        data={"kind": "gaussian", "dim": dim, "covariance": list(np.linspace(0.5, 2.0, dim))},
+        model={"kind": "gaussian", "simulator": simulator},
+        metrics={"names": ["wasserstein2", "trace_cov"], "n_eval": 10},
+    )
+    exp = resolve(raw)[0]
+    assert exp.simulator == simulator
+    *_, (_, metrics) = run_block(exp, range(REPS))
+    return metrics
+
+
+LOOPS = {
+    "fully_synthetic": {"family": "fully_synthetic", "n_ini": 12, "n_synthetic": 10},
+    "synthetic_augmentation": {"family": "synthetic_augmentation", "n_ini": 12, "n_synthetic": 10},
+    "fresh_data": {"family": "fresh_data", "n_ini": 12, "n_real": 6, "n_synthetic": 10},
+    "accumulate": {"family": "accumulate", "n_ini": 12, "n_real": 3, "n_synthetic": 10},
+    "synthetic_pool": {"family": "synthetic_pool", "n_ini": 12, "n_synthetic": 10},
+    "k_latest": {"family": "fresh_data", "n_ini": 12, "n_real": 6, "n_synthetic": 10, "from_latest": 3},
+    "real_fraction": {
+        "family": "real_fraction",
+        "n_ini": None,
+        "n_synthetic": None,
+        "real_fraction": 0.3,
+        "total_size": 20,
+    },
+    "fixed_fresh_synthetic": {
+        "family": "fresh_data",
+        "n_ini": 12,
+        "n_real": 4,
+        "fixed_real": 5,
+        "n_synthetic": 8,
+    },
+    "singular_groups": {"family": "fresh_data", "n_ini": 4, "n_real": 2, "n_synthetic": 3},
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_exact_equals_samples_in_distribution(name):
+    loop = {**LOOPS[name], "sampling_bias": 0.8}
+    dim = 6 if name == "singular_groups" else 3  # groups of 2-4 samples in 6-d: singular Wishart
+    exact, samples = final_metrics("exact", loop, dim), final_metrics("samples", loop, dim)
+    for metric in ("wasserstein2", "trace_cov"):
+        assert ks_2samp(exact[metric], samples[metric]).pvalue > P_MIN, metric
+
+
+@pytest.mark.parametrize(("dof", "dim"), [(2, 5), (5, 5), (30, 4)])
+def test_standard_wishart_moments(dof, dim):
+    """E[W] = dof I; Var(W_ii) = 2 dof, Var(W_ij) = dof for Wishart(I, dof)."""
+    rng = np.random.default_rng(dof)
+    draws = np.stack([standard_wishart(dof, dim, rng) for _ in range(4000)])
+    se = np.sqrt(np.where(np.eye(dim, dtype=bool), 2 * dof, dof) / len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - dof * np.eye(dim)) <= 4.5 * se)
+    if dof < dim:
+        assert np.all(np.linalg.matrix_rank(draws[:10]) == dof)
+
+
+def test_pooling_is_exact():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 7, 3)), rng.normal(size=(2, 4, 3))
+
+    def stats(x):
+        m = x.mean(axis=1)
+        c = x - m[:, None]
+        return GroupStats(np.full(2, x.shape[1]), m, np.swapaxes(c, 1, 2) @ c)
+
+    pooled, direct = pool([stats(a), stats(b)]), stats(np.concatenate([a, b], axis=1))
+    np.testing.assert_allclose(pooled.mean, direct.mean)
+    np.testing.assert_allclose(pooled.scatter, direct.scatter)
+
+
+def test_auto_picks_exact_only_when_it_applies(tmp_path):
+    closed = {"names": ["wasserstein2", "trace_cov"], "n_eval": 10}
+    assert resolve({**base_config(), "metrics": closed})[0].simulator == "exact"
+    assert resolve(base_config())[0].simulator == "samples"  # precision/recall need samples
+    subsample = base_config(family="accumulate_subsample")
+    assert resolve({**subsample, "metrics": closed})[0].simulator == "samples"
+    with pytest.raises(ConfigError, match=r"model.simulator.*precision"):
+        resolve({**base_config(), "model": {"kind": "gaussian", "simulator": "exact"}})
+    path = tmp_path / "real.npy"
+    np.save(path, rng_rows := np.random.default_rng(0).normal(size=(50, 3)))
+    assert rng_rows.shape == (50, 3)
+    with pytest.raises(ConfigError, match="known Gaussian"):
+        resolve(
+            {
+                **base_config(),
+                "data": {"kind": "file", "path": str(path)},
+                "metrics": closed,
+                "model": {"kind": "gaussian", "simulator": "exact"},
+            }
+        )
