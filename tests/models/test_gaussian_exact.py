@@ -9,7 +9,7 @@ from scipy.stats import ks_2samp
 
 from autophagy.config import resolve
 from autophagy.engine import run_block
-from autophagy.models.gaussian_exact import GroupStats, pool, standard_wishart
+from autophagy.models.gaussian_exact import GroupStats, pool, wishart_factor
 from autophagy.schedule import ConfigError
 
 REPS = 1200
@@ -71,7 +71,8 @@ def test_exact_equals_samples_in_distribution(name):
 def test_standard_wishart_moments(dof, dim):
     """E[W] = dof I; Var(W_ii) = 2 dof, Var(W_ij) = dof for Wishart(I, dof)."""
     rng = np.random.default_rng(dof)
-    draws = np.stack([standard_wishart(dof, dim, rng) for _ in range(4000)])
+    factors = np.stack([wishart_factor(dof, dim, rng) for _ in range(4000)])
+    draws = factors @ np.swapaxes(factors, 1, 2)
     se = np.sqrt(np.where(np.eye(dim, dtype=bool), 2 * dof, dof) / len(draws))
     assert np.all(np.abs(draws.mean(axis=0) - dof * np.eye(dim)) <= 4.5 * se)
     if dof < dim:

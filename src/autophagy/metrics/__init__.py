@@ -37,7 +37,7 @@ class Metric:
 
 METRICS: dict[str, Metric] = {
     "wasserstein2": Metric(
-        lambda m, c, m0, c0: wasserstein2_gaussian(m, c, m0, c0),
+        lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),  # reference first: one root
         False,
         "moments",
         "closed-form W2 (not squared) between the fitted Gaussian and P_r",

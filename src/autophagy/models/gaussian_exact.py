@@ -11,6 +11,7 @@ between-group term sum_g c_g (m_g - m)(m_g - m)^T. Cost per group is O(d^3), not
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,27 +39,30 @@ class GroupStats:
 
 def pool(parts: Sequence[GroupStats]) -> GroupStats:
     """Exact statistics of the union of groups (replicate-wise)."""
-    count = sum(p.count for p in parts)
-    safe = np.maximum(count, 1)[:, None]
-    mean = sum(p.count[:, None] * p.mean for p in parts) / safe
-    scatter = sum(p.scatter for p in parts)
-    for p in parts:
-        dev = p.mean - mean
-        scatter = scatter + p.count[:, None, None] * (dev[:, :, None] * dev[:, None, :])
-    return GroupStats(count, mean, scatter)
+    counts = np.stack([p.count for p in parts], axis=1)  # (R, P)
+    means = np.stack([p.mean for p in parts], axis=1)  # (R, P, d)
+    count = counts.sum(axis=1)
+    mean = np.einsum("rp,rpd->rd", counts, means) / np.maximum(count, 1)[:, None]
+    dev = means - mean[:, None, :]
+    between = np.swapaxes(dev * counts[:, :, None], 1, 2) @ dev  # sum_g c_g dev_g dev_g^T
+    return GroupStats(count, mean, sum(p.scatter for p in parts) + between)
 
 
-def standard_wishart(dof: int, dim: int, rng: np.random.Generator) -> np.ndarray:
-    """One draw of Wishart_dim(I, dof) ``(dim, dim)``: Bartlett if dof >= dim, else Z^T Z."""
-    if dof <= 0:
-        return np.zeros((dim, dim))
-    if dof < dim:
-        z = rng.standard_normal((dof, dim))
-        return z.T @ z
-    a = np.zeros((dim, dim))
-    a[np.diag_indices(dim)] = np.sqrt(rng.chisquare(dof - np.arange(dim)))
-    a[np.tril_indices(dim, -1)] = rng.standard_normal(dim * (dim - 1) // 2)
-    return a @ a.T
+@functools.cache
+def _lower(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.tril_indices(dim, -1)
+
+
+def wishart_factor(dof: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """F ``(dim, dim)`` with F F^T ~ Wishart_dim(I, dof): the Bartlett factor if dof >= dim,
+    else Z^T (zero-padded) for Z of shape (dof, dim), the singular case."""
+    factor = np.zeros((dim, dim))
+    if dof >= dim:
+        factor[np.diag_indices(dim)] = np.sqrt(rng.chisquare(dof - np.arange(dim)))
+        factor[_lower(dim)] = rng.standard_normal(dim * (dim - 1) // 2)
+    elif dof > 0:
+        factor[:, :dof] = rng.standard_normal((dof, dim)).T
+    return factor
 
 
 def gaussian_group(mean: np.ndarray, root: np.ndarray, counts: np.ndarray, rng: Rngs) -> GroupStats:
@@ -68,14 +72,14 @@ def gaussian_group(mean: np.ndarray, root: np.ndarray, counts: np.ndarray, rng: 
     """
     reps, dim = len(rng), root.shape[-1]
     z = np.empty((reps, dim))
-    w = np.empty((reps, dim, dim))
+    factor = np.empty((reps, dim, dim))
     for r, g in enumerate(rng):
         z[r] = g.standard_normal(dim)
-        w[r] = standard_wishart(int(counts[r]) - 1, dim, g)
+        factor[r] = wishart_factor(int(counts[r]) - 1, dim, g)
     scale = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)[:, None]
     group_mean = np.broadcast_to(mean, (reps, dim)) + scale * np.einsum("...ij,...j->...i", root, z)
-    scatter = root @ w @ np.swapaxes(root, -1, -2)
-    return GroupStats(np.asarray(counts, dtype=np.int64), group_mean, scatter)
+    spread = root @ factor  # scatter = root W root^T with W = F F^T
+    return GroupStats(np.asarray(counts, dtype=np.int64), group_mean, spread @ np.swapaxes(spread, 1, 2))
 
 
 def covariance_root(cov: np.ndarray) -> np.ndarray:
