@@ -91,6 +91,34 @@ def export(
     console.print(f"{len(rows)} rows written to {export_rows(rows, output, format)}")
 
 
+@app.command("phase-map")
+def phase_map(
+    kind: Annotated[str, typer.Argument(help="fig10, fig11, fig12, fig30 or fig31")],
+    out: Annotated[Path | None, typer.Option(help="folder (default runs/phase/KIND)")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override: key=value (see phase_maps.py)")
+    ] = None,
+) -> None:
+    """Fresh-data phase maps with the exact Gaussian simulator: a PNG and a CSV each."""
+    from pydantic import ValidationError
+
+    from autophagy.config import pydantic_error
+    from autophagy.phase_maps import MAPS, PhaseMapOptions
+    from autophagy.phase_maps import phase_map as compute
+
+    if kind not in MAPS:
+        _fail(ConfigError("KIND", f"unknown map {kind!r}; choose from {', '.join(MAPS)}"))
+    try:
+        options = PhaseMapOptions.model_validate(load_config(None, set_ or []))
+    except ValidationError as exc:
+        _fail(pydantic_error(exc))
+    except ConfigError as exc:
+        _fail(exc)
+    with console.status(f"computing {kind}"):
+        path = compute(kind, options, out or Path("runs") / "phase" / kind)
+    console.print(f"numbers in [bold]{path}[/], figure in [bold]{path.with_suffix('.png')}[/]")
+
+
 @app.command("list")
 def list_plugins() -> None:
     """The registered loop families, models, data sources and metrics."""

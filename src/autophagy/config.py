@@ -49,7 +49,7 @@ class RunConfig(Options):
     metrics: MetricsOptions = MetricsOptions()
 
 
-def _pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
+def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     """The first validation error as a ConfigError naming its dotted field."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or prefix or "config"
@@ -110,7 +110,7 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
     try:
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
     except ValidationError as exc:
-        raise _pydantic_error(exc, section) from None
+        raise pydantic_error(exc, section) from None
     return entry.build(options), {"kind": kind, **options.model_dump(mode="json")}
 
 
@@ -119,7 +119,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     try:
         config = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        raise _pydantic_error(exc) from None
+        raise pydantic_error(exc) from None
     data, data_resolved = _plugin("data", config.data, DATA)
     model, model_resolved = _plugin("model", config.model, MODELS)
     schedule = resolve_schedule(config.loop)
