@@ -29,11 +29,13 @@ def collect(exp: Experiment, replicates) -> dict[str, np.ndarray]:
     return {name: np.stack([m[name] for m in per_generation], axis=1) for name in per_generation[0]}
 
 
-def test_expected_trace_contracts_by_lambda_each_generation():
+@pytest.mark.parametrize("simulator", ["exact", "samples"])
+def test_expected_trace_contracts_by_lambda_each_generation(simulator):
     """Tower property of eq. 2: E[tr Sigma_t] = lambda^(t-1) tr Sigma_0 in the fully synthetic loop."""
     bias, reps, gens = 0.8, 3000, 6
     exp = experiment(
         generations=gens,
+        model={"kind": "gaussian", "simulator": simulator},
         data={"kind": "gaussian", "dim": 2, "covariance": [[2.0, 0.3], [0.3, 1.0]]},
         loop={"n_ini": 10, "n_synthetic": 10, "sampling_bias": bias},
         metrics={"names": ["trace_cov", "mean_drift"], "n_eval": 10},
@@ -44,13 +46,15 @@ def test_expected_trace_contracts_by_lambda_each_generation():
     assert np.all(np.abs(trace.mean(axis=0) - expected) <= Z * se)
 
 
+@pytest.mark.parametrize("simulator", ["exact", "samples"])
 @pytest.mark.parametrize("bias", [1.0, 0.8])
-def test_variance_collapses_at_the_predicted_log_rate(bias):
+def test_variance_collapses_at_the_predicted_log_rate(bias, simulator):
     """d = 1: tr Sigma_t = s0^2 lambda^(t-1) prod_t chi2_nu / nu, so E[log] is exact (appendix A)."""
-    reps, gens, n = 2000, 60, 5
+    reps, gens, n = 800, 60, 5
     nu = n - 1
     exp = experiment(
         generations=gens,
+        model={"kind": "gaussian", "simulator": simulator},
         data={"kind": "gaussian", "dim": 1, "covariance": 2.0},
         loop={"n_ini": n, "n_synthetic": n, "sampling_bias": bias},
         metrics={"names": ["trace_cov"], "n_eval": 10},
