@@ -95,6 +95,12 @@ def _ratio_rows(o: PhaseMapOptions, cells: list[tuple[int, int, float, int]]) ->
     return rows
 
 
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def _heatmap(rows: list[dict], x: str, y: str, path: Path, title: str) -> None:
     xs, ys = sorted({r[x] for r in rows}), sorted({r[y] for r in rows})
     grid = np.full((len(ys), len(xs)), np.nan)
@@ -110,9 +116,7 @@ def _heatmap(rows: list[dict], x: str, y: str, path: Path, title: str) -> None:
     ax.set_ylabel(y)
     ax.set_title(f"{title}\nblue: admissible (n_e >= n_r); black line: n_e = n_r")
     fig.colorbar(image, label="log2(n_e / n_r)")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def fig11(o: PhaseMapOptions, out: Path) -> list[dict]:
@@ -160,9 +164,7 @@ def fig30(o: PhaseMapOptions, out: Path) -> list[dict]:
     ax.set_ylabel("n_e / n_r")
     ax.set_title(f"n_r = {o.k_n_real}, n_s = {o.k_n_synthetic}, lambda = 1, d = {o.dim}")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / "fig30.png")
-    plt.close(fig)
+    _save(fig, out / "fig30.png")
     return rows
 
 
@@ -196,9 +198,7 @@ def fig31(o: PhaseMapOptions, out: Path) -> list[dict]:
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("W2 limit")
     fig.suptitle(f"data environment with real fraction p (d = {o.dim})")
-    fig.tight_layout()
-    fig.savefig(out / "fig31.png")
-    plt.close(fig)
+    _save(fig, out / "fig31.png")
     return rows
 
 
@@ -221,9 +221,7 @@ def fig10(o: PhaseMapOptions, out: Path) -> list[dict]:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("W2 to P_r")
-    fig.tight_layout()
-    fig.savefig(out / "fig10.png")
-    plt.close(fig)
+    _save(fig, out / "fig10.png")
     return rows
 
 
