@@ -5,7 +5,13 @@ Two kinds, told apart by ``needs``:
   called as ``fn(mean (R, d), cov (R, d, d), ref_mean (d,), ref_cov (d, d)) -> (R,)``.
 - ``"samples"``: computed from real and synthetic samples; called as
   ``fn(real (R, n, d), synthetic (R, m, d), k=...) -> (R,) or dict of (R,)``, where ``key``
-  picks the entry when several metrics share one computation.
+  picks the entry when several metrics share one computation. Every sample metric also takes
+  ``max_samples`` and ``rng`` (a subset per set when larger) and raises ``ValueError`` on bad
+  shapes, NaNs or too few samples.
+
+Metrics that need inputs the engine does not supply are plain functions, not registered:
+``mode_stats`` (known mixture modes), ``total_variation`` / ``kl_divergence`` (discrete
+distributions), and ``fid`` with a non-identity feature extractor.
 """
 
 from __future__ import annotations
@@ -14,6 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
+from autophagy.metrics.features import (
+    EXTRACTORS,
+    FeatureExtractor,
+    Identity,
+    RandomProjection,
+    TorchFeatures,
+    fid,
+)
 from autophagy.metrics.gaussian import (
     frechet_distance,
     mean_drift,
@@ -21,7 +36,10 @@ from autophagy.metrics.gaussian import (
     wasserstein2_gaussian,
     wasserstein2_squared,
 )
-from autophagy.metrics.knn import precision_recall
+from autophagy.metrics.kid import kid
+from autophagy.metrics.knn import prdc, precision_recall
+from autophagy.metrics.modes import grid_modes, mode_stats
+from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,7 @@ METRICS: dict[str, Metric] = {
         lambda m, c, m0, c0: mean_drift(m, m0), False, "moments", "|mu_t - mu0|, the mean's random walk"
     ),
     "frechet": Metric(
-        lambda real, synthetic, k: frechet_distance(real, synthetic),
+        lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
         False,
         "samples",
         "Frechet distance (squared, as FID) between Gaussian fits of real and synthetic samples",
@@ -60,15 +78,47 @@ METRICS: dict[str, Metric] = {
     "recall": Metric(
         precision_recall, True, "samples", "diversity: real share inside synthetic k-NN balls", "recall"
     ),
+    "density": Metric(
+        prdc, True, "samples", "quality: real k-NN balls holding each synthetic sample / k", "density"
+    ),
+    "coverage": Metric(
+        prdc, True, "samples", "diversity: share of real k-NN balls holding a synthetic sample", "coverage"
+    ),
+    "kid": Metric(
+        lambda real, synthetic, k=None, **kw: kid(real, synthetic, **kw),
+        False,
+        "samples",
+        "unbiased MMD^2 with the cubic kernel (x.y/d + 1)^3 between real and synthetic samples",
+    ),
+    "vendi": Metric(
+        lambda real, synthetic, k=None, **kw: synthetic_vendi(real, synthetic, **kw),
+        True,
+        "samples",
+        "diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
+    ),
 }
 
 __all__ = [
+    "EXTRACTORS",
     "METRICS",
+    "FeatureExtractor",
+    "Identity",
     "Metric",
+    "RandomProjection",
+    "TorchFeatures",
+    "fid",
     "frechet_distance",
+    "grid_modes",
+    "histogram",
+    "kid",
+    "kl_divergence",
     "mean_drift",
+    "mode_stats",
+    "prdc",
     "precision_recall",
+    "total_variation",
     "trace_cov",
+    "vendi_score",
     "wasserstein2_gaussian",
     "wasserstein2_squared",
 ]

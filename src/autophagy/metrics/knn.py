@@ -1,75 +1,120 @@
-"""Precision and recall of Kynkaanniemi et al. (2019) from k-nearest-neighbour balls.
+"""Precision, recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020).
 
-precision = share of synthetic samples inside at least one real k-NN ball;
-recall    = share of real samples inside at least one synthetic k-NN ball.
-A ball's radius is the distance from a sample to its k-th nearest neighbour in its own
-set, excluding itself. Points on a ball's boundary count as inside (``<=``, as in the
-original code). Distances are computed in blocks so memory stays O(R x block x n).
+With B_i the ball around real sample i of radius its distance to its k-th nearest other real
+sample, and S_j likewise around synthetic sample j:
+
+- precision = share of synthetic samples inside at least one B_i (quality);
+- recall    = share of real samples inside at least one S_j (diversity);
+- density   = mean over synthetic samples of (number of B_i containing it) / k;
+- coverage  = share of real samples whose B_i contains at least one synthetic sample.
+
+Boundary convention (``boundary``): ``"open"`` counts a point on a ball's surface as outside
+(``dist < radius``, as in the ``prdc`` package of Naeem et al.); ``"closed"`` counts it inside
+(``dist <= radius``, as in Kynkaanniemi et al.'s original code). On continuous data the two
+agree; they differ for exact duplicates. A sample's own copy counts as a neighbour at distance
+0, so a real sample with k or more exact copies among the real set has radius 0: its ball is
+empty when open and holds exactly its copies when closed. A memorised synthetic copy of a real
+sample lies at distance 0 from it, hence inside its ball whenever that radius is positive (or
+always, when closed): copying the real set gives precision = recall = coverage = 1.
+
+Each set's radii come from one pass over its own float32 distance tiles, and all four values
+from one pass over the real x synthetic tiles (``autophagy.metrics.balls``): memory beyond the
+inputs is O(tile^2 + tile d + N), never O(N^2). Comparisons too close to call in float32 are
+redone exactly in float64, so the values equal those from exact float64 distances (and so
+``prdc.compute_prdc`` on continuous data).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-_BLOCK_ELEMENTS = 1 << 22  # float64 entries per distance block (32 MiB)
+from autophagy.metrics.balls import Boundary, ball_memberships, kth_radii
+from autophagy.metrics.inputs import batched, cap_samples, check_k, finish, paired
+from autophagy.metrics.tiles import prepare
+
+_BLOCK_ELEMENTS = 2560**2  # entries per float32 distance tile (25 MiB): tiles are sqrt of this a side
 
 
-def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances ``(R, m, n)`` between ``a`` ``(R, m, d)`` and ``b`` ``(R, n, d)``."""
-    d2 = a @ np.ascontiguousarray(np.swapaxes(b, -1, -2))  # contiguous operands keep BLAS
-    d2 *= -2.0
-    d2 += np.einsum("...i,...i->...", a, a)[..., :, None]
-    d2 += np.einsum("...i,...i->...", b, b)[..., None, :]
-    return np.maximum(d2, 0.0, out=d2)
+def _tile(chunk_size: int | None) -> int:
+    if chunk_size is None:
+        return max(1, math.isqrt(_BLOCK_ELEMENTS))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+    return int(chunk_size)
 
 
-def _block_rows(r: int, n: int) -> int:
-    """Rows per block so that an ``(r, rows, n)`` float64 block stays near 32 MiB."""
-    return max(1, _BLOCK_ELEMENTS // max(1, r * n))
+def _prdc_one(real: np.ndarray, synthetic: np.ndarray, k: int, boundary: Boundary, tile: int) -> tuple:
+    """Precision, recall, density, coverage of one replicate ``(n, d)``, ``(m, d)``."""
+    real_pts = prepare(real, real.mean(axis=0, dtype=np.float64))
+    r2 = kth_radii(real_pts, k, tile)
+    s2 = kth_radii(prepare(synthetic, synthetic.mean(axis=0, dtype=np.float64)), k, tile)
+    fake_pts = prepare(synthetic, real_pts.centre)  # one centre for the cross distances
+    counts, covered, recalled = ball_memberships(real_pts, fake_pts, r2, s2, boundary, tile)
+    return (counts > 0).mean(), recalled.mean(), (1.0 / k) * counts.mean(), covered.mean()  # as prdc
 
 
-def knn_radii_squared(x: np.ndarray, k: int) -> np.ndarray:
-    """Squared distance from each point of ``x`` ``(R, n, d)`` to its k-th nearest other point."""
-    r, n, _ = x.shape
-    if not 1 <= k < n:
-        raise ValueError(f"k must be in [1, n - 1] = [1, {n - 1}], got {k}")
-    out = np.empty((r, n))
-    step = _block_rows(r, n)
-    for start in range(0, n, step):
-        d2 = _squared_distances(x[:, start : start + step], x)
-        # position 0 of the partition is the point itself (distance 0), so index k skips it
-        out[:, start : start + d2.shape[1]] = np.partition(d2, k, axis=-1)[..., k]
-    return out
+def prdc(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    k: int = 5,
+    boundary: Boundary = "open",
+    max_samples: int | None = None,
+    rng: np.random.Generator | None = None,
+    chunk_size: int | None = None,
+) -> dict:
+    """Precision, recall, density and coverage of ``synthetic`` against ``real``.
 
-
-def _share_inside(points: np.ndarray, centres: np.ndarray, radii2: np.ndarray) -> np.ndarray:
-    """Share ``(R,)`` of ``points`` inside at least one ball (``centres``, squared ``radii2``)."""
-    r, m, _ = points.shape
-    inside = np.zeros((r, m), dtype=bool)
-    step = _block_rows(r, centres.shape[1])
-    for start in range(0, m, step):
-        d2 = _squared_distances(points[:, start : start + step], centres)
-        inside[:, start : start + step] = np.any(d2 <= radii2[:, None, :], axis=-1)
-    return inside.mean(axis=-1)
-
-
-def precision_recall(real: np.ndarray, synthetic: np.ndarray, *, k: int = 5) -> dict[str, np.ndarray]:
-    """Precision and recall of ``synthetic`` against ``real``.
-
-    Shapes ``(n, d)`` and ``(m, d)`` give floats; batched ``(R, n, d)`` and ``(R, m, d)``
-    give arrays ``(R,)``. ``k`` is the neighbour defining each ball (paper: k = 5).
+    ``real`` ``(n, d)`` and ``synthetic`` ``(m, d)`` give a dict of floats; batched ``(R, n, d)``
+    and ``(R, m, d)`` give a dict of ``(R,)`` arrays; keys ``precision``, ``recall``, ``density``,
+    ``coverage``. ``k``: the neighbour setting each ball's radius (papers: 5). ``boundary``:
+    ``"open"`` (``<``, the default, matches ``prdc.compute_prdc``) or ``"closed"`` (``<=``).
+    ``max_samples``: cap on rows per set, a subset drawn from ``rng`` when a set is larger.
+    ``chunk_size``: side of the distance tiles (default 2560); results do not depend on it.
+    Precision and recall are higher-is-better; density is ~1 and coverage ~1 when the sets
+    share a distribution (E[coverage] = 1 - prod_{i=1..k} (n - i) / (n + m - i)).
     """
-    real = np.asarray(real, dtype=np.float64)
-    synthetic = np.asarray(synthetic, dtype=np.float64)
-    single = real.ndim == 2
-    if single:
-        real, synthetic = real[None], synthetic[None]
-    if real.ndim != 3 or synthetic.ndim != 3 or real.shape[::2] != synthetic.shape[::2]:
-        raise ValueError(
-            f"real and synthetic must be (n, d) / (R, n, d) alike, got {real.shape} and {synthetic.shape}"
-        )
-    precision = _share_inside(synthetic, real, knn_radii_squared(real, k))
-    recall = _share_inside(real, synthetic, knn_radii_squared(synthetic, k))
-    if single:
-        return {"precision": float(precision[0]), "recall": float(recall[0])}
-    return {"precision": precision, "recall": recall}
+    if boundary not in ("open", "closed"):
+        raise ValueError(f"boundary must be 'open' or 'closed', got {boundary!r}")
+    real, synthetic, single = paired(real, synthetic)
+    real = cap_samples(real, max_samples, rng, "real")
+    synthetic = cap_samples(synthetic, max_samples, rng, "synthetic")
+    check_k(k, real.shape[1], synthetic.shape[1])
+    tile = _tile(chunk_size)
+    values = np.array([_prdc_one(r, s, k, boundary, tile) for r, s in zip(real, synthetic, strict=True)])
+    keys = ("precision", "recall", "density", "coverage")
+    return finish({key: values[:, i] for i, key in enumerate(keys)}, single)
+
+
+def precision_recall(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    *,
+    k: int = 5,
+    boundary: Boundary = "closed",
+    max_samples: int | None = None,
+    rng: np.random.Generator | None = None,
+    chunk_size: int | None = None,
+) -> dict:
+    """Precision and recall of ``synthetic`` against ``real`` (closed balls, as the original code).
+
+    Shapes ``(n, d)`` and ``(m, d)`` give floats; batched ``(R, n, d)`` and ``(R, m, d)`` give
+    arrays ``(R,)``. Other arguments as :func:`prdc`, which this delegates to.
+    """
+    values = prdc(
+        real, synthetic, k=k, boundary=boundary, max_samples=max_samples, rng=rng, chunk_size=chunk_size
+    )
+    return {"precision": values["precision"], "recall": values["recall"]}
+
+
+def knn_radii_squared(x: np.ndarray, k: int, *, chunk_size: int | None = None) -> np.ndarray:
+    """Squared distance from each point of ``x`` ``(R, n, d)`` to its k-th nearest other point, ``(R, n)``."""
+    x, _ = batched(x, "x")
+    check_k(k, x.shape[1])
+    tile = _tile(chunk_size)
+    out = np.empty(x.shape[:2])
+    for r, xr in enumerate(x):
+        out[r] = kth_radii(prepare(xr, xr.mean(axis=0, dtype=np.float64)), k, tile).exact(np.arange(len(xr)))
+    return out
