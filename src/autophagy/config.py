@@ -10,6 +10,7 @@ raising one :class:`ConfigError` that names the field at fault, and returns the
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +84,9 @@ def set_override(raw: dict[str, Any], assignment: str) -> None:
     table[leaf] = value
 
 
-def load_config(path: Path | None, overrides: list[str] = (), base: dict | None = None) -> dict[str, Any]:
-    """Raw config dict from a TOML file (or ``base``) with overrides applied."""
-    raw: dict[str, Any] = dict(base or {})
+def load_config(path: Path | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Raw config dict from a TOML file (or an empty one) with overrides applied."""
+    raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         if not path.is_file():

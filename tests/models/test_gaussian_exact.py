@@ -9,7 +9,7 @@ from scipy.stats import ks_2samp
 
 from autophagy.config import resolve
 from autophagy.engine import run_block
-from autophagy.models.gaussian_exact import GroupStats, pool, wishart_factor
+from autophagy.models.gaussian_exact import GroupStats, covariance_root, pool, wishart_factor
 from autophagy.schedule import ConfigError
 
 REPS = 1200
@@ -102,8 +102,7 @@ def test_auto_picks_exact_only_when_it_applies(tmp_path):
     with pytest.raises(ConfigError, match=r"model.simulator.*precision"):
         resolve({**base_config(), "model": {"kind": "gaussian", "simulator": "exact"}})
     path = tmp_path / "real.npy"
-    np.save(path, rng_rows := np.random.default_rng(0).normal(size=(50, 3)))
-    assert rng_rows.shape == (50, 3)
+    np.save(path, np.random.default_rng(0).normal(size=(50, 3)))
     with pytest.raises(ConfigError, match="known Gaussian"):
         resolve(
             {
@@ -113,3 +112,12 @@ def test_auto_picks_exact_only_when_it_applies(tmp_path):
                 "model": {"kind": "gaussian", "simulator": "exact"},
             }
         )
+
+
+def test_covariance_root_is_chosen_per_replicate():
+    """A singular covariance in the batch must not change the other replicates' factors."""
+    full = np.array([[2.0, 0.5], [0.5, 1.0]])
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])
+    batch = covariance_root(np.stack([full, singular]))
+    np.testing.assert_array_equal(batch[0], covariance_root(full))
+    np.testing.assert_allclose(batch[1] @ batch[1].T, singular, atol=1e-12)

@@ -25,18 +25,16 @@ def read_array(path: Path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise ValueError(f"unsupported file type {suffix!r} (use .npy or .csv): {path}")
     try:
         if suffix == ".npy":
             data = np.load(path, allow_pickle=False)
-        elif suffix == ".csv":
+        else:
             with path.open() as fh:
                 first = fh.readline()
             data = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=0 if _numeric(first) else 1)
-        else:
-            raise ValueError(f"unsupported file type {suffix!r} (use .npy or .csv): {path}")
     except (OSError, ValueError) as exc:
-        if "unsupported file type" in str(exc):
-            raise
         raise ValueError(f"cannot read {path}: {exc}") from None
     data = np.asarray(data)
     if data.ndim == 1:

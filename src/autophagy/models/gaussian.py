@@ -6,6 +6,7 @@ from N(mu, lambda * Sigma), so lambda = 0 returns the mean only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +30,12 @@ class FittedGaussian:
         if len(rng) != self.mean.shape[0]:
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {self.mean.shape[0]}")
         z = stacked_normal(rng, (n, self.mean.shape[1]))
-        root = psd_sqrt(self.cov)
-        return self.mean[:, None, :] + np.sqrt(sampling_bias) * (z @ root)
+        return self.mean[:, None, :] + np.sqrt(sampling_bias) * (z @ self.root)
+
+    @functools.cached_property
+    def root(self) -> np.ndarray:
+        """Symmetric square root of ``cov``, computed once per fitted model (eigh is O(R d^3))."""
+        return psd_sqrt(self.cov)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"mean": self.mean, "cov": self.cov}

@@ -83,11 +83,14 @@ def gaussian_group(mean: np.ndarray, root: np.ndarray, counts: np.ndarray, rng: 
 
 
 def covariance_root(cov: np.ndarray) -> np.ndarray:
-    """A factor L with L L^T = cov: Cholesky when every matrix allows it, else the PSD root."""
+    """A factor L with L L^T = cov per matrix ``(..., d, d)``: Cholesky where it exists, else the
+    PSD root. Decided matrix by matrix, so a replicate's factor never depends on its batch."""
     try:
         return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
-        return psd_sqrt(cov)
+        if cov.ndim == 2:
+            return psd_sqrt(cov)
+        return np.stack([covariance_root(c) for c in cov])
 
 
 @dataclass(frozen=True)
