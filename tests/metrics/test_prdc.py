@@ -158,6 +158,16 @@ def test_equals_prdc_on_far_apart_clusters():
     }
 
 
+@pytest.mark.parametrize("shift", [0.5, 40.0])
+def test_equals_prdc_whether_or_not_synthetic_shares_the_real_centre(shift):
+    # shift^2 * d below / above the synthetic total variance: shared centre / its own centre
+    rng = np.random.default_rng(14)
+    real, synthetic = rng.normal(size=(300, 16)), shift + rng.normal(scale=0.8, size=(250, 16))
+    assert prdc(real, synthetic, k=4, chunk_size=64) == {
+        key: float(v) for key, v in _reference(real, synthetic, 4).items()
+    }
+
+
 def test_expected_coverage_and_density_for_identical_distributions():
     # Naeem et al. 2020: E[density] = 1 and E[coverage] = 1 - prod_{i=1..k} (N - i) / (N + M - i)
     rng = np.random.default_rng(8)

@@ -25,11 +25,14 @@ class Points:
     raw: ``(n, d)`` the caller's rows (float32 or float64); exact distances use their float64 values.
     centre: ``(d,)`` float64 point subtracted before the float32 cast (centring keeps |a|^2 small).
     norms: ``(n,)`` squared norms of the centred float32 rows, filled on first use (NaN before).
+    columns: ``(n, d + 2)`` every row's column operand, kept when the set is read many times
+    (``None``: operands are made from ``raw`` tile by tile).
     """
 
     raw: np.ndarray
     centre: np.ndarray
     norms: np.ndarray
+    columns: np.ndarray | None = None
 
     def operand(self, rows: slice, side: Literal["row", "col"]) -> tuple[np.ndarray, np.ndarray]:
         """Float32 operand ``(b, d + 2)`` of a tile product, and the rows' squared norms ``(b,)``.
@@ -37,6 +40,9 @@ class Points:
         Row operands are [-2 a, |a|^2, 1], column operands [a, 1, |a|^2], a = fl32(rows - centre):
         the same values every time they are made.
         """
+        if self.columns is not None:
+            col = self.columns[rows]
+            return (col, self.norms[rows]) if side == "col" else (as_row(col), self.norms[rows])
         raw = self.raw[rows]
         b, d = raw.shape
         out = np.empty((b, d + 2), dtype=np.float32)
@@ -51,9 +57,20 @@ class Points:
         return out, norms
 
 
-def prepare(raw: np.ndarray, centre: np.ndarray) -> Points:
-    """``raw`` ``(n, d)`` to be centred at ``centre`` ``(d,)`` tile by tile; nothing is copied."""
-    return Points(raw, np.asarray(centre, dtype=np.float64), np.full(len(raw), np.nan))
+def prepare(raw: np.ndarray, centre: np.ndarray, *, keep: bool = False, tile: int = 2048) -> Points:
+    """``raw`` ``(n, d)`` to be centred at ``centre`` ``(d,)``.
+
+    With ``keep`` every column operand is made once, ``tile`` rows at a time, and kept
+    (``n (d + 2)`` float32: one more copy of the set, in half the bytes of float64); otherwise
+    nothing is copied and operands are made per tile.
+    """
+    points = Points(raw, np.asarray(centre, dtype=np.float64), np.full(len(raw), np.nan))
+    if not keep:
+        return points
+    columns = np.empty((len(raw), raw.shape[1] + 2), dtype=np.float32)
+    for start in range(0, len(raw), tile):
+        columns[start : start + tile] = points.operand(slice(start, start + tile), "col")[0]
+    return Points(points.raw, points.centre, points.norms, columns)
 
 
 def as_column(row_operand: np.ndarray, norms: np.ndarray) -> np.ndarray:
@@ -61,6 +78,14 @@ def as_column(row_operand: np.ndarray, norms: np.ndarray) -> np.ndarray:
     out = np.empty_like(row_operand)
     np.multiply(row_operand[:, :-2], -0.5, out=out[:, :-2])
     out[:, -2], out[:, -1] = 1.0, norms
+    return out
+
+
+def as_row(column_operand: np.ndarray) -> np.ndarray:
+    """The row operand [-2 a, |a|^2, 1] from a column operand [a, 1, |a|^2] (doubling is exact)."""
+    out = np.empty_like(column_operand)
+    np.multiply(column_operand[:, :-2], -2.0, out=out[:, :-2])
+    out[:, -2], out[:, -1] = column_operand[:, -1], 1.0
     return out
 
 
