@@ -19,6 +19,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
 from autophagy.metrics import METRICS
+from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS
 from autophagy.protocols import DataSource, ModelSettings
 from autophagy.registry import Options, Plugin
@@ -48,6 +49,7 @@ class RunConfig(Options):
     model: dict[str, Any] = Field(default_factory=lambda: {"kind": "gaussian"})
     loop: LoopOptions
     metrics: MetricsOptions = MetricsOptions()
+    mitigation: MitigationOptions | None = None
 
 
 def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
@@ -134,8 +136,12 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
+    mitigation = build_mitigation(
+        config.mitigation, schedule, MODELS[model_resolved["kind"]], model.min_samples, config.generations
+    )
 
-    simulator = _simulator(model_resolved.get("simulator", "samples"), data, schedule, config.metrics.names)
+    choice = model_resolved.get("simulator", "samples")
+    simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None)
     experiment = Experiment(
         seed=config.seed,
         generations=config.generations,
@@ -147,14 +153,20 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         k=config.metrics.k,
         unbiased_eval=config.metrics.unbiased_eval,
         simulator=simulator,
+        mitigation=mitigation,
     )
     resolved = {**config.model_dump(mode="json"), "data": data_resolved, "model": model_resolved}
+    if mitigation is None:
+        resolved.pop("mitigation")
     return experiment, config, resolved
 
 
-def _simulator(choice: str, data: DataSource, schedule: DataSchedule, metrics: list[str]) -> str:
-    """Resolve ``model.simulator``: the exact path needs Gaussian P_r, closed-form metrics only
-    and no subsampling; "auto" takes it whenever those hold."""
+def _simulator(
+    choice: str, data: DataSource, schedule: DataSchedule, metrics: list[str], mitigated: bool = False
+) -> str:
+    """Resolve ``model.simulator``: the exact path needs Gaussian P_r, closed-form metrics only,
+    no subsampling and no mitigation (it holds no samples to act on); "auto" takes it whenever
+    those hold."""
     if choice == "samples":
         return "samples"
     blockers = []
@@ -165,6 +177,8 @@ def _simulator(choice: str, data: DataSource, schedule: DataSchedule, metrics: l
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:
         blockers.append("no subsampling (loop.train_size)")
+    if mitigated:
+        blockers.append("no [mitigation] (mitigations act on samples)")
     if choice == "exact" and blockers:
         raise ConfigError("model.simulator", "'exact' needs " + "; ".join(blockers))
     return "samples" if blockers else "exact"

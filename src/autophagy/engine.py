@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from autophagy.metrics import METRICS
+from autophagy.mitigations import Mitigation, MitigationContext
 from autophagy.models.gaussian_exact import ExactGaussianSimulator
 from autophagy.protocols import DataSource, FittedModel, ModelSettings
 from autophagy.rng import streams
 from autophagy.schedule import DataSchedule
-from autophagy.simulators import SampleSimulator, Simulator
+from autophagy.simulators import RngsFor, SampleSimulator, Simulator
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Experiment:
     k: int = 5
     unbiased_eval: bool = False
     simulator: str = "samples"  # a key of SIMULATORS: how training batches are represented
+    mitigation: Mitigation | None = None  # curation / self-correction / filtering of synthetic batches
 
     def batches(self) -> Simulator:
         """The simulator that holds this experiment's training batches."""
@@ -66,17 +68,31 @@ class LoopState:
 
 
 def _training_set(
-    exp: Experiment, sim: Simulator, state: LoopState, t: int, rngs_for: Callable[[str], list]
-) -> tuple[Any, LoopState]:
-    """Training batch of generation ``t`` >= 2 and the state with the updated pool."""
+    exp: Experiment,
+    sim: Simulator,
+    state: LoopState,
+    t: int,
+    rngs_for: RngsFor,
+    replicates: Sequence[int],
+) -> tuple[Any, LoopState, dict[str, np.ndarray]]:
+    """Training batch of generation ``t`` >= 2, the state with the updated pool, and the
+    mitigation's per-replicate notes (e.g. its detector's accuracy), recorded as metrics."""
     s = exp.schedule
     fresh = sim.real(s.fresh_real, rngs_for("fresh"))
-    synthetic = sim.synthetic(state.models[: s.from_latest], s.synthetic, s.sampling_bias, rngs_for)
+    models = state.models[: s.from_latest]
+
+    def draw(n: int, rngs: RngsFor) -> Any:
+        return sim.synthetic(models, n, s.sampling_bias, rngs)
+
+    if exp.mitigation is None:
+        synthetic, notes = draw(s.synthetic, rngs_for), {}
+    else:
+        synthetic, notes = exp.mitigation.apply(draw, MitigationContext(exp, replicates, t, models, rngs_for))
     train = sim.concat([state.fixed, state.pool, fresh, synthetic])
     kept = sim.concat([state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic)
     if s.train_size is not None and s.train_size < sim.size(train):
         train = sim.subsample(train, s.train_size, rngs_for("subsample"))
-    return train, LoopState(t, state.fixed, kept, state.models)
+    return train, LoopState(t, state.fixed, kept, state.models), notes
 
 
 def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedModel) -> dict[str, np.ndarray]:
@@ -121,10 +137,10 @@ def run_block(
         if t == 1:
             fixed = sim.real(s.fixed_real, rngs_for("initial"))
             train = sim.concat([fixed, sim.real(s.n_ini - s.fixed_real, rngs_for("initial_rest"))])
-            state = LoopState(0, fixed, sim.empty(len(replicates)))
+            state, notes = LoopState(0, fixed, sim.empty(len(replicates))), {}
         else:
-            train, state = _training_set(exp, sim, state, t, rngs_for)
+            train, state, notes = _training_set(exp, sim, state, t, rngs_for, replicates)
         init = state.models[0] if s.finetune and state.models else None
         model = sim.fit(train, rngs_for("fit"), init)
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])
-        yield state, evaluate(exp, replicates, t, model)
+        yield state, {**evaluate(exp, replicates, t, model), **notes}

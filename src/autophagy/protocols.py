@@ -40,6 +40,15 @@ class HasMoments(Protocol):
         ...
 
 
+@runtime_checkable
+class HasLogProb(Protocol):
+    """A fitted model that scores samples by its own log-density (used by likelihood curation)."""
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density of ``x`` ``(R, n, d)`` under replicate r's fitted distribution, shape ``(R, n)``."""
+        ...
+
+
 class ModelSettings(Protocol):
     """Frozen hyper-parameters of a model family; fitting returns a new fitted model."""
 

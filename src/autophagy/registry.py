@@ -27,3 +27,4 @@ class Plugin:
     build: Callable[[Any], Any]
     summary: str
     has_moments: bool = False  # models only: fitted models expose closed-form ``moments()``
+    has_log_prob: bool = False  # models only: fitted models score samples with ``log_prob(x)``

@@ -22,6 +22,7 @@ MODELS: dict[str, Plugin] = {
         lambda options: GaussianModel(),
         "full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
         has_moments=True,
+        has_log_prob=True,
     ),
 }
 

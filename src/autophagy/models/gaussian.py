@@ -32,6 +32,21 @@ class FittedGaussian:
         z = stacked_normal(rng, (n, self.mean.shape[1]))
         return self.mean[:, None, :] + np.sqrt(sampling_bias) * (z @ self.root)
 
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density of ``x`` ``(R, n, d)`` under N(mean, cov), shape ``(R, n)``.
+
+        A singular covariance gives the density on its support (pseudo-inverse and
+        pseudo-determinant), so samples of a collapsed model still rank by distance to the mean.
+        """
+        w, v = np.linalg.eigh(self.cov)
+        positive = w > 1e-12 * np.maximum(w.max(axis=-1, keepdims=True), 1e-300)
+        inv_w = np.where(positive, 1.0 / np.where(positive, w, 1.0), 0.0)
+        z = (np.asarray(x, dtype=np.float64) - self.mean[:, None, :]) @ v  # (R, n, d) eigen-coordinates
+        mahalanobis = np.einsum("rnd,rd->rn", z**2, inv_w)
+        log_det = np.where(positive, np.log(np.where(positive, w, 1.0)), 0.0).sum(axis=-1)
+        rank = positive.sum(axis=-1)
+        return -0.5 * (mahalanobis + (log_det + rank * np.log(2 * np.pi))[:, None])
+
     @functools.cached_property
     def root(self) -> np.ndarray:
         """Symmetric square root of ``cov``, computed once per fitted model (eigh is O(R d^3))."""

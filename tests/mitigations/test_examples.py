@@ -1,0 +1,31 @@
+"""The Gaussian mitigation example configs validate and run end to end (shortened)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autophagy.config import load_config, resolve
+from autophagy.runner import execute, plan_run, read_rows
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "mitigations"
+GAUSSIAN = sorted(EXAMPLES.glob("gaussian_*.toml"))
+
+
+def test_every_mitigation_has_a_gaussian_example():
+    labels = {p.stem.removeprefix("gaussian_") for p in GAUSSIAN}
+    assert {"none", "correct", "curate", "filter"} <= labels
+
+
+@pytest.mark.parametrize("path", GAUSSIAN, ids=lambda p: p.stem)
+def test_gaussian_example_runs(path, tmp_path):
+    raw = load_config(path, ["replicates=2", "generations=3"])
+    exp = resolve(raw)[0]
+    assert exp.simulator == "samples"
+    assert (exp.mitigation is None) == path.stem.endswith("_none")
+    rows = read_rows(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False))
+    metrics = {metric for _, _, metric, _ in rows}
+    assert {"wasserstein2", "trace_cov", "mean_drift"} <= metrics
+    assert ("detector_accuracy" in metrics) == path.stem.endswith("_filter")
+    assert len(rows) == 2 * 3 * 3 + 2 * 2 * ("detector_accuracy" in metrics)
