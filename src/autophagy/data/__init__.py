@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from autophagy.data.discrete import (
+    CategoricalData,
+    CategoricalDataOptions,
+    ZipfData,
+    ZipfDataOptions,
+    zipf_probabilities,
+)
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
 from autophagy.registry import Plugin
@@ -17,6 +24,24 @@ DATA: dict[str, Plugin] = {
         FileData.from_options,
         "fixed real set from a local .npy or .csv file (rows are samples)",
     ),
+    "categorical": Plugin(
+        CategoricalDataOptions,
+        CategoricalData.from_options,
+        "category ids (n, 1) from given probs or a Zipf law over n_categories",
+    ),
+    "zipf": Plugin(
+        ZipfDataOptions,
+        ZipfData.from_options,
+        "(item, answer) pairs (n, 2): items ~ i^-beta, fixed answers, optional answer noise",
+    ),
 }
 
-__all__ = ["DATA", "FileData", "GaussianData", "read_array"]
+__all__ = [
+    "DATA",
+    "CategoricalData",
+    "FileData",
+    "GaussianData",
+    "ZipfData",
+    "read_array",
+    "zipf_probabilities",
+]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field, PositiveInt
+
+from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.registry import Options, Plugin
 
@@ -16,6 +19,28 @@ class GaussianModelOptions(Options):
     simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
+class TailCutOptions(Options):
+    """Tail cutting applied to every synthetic draw: keep the ``top_k`` most probable outcomes
+    and/or the smallest set holding ``top_p`` of the mass (the sampling bias lambda is the
+    temperature, tail narrowing)."""
+
+    top_k: PositiveInt | None = None
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+
+
+class CategoricalModelOptions(TailCutOptions):
+    """``n_categories``: K; by default taken from the data source."""
+
+    n_categories: PositiveInt | None = None
+
+
+class MemorizerModelOptions(TailCutOptions):
+    """``n_items``, ``n_answers``: table sizes; by default taken from the (zipf) data source."""
+
+    n_items: PositiveInt | None = None
+    n_answers: PositiveInt | None = None
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -23,6 +48,16 @@ MODELS: dict[str, Plugin] = {
         "full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
         has_moments=True,
     ),
+    "categorical": Plugin(
+        CategoricalModelOptions,
+        lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
+        "unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
+    ),
+    "memorizer": Plugin(
+        MemorizerModelOptions,
+        lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
+        "Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
+    ),
 }
 
-__all__ = ["MODELS", "FittedGaussian", "GaussianModel"]
+__all__ = ["MODELS", "CategoricalModel", "FittedGaussian", "GaussianModel", "MemorizerModel"]
