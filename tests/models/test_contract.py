@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autophagy.data import CategoricalData, GaussianData, ZipfData, zipf_probabilities
+from autophagy.data import DATA, CategoricalData, GaussianData, ZipfData, zipf_probabilities
 from autophagy.models import MODELS
 from autophagy.protocols import FittedModel
 
@@ -19,6 +19,7 @@ R, N = 3, 60
 SOURCES = {
     "categorical": lambda: CategoricalData(zipf_probabilities(1.1, 12)),
     "memorizer": lambda: ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3),
+    "ngram": lambda: DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6)),
 }
 
 

@@ -11,6 +11,14 @@ from autophagy.data.discrete import (
 )
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
+from autophagy.data.text import (
+    MarkovLanguage,
+    MarkovLanguageOptions,
+    TextFileData,
+    TextFileOptions,
+    read_text,
+    tokenize,
+)
 from autophagy.registry import Plugin
 
 DATA: dict[str, Plugin] = {
@@ -34,6 +42,16 @@ DATA: dict[str, Plugin] = {
         ZipfData.from_options,
         "(item, answer) pairs (n, 2): items ~ i^-beta, fixed answers, optional answer noise",
     ),
+    "text_grammar": Plugin(
+        MarkovLanguageOptions,
+        MarkovLanguage.from_options,
+        "built-in language (Zipfian Markov source) of length-L sequences with exact probabilities",
+    ),
+    "text_file": Plugin(
+        TextFileOptions,
+        TextFileData.from_options,
+        "length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
+    ),
 }
 
 __all__ = [
@@ -41,7 +59,11 @@ __all__ = [
     "CategoricalData",
     "FileData",
     "GaussianData",
+    "MarkovLanguage",
+    "TextFileData",
     "ZipfData",
     "read_array",
+    "read_text",
+    "tokenize",
     "zipf_probabilities",
 ]

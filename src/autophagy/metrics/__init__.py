@@ -43,6 +43,7 @@ from autophagy.metrics.gaussian import (
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.modes import grid_modes, mode_stats
+from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 
@@ -58,6 +59,10 @@ class Metric:
     key: str | None = None
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
     data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
+
+
+def _lexical(real, synthetic, k=None, **kw):
+    return lexical(real, synthetic, **kw)
 
 
 METRICS: dict[str, Metric] = {
@@ -125,6 +130,39 @@ METRICS: dict[str, Metric] = {
         models=("categorical", "memorizer"),
         data=("categorical", "zipf"),
     ),
+    "cross_entropy": Metric(
+        cross_entropy,
+        False,
+        "model",
+        "nats per token of held-out real text under the fitted language model",
+        models=("ngram", "transformer"),
+        data=("text_grammar", "text_file"),
+    ),
+    "cross_entropy_true": Metric(
+        cross_entropy_true,
+        False,
+        "model",
+        "exact H(P, Q) / L against the built-in language (>= its entropy rate)",
+        models=("ngram",),
+        data=("text_grammar",),
+    ),
+    **{
+        name: Metric(_lexical, True, "samples", summary, name)
+        for name, summary in {
+            "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
+            "distinct_2": "distinct bigrams / bigrams of the synthetic text",
+            "distinct_3": "distinct trigrams / trigrams of the synthetic text",
+            "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
+            "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
+        }.items()
+    },
+    "zipf_exponent": Metric(
+        _lexical,
+        False,
+        "samples",
+        "fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
+        "zipf_exponent",
+    ),
     "test_error": Metric(
         test_error,
         False,
@@ -143,6 +181,9 @@ __all__ = [
     "Metric",
     "RandomProjection",
     "TorchFeatures",
+    "cross_entropy",
+    "cross_entropy_true",
+    "distinct_n",
     "fid",
     "frechet_distance",
     "gini_simpson",
@@ -150,11 +191,13 @@ __all__ = [
     "histogram",
     "kid",
     "kl_divergence",
+    "lexical",
     "mean_drift",
     "mode_stats",
     "prdc",
     "precision_recall",
     "surviving",
+    "tail_mass",
     "test_error",
     "total_variation",
     "trace_cov",
@@ -162,4 +205,5 @@ __all__ = [
     "vendi_score",
     "wasserstein2_gaussian",
     "wasserstein2_squared",
+    "zipf_fit",
 ]

@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt
 
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.ngram import NgramModel
 from autophagy.registry import Options, Plugin
 
 
@@ -41,6 +42,14 @@ class MemorizerModelOptions(TailCutOptions):
     n_answers: PositiveInt | None = None
 
 
+class NgramModelOptions(TailCutOptions):
+    """``order`` n (1 = unigram), add-``smoothing`` alpha, ``vocab_size`` (default: the data's)."""
+
+    order: int = Field(2, ge=1, le=6)
+    smoothing: float = Field(0.1, gt=0.0)
+    vocab_size: PositiveInt | None = None
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -58,6 +67,11 @@ MODELS: dict[str, Plugin] = {
         lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
         "Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
     ),
+    "ngram": Plugin(
+        NgramModelOptions,
+        lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
+        "n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+    ),
 }
 
-__all__ = ["MODELS", "CategoricalModel", "FittedGaussian", "GaussianModel", "MemorizerModel"]
+__all__ = ["MODELS", "CategoricalModel", "FittedGaussian", "GaussianModel", "MemorizerModel", "NgramModel"]

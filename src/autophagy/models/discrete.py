@@ -49,17 +49,20 @@ def biased_choice(
     temperature: float,
     top_k: int | None = None,
     top_p: float | None = None,
+    rows_of: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Outcomes ``(m,)`` for ``uniforms`` ``(m,)`` in [0, 1) from ``weights`` ``(K,)`` or ``(m, K)``.
+    """Outcomes ``(m,)`` for ``uniforms`` ``(m,)`` in [0, 1) from ``weights`` ``(K,)`` or ``(u, K)``.
 
-    A row of ``weights`` per draw (e.g. the next-token distribution of each context) or one
-    row shared by every draw.
+    One row shared by every draw, or a row per draw: row ``rows_of[j]`` for draw ``j`` (e.g.
+    the next-token distribution of each draw's context), or row ``j`` when ``rows_of`` is None.
     """
     order, probs = biased_weights(weights, temperature, top_k, top_p)
     cdf = np.cumsum(probs, axis=-1)
     if cdf.ndim == 1:
         ranks = np.searchsorted(cdf, uniforms * cdf[-1], side="right")
         return order[np.minimum(ranks, probs.shape[-1] - 1)]
+    if rows_of is not None:
+        cdf, order = cdf[rows_of], order[rows_of]
     ranks = np.minimum((cdf <= (uniforms * cdf[:, -1])[:, None]).sum(axis=-1), probs.shape[-1] - 1)
     return np.take_along_axis(order, ranks[:, None], axis=-1)[:, 0]
 
