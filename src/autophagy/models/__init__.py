@@ -50,6 +50,31 @@ class NgramModelOptions(TailCutOptions):
     vocab_size: PositiveInt | None = None
 
 
+class TransformerModelOptions(TailCutOptions):
+    """A tiny causal transformer (needs the torch extra): ``width``, ``heads``, ``layers``,
+    Adam ``steps`` on batches of ``batch_size`` at ``lr``; ``vocab_size`` defaults to the data's."""
+
+    width: PositiveInt = 32
+    heads: PositiveInt = 2
+    layers: PositiveInt = 1
+    steps: PositiveInt = 150
+    batch_size: PositiveInt = 32
+    lr: float = Field(3e-3, gt=0.0)
+    vocab_size: PositiveInt | None = None
+
+
+def _transformer(o: TransformerModelOptions):
+    try:
+        from autophagy.models.transformer import TransformerModel
+    except ImportError as exc:
+        raise ValueError(
+            f"the transformer model needs PyTorch (pip install 'autophagy[torch]'): {exc}"
+        ) from None
+    return TransformerModel(
+        o.width, o.heads, o.layers, o.steps, o.batch_size, o.lr, o.vocab_size, o.top_k, o.top_p
+    )
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -71,6 +96,11 @@ MODELS: dict[str, Plugin] = {
         NgramModelOptions,
         lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
         "n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+    ),
+    "transformer": Plugin(
+        TransformerModelOptions,
+        _transformer,
+        "tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
     ),
 }
 
