@@ -125,6 +125,11 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise pydantic_error(exc) from None
     data, data_resolved = _plugin("data", config.data, DATA)
     model, model_resolved = _plugin("model", config.model, MODELS)
+    if hasattr(model, "for_data"):  # settings that take sizes (vocabulary, items) from the data
+        try:
+            model = model.for_data(data)
+        except ValueError as exc:
+            raise ConfigError("model", str(exc)) from None
     schedule = resolve_schedule(config.loop)
 
     for name in config.metrics.names:
@@ -133,6 +138,12 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     for name in config.metrics.names:
         if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+        for section, kinds, kind in (
+            ("model", METRICS[name].models, model_resolved["kind"]),
+            ("data", METRICS[name].data, data_resolved["kind"]),
+        ):
+            if kinds and kind not in kinds:
+                raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)

@@ -120,6 +120,9 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
                 shared[id(metric.fn)] = metric.fn(real, synthetic, k=exp.k)
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
+    for name in (n for n in exp.metrics if METRICS[n].needs == "model"):
+        rng = streams(exp.seed, replicates, t, f"metric:{name}")
+        results[name] = np.asarray(METRICS[name].fn(model, exp.data, rng=rng), dtype=np.float64)
     return results
 
 

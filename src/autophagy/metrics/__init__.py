@@ -8,6 +8,10 @@ Two kinds, told apart by ``needs``:
   picks the entry when several metrics share one computation. Every sample metric also takes
   ``max_samples`` and ``rng`` (a subset per set when larger) and raises ``ValueError`` on bad
   shapes, NaNs or too few samples.
+- ``"model"``: computed from the fitted model and the data source (the known truth, or
+  held-out real data drawn from it); called as ``fn(model, data, *, rng) -> (R,)`` with one
+  generator per replicate from the stream ``metric:<name>``. ``models`` / ``data`` list the
+  plug-in kinds such a metric accepts (empty = any); configs are checked against them.
 
 Metrics that need inputs the engine does not supply are plain functions, not registered:
 ``mode_stats`` (known mixture modes), ``total_variation`` / ``kl_divergence`` (discrete
@@ -39,6 +43,8 @@ from autophagy.metrics.gaussian import (
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.modes import grid_modes, mode_stats
+from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
+from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 
 
@@ -48,9 +54,15 @@ class Metric:
 
     fn: Callable
     higher_is_better: bool
-    needs: Literal["moments", "samples"]
+    needs: Literal["moments", "samples", "model"]
     summary: str
     key: str | None = None
+    models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
+    data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
+
+
+def _lexical(real, synthetic, k=None, **kw):
+    return lexical(real, synthetic, **kw)
 
 
 METRICS: dict[str, Metric] = {
@@ -96,6 +108,69 @@ METRICS: dict[str, Metric] = {
         "samples",
         "diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
     ),
+    "gini_simpson": Metric(
+        gini_simpson,
+        True,
+        "model",
+        "1 - sum p_k^2 of the fitted discrete distribution (E = (1 - 1/n)^t (1 - sum p0^2), replace loop)",
+        models=("categorical", "memorizer"),
+    ),
+    "surviving": Metric(
+        surviving,
+        True,
+        "model",
+        "outcomes the fitted model can still produce",
+        models=("categorical", "memorizer"),
+    ),
+    "true_tv": Metric(
+        true_tv,
+        False,
+        "model",
+        "total variation between the fitted and the true discrete distribution",
+        models=("categorical", "memorizer"),
+        data=("categorical", "zipf"),
+    ),
+    "cross_entropy": Metric(
+        cross_entropy,
+        False,
+        "model",
+        "nats per token of held-out real text under the fitted language model",
+        models=("ngram", "transformer"),
+        data=("text_grammar", "text_file"),
+    ),
+    "cross_entropy_true": Metric(
+        cross_entropy_true,
+        False,
+        "model",
+        "exact H(P, Q) / L against the built-in language (>= its entropy rate)",
+        models=("ngram",),
+        data=("text_grammar",),
+    ),
+    **{
+        name: Metric(_lexical, True, "samples", summary, name)
+        for name, summary in {
+            "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
+            "distinct_2": "distinct bigrams / bigrams of the synthetic text",
+            "distinct_3": "distinct trigrams / trigrams of the synthetic text",
+            "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
+            "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
+        }.items()
+    },
+    "zipf_exponent": Metric(
+        _lexical,
+        False,
+        "samples",
+        "fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
+        "zipf_exponent",
+    ),
+    "test_error": Metric(
+        test_error,
+        False,
+        "model",
+        "memoriser's exact error on (item, answer) pairs from the truth; unseen items are errors",
+        models=("memorizer",),
+        data=("zipf",),
+    ),
 }
 
 __all__ = [
@@ -106,19 +181,29 @@ __all__ = [
     "Metric",
     "RandomProjection",
     "TorchFeatures",
+    "cross_entropy",
+    "cross_entropy_true",
+    "distinct_n",
     "fid",
     "frechet_distance",
+    "gini_simpson",
     "grid_modes",
     "histogram",
     "kid",
     "kl_divergence",
+    "lexical",
     "mean_drift",
     "mode_stats",
     "prdc",
     "precision_recall",
+    "surviving",
+    "tail_mass",
+    "test_error",
     "total_variation",
     "trace_cov",
+    "true_tv",
     "vendi_score",
     "wasserstein2_gaussian",
     "wasserstein2_squared",
+    "zipf_fit",
 ]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field, PositiveInt
+
+from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.ngram import NgramModel
 from autophagy.registry import Options, Plugin
 
 
@@ -16,6 +20,61 @@ class GaussianModelOptions(Options):
     simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
+class TailCutOptions(Options):
+    """Tail cutting applied to every synthetic draw: keep the ``top_k`` most probable outcomes
+    and/or the smallest set holding ``top_p`` of the mass (the sampling bias lambda is the
+    temperature, tail narrowing)."""
+
+    top_k: PositiveInt | None = None
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+
+
+class CategoricalModelOptions(TailCutOptions):
+    """``n_categories``: K; by default taken from the data source."""
+
+    n_categories: PositiveInt | None = None
+
+
+class MemorizerModelOptions(TailCutOptions):
+    """``n_items``, ``n_answers``: table sizes; by default taken from the (zipf) data source."""
+
+    n_items: PositiveInt | None = None
+    n_answers: PositiveInt | None = None
+
+
+class NgramModelOptions(TailCutOptions):
+    """``order`` n (1 = unigram), add-``smoothing`` alpha, ``vocab_size`` (default: the data's)."""
+
+    order: int = Field(2, ge=1, le=6)
+    smoothing: float = Field(0.1, gt=0.0)
+    vocab_size: PositiveInt | None = None
+
+
+class TransformerModelOptions(TailCutOptions):
+    """A tiny causal transformer (needs the torch extra): ``width``, ``heads``, ``layers``,
+    Adam ``steps`` on batches of ``batch_size`` at ``lr``; ``vocab_size`` defaults to the data's."""
+
+    width: PositiveInt = 32
+    heads: PositiveInt = 2
+    layers: PositiveInt = 1
+    steps: PositiveInt = 150
+    batch_size: PositiveInt = 32
+    lr: float = Field(3e-3, gt=0.0)
+    vocab_size: PositiveInt | None = None
+
+
+def _transformer(o: TransformerModelOptions):
+    try:
+        from autophagy.models.transformer import TransformerModel
+    except ImportError as exc:
+        raise ValueError(
+            f"the transformer model needs PyTorch (pip install 'autophagy[torch]'): {exc}"
+        ) from None
+    return TransformerModel(
+        o.width, o.heads, o.layers, o.steps, o.batch_size, o.lr, o.vocab_size, o.top_k, o.top_p
+    )
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -24,6 +83,26 @@ MODELS: dict[str, Plugin] = {
         has_moments=True,
         has_log_prob=True,
     ),
+    "categorical": Plugin(
+        CategoricalModelOptions,
+        lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
+        "unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
+    ),
+    "memorizer": Plugin(
+        MemorizerModelOptions,
+        lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
+        "Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
+    ),
+    "ngram": Plugin(
+        NgramModelOptions,
+        lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
+        "n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+    ),
+    "transformer": Plugin(
+        TransformerModelOptions,
+        _transformer,
+        "tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
+    ),
 }
 
-__all__ = ["MODELS", "FittedGaussian", "GaussianModel"]
+__all__ = ["MODELS", "CategoricalModel", "FittedGaussian", "GaussianModel", "MemorizerModel", "NgramModel"]
