@@ -1,4 +1,4 @@
-"""Command line: ``autophagy run | demo | plot | export | list``."""
+"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | list``."""
 
 from __future__ import annotations
 
@@ -24,20 +24,33 @@ def _fail(exc: ConfigError | ValueError) -> None:
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="TOML config file")],
-    out: Annotated[Path | None, typer.Option(help="run folder (default runs/NAME)")] = None,
+    config: Annotated[Path, typer.Argument(help="TOML config file (a [sweep] table makes it a sweep)")],
+    out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    executor: Annotated[str, typer.Option(help="local (all cores), inline or ray")] = "local",
+    workers: Annotated[int | None, typer.Option(help="worker processes (default: every core)")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster to join (with --executor ray)")] = None,
+    task_seconds: Annotated[
+        float, typer.Option(help="a task commits and hands its block on after this long")
+    ] = 2.0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Run a config (or resume it in the same folder)."""
+    """Run a config or sweep (or resume it in the same folder)."""
+    from autophagy.executors import make_executor
     from autophagy.runner import execute, plan_run
 
     try:
         plan = plan_run(load_config(config, set_ or []), out)
+        tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
+        pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
         _fail(exc)
-    folder = execute(plan, progress=not quiet)
-    console.print(f"run written to [bold]{folder}[/]")
+    try:
+        folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
+    finally:
+        pool.shutdown()
+    what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
+    console.print(f"{what} written to [bold]{folder}[/]")
 
 
 @app.command()
@@ -59,36 +72,50 @@ def demo(
 
 
 @app.command()
-def plot(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
-    """(Re)draw a run's metric-versus-generation plots."""
-    from autophagy.plots import plot_run
-    from autophagy.runner import read_rows
+def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
+    """(Re)draw a run's or sweep's metric-versus-generation plots."""
+    from autophagy.runner import plot_folder
 
     try:
-        rows = read_rows(run)
+        paths = plot_folder(run)
     except ConfigError as exc:
         _fail(exc)
-    for path in plot_run(rows, run / "plots", title=run.name):
+    for path in paths:
         console.print(str(path))
 
 
 @app.command()
 def export(
-    run: Annotated[Path, typer.Argument(help="run folder")],
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path, typer.Option(help="file to write")],
     format: Annotated[str, typer.Option(help="csv or parquet")] = "csv",
 ) -> None:
-    """Write a run's tidy table (replicate, generation, metric, value)."""
-    from autophagy.export import FORMATS, export_rows
-    from autophagy.runner import read_rows
+    """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
+    from autophagy.export import FORMATS, export_table
+    from autophagy.runner import open_folder
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
     try:
-        rows = read_rows(run)
+        columns, rows = open_folder(run).table()
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"{len(rows)} rows written to {export_rows(rows, output, format)}")
+    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}")
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
+    output: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html)")] = None,
+) -> None:
+    """One static HTML page: config, metric plots faceted by the swept keys, pictures, final values."""
+    from autophagy.report import write_report
+
+    try:
+        path = write_report(run, output)
+    except ConfigError as exc:
+        _fail(exc)
+    console.print(f"report written to [bold]{path}[/]")
 
 
 @app.command("phase-map")
