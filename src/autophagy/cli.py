@@ -118,6 +118,48 @@ def report(
     console.print(f"report written to [bold]{path}[/]")
 
 
+@app.command()
+def reproduce(
+    recipe: Annotated[str | None, typer.Argument(help="result id from spec section 4, e.g. G1")] = None,
+    profile: Annotated[str, typer.Option(help="quick (a laptop minute) or full (paper sizes)")] = "quick",
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the figure (default runs/reproduce/ID)")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="list the ids and what each expects")] = False,
+) -> None:
+    """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL."""
+    from rich.markup import escape
+
+    from autophagy.reproduce import PROFILES, RECIPES, run_recipe
+
+    if list_:
+        table = Table(show_header=True)
+        for column in ("id", "setting", "expected behaviour"):
+            table.add_column(column)
+        for rid, entry in RECIPES.items():
+            table.add_row(rid, escape(entry.title), escape(entry.expected))
+        console.print(table)
+        return
+    if recipe is None:
+        _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}) or --list"))
+    if recipe not in RECIPES:
+        _fail(ConfigError("ID", f"unknown id {recipe!r}; choose from {', '.join(RECIPES)}"))
+    if profile not in PROFILES:
+        _fail(ConfigError("--profile", f"must be one of {', '.join(PROFILES)}, got {profile!r}"))
+    entry = RECIPES[recipe]
+    console.print(
+        f"[bold]{recipe}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
+    )
+    with console.status(f"running {recipe} ({profile})"):
+        outcome = run_recipe(recipe, profile, out or Path("runs") / "reproduce" / recipe)
+    for check in outcome.checks:
+        mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
+        console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+    console.print(f"figure: {outcome.figure}", highlight=False)
+    print(outcome.verdict)
+    raise typer.Exit(0 if outcome.passed else 1)
+
+
 @app.command("phase-map")
 def phase_map(
     kind: Annotated[str, typer.Argument(help="fig10, fig11, fig12, fig30 or fig31")],
