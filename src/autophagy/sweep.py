@@ -51,7 +51,7 @@ class Cell:
         return json.dumps(self.raw, sort_keys=True)
 
 
-def _axes(table: dict[str, Any], field: str) -> dict[str, list]:
+def axes(table: dict[str, Any], field: str) -> dict[str, list]:
     """Flatten nested tables into dotted keys; every leaf must be a non-empty list of distinct values."""
     axes: dict[str, list] = {}
 
@@ -81,8 +81,8 @@ def _axes(table: dict[str, Any], field: str) -> dict[str, list]:
 
 def expand(spec: SweepOptions) -> tuple[list[str], list[dict[str, Any]]]:
     """The swept keys (grid, then zip, then ``seed``) and each cell's values, in a stable order."""
-    grid = _axes(spec.grid, "sweep.grid")
-    zipped = _axes(spec.zip, "sweep.zip")
+    grid = axes(spec.grid, "sweep.grid")
+    zipped = axes(spec.zip, "sweep.zip")
     for key in zipped:
         if key in grid:
             raise ConfigError(f'sweep.zip["{key}"]', "is also in sweep.grid; sweep a key once")
@@ -113,7 +113,7 @@ def expand(spec: SweepOptions) -> tuple[list[str], list[dict[str, Any]]]:
 def _sweep_field(key: str, spec: SweepOptions) -> str:
     if key == "seed" and spec.seeds is not None:
         return "sweep.seeds"
-    return f'sweep.{"zip" if key in _axes(spec.zip, "sweep.zip") else "grid"}["{key}"]'
+    return f'sweep.{"zip" if key in axes(spec.zip, "sweep.zip") else "grid"}["{key}"]'
 
 
 def _cell_error(exc: ConfigError, values: dict[str, Any], spec: SweepOptions) -> ConfigError:
