@@ -37,12 +37,18 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _limited(fn: Callable[[Any], Any], threads: int, arg: Any) -> Any:
-    """``fn(arg)`` with BLAS and OpenMP pools capped at ``threads``."""
-    from threadpoolctl import threadpool_limits
+_LIMITED: dict[str, int] = {}  # the thread cap already applied in this worker process
 
-    with threadpool_limits(limits=threads):
-        return fn(arg)
+
+def _limited(fn: Callable[[Any], Any], threads: int, arg: Any) -> Any:
+    """``fn(arg)`` with BLAS and OpenMP pools capped at ``threads`` (set once per process:
+    inspecting the loaded libraries costs far more than a small task)."""
+    if _LIMITED.get("threads") != threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)  # stays in force for the life of the worker
+        _LIMITED["threads"] = threads
+    return fn(arg)
 
 
 class InlineExecutor:
