@@ -80,11 +80,13 @@ def test_executor_choice_errors_name_the_option(sweep, tmp_path):
         (["--executor", "slurm"], "--executor: unknown executor 'slurm'"),
         (["--address", "ray://head:10001"], "--address: joins a Ray cluster"),
         (["--workers", "0"], "--workers: must be at least 1"),
+        (["--task-seconds", "-1"], "--task-seconds: must be >= 0"),
     ]:
         result = runner.invoke(app, ["run", str(sweep), "--out", str(tmp_path / "x"), *args])
         assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "x").exists()
     assert isinstance(make_executor("local", tasks=1), InlineExecutor)  # one task needs no pool
+    assert make_executor("local", workers=3).workers == 3  # an explicit count is honoured
 
 
 def test_missing_ray_is_a_clear_error(monkeypatch):

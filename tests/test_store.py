@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
+import pytest
 
 from autophagy.engine import LoopState
 from autophagy.models import GaussianModel
+from autophagy.schedule import ConfigError
 from autophagy.store import RunStore, decode_state, encode_state
 
 
@@ -37,3 +41,11 @@ def test_commit_upserts_without_duplicates(tmp_path):
         assert store.checkpoint(0, 4) == (2, b"")
         assert store.checkpoint(1, 4) == (1, blob)
         assert store.checkpoint(0, 0) is None
+
+
+def test_a_store_without_run_column_is_refused_clearly(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE results (replicate INTEGER, generation INTEGER, metric TEXT, value REAL)")
+    with pytest.raises(ConfigError, match="older autophagy"):
+        RunStore(path)

@@ -40,6 +40,8 @@ def run(
     from autophagy.runner import execute, plan_run
 
     try:
+        if task_seconds < 0:
+            raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or []), out)
         tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
         pool = make_executor(executor, workers=workers, address=address, tasks=tasks)

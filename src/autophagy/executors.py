@@ -77,13 +77,13 @@ def threads_per_worker(workers: int) -> int:
 
 
 class LokyExecutor:
-    """joblib's loky process pool: ``workers`` processes, cores shared out as BLAS threads."""
+    """joblib's loky process pool: ``workers`` processes (default: one per core), cores shared
+    out as BLAS threads."""
 
     def __init__(self, workers: int | None = None) -> None:
         from joblib.externals.loky import get_reusable_executor
 
-        cores = cpu_count()
-        self.workers = max(1, min(workers or cores, cores))
+        self.workers = max(1, workers or cpu_count())
         self.threads = threads_per_worker(self.workers)
         env = dict.fromkeys(THREAD_VARIABLES, str(self.threads))
         self.pool = get_reusable_executor(max_workers=self.workers, env=env, timeout=60)
@@ -134,7 +134,8 @@ EXECUTORS = ("local", "inline", "ray")
 def make_executor(
     name: str, *, workers: int | None = None, address: str | None = None, tasks: int | None = None
 ) -> Executor:
-    """The executor called ``name``; a local pool never starts more workers than ``tasks``."""
+    """The executor called ``name``; by default a local pool starts one worker per core, but no
+    more than ``tasks``, and a single worker runs inline."""
     if name not in EXECUTORS:
         raise ConfigError("--executor", f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
     if address is not None and name != "ray":
@@ -143,7 +144,7 @@ def make_executor(
         raise ConfigError("--workers", f"must be at least 1, got {workers}")
     if name == "ray":
         return RayExecutor(address, workers)
-    wanted = min(workers or cpu_count(), tasks or cpu_count())
+    wanted = workers if workers is not None else min(cpu_count(), tasks or cpu_count())
     if name == "inline" or wanted == 1:
         return InlineExecutor()
     return LokyExecutor(wanted)

@@ -74,6 +74,8 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
         (out / mine).is_file() and json.loads((out / mine).read_text()) != plan.manifest
     ):
         raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
+    if (out / STORE_FILE).is_file():
+        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
     return plan
 
 

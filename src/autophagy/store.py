@@ -19,6 +19,7 @@ import numpy as np
 from autophagy.engine import LoopState
 from autophagy.models.gaussian_exact import GroupStats
 from autophagy.protocols import ModelSettings
+from autophagy.schedule import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -86,6 +87,12 @@ class RunStore:
         self.conn = sqlite3.connect(self.path, timeout=60)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
+        if columns and "run" not in columns:
+            self.conn.close()
+            raise ConfigError(
+                "RUN", f"{self.path} was written by an older autophagy; run again into a new folder"
+            )
         self.conn.executescript(SCHEMA)
 
     def commit_task(
