@@ -115,7 +115,7 @@ def test_rerun_upserts_and_refuses_a_different_config(config, tmp_path):
 
 def test_interrupted_run_resumes_to_the_same_table(config, tmp_path, monkeypatch):
     expected = run_and_export(config, tmp_path / "clean")
-    original = store_module.RunStore.commit_generation
+    original = store_module.RunStore.commit_task
     calls = {"n": 0}
 
     def crash_after_seven(self, *args, **kwargs):
@@ -124,12 +124,17 @@ def test_interrupted_run_resumes_to_the_same_table(config, tmp_path, monkeypatch
         calls["n"] += 1
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(store_module.RunStore, "commit_generation", crash_after_seven)
-    result = invoke("run", config, "--out", tmp_path / "resumed", "--quiet", *SMALL)
+    monkeypatch.setattr(store_module.RunStore, "commit_task", crash_after_seven)
+    # a zero task budget makes every task one generation of one block (two replicates)
+    result = invoke("run", config, "--out", tmp_path / "resumed", "--quiet", "--task-seconds", "0", *SMALL)
     assert result.exit_code != 0
     with sqlite3.connect(tmp_path / "resumed" / "results.sqlite") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 7 * 2 * 5
-    monkeypatch.setattr(store_module.RunStore, "commit_generation", original)
+        saved = conn.execute("SELECT first_replicate, generation FROM checkpoints").fetchall()
+        rows = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    # seven one-generation tasks were committed; blocks hold 2, 2 and 1 replicates, 5 metrics each
+    assert sum(g for _, g in saved) == 7
+    assert rows == 5 * sum(g * (min(first + 2, 5) - first) for first, g in saved)
+    monkeypatch.setattr(store_module.RunStore, "commit_task", original)
     assert run_and_export(config, tmp_path / "resumed") == expected
 
 
@@ -138,6 +143,7 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_table(config, tmp_p
     expected = run_and_export(config, tmp_path / "clean", *slow[len(SMALL) :])
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "autophagy", "run", str(config), "--out", str(out), "--quiet", *slow]
+    cmd += ["--task-seconds", "0.05"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done, deadline = 0, time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

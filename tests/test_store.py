@@ -1,11 +1,15 @@
-"""Run store: checkpoint round trip and upsert semantics."""
+"""Run store: checkpoint round trip and upsert semantics per run (sweep cell)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
+import pytest
 
 from autophagy.engine import LoopState
 from autophagy.models import GaussianModel
+from autophagy.schedule import ConfigError
 from autophagy.store import RunStore, decode_state, encode_state
 
 
@@ -25,10 +29,23 @@ def test_state_round_trip():
 
 
 def test_commit_upserts_without_duplicates(tmp_path):
+    blob = encode_state(_state(1))
     with RunStore(tmp_path / "s.sqlite") as store:
-        store.commit_generation([4, 5], _state(1), {"m": np.array([1.0, 2.0])})
-        store.commit_generation([4, 5], _state(1), {"m": np.array([3.0, 4.0])})
-        store.commit_generation([4, 5], _state(2), {"m": np.array([5.0, 6.0])})
+        store.commit_task(0, 4, 1, blob, [(4, 1, "m", 1.0), (5, 1, "m", 2.0)])
+        store.commit_task(0, 4, 1, blob, [(4, 1, "m", 3.0), (5, 1, "m", 4.0)])
+        store.commit_task(0, 4, 2, b"", [(4, 2, "m", 5.0), (5, 2, "m", 6.0)])
+        store.commit_task(1, 4, 1, blob, [(4, 1, "m", 7.0)])
         assert store.rows() == [(4, 1, "m", 3.0), (4, 2, "m", 5.0), (5, 1, "m", 4.0), (5, 2, "m", 6.0)]
-        assert store.checkpoint(4, GaussianModel()).generation == 2
-        assert store.checkpoint(0, GaussianModel()) is None
+        assert store.rows(1) == [(4, 1, "m", 7.0)]
+        assert len(store.all_rows()) == 5
+        assert store.checkpoint(0, 4) == (2, b"")
+        assert store.checkpoint(1, 4) == (1, blob)
+        assert store.checkpoint(0, 0) is None
+
+
+def test_a_store_without_run_column_is_refused_clearly(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE results (replicate INTEGER, generation INTEGER, metric TEXT, value REAL)")
+    with pytest.raises(ConfigError, match="older autophagy"):
+        RunStore(path)

@@ -1,4 +1,4 @@
-"""Command line: ``autophagy run | demo | plot | export | list``."""
+"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | list``."""
 
 from __future__ import annotations
 
@@ -24,20 +24,35 @@ def _fail(exc: ConfigError | ValueError) -> None:
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="TOML config file")],
-    out: Annotated[Path | None, typer.Option(help="run folder (default runs/NAME)")] = None,
+    config: Annotated[Path, typer.Argument(help="TOML config file (a [sweep] table makes it a sweep)")],
+    out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    executor: Annotated[str, typer.Option(help="local (all cores), inline or ray")] = "local",
+    workers: Annotated[int | None, typer.Option(help="worker processes (default: every core)")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster to join (with --executor ray)")] = None,
+    task_seconds: Annotated[
+        float, typer.Option(help="a task commits and hands its block on after this long")
+    ] = 2.0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Run a config (or resume it in the same folder)."""
+    """Run a config or sweep (or resume it in the same folder)."""
+    from autophagy.executors import make_executor
     from autophagy.runner import execute, plan_run
 
     try:
+        if task_seconds < 0:
+            raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or []), out)
+        tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
+        pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
         _fail(exc)
-    folder = execute(plan, progress=not quiet)
-    console.print(f"run written to [bold]{folder}[/]")
+    try:
+        folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
+    finally:
+        pool.shutdown()
+    what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
+    console.print(f"{what} written to [bold]{folder}[/]")
 
 
 @app.command()
@@ -59,36 +74,92 @@ def demo(
 
 
 @app.command()
-def plot(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
-    """(Re)draw a run's metric-versus-generation plots."""
-    from autophagy.plots import plot_run
-    from autophagy.runner import read_rows
+def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
+    """(Re)draw a run's or sweep's metric-versus-generation plots."""
+    from autophagy.runner import plot_folder
 
     try:
-        rows = read_rows(run)
+        paths = plot_folder(run)
     except ConfigError as exc:
         _fail(exc)
-    for path in plot_run(rows, run / "plots", title=run.name):
+    for path in paths:
         console.print(str(path))
 
 
 @app.command()
 def export(
-    run: Annotated[Path, typer.Argument(help="run folder")],
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path, typer.Option(help="file to write")],
     format: Annotated[str, typer.Option(help="csv or parquet")] = "csv",
 ) -> None:
-    """Write a run's tidy table (replicate, generation, metric, value)."""
-    from autophagy.export import FORMATS, export_rows
-    from autophagy.runner import read_rows
+    """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
+    from autophagy.export import FORMATS, export_table
+    from autophagy.runner import open_folder
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
     try:
-        rows = read_rows(run)
+        columns, rows = open_folder(run).table()
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"{len(rows)} rows written to {export_rows(rows, output, format)}")
+    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}")
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
+    output: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html)")] = None,
+) -> None:
+    """One static HTML page: config, metric plots faceted by the swept keys, pictures, final values."""
+    from autophagy.report import write_report
+
+    try:
+        path = write_report(run, output)
+    except ConfigError as exc:
+        _fail(exc)
+    console.print(f"report written to [bold]{path}[/]")
+
+
+@app.command()
+def reproduce(
+    recipe: Annotated[str | None, typer.Argument(help="result id from spec section 4, e.g. G1")] = None,
+    profile: Annotated[str, typer.Option(help="quick (a laptop minute) or full (paper sizes)")] = "quick",
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the figure (default runs/reproduce/ID)")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="list the ids and what each expects")] = False,
+) -> None:
+    """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL."""
+    from rich.markup import escape
+
+    from autophagy.reproduce import PROFILES, RECIPES, run_recipe
+
+    if list_:
+        table = Table(show_header=True)
+        for column in ("id", "setting", "expected behaviour"):
+            table.add_column(column)
+        for rid, entry in RECIPES.items():
+            table.add_row(rid, escape(entry.title), escape(entry.expected))
+        console.print(table)
+        return
+    if recipe is None:
+        _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}) or --list"))
+    if recipe not in RECIPES:
+        _fail(ConfigError("ID", f"unknown id {recipe!r}; choose from {', '.join(RECIPES)}"))
+    if profile not in PROFILES:
+        _fail(ConfigError("--profile", f"must be one of {', '.join(PROFILES)}, got {profile!r}"))
+    entry = RECIPES[recipe]
+    console.print(
+        f"[bold]{recipe}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
+    )
+    with console.status(f"running {recipe} ({profile})"):
+        outcome = run_recipe(recipe, profile, out or Path("runs") / "reproduce" / recipe)
+    for check in outcome.checks:
+        mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
+        console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+    console.print(f"figure: {outcome.figure}", highlight=False)
+    print(outcome.verdict)
+    raise typer.Exit(0 if outcome.passed else 1)
 
 
 @app.command("phase-map")

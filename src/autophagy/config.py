@@ -77,7 +77,12 @@ def set_override(raw: dict[str, Any], assignment: str) -> None:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text
-    *parents, leaf = key.strip().split(".")
+    set_key(raw, key.strip(), value)
+
+
+def set_key(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set the dotted ``key`` of ``raw`` to ``value`` in place, creating tables on the way."""
+    *parents, leaf = key.split(".")
     table = raw
     for i, part in enumerate(parents):
         table = table.setdefault(part, {})

@@ -47,12 +47,13 @@ def run_demo(out: Path, *, progress: bool = True) -> list[dict]:
     for plan in plans:
         execute(plan, progress=progress)
         rows = read_rows(plan.out)
-        rows_by_label[plan.config.name] = rows
+        config = plan.cells[0].config
+        rows_by_label[config.name] = rows
         final = {m: v[:, -1] for m, (_, v) in curves(rows).items()}
         summary.append(
             {
-                "family": plan.config.loop.family,
-                "sampling_bias": plan.config.loop.sampling_bias,
+                "family": config.loop.family,
+                "sampling_bias": config.loop.sampling_bias,
                 **{m: float(np.mean(final[m])) for m in SUMMARY_METRICS},
             }
         )

@@ -1,17 +1,29 @@
-"""Tidy exports of a run's rows: columns replicate, generation, metric, value."""
+"""Tidy exports of a run or sweep: one column per swept key, then replicate, generation,
+metric, value."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 COLUMNS = ("replicate", "generation", "metric", "value")
 FORMATS = ("csv", "parquet")
 
 
-def export_rows(rows: Sequence[tuple[int, int, str, float]], path: Path, fmt: str) -> Path:
-    """Write ``rows`` to ``path`` as CSV or Parquet; returns the path."""
+def _cell_text(value: Any) -> str:
+    """CSV text of a value: floats round-trip (repr), tables and lists as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def export_table(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt: str) -> Path:
+    """Write ``rows`` (one tuple per row, aligned with ``columns``) as CSV or Parquet; returns the path."""
     path = Path(path)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -19,20 +31,27 @@ def export_rows(rows: Sequence[tuple[int, int, str, float]], path: Path, fmt: st
     if fmt == "csv":
         with path.open("w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            writer.writerows((r, g, m, repr(v)) for r, g, m, v in rows)
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+            writer.writerow(columns)
+            writer.writerows([_cell_text(v) for v in row] for row in rows)
+        return path
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-        columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
-        table = pa.table(
-            {
-                "replicate": pa.array(columns[0], pa.int64()),
-                "generation": pa.array(columns[1], pa.int64()),
-                "metric": pa.array(columns[2], pa.string()),
-                "value": pa.array(columns[3], pa.float64()),
-            }
-        )
-        pq.write_table(table, path)
+    data = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    types = {"replicate": pa.int64(), "generation": pa.int64(), "metric": pa.string(), "value": pa.float64()}
+    arrays = {}
+    for name, values in zip(columns, data, strict=True):
+        if name in types:
+            arrays[name] = pa.array(values, types[name])
+            continue
+        try:  # a swept key: its own type when uniform, else JSON text
+            arrays[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays[name] = pa.array([_cell_text(v) for v in values], pa.string())
+    pq.write_table(pa.table(arrays), path)
     return path
+
+
+def export_rows(rows: Sequence[tuple[int, int, str, float]], path: Path, fmt: str) -> Path:
+    """Write a single run's ``rows`` with the four tidy columns."""
+    return export_table(COLUMNS, rows, path, fmt)

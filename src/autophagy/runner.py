@@ -1,91 +1,218 @@
-"""Run folders: validate, write the resolved config, drive the engine, store, resume, plot.
+"""Run and sweep folders: validate, write the manifest, schedule tasks, store, resume, plot.
 
-A run folder holds ``config.json`` (the resolved config), ``results.sqlite`` (the store)
-and ``plots/``. Starting a run on a folder that already holds the same config resumes
-each block of replicates from its last committed generation.
+A run folder holds ``config.json`` (the resolved config); a sweep folder holds
+``sweep.json`` (the sweep table, the swept keys and every cell's values and resolved
+config). Both hold ``results.sqlite`` (one store for all cells) and ``plots/``. Work is
+split into tasks (a cell times a block of replicates, see :mod:`autophagy.tasks`) that an
+executor runs; the parent commits each finished task in one transaction and submits the
+block's next piece. Starting again on a folder with the same manifest resumes every block
+from its last committed generation.
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from autophagy.config import RunConfig, resolve
-from autophagy.engine import Experiment, run_block
-from autophagy.plots import plot_run
+from autophagy.executors import Executor, make_executor
+from autophagy.plots import plot_comparison, plot_run
 from autophagy.schedule import ConfigError
-from autophagy.store import RunStore
+from autophagy.store import Row, RunStore
+from autophagy.sweep import Cell, plan_cells
+from autophagy.tasks import Task, TaskResult, run_task
 
 CONFIG_FILE = "config.json"
+SWEEP_FILE = "sweep.json"
 STORE_FILE = "results.sqlite"
+TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """A validated run, ready to execute into ``out``."""
+    """A validated run or sweep, ready to execute into ``out``."""
 
-    experiment: Experiment
-    config: RunConfig
-    resolved: dict[str, Any]
+    name: str
+    swept: list[str]
+    cells: list[Cell]
     out: Path
+    sweep: dict[str, Any] | None = None
 
-    def blocks(self) -> list[range]:
-        """Replicates grouped into blocks that share the leading array axis."""
-        n, size = self.config.replicates, self.config.block_size
+    @property
+    def is_sweep(self) -> bool:
+        return self.sweep is not None
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """What the folder records: the resolved config of a run, or the whole sweep."""
+        if not self.is_sweep:
+            return self.cells[0].resolved
+        cells = [{"values": c.values, "ignored": c.ignored, "config": c.resolved} for c in self.cells]
+        return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
+
+    def blocks(self, cell: Cell) -> list[range]:
+        """Replicates of a cell grouped into blocks that share the leading array axis."""
+        n, size = cell.config.replicates, cell.config.block_size
         return [range(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
-    """Validate a raw config and its output folder; writes nothing."""
-    experiment, config, resolved = resolve(raw)
-    out = Path(out) if out is not None else Path("runs") / config.name
-    existing = out / CONFIG_FILE
-    if existing.is_file() and json.loads(existing.read_text()) != resolved:
-        raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
+    """Validate a raw config (with or without ``[sweep]``) and its output folder; writes nothing."""
+    swept, cells = plan_cells(raw)
+    name = cells[0].config.name
+    out = Path(out) if out is not None else Path("runs") / name
+    sweep = raw.get("sweep")
+    plan = RunPlan(name, swept, cells, out, json.loads(json.dumps(sweep)) if sweep is not None else None)
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{out} exists and is not a folder")
-    return RunPlan(experiment, config, resolved, out)
-
-
-def execute(plan: RunPlan, *, progress: bool = True, plots: bool = True) -> Path:
-    """Run (or resume) every block, committing each generation; returns the run folder."""
-    plan.out.mkdir(parents=True, exist_ok=True)
-    (plan.out / CONFIG_FILE).write_text(json.dumps(plan.resolved, indent=2) + "\n")
-    exp = plan.experiment
-    with (
-        RunStore(plan.out / STORE_FILE) as store,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("generations"),
-            TimeElapsedColumn(),
-            disable=not progress,
-            transient=False,
-        ) as bar,
+    mine, other = (SWEEP_FILE, CONFIG_FILE) if plan.is_sweep else (CONFIG_FILE, SWEEP_FILE)
+    if (out / other).is_file() or (
+        (out / mine).is_file() and json.loads((out / mine).read_text()) != plan.manifest
     ):
-        blocks = plan.blocks()
-        task = bar.add_task(plan.config.name, total=len(blocks) * exp.generations)
-        for block in blocks:
-            resume_from = store.checkpoint(block[0], exp.model)
-            bar.advance(task, 0 if resume_from is None else resume_from.generation)
-            for state, metrics in run_block(exp, block, resume_from):
-                store.commit_generation(block, state, metrics)
-                bar.advance(task)
-        rows = store.rows()
+        raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
+    if (out / STORE_FILE).is_file():
+        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
+    return plan
+
+
+def execute(
+    plan: RunPlan,
+    *,
+    executor: Executor | str = "local",
+    progress: bool = True,
+    plots: bool = True,
+    task_seconds: float = TASK_SECONDS,
+) -> Path:
+    """Run (or resume) every block of every cell, committing each finished task; returns the folder."""
+    plan.out.mkdir(parents=True, exist_ok=True)
+    manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
+    manifest_file.write_text(json.dumps(plan.manifest, indent=2) + "\n")
+    with RunStore(plan.out / STORE_FILE) as store:
+        todo: list[Task] = []
+        total = finished = 0
+        for cell in plan.cells:
+            generations = cell.config.generations
+            for block in plan.blocks(cell):
+                saved = store.checkpoint(cell.index, block[0])
+                generation, state = saved if saved is not None else (0, None)
+                total += generations
+                finished += generation
+                if generation < generations:
+                    todo.append(
+                        Task(cell.index, cell.raw_json, block[0], block.stop, generation, state, task_seconds)
+                    )
+        pool = make_executor(executor, tasks=len(todo)) if isinstance(executor, str) else executor
+        try:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("generations"),
+                TimeElapsedColumn(),
+                disable=not progress,
+            ) as bar:
+                _drain(pool, store, todo, bar, bar.add_task(plan.name, total=total, completed=finished))
+        finally:
+            if isinstance(executor, str):
+                pool.shutdown()
     if plots:
-        plot_run(rows, plan.out / "plots", title=plan.config.name)
+        plot_folder(plan.out)
     return plan.out
 
 
-def read_rows(run: Path) -> list[tuple[int, int, str, float]]:
+def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar_task: Any) -> None:
+    """Keep about two tasks per worker in flight; commit each as it finishes, then continue its block."""
+    todo = todo[::-1]  # pop() from the end keeps the planned order
+    running: dict[Future, Task] = {}
+    while todo or running:
+        while todo and len(running) < 2 * pool.workers:
+            task = todo.pop()
+            running[pool.submit(run_task, task)] = task
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            task = running.pop(future)
+            result: TaskResult = future.result()
+            store.commit_task(result.run, result.first, result.generation, result.state, result.rows)
+            bar.advance(bar_task, result.generation - task.generation)
+            if not result.done:
+                todo.append(
+                    Task(
+                        task.run,
+                        task.config_json,
+                        task.first,
+                        task.stop,
+                        result.generation,
+                        result.state,
+                        task.budget_s,
+                    )
+                )
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A finished or partial run or sweep folder, as the report and exports read it."""
+
+    path: Path
+    name: str
+    swept: list[str]
+    cells: list[dict[str, Any]]  # {"values": {key: value}, "config": resolved}
+    manifest: dict[str, Any]
+
+    @property
+    def is_sweep(self) -> bool:
+        return (self.path / SWEEP_FILE).is_file()
+
+    def rows(self) -> list[tuple[int, int, int, str, float]]:
+        """Every row as (cell, replicate, generation, metric, value)."""
+        with RunStore(self.path / STORE_FILE) as store:
+            return store.all_rows()
+
+    def table(self) -> tuple[list[str], list[tuple]]:
+        """Columns and rows of the tidy export: one column per swept key, then the row keys."""
+        values = [[c["values"][k] for k in self.swept] for c in self.cells]
+        rows = [(*values[run], r, g, m, v) for run, r, g, m, v in self.rows()]
+        return [*self.swept, "replicate", "generation", "metric", "value"], rows
+
+
+def open_folder(path: Path) -> Folder:
+    """Read a run or sweep folder; a clear error if it is neither."""
+    path = Path(path)
+    if not (path / STORE_FILE).is_file():
+        raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
+    if (path / SWEEP_FILE).is_file():
+        manifest = json.loads((path / SWEEP_FILE).read_text())
+        return Folder(path, manifest["name"], manifest["swept"], manifest["cells"], manifest)
+    config_file = path / CONFIG_FILE
+    manifest = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    return Folder(path, manifest.get("name", path.name), [], [{"values": {}, "config": manifest}], manifest)
+
+
+def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
+    """``key=value, ...`` for a cell, leaving out ``skip`` keys."""
+    return ", ".join(f"{k}={v}" for k, v in values.items() if k not in skip)
+
+
+def plot_folder(path: Path) -> list[Path]:
+    """Metric-versus-generation PNGs in ``plots/``: one band a run, or one line a cell (seeds pooled)."""
+    folder = open_folder(path)
+    if not folder.is_sweep:
+        with RunStore(folder.path / STORE_FILE) as store:
+            return plot_run(store.rows(0), folder.path / "plots", title=folder.name)
+    groups: dict[str, list[Row]] = {}
+    for run, replicate, generation, metric, value in folder.rows():
+        label = cell_label(folder.cells[run]["values"], skip=("seed",))
+        groups.setdefault(label, []).append((run * 1_000_000 + replicate, generation, metric, value))
+    return plot_comparison(groups, folder.path / "plots", title=folder.name)
+
+
+def read_rows(run: Path) -> list[Row]:
     """All stored rows of a run folder; clear error if it is not one."""
-    path = Path(run) / STORE_FILE
-    if not path.is_file():
-        raise ConfigError("RUN", f"{run} is not a run folder (no {STORE_FILE})")
-    with RunStore(path) as store:
-        return store.rows()
+    folder = open_folder(run)
+    if folder.is_sweep:
+        raise ConfigError("RUN", f"{run} is a sweep folder; use `autophagy export` or `autophagy report`")
+    with RunStore(folder.path / STORE_FILE) as store:
+        return store.rows(0)

@@ -26,6 +26,10 @@ class ConfigError(ValueError):
         self.field = field
 
 
+class NotApplicable(ConfigError):
+    """A key that the chosen loop family does not use was set (a sweep may drop it for that cell)."""
+
+
 class LoopOptions(Options):
     """The ``[loop]`` table. Sizes are samples per replicate per generation."""
 
@@ -78,7 +82,7 @@ class DataSchedule:
 
 def _fully_synthetic(o: LoopOptions) -> dict:
     if o.n_real:
-        raise ConfigError(
+        raise NotApplicable(
             "loop.n_real", "must be 0 for fully_synthetic (fresh real data makes it fresh_data)"
         )
     return {"fixed_real": 0}

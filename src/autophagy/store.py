@@ -1,9 +1,10 @@
-"""SQLite run store (WAL): metric rows and per-block checkpoints, one transaction a generation.
+"""SQLite store (WAL) of a run or sweep folder: metric rows and per-block checkpoints.
 
-Rows are keyed by (replicate, generation, metric) and upserted, so a rerun never
-duplicates. A block's checkpoint (its :class:`~autophagy.engine.LoopState`) is written in
-the same transaction as that generation's rows, so after any interruption, SIGKILL
-included, the store holds exactly the generations whose checkpoint it holds.
+Rows are keyed by (run, replicate, generation, metric) and upserted, so a rerun never
+duplicates. A task's rows and its block's checkpoint (the encoded
+:class:`~autophagy.engine.LoopState`) are written in one transaction, so after any
+interruption, SIGKILL included, the store holds exactly the generations its checkpoints
+say, and a resumed block starts right after them.
 """
 
 from __future__ import annotations
@@ -18,21 +19,28 @@ import numpy as np
 from autophagy.engine import LoopState
 from autophagy.models.gaussian_exact import GroupStats
 from autophagy.protocols import ModelSettings
+from autophagy.schedule import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
+    run INTEGER NOT NULL,
     replicate INTEGER NOT NULL,
     generation INTEGER NOT NULL,
     metric TEXT NOT NULL,
     value REAL,
-    PRIMARY KEY (replicate, generation, metric)
+    PRIMARY KEY (run, replicate, generation, metric)
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
-    first_replicate INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    first_replicate INTEGER NOT NULL,
     generation INTEGER NOT NULL,
-    state BLOB NOT NULL
+    state BLOB NOT NULL,
+    PRIMARY KEY (run, first_replicate)
 );
 """
+
+Row = tuple[int, int, str, float]
+"""(replicate, generation, metric, value)"""
 
 
 def _batch_arrays(name: str, batch: np.ndarray | GroupStats) -> dict[str, np.ndarray]:
@@ -72,46 +80,61 @@ def decode_state(blob: bytes, model: ModelSettings) -> LoopState:
 
 
 class RunStore:
-    """The ``results.sqlite`` of one run folder."""
+    """The ``results.sqlite`` of a run or sweep folder; ``run`` is the sweep cell (0 for a run)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.conn = sqlite3.connect(self.path, timeout=60)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
+        if columns and "run" not in columns:
+            self.conn.close()
+            raise ConfigError(
+                "RUN", f"{self.path} was written by an older autophagy; run again into a new folder"
+            )
         self.conn.executescript(SCHEMA)
 
-    def commit_generation(
-        self, replicates: Sequence[int], state: LoopState, metrics: dict[str, np.ndarray]
+    def commit_task(
+        self, run: int, first_replicate: int, generation: int, state: bytes, rows: Sequence[Row]
     ) -> None:
-        """Upsert one generation's rows for a block and its checkpoint, atomically."""
-        rows = [
-            (int(r), state.generation, name, float(values[i]))
-            for name, values in metrics.items()
-            for i, r in enumerate(replicates)
-        ]
+        """Upsert a finished task's rows and its block's checkpoint in one transaction.
+
+        ``state`` is the encoded :class:`~autophagy.engine.LoopState` after ``generation``
+        (empty once the block is finished).
+        """
         with self.conn:
             self.conn.executemany(
-                "INSERT INTO results VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (replicate, generation, metric) DO UPDATE SET value = excluded.value",
-                rows,
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (run, replicate, generation, metric) DO UPDATE SET value = excluded.value",
+                [(run, int(r), int(g), m, float(v)) for r, g, m, v in rows],
             )
             self.conn.execute(
-                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
-                (int(replicates[0]), state.generation, encode_state(state)),
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
+                (run, first_replicate, generation, state),
             )
 
-    def checkpoint(self, first_replicate: int, model: ModelSettings) -> LoopState | None:
-        """The latest committed state of the block starting at ``first_replicate``."""
+    def checkpoint(self, run: int, first_replicate: int) -> tuple[int, bytes] | None:
+        """(generation, encoded state) last committed for a block, or None if it never ran."""
         row = self.conn.execute(
-            "SELECT state FROM checkpoints WHERE first_replicate = ?", (first_replicate,)
+            "SELECT generation, state FROM checkpoints WHERE run = ? AND first_replicate = ?",
+            (run, first_replicate),
         ).fetchone()
-        return None if row is None else decode_state(row[0], model)
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
-    def rows(self) -> list[tuple[int, int, str, float]]:
-        """All rows as (replicate, generation, metric, value), sorted by those keys."""
+    def rows(self, run: int = 0) -> list[Row]:
+        """One run's rows as (replicate, generation, metric, value), sorted by those keys."""
         return self.conn.execute(
-            "SELECT replicate, generation, metric, value FROM results ORDER BY replicate, generation, metric"
+            "SELECT replicate, generation, metric, value FROM results WHERE run = ? "
+            "ORDER BY replicate, generation, metric",
+            (run,),
+        ).fetchall()
+
+    def all_rows(self) -> list[tuple[int, int, int, str, float]]:
+        """Every row as (run, replicate, generation, metric, value), sorted by those keys."""
+        return self.conn.execute(
+            "SELECT run, replicate, generation, metric, value FROM results "
+            "ORDER BY run, replicate, generation, metric"
         ).fetchall()
 
     def close(self) -> None:

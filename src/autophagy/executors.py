@@ -1,0 +1,150 @@
+"""Executors: where tasks run. One small interface, three back ends.
+
+An executor's ``submit(fn, arg)`` returns a :class:`concurrent.futures.Future`; the runner
+waits on whichever finishes first and commits it. ``inline`` runs in the calling process,
+``local`` (the default) in joblib's loky process pool on every core, ``ray`` on a Ray
+cluster (optional extra, imported only when chosen). Every worker limits its BLAS/OpenMP
+threads so that workers do not oversubscribe the cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from autophagy.schedule import ConfigError
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+class Executor(Protocol):
+    """Runs ``fn(arg)`` somewhere; results come back as futures."""
+
+    workers: int
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future: ...
+
+    def shutdown(self) -> None: ...
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_LIMITED: dict[str, int] = {}  # the thread cap already applied in this worker process
+
+
+def _limited(fn: Callable[[Any], Any], threads: int, arg: Any) -> Any:
+    """``fn(arg)`` with BLAS and OpenMP pools capped at ``threads`` (set once per process:
+    inspecting the loaded libraries costs far more than a small task)."""
+    if _LIMITED.get("threads") != threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)  # stays in force for the life of the worker
+        _LIMITED["threads"] = threads
+    return fn(arg)
+
+
+class InlineExecutor:
+    """Runs each task at once in this process, under its thread settings (the reference path)."""
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(arg))
+        except BaseException as exc:  # the runner re-raises it where it waits
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self) -> None:
+        pass
+
+
+def threads_per_worker(workers: int) -> int:
+    """Cores per worker, never above a thread limit the user already set (``OMP_NUM_THREADS``)."""
+    threads = max(1, cpu_count() // workers)
+    user = os.environ.get("OMP_NUM_THREADS", "")
+    return min(threads, int(user)) if user.isdigit() and int(user) > 0 else threads
+
+
+class LokyExecutor:
+    """joblib's loky process pool: ``workers`` processes (default: one per core), cores shared
+    out as BLAS threads."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        self.workers = max(1, workers or cpu_count())
+        self.threads = threads_per_worker(self.workers)
+        env = dict.fromkeys(THREAD_VARIABLES, str(self.threads))
+        self.pool = get_reusable_executor(max_workers=self.workers, env=env, timeout=60)
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
+        return self.pool.submit(_limited, fn, self.threads, arg)
+
+    def shutdown(self) -> None:
+        pass  # the reusable pool stays warm for the next sweep in this process; loky reaps it
+
+
+class RayExecutor:
+    """Ray tasks of one CPU each, on a local Ray or an existing cluster at ``address``."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError(
+                "--executor", "ray is not installed; pip install 'autophagy[ray]' or use --executor local"
+            ) from None
+        self.ray = ray
+        self.started = not ray.is_initialized()
+        if self.started:
+            env = {"env_vars": dict.fromkeys(THREAD_VARIABLES, "1")}
+            ray.init(
+                address=address,
+                num_cpus=workers if address is None else None,
+                runtime_env=env,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.remote = ray.remote(num_cpus=1)(_limited)
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
+        return self.remote.remote(fn, 1, arg).future()
+
+    def shutdown(self) -> None:
+        if self.started:
+            self.ray.shutdown()
+
+
+EXECUTORS = ("local", "inline", "ray")
+
+
+def make_executor(
+    name: str, *, workers: int | None = None, address: str | None = None, tasks: int | None = None
+) -> Executor:
+    """The executor called ``name``; by default a local pool starts one worker per core, but no
+    more than ``tasks``, and a single worker runs inline."""
+    if name not in EXECUTORS:
+        raise ConfigError("--executor", f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+    if address is not None and name != "ray":
+        raise ConfigError("--address", "joins a Ray cluster; use it with --executor ray")
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"must be at least 1, got {workers}")
+    if name == "ray":
+        return RayExecutor(address, workers)
+    wanted = workers if workers is not None else min(cpu_count(), tasks or cpu_count())
+    if name == "inline" or wanted == 1:
+        return InlineExecutor()
+    return LokyExecutor(wanted)

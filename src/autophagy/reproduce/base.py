@@ -1,0 +1,93 @@
+"""What a recipe is, and the interval arithmetic its checks use.
+
+Every interval is a two-sided 99.9 % normal interval over independent replicates (``Z``):
+wide enough that a true expectation fails a check about once in a thousand, while the
+effects the paper reports are many interval widths large at the quick profile's sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Z = 3.2905  # two-sided 99.9 % normal quantile
+
+
+@dataclass(frozen=True)
+class Check:
+    """One statistical claim about a measurement and whether it held."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One reproducible result: settings per profile, measurement, figure and verdict."""
+
+    id: str
+    title: str
+    expected: str  # the behaviour spec §4 describes, in a line
+    profiles: dict[str, dict[str, Any]]  # "quick" and "full" keyword settings for ``measure``
+    measure: Callable[..., Any]
+    judge: Callable[[Any], list[Check]]
+    draw: Callable[[Any, Path], None]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean and its half-width at level ``Z``."""
+
+    value: float
+    half: float
+
+    @property
+    def low(self) -> float:
+        return self.value - self.half
+
+    @property
+    def high(self) -> float:
+        return self.value + self.half
+
+    def __str__(self) -> str:
+        return f"{self.value:.4g} [{self.low:.4g}, {self.high:.4g}]"
+
+
+def mean_interval(samples: np.ndarray) -> Interval:
+    """Mean of independent ``samples`` ``(R,)`` with its 99.9 % interval."""
+    samples = np.asarray(samples, dtype=np.float64)
+    return Interval(float(samples.mean()), Z * float(samples.std(ddof=1)) / math.sqrt(samples.size))
+
+
+def difference(a: Interval, b: Interval) -> Interval:
+    """a - b for independent estimates (half-widths add in quadrature)."""
+    return Interval(a.value - b.value, math.hypot(a.half, b.half))
+
+
+def from_bounds(value: float, low: float, high: float, level_z: float = 1.959964) -> Interval:
+    """Re-express an interval given at ``level_z`` (default 95 %) at this module's level."""
+    return Interval(value, max(value - low, high - value) * Z / level_z)
+
+
+def wilson_low(successes: int, n: int) -> float:
+    """Lower end of the 99.9 % Wilson interval of a binomial proportion."""
+    p = successes / n
+    centre = p + Z * Z / (2 * n)
+    spread = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return (centre - spread) / (1 + Z * Z / n)
+
+
+def contains(name: str, estimate: Interval, target: float) -> Check:
+    """The interval covers ``target``."""
+    return Check(name, estimate.low <= target <= estimate.high, f"{estimate} vs expected {target:g}")
+
+
+def positive(name: str, estimate: Interval) -> Check:
+    """The interval lies above zero."""
+    return Check(name, estimate.low > 0, f"{estimate} > 0")

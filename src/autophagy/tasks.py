@@ -1,0 +1,74 @@
+"""Tasks: one sweep cell times one block of replicates, run from its checkpoint.
+
+A task carries only plain data (the cell's raw config as JSON, a replicate range, the
+encoded checkpoint), so any executor can ship it to any worker; the worker rebuilds the
+experiment (cached per process), runs generations until the block is finished or the
+time budget is spent, and returns the rows and the new checkpoint. Because every random
+draw is keyed by (replicate, generation, role) and a checkpoint round trip is exact, the
+numbers do not depend on where, in how many pieces, or after how many restarts a block ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass
+
+from autophagy.engine import Experiment, run_block
+from autophagy.store import Row, decode_state, encode_state
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs: the cell, its replicates ``[first, stop)`` and where to resume."""
+
+    run: int
+    config_json: str
+    first: int
+    stop: int
+    generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
+    checkpoint: bytes | None
+    budget_s: float
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """Rows of the generations the task ran, and the block's checkpoint after the last one."""
+
+    run: int
+    first: int
+    generation: int
+    done: bool
+    state: bytes  # empty once the block is done
+    rows: list[Row]
+    seconds: float
+
+
+@functools.lru_cache(maxsize=16)
+def _experiment(config_json: str) -> Experiment:
+    from autophagy.config import resolve
+
+    return resolve(json.loads(config_json))[0]
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run one task (in a worker or inline); see the module docstring."""
+    start = time.perf_counter()
+    exp = _experiment(task.config_json)
+    replicates = range(task.first, task.stop)
+    state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
+    rows: list[Row] = []
+    generation = task.generation
+    for new_state, metrics in run_block(exp, replicates, state):
+        state, generation = new_state, new_state.generation
+        rows += [
+            (r, generation, name, float(values[i]))
+            for name, values in metrics.items()
+            for i, r in enumerate(replicates)
+        ]
+        if time.perf_counter() - start >= task.budget_s:
+            break
+    done = generation >= exp.generations
+    blob = b"" if done or state is None else encode_state(state)
+    return TaskResult(task.run, task.first, generation, done, blob, rows, time.perf_counter() - start)
