@@ -27,12 +27,15 @@ redone exactly in float64, so the values equal those from exact float64 distance
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from autophagy.metrics.balls import Boundary, ball_memberships, kth_radii
+from autophagy.metrics.balls import Boundary, Radii, ball_memberships, kth_radii
 from autophagy.metrics.inputs import batched, cap_samples, check_k, finish, paired
-from autophagy.metrics.tiles import prepare
+from autophagy.metrics.tiles import Points, prepare
 
 _BLOCK_ELEMENTS = 2560**2  # entries per float32 distance tile (25 MiB): tiles are sqrt of this a side
 
@@ -43,6 +46,17 @@ def _tile(chunk_size: int | None) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
     return int(chunk_size)
+
+
+def _both_radii(real: Points, synthetic: Points, k: int, tile: int) -> tuple[Radii, Radii]:
+    """Both sets' k-th neighbour radii; on several cores and sets of several tiles, the two
+    passes run side by side with one BLAS thread each, which keeps both cores busy through
+    the passes' single-threaded bookkeeping (thresholds, shortlists) as well as their products."""
+    if (os.cpu_count() or 1) < 2 or min(len(real.raw), len(synthetic.raw)) < 2 * tile:
+        return kth_radii(real, k, tile), kth_radii(synthetic, k, tile)
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=2) as pool:
+        r2, s2 = pool.submit(kth_radii, real, k, tile), pool.submit(kth_radii, synthetic, k, tile)
+        return r2.result(), s2.result()
 
 
 def _prdc_one(real: np.ndarray, synthetic: np.ndarray, k: int, boundary: Boundary, tile: int) -> tuple:
@@ -59,7 +73,7 @@ def _prdc_one(real: np.ndarray, synthetic: np.ndarray, k: int, boundary: Boundar
     shift2 = float(np.sum((own_centre - real_pts.centre) ** 2))
     spread2 = float(np.nanmean(fake_pts.norms)) - shift2  # mean |x - own centre|^2
     own_pts = fake_pts if shift2 <= spread2 else prepare(synthetic, own_centre)
-    r2, s2 = kth_radii(real_pts, k, tile), kth_radii(own_pts, k, tile)
+    r2, s2 = _both_radii(real_pts, own_pts, k, tile)
     counts, covered, recalled = ball_memberships(real_pts, fake_pts, r2, s2, boundary, tile)
     return (counts > 0).mean(), recalled.mean(), (1.0 / k) * counts.mean(), covered.mean()  # as prdc
 
