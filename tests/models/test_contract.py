@@ -67,7 +67,17 @@ def test_smaller_lambda_never_widens_spread(fitted):
         x = model.sample(400, rng=_rngs(4), sampling_bias=bias)  # common random numbers
         spreads.append(((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2)))
     assert np.all(np.diff(np.stack(spreads), axis=0) >= -1e-12)
-    assert np.allclose(spreads[0], 0.0)  # lambda = 0 samples the mode only
+
+
+def test_zero_lambda_samples_the_modes_only(fitted):
+    """lambda = 0 (spec §2) leaves a finite set of atoms, at most one per training sample: one
+    point for a Gaussian or a flow, the K means of a mixture, the training points of a KDE."""
+    _, model = fitted
+    atoms = model.sample(4 * N, rng=_rngs(4), sampling_bias=0.0)
+    for replicate in atoms:  # rounded to 1e-9 so that rounding noise does not split an atom
+        assert len(np.unique(np.round(replicate, 9), axis=0)) <= N
+    spread = np.var(model.sample(4 * N, rng=_rngs(4), sampling_bias=1.0), axis=1).sum(axis=1)
+    assert np.all(spread > 0)
 
 
 def test_replicates_are_independent_of_batch(fitted):

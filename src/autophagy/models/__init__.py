@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field, PositiveInt
+
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.registry import Options, Plugin
 
 
@@ -16,6 +19,20 @@ class GaussianModelOptions(Options):
     simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
+class MixtureOptions(Options):
+    """EM settings: ``components`` K, ``covariance`` type (as scikit-learn's), stopping rule
+    (mean log-likelihood gain below ``tol`` or ``max_iter`` steps), ``reg_covar`` added to every
+    variance, ``kmeans_steps`` Lloyd steps after k-means++ seeding, best of ``restarts`` inits."""
+
+    components: PositiveInt = 3
+    covariance: Literal["full", "diag", "spherical", "tied"] = "full"
+    max_iter: PositiveInt = 100
+    tol: float = Field(1e-3, gt=0.0)
+    reg_covar: float = Field(1e-6, ge=0.0)
+    kmeans_steps: int = Field(10, ge=0)
+    restarts: PositiveInt = 1
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -23,6 +40,12 @@ MODELS: dict[str, Plugin] = {
         "full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
         has_moments=True,
     ),
+    "gmm": Plugin(
+        MixtureOptions,
+        lambda options: GaussianMixtureModel(**options.model_dump()),
+        "Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
+        has_moments=True,
+    ),
 }
 
-__all__ = ["MODELS", "FittedGaussian", "GaussianModel"]
+__all__ = ["MODELS", "FittedGaussian", "FittedMixture", "GaussianMixtureModel", "GaussianModel"]
