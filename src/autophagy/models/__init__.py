@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.registry import Options, Plugin
 
@@ -33,6 +34,13 @@ class MixtureOptions(Options):
     restarts: PositiveInt = 1
 
 
+class KernelDensityOptions(Options):
+    """``bandwidth``: "scott" or "silverman" (rule-of-thumb factor times each dimension's standard
+    deviation) or a positive float, the same in every dimension (data units)."""
+
+    bandwidth: Literal["scott", "silverman"] | PositiveFloat = "scott"
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -46,6 +54,20 @@ MODELS: dict[str, Plugin] = {
         "Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
         has_moments=True,
     ),
+    "kde": Plugin(
+        KernelDensityOptions,
+        lambda options: KernelDensityModel(options.bandwidth),
+        "Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
+        has_moments=True,
+    ),
 }
 
-__all__ = ["MODELS", "FittedGaussian", "FittedMixture", "GaussianMixtureModel", "GaussianModel"]
+__all__ = [
+    "MODELS",
+    "FittedGaussian",
+    "FittedKDE",
+    "FittedMixture",
+    "GaussianMixtureModel",
+    "GaussianModel",
+    "KernelDensityModel",
+]
