@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.models.flow import FittedFlow, FlowModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
@@ -41,6 +42,17 @@ class KernelDensityOptions(Options):
     bandwidth: Literal["scott", "silverman"] | PositiveFloat = "scott"
 
 
+class FlowOptions(Options):
+    """Paper B.4 defaults: ``layers`` affine couplings (each after an ActNorm), MLP width
+    ``hidden``, ``epochs`` of Adam (``learning_rate``) on minibatches of ``batch_size``."""
+
+    layers: PositiveInt = 8
+    hidden: PositiveInt = 64
+    epochs: PositiveInt = 20
+    batch_size: PositiveInt = 256
+    learning_rate: PositiveFloat = 1e-3
+
+
 MODELS: dict[str, Plugin] = {
     "gaussian": Plugin(
         GaussianModelOptions,
@@ -60,13 +72,20 @@ MODELS: dict[str, Plugin] = {
         "Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
         has_moments=True,
     ),
+    "flow": Plugin(
+        FlowOptions,
+        lambda options: FlowModel(**options.model_dump()),
+        "normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
+    ),
 }
 
 __all__ = [
     "MODELS",
+    "FittedFlow",
     "FittedGaussian",
     "FittedKDE",
     "FittedMixture",
+    "FlowModel",
     "GaussianMixtureModel",
     "GaussianModel",
     "KernelDensityModel",
