@@ -21,6 +21,7 @@ from autophagy.rng import Rngs
 
 CovarianceType = Literal["full", "diag", "spherical", "tied"]
 _EPS = 10 * np.finfo(np.float64).eps  # keeps empty components' weights positive (as scikit-learn)
+_CHUNK_ELEMENTS = 1 << 17  # replicates are fitted in chunks whose (K, d, n) temporaries stay in cache
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,22 @@ class FittedMixture:
             u = g.random(n) * cumulative[i, -1]
             component[i] = np.minimum(np.searchsorted(cumulative[i], u, side="right"), k - 1)
             z[i] = g.standard_normal((n, d))
-        rows = np.arange(r)[:, None]
-        noise = (self.chol[rows, component] @ z[..., None])[..., 0]
-        return self.means[rows, component] + np.sqrt(sampling_bias) * noise
+        # x = mu_c + sqrt(lambda) L_c z, entry by entry: gathers of (R, n) instead of (R, n, d, d)
+        x = np.empty((r, n, d))
+        for a in range(d):
+            noise = np.zeros((r, n))
+            for b in range(a + 1):
+                noise += np.take_along_axis(self.chol[:, :, a, b], component, axis=1) * z[..., b]
+            x[..., a] = (
+                np.take_along_axis(self.means[:, :, a], component, axis=1) + np.sqrt(sampling_bias) * noise
+            )
+        return x
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density ``(R, n)`` of points ``x`` ``(R, n, d)`` under each replicate's mixture."""
         if x.ndim != 3 or x.shape[0] != self.means.shape[0]:
             raise ValueError(f"x must have shape ({self.means.shape[0]}, n, d), got {x.shape}")
-        return _log_sum_exp(_weighted_log_density(x, self.weights, self.means, self.chol))
+        return _log_sum_exp(_weighted_log_density(_columns(x), self.weights, self.means, self.chol))
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mixture mean ``(R, d)`` and covariance ``(R, d, d)``: sum_k w_k (S_k + mu_k mu_k^T) - mu mu^T."""
@@ -76,36 +84,71 @@ def _log_sum_exp(a: np.ndarray) -> np.ndarray:
     return top + np.log(np.sum(np.exp(a - top[:, None]), axis=1))
 
 
+def _columns(x: np.ndarray) -> np.ndarray:
+    """``x`` ``(R, n, d)`` as contiguous ``(R, d, n)``: the long axis last keeps numpy's inner loops long."""
+    return np.ascontiguousarray(np.swapaxes(x, 1, 2))
+
+
+def _matvec(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``matrix`` ``(..., d, d)`` times ``columns`` ``(..., d, n)``; for small d one pass per entry
+    (numpy's stacked matmul pays a call per tiny matrix)."""
+    d = matrix.shape[-1]
+    if d > 8:
+        return matrix @ columns
+    out = np.empty((*np.broadcast_shapes(matrix.shape[:-1], (*columns.shape[:-2], d)), columns.shape[-1]))
+    for a in range(d):
+        out[..., a, :] = matrix[..., a, 0, None] * columns[..., 0, :]
+        for b in range(1, d):
+            out[..., a, :] += matrix[..., a, b, None] * columns[..., b, :]
+    return out
+
+
+def _sum_of_squares(diff: np.ndarray) -> np.ndarray:
+    """Sum of squares over axis -2 (the coordinates) of ``diff`` ``(..., d, n)``, one pass per coordinate
+    (faster than a reduction over a short axis)."""
+    total = diff[..., 0, :] ** 2
+    for j in range(1, diff.shape[-2]):
+        total += diff[..., j, :] ** 2
+    return total
+
+
 def _weighted_log_density(
-    x: np.ndarray, weights: np.ndarray, means: np.ndarray, chol: np.ndarray
+    xt: np.ndarray, weights: np.ndarray, means: np.ndarray, chol: np.ndarray
 ) -> np.ndarray:
-    """log w_k + log N(x_i | mu_k, L_k L_k^T), shape ``(R, K, n)``, for ``x`` ``(R, n, d)``."""
-    d = x.shape[-1]
-    diff = x[:, None, :, :] - means[:, :, None, :]  # (R, K, n, d)
-    # whitened residuals y = L^-1 (x - mu), as rows: diff @ L^-T
-    y = diff @ np.swapaxes(np.linalg.inv(chol), -1, -2)
+    """log w_k + log N(x_i | mu_k, L_k L_k^T), shape ``(R, K, n)``, for points ``xt`` ``(R, d, n)``."""
+    d = xt.shape[1]
+    diff = xt[:, None, :, :] - means[:, :, :, None]  # (R, K, d, n)
+    y = _matvec(np.linalg.inv(chol), diff)  # whitened residuals L^-1 (x - mu)
     log_det = np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)  # (R, K)
     log_norm = -0.5 * d * np.log(2.0 * np.pi) - log_det + np.log(weights)
-    return log_norm[..., None] - 0.5 * np.einsum("rknd,rknd->rkn", y, y)
+    return log_norm[..., None] - 0.5 * _sum_of_squares(y)
 
 
 def _m_step(
-    x: np.ndarray, resp: np.ndarray, covariance: CovarianceType, reg: float
+    x: np.ndarray, xt: np.ndarray, resp: np.ndarray, covariance: CovarianceType, reg: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights ``(R, K)``, means ``(R, K, d)``, covariances ``(R, K, d, d)`` from responsibilities
-    ``resp`` ``(R, K, n)`` (maximum likelihood, ``reg`` added to every variance)."""
+    ``resp`` ``(R, K, n)`` for points ``x`` ``(R, n, d)`` (``xt``: the same as ``(R, d, n)``);
+    maximum likelihood with ``reg`` added to every variance."""
     n, d = x.shape[1:]
     counts = resp.sum(axis=2) + _EPS  # (R, K)
     means = resp @ x / counts[..., None]
-    diff = x[:, None, :, :] - means[:, :, None, :]  # (R, K, n, d)
+    diff = xt[:, None, :, :] - means[:, :, :, None]  # (R, K, d, n)
+    weighted = resp[:, :, None, :] * diff
     eye = np.eye(d)
-    if covariance == "full":
-        covs = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff / counts[..., None, None]
-    elif covariance == "tied":
-        shared = np.sum(np.swapaxes(resp[..., None] * diff, -1, -2) @ diff, axis=1) / n
-        covs = np.broadcast_to(shared[:, None], (*counts.shape, d, d))
+    if covariance in ("full", "tied"):
+        scatter = np.empty((*counts.shape, d, d))  # sum_i resp_ik (x_i - mu_k)(x_i - mu_k)^T
+        for a in range(d):
+            for b in range(a + 1):
+                scatter[..., a, b] = scatter[..., b, a] = np.einsum(
+                    "rkn,rkn->rk", weighted[:, :, a], diff[:, :, b]
+                )
+        if covariance == "full":
+            covs = scatter / counts[..., None, None]
+        else:
+            covs = np.broadcast_to(scatter.sum(axis=1, keepdims=True) / n, scatter.shape)
     else:
-        var = np.sum(resp[..., None] * diff**2, axis=2) / counts[..., None]  # (R, K, d)
+        var = np.sum(weighted * diff, axis=3) / counts[..., None]  # (R, K, d)
         if covariance == "spherical":
             var = np.broadcast_to(var.mean(axis=-1, keepdims=True), var.shape)
         covs = var[..., None] * eye
@@ -117,39 +160,39 @@ def _argmin_over_components(score: np.ndarray) -> np.ndarray:
     best, labels = score[:, 0].copy(), np.zeros(score.shape[::2], dtype=np.int64)
     for j in range(1, score.shape[1]):
         better = score[:, j] < best
-        labels[better] = j
+        np.copyto(labels, j, where=better)
         np.minimum(best, score[:, j], out=best)
     return labels
 
 
-def _kmeans_init(x: np.ndarray, k: int, steps: int, rng: Rngs) -> np.ndarray:
+def _kmeans_init(x: np.ndarray, xt: np.ndarray, k: int, steps: int, rng: Rngs) -> np.ndarray:
     """Hard assignments ``(R, K, n)`` (one-hot) from k-means++ seeding and ``steps`` Lloyd steps."""
     r, n, _ = x.shape
     rows = np.arange(r)
     centres = np.empty((r, k, x.shape[2]))
     centres[:, 0] = x[rows, [g.integers(n) for g in rng]]
-    diff = x - centres[:, :1]
-    dist2 = np.einsum("rnd,rnd->rn", diff, diff)  # (R, n) to the nearest centre so far
+    dist2 = _sum_of_squares(xt - centres[:, 0, :, None])  # (R, n) to the nearest centre so far
     trials = 2 + int(np.log(k))  # greedy k-means++ (as scikit-learn): best of a few candidates
     for j in range(1, k):  # candidates drawn with probability proportional to dist2
         cumulative = np.cumsum(dist2, axis=1)
         u = np.stack([g.random(trials) for g in rng]) * cumulative[:, -1:]  # (R, trials)
         picks = np.minimum(np.sum(cumulative[:, None, :] <= u[:, :, None], axis=2), n - 1)
-        diff = x[:, None, :, :] - x[rows[:, None], picks][:, :, None, :]  # (R, trials, n, d)
-        candidate = np.minimum(dist2[:, None], np.einsum("rtnd,rtnd->rtn", diff, diff))
+        diff = xt[:, None, :, :] - x[rows[:, None], picks][:, :, :, None]  # (R, trials, d, n)
+        candidate = np.minimum(dist2[:, None], _sum_of_squares(diff))
         best = np.argmin(candidate.sum(axis=2), axis=1)
         centres[:, j] = x[rows, picks[rows, best]]
         dist2 = candidate[rows, best]
+    labels = None
     for step in range(steps + 1):
         # |c|^2 - 2 x.c orders the centres as |x - c|^2 does
-        score = np.einsum("rkd,rkd->rk", centres, centres)[:, :, None] - 2.0 * centres @ np.swapaxes(x, 1, 2)
-        labels = _argmin_over_components(score)  # (R, n)
+        score = np.sum(centres**2, axis=2)[:, :, None] - 2.0 * (centres @ xt)
+        previous, labels = labels, _argmin_over_components(score)  # (R, n)
+        if step == steps or np.array_equal(labels, previous):  # unchanged labels: a fixed point
+            break
         onehot = (labels[:, None, :] == np.arange(k)[None, :, None]).astype(np.float64)  # (R, K, n)
-        if step < steps:
-            counts = onehot.sum(axis=2)
-            sums = onehot @ x
-            centres = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], centres)
-    return onehot
+        counts = onehot.sum(axis=2)
+        centres = np.where(counts[..., None] > 0, onehot @ x / np.maximum(counts, 1)[..., None], centres)
+    return (labels[:, None, :] == np.arange(k)[None, :, None]).astype(np.float64)
 
 
 def em(
@@ -167,11 +210,12 @@ def em(
     whose mean log-likelihood rose by less than ``tol`` keeps the parameters that produced it.
     """
     weights, means, covs = (np.array(p, dtype=np.float64) for p in params)
+    xt = _columns(x)
     score = np.full(len(x), -np.inf)
     active = np.arange(len(x))
     for iteration in range(max_iter + 1):
         log_p = _weighted_log_density(
-            x[active], weights[active], means[active], np.linalg.cholesky(covs[active])
+            xt[active], weights[active], means[active], np.linalg.cholesky(covs[active])
         )
         log_norm = _log_sum_exp(log_p)  # (R', n)
         new_score = log_norm.mean(axis=1)
@@ -181,7 +225,7 @@ def em(
         active, log_p, log_norm = active[keep], log_p[keep], log_norm[keep]
         if not len(active) or iteration == max_iter:
             break
-        w, m, c = _m_step(x[active], np.exp(log_p - log_norm[:, None, :]), covariance, reg)
+        w, m, c = _m_step(x[active], xt[active], np.exp(log_p - log_norm[:, None, :]), covariance, reg)
         weights[active], means[active], covs[active] = w, m, c
     return FittedMixture(weights, means, covs), score
 
@@ -213,15 +257,27 @@ class GaussianMixtureModel:
             raise ValueError(f"data must have shape (R, n >= {self.min_samples}, d), got {x.shape}")
         if len(rng) != len(x):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(x)}")
+        step = max(1, _CHUNK_ELEMENTS // (self.components * x.shape[1] * x.shape[2]))
+        parts = [
+            self._fit_chunk(
+                x[i : i + step], rng[i : i + step], None if init is None else _slice(init, slice(i, i + step))
+            )
+            for i in range(0, len(x), step)
+        ]
+        return FittedMixture(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("weights", "means", "covs"))
+        )
+
+    def _fit_chunk(self, x: np.ndarray, rng: Rngs, init: FittedMixture | None) -> FittedMixture:
         run = functools.partial(
             em, x, covariance=self.covariance, reg=self.reg_covar, tol=self.tol, max_iter=self.max_iter
         )
         if init is not None:
             return run((init.weights, init.means, init.covs))[0]
-        best, best_score = None, None
+        best, best_score, xt = None, None, _columns(x)
         for _ in range(self.restarts):
-            resp = _kmeans_init(x, self.components, self.kmeans_steps, rng)
-            mixture, score = run(_m_step(x, resp, self.covariance, self.reg_covar))
+            resp = _kmeans_init(x, xt, self.components, self.kmeans_steps, rng)
+            mixture, score = run(_m_step(x, xt, resp, self.covariance, self.reg_covar))
             if best is None:
                 best, best_score = mixture, score
                 continue
@@ -238,3 +294,7 @@ class GaussianMixtureModel:
 
 def _pairs(a: FittedMixture, b: FittedMixture) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(a.weights, b.weights), (a.means, b.means), (a.covs, b.covs)]
+
+
+def _slice(mixture: FittedMixture, rows: slice) -> FittedMixture:
+    return FittedMixture(mixture.weights[rows], mixture.means[rows], mixture.covs[rows])
