@@ -131,6 +131,9 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     for name in config.metrics.names:
         if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+    for name in config.metrics.names:
+        if METRICS[name].needs == "modes" and not hasattr(data, "modes"):
+            raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)

@@ -1,6 +1,6 @@
 """Metrics as plain functions, and ``METRICS``: the registry configs name them from.
 
-Two kinds, told apart by ``needs``:
+Three kinds, told apart by ``needs``:
 - ``"moments"``: closed form from the fitted model's mean and covariance and P_r's;
   called as ``fn(mean (R, d), cov (R, d, d), ref_mean (d,), ref_cov (d, d)) -> (R,)``.
 - ``"samples"``: computed from real and synthetic samples; called as
@@ -8,9 +8,12 @@ Two kinds, told apart by ``needs``:
   picks the entry when several metrics share one computation. Every sample metric also takes
   ``max_samples`` and ``rng`` (a subset per set when larger) and raises ``ValueError`` on bad
   shapes, NaNs or too few samples.
+- ``"modes"``: sample metrics that also need P_r's known modes; called as
+  ``fn(real, synthetic, k=..., data=source)`` where ``source`` has ``modes`` ``(K, d)`` and
+  ``mode_std`` (the mixture sources ``mode_grid`` and ``ring``).
 
 Metrics that need inputs the engine does not supply are plain functions, not registered:
-``mode_stats`` (known mixture modes), ``total_variation`` / ``kl_divergence`` (discrete
+``mode_stats`` with other settings, ``total_variation`` / ``kl_divergence`` (discrete
 distributions), and ``fid`` with a non-identity feature extractor.
 """
 
@@ -38,7 +41,8 @@ from autophagy.metrics.gaussian import (
 )
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
-from autophagy.metrics.modes import grid_modes, mode_stats
+from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
+from autophagy.metrics.tails import tail_share
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 
 
@@ -48,7 +52,7 @@ class Metric:
 
     fn: Callable
     higher_is_better: bool
-    needs: Literal["moments", "samples"]
+    needs: Literal["moments", "samples", "modes"]
     summary: str
     key: str | None = None
 
@@ -96,6 +100,33 @@ METRICS: dict[str, Metric] = {
         "samples",
         "diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
     ),
+    "modes_covered": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
+        "modes_covered",
+    ),
+    "high_quality": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "quality: synthetic share within 3 std of a known mode (0.989 when matched)",
+        "high_quality",
+    ),
+    "mode_variance": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
+        "mode_variance",
+    ),
+    "tail_share": Metric(
+        lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
+        True,
+        "samples",
+        "diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
+    ),
 }
 
 __all__ = [
@@ -112,10 +143,12 @@ __all__ = [
     "histogram",
     "kid",
     "kl_divergence",
+    "known_mode_stats",
     "mean_drift",
     "mode_stats",
     "prdc",
     "precision_recall",
+    "tail_share",
     "total_variation",
     "trace_cov",
     "vendi_score",
