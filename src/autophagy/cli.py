@@ -60,15 +60,14 @@ def demo(
 
 @app.command()
 def plot(run: Annotated[Path, typer.Argument(help="run folder")]) -> None:
-    """(Re)draw a run's metric-versus-generation plots."""
-    from autophagy.plots import plot_run
-    from autophagy.runner import read_rows
+    """(Re)draw a run's metric-versus-generation plots (and its sample panels, if it kept any)."""
+    from autophagy.runner import replot
 
     try:
-        rows = read_rows(run)
+        paths = replot(run)
     except ConfigError as exc:
         _fail(exc)
-    for path in plot_run(rows, run / "plots", title=run.name):
+    for path in paths:
         console.print(str(path))
 
 

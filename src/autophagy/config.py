@@ -36,6 +36,14 @@ class MetricsOptions(Options):
     unbiased_eval: bool = False
 
 
+class PlotsOptions(Options):
+    """The ``[plots]`` table: scatter panels of ``n_samples`` synthetic samples (first replicate,
+    first two coordinates) at the chosen ``generations``, over real samples in grey."""
+
+    generations: list[PositiveInt] = Field(default_factory=list)
+    n_samples: PositiveInt = 2000
+
+
 class RunConfig(Options):
     """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
 
@@ -48,6 +56,7 @@ class RunConfig(Options):
     model: dict[str, Any] = Field(default_factory=lambda: {"kind": "gaussian"})
     loop: LoopOptions
     metrics: MetricsOptions = MetricsOptions()
+    plots: PlotsOptions = PlotsOptions()
 
 
 def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
@@ -134,6 +143,11 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     for name in config.metrics.names:
         if METRICS[name].needs == "modes" and not hasattr(data, "modes"):
             raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
+    late = [t for t in config.plots.generations if t > config.generations]
+    if late:
+        raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
+    if config.plots.generations and data.dim < 2:
+        raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)

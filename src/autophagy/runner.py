@@ -15,8 +15,11 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autophagy.config import RunConfig, resolve
+from autophagy.data import DATA
 from autophagy.engine import Experiment, run_block
-from autophagy.plots import plot_run
+from autophagy.plots import plot_run, plot_samples
+from autophagy.protocols import DataSource
+from autophagy.rng import stream, streams
 from autophagy.schedule import ConfigError
 from autophagy.store import RunStore
 
@@ -74,12 +77,51 @@ def execute(plan: RunPlan, *, progress: bool = True, plots: bool = True) -> Path
             resume_from = store.checkpoint(block[0], exp.model)
             bar.advance(task, 0 if resume_from is None else resume_from.generation)
             for state, metrics in run_block(exp, block, resume_from):
-                store.commit_generation(block, state, metrics)
+                store.commit_generation(block, state, metrics, _snapshot(plan, block, state))
                 bar.advance(task)
         rows = store.rows()
+        snapshots = store.snapshots(0)
     if plots:
         plot_run(rows, plan.out / "plots", title=plan.config.name)
+        if snapshots:
+            plot_snapshots(plan, snapshots)
     return plan.out
+
+
+def _snapshot(plan: RunPlan, block: range, state: Any) -> Any:
+    """Samples ``(R, n, d)`` of the generation just finished when it is one of ``[plots] generations``,
+    drawn (with the evaluation's sampling bias) from their own stream; None otherwise."""
+    options, exp = plan.config.plots, plan.experiment
+    if state.generation not in options.generations:
+        return None
+    bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
+    rng = streams(exp.seed, block, state.generation, "snapshot")
+    return state.models[0].sample(options.n_samples, rng=rng, sampling_bias=bias)
+
+
+def plot_snapshots(plan: RunPlan, snapshots: dict[int, Any]) -> Path:
+    """``plots/samples.png``: the first replicate's stored samples per generation over real ones."""
+    return _draw_snapshots(plan.out, plan.resolved, plan.experiment.data, snapshots)
+
+
+def _draw_snapshots(out: Path, resolved: dict[str, Any], data: DataSource, snapshots: dict[int, Any]) -> Path:
+    n = resolved["plots"]["n_samples"]
+    real = data.draw(n, rng=stream(resolved["seed"], 0, 0, "snapshot_real"))
+    return plot_samples(real, snapshots, Path(out) / "plots" / "samples.png", title=resolved["name"])
+
+
+def replot(run: Path) -> list[Path]:
+    """Redraw every plot of a run folder from its store (and its config, for the sample panels)."""
+    run = Path(run)
+    paths = plot_run(read_rows(run), run / "plots", title=run.name)
+    with RunStore(run / STORE_FILE) as store:
+        snapshots = store.snapshots(0)
+    if snapshots:
+        resolved = json.loads((run / CONFIG_FILE).read_text())
+        kind, table = resolved["data"]["kind"], {k: v for k, v in resolved["data"].items() if k != "kind"}
+        data = DATA[kind].build(DATA[kind].options.model_validate(table))
+        paths.append(_draw_snapshots(run, resolved, data, snapshots))
+    return paths
 
 
 def read_rows(run: Path) -> list[tuple[int, int, str, float]]:

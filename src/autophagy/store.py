@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS results (
     value REAL,
     PRIMARY KEY (replicate, generation, metric)
 );
+CREATE TABLE IF NOT EXISTS snapshots (
+    replicate INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    samples BLOB NOT NULL,
+    PRIMARY KEY (replicate, generation)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     first_replicate INTEGER PRIMARY KEY,
     generation INTEGER NOT NULL,
@@ -45,6 +51,12 @@ def _batch(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray | GroupStats:
     if name in arrays:
         return arrays[name]
     return GroupStats(arrays[f"{name}/count"], arrays[f"{name}/mean"], arrays[f"{name}/scatter"])
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def encode_state(state: LoopState) -> bytes:
@@ -82,9 +94,14 @@ class RunStore:
         self.conn.executescript(SCHEMA)
 
     def commit_generation(
-        self, replicates: Sequence[int], state: LoopState, metrics: dict[str, np.ndarray]
+        self,
+        replicates: Sequence[int],
+        state: LoopState,
+        metrics: dict[str, np.ndarray],
+        snapshot: np.ndarray | None = None,
     ) -> None:
-        """Upsert one generation's rows for a block and its checkpoint, atomically."""
+        """Upsert one generation's rows for a block and its checkpoint, atomically; ``snapshot``
+        ``(R, n, d)`` keeps samples of this generation for the sample panels."""
         rows = [
             (int(r), state.generation, name, float(values[i]))
             for name, values in metrics.items()
@@ -96,6 +113,11 @@ class RunStore:
                 "ON CONFLICT (replicate, generation, metric) DO UPDATE SET value = excluded.value",
                 rows,
             )
+            if snapshot is not None:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
+                    [(int(r), state.generation, _npy(x)) for r, x in zip(replicates, snapshot, strict=True)],
+                )
             self.conn.execute(
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
                 (int(replicates[0]), state.generation, encode_state(state)),
@@ -113,6 +135,13 @@ class RunStore:
         return self.conn.execute(
             "SELECT replicate, generation, metric, value FROM results ORDER BY replicate, generation, metric"
         ).fetchall()
+
+    def snapshots(self, replicate: int) -> dict[int, np.ndarray]:
+        """Stored samples ``(n, d)`` of one replicate, by generation."""
+        rows = self.conn.execute(
+            "SELECT generation, samples FROM snapshots WHERE replicate = ? ORDER BY generation", (replicate,)
+        ).fetchall()
+        return {g: np.load(io.BytesIO(blob), allow_pickle=False) for g, blob in rows}
 
     def close(self) -> None:
         self.conn.close()
