@@ -75,7 +75,7 @@ def demo(
 
 @app.command()
 def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
-    """(Re)draw a run's or sweep's metric-versus-generation plots."""
+    """(Re)draw a run's or sweep's metric-versus-generation plots (and a run's sample pictures)."""
     from autophagy.runner import plot_folder
 
     try:

@@ -37,6 +37,14 @@ class MetricsOptions(Options):
     unbiased_eval: bool = False
 
 
+class PlotsOptions(Options):
+    """The ``[plots]`` table: scatter panels of ``n_samples`` synthetic samples (first replicate,
+    first two coordinates) at the chosen ``generations``, over real samples in grey."""
+
+    generations: list[PositiveInt] = Field(default_factory=list)
+    n_samples: PositiveInt = 2000
+
+
 class RunConfig(Options):
     """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
 
@@ -50,6 +58,7 @@ class RunConfig(Options):
     loop: LoopOptions
     metrics: MetricsOptions = MetricsOptions()
     mitigation: MitigationOptions | None = None
+    plots: PlotsOptions = PlotsOptions()
 
 
 def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
@@ -149,6 +158,13 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         ):
             if kinds and kind not in kinds:
                 raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
+        if METRICS[name].needs == "modes" and not hasattr(data, "modes"):
+            raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
+    late = [t for t in config.plots.generations if t > config.generations]
+    if late:
+        raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
+    if config.plots.generations and data.dim < 2:
+        raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
@@ -188,7 +204,7 @@ def _simulator(
     blockers = []
     if not isinstance(data, GaussianData):
         blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
-    sample_metrics = [m for m in metrics if METRICS[m].needs == "samples"]
+    sample_metrics = [m for m in metrics if METRICS[m].needs in ("samples", "modes")]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:

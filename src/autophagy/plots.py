@@ -1,4 +1,5 @@
-"""Figures: each metric versus generation, mean line and 10-90 % band over replicates."""
+"""Figures: each metric versus generation (mean line and 10-90 % band over replicates), and
+sample panels per chosen generation (real samples in grey, synthetic in colour)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,34 @@ def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: s
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def plot_samples(
+    real: np.ndarray, synthetic: Mapping[int, np.ndarray], path: Path, *, title: str = ""
+) -> Path:
+    """One scatter panel per generation of ``synthetic`` ``{generation: (n, d)}`` over ``real``
+    ``(n, d)`` in grey (first two coordinates), on common axes as in the paper's figs. 14 and 17."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generations = sorted(synthetic)
+    everything = np.concatenate([real[:, :2], *(synthetic[g][:, :2] for g in generations)])
+    low, high = np.quantile(everything, [0.001, 0.999], axis=0)
+    pad = 0.05 * (high - low) + 1e-9
+    fig, axes = plt.subplots(
+        1, len(generations), figsize=(3.2 * len(generations), 3.4), dpi=100, squeeze=False
+    )
+    colours = plt.cm.viridis(np.linspace(0.15, 0.85, len(generations)))
+    for ax, g, colour in zip(axes[0], generations, colours, strict=True):
+        ax.scatter(real[:, 0], real[:, 1], s=2, color="0.7", alpha=0.5, linewidths=0, label="real")
+        ax.scatter(*synthetic[g][:, :2].T, s=2, color=colour, alpha=0.6, linewidths=0, label="synthetic")
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+        ax.set_title(f"generation {g}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

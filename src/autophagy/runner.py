@@ -20,6 +20,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autophagy.executors import Executor, make_executor
+from autophagy.pictures import draw_snapshots
 from autophagy.plots import plot_comparison, plot_run
 from autophagy.schedule import ConfigError
 from autophagy.store import Row, RunStore
@@ -136,7 +137,9 @@ def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar
         for future in finished:
             task = running.pop(future)
             result: TaskResult = future.result()
-            store.commit_task(result.run, result.first, result.generation, result.state, result.rows)
+            store.commit_task(
+                result.run, result.first, result.generation, result.state, result.rows, result.snapshots
+            )
             bar.advance(bar_task, result.generation - task.generation)
             if not result.done:
                 todo.append(
@@ -197,11 +200,16 @@ def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
 
 
 def plot_folder(path: Path) -> list[Path]:
-    """Metric-versus-generation PNGs in ``plots/``: one band a run, or one line a cell (seeds pooled)."""
+    """Metric-versus-generation PNGs in ``plots/`` (one band a run, or one line a cell, seeds
+    pooled), and a run's pictures of its sample snapshots."""
     folder = open_folder(path)
     if not folder.is_sweep:
         with RunStore(folder.path / STORE_FILE) as store:
-            return plot_run(store.rows(0), folder.path / "plots", title=folder.name)
+            rows, snapshots = store.rows(0), store.snapshots(0)
+        paths = plot_run(rows, folder.path / "plots", title=folder.name)
+        if snapshots:
+            paths += draw_snapshots(folder.manifest, snapshots, folder.path / "plots")
+        return paths
     groups: dict[str, list[Row]] = {}
     for run, replicate, generation, metric, value in folder.rows():
         label = cell_label(folder.cells[run]["values"], skip=("seed",))

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS results (
     value REAL,
     PRIMARY KEY (run, replicate, generation, metric)
 );
+CREATE TABLE IF NOT EXISTS snapshots (
+    run INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    samples BLOB NOT NULL,
+    PRIMARY KEY (run, generation)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run INTEGER NOT NULL,
     first_replicate INTEGER NOT NULL,
@@ -53,6 +59,12 @@ def _batch(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray | GroupStats:
     if name in arrays:
         return arrays[name]
     return GroupStats(arrays[f"{name}/count"], arrays[f"{name}/mean"], arrays[f"{name}/scatter"])
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def encode_state(state: LoopState) -> bytes:
@@ -96,18 +108,30 @@ class RunStore:
         self.conn.executescript(SCHEMA)
 
     def commit_task(
-        self, run: int, first_replicate: int, generation: int, state: bytes, rows: Sequence[Row]
+        self,
+        run: int,
+        first_replicate: int,
+        generation: int,
+        state: bytes,
+        rows: Sequence[Row],
+        snapshots: dict[int, np.ndarray] | None = None,
     ) -> None:
-        """Upsert a finished task's rows and its block's checkpoint in one transaction.
+        """Upsert a finished task's rows, its sample snapshots and its block's checkpoint in one
+        transaction.
 
         ``state`` is the encoded :class:`~autophagy.engine.LoopState` after ``generation``
-        (empty once the block is finished).
+        (empty once the block is finished); ``snapshots`` maps a generation to samples ``(n, d)``
+        of the run's first replicate, kept for the pictures.
         """
         with self.conn:
             self.conn.executemany(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (run, replicate, generation, metric) DO UPDATE SET value = excluded.value",
                 [(run, int(r), int(g), m, float(v)) for r, g, m, v in rows],
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
+                [(run, int(g), _npy(x)) for g, x in (snapshots or {}).items()],
             )
             self.conn.execute(
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
@@ -136,6 +160,13 @@ class RunStore:
             "SELECT run, replicate, generation, metric, value FROM results "
             "ORDER BY run, replicate, generation, metric"
         ).fetchall()
+
+    def snapshots(self, run: int = 0) -> dict[int, np.ndarray]:
+        """Stored samples ``(n, d)`` of a run's first replicate, by generation."""
+        rows = self.conn.execute(
+            "SELECT generation, samples FROM snapshots WHERE run = ? ORDER BY generation", (run,)
+        ).fetchall()
+        return {g: np.load(io.BytesIO(blob), allow_pickle=False) for g, blob in rows}
 
     def close(self) -> None:
         self.conn.close()

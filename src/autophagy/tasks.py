@@ -13,10 +13,17 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from autophagy.engine import Experiment, run_block
+import numpy as np
+
+from autophagy.engine import Experiment, LoopState, run_block
+from autophagy.rng import streams
 from autophagy.store import Row, decode_state, encode_state
+
+if TYPE_CHECKING:
+    from autophagy.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -43,20 +50,32 @@ class TaskResult:
     state: bytes  # empty once the block is done
     rows: list[Row]
     seconds: float
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # generation -> samples (n, d)
 
 
 @functools.lru_cache(maxsize=16)
-def _experiment(config_json: str) -> Experiment:
+def _experiment(config_json: str) -> tuple[Experiment, RunConfig]:
     from autophagy.config import resolve
 
-    return resolve(json.loads(config_json))[0]
+    exp, config, _ = resolve(json.loads(config_json))
+    return exp, config
+
+
+def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:
+    """``n`` samples ``(n, d)`` of the first replicate's model just fitted, from their own stream
+    and with the evaluation's sampling bias (pictures never change a run's numbers)."""
+    bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
+    rng = streams(exp.seed, replicates, state.generation, "snapshot")
+    return state.models[0].sample(n, rng=rng, sampling_bias=bias)[0]
 
 
 def run_task(task: Task) -> TaskResult:
     """Run one task (in a worker or inline); see the module docstring."""
     start = time.perf_counter()
-    exp = _experiment(task.config_json)
+    exp, config = _experiment(task.config_json)
     replicates = range(task.first, task.stop)
+    pictured = set(config.plots.generations) if task.first == 0 else set()
+    snapshots: dict[int, np.ndarray] = {}
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
     rows: list[Row] = []
     generation = task.generation
@@ -67,8 +86,11 @@ def run_task(task: Task) -> TaskResult:
             for name, values in metrics.items()
             for i, r in enumerate(replicates)
         ]
+        if generation in pictured:
+            snapshots[generation] = snapshot(exp, replicates, state, config.plots.n_samples)
         if time.perf_counter() - start >= task.budget_s:
             break
     done = generation >= exp.generations
     blob = b"" if done or state is None else encode_state(state)
-    return TaskResult(task.run, task.first, generation, done, blob, rows, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return TaskResult(task.run, task.first, generation, done, blob, rows, seconds, snapshots)

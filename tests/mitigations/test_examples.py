@@ -1,4 +1,4 @@
-"""The Gaussian mitigation example configs validate and run end to end (shortened)."""
+"""The mitigation example configs (Gaussian and 25-mode mixture) validate and run end to end (shortened)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,11 @@ def test_gaussian_example_runs(path, tmp_path):
     assert {"wasserstein2", "trace_cov", "mean_drift"} <= metrics
     assert ("detector_accuracy" in metrics) == path.stem.endswith("_filter")
     assert len(rows) == 2 * 3 * 3 + 2 * 2 * ("detector_accuracy" in metrics)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("mixture_*.toml")), ids=lambda p: p.stem)
+def test_mixture_example_runs(path, tmp_path):
+    raw = load_config(path, ["replicates=1", "generations=2", "metrics.n_eval=200"])
+    rows = read_rows(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False))
+    covered = [v for _, g, metric, v in rows if metric == "modes_covered"]
+    assert len(covered) == 2 and all(1 <= v <= 25 for v in covered)

@@ -57,7 +57,7 @@ def _spread(kind: str, x: np.ndarray, mode: np.ndarray) -> np.ndarray:
     return ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
 
 
-@pytest.fixture(params=sorted(MODELS))
+@pytest.fixture(params=sorted(MODELS), scope="module")
 def fitted(request) -> tuple:
     settings = _settings(request.param)
     return request.param, settings, settings.fit(_data(request.param), rng=_rngs(1))
@@ -102,7 +102,18 @@ def test_smaller_lambda_never_widens_spread(fitted):
         x = model.sample(400, rng=_rngs(4), sampling_bias=bias)  # common random numbers
         spreads.append(_spread(kind, x, mode))
     assert np.all(np.diff(np.stack(spreads), axis=0) >= -1e-12)
-    assert np.allclose(spreads[0], 0.0)  # lambda = 0 samples the mode only
+    assert np.all(spreads[1] < spreads[-1])  # and lowering lambda from 1 to 0.1 strictly narrows it
+
+
+def test_zero_lambda_samples_the_modes_only(fitted):
+    """lambda = 0 (spec §2) leaves a finite set of atoms, at most one per training sample: one
+    point for a Gaussian or a flow, the K means of a mixture, the training points of a KDE."""
+    _, _, model = fitted
+    atoms = model.sample(4 * N, rng=_rngs(4), sampling_bias=0.0)
+    for replicate in atoms:  # rounded to 1e-9 so that rounding noise does not split an atom
+        assert len(np.unique(np.round(replicate, 9), axis=0)) <= N
+    spread = np.var(model.sample(4 * N, rng=_rngs(4), sampling_bias=1.0), axis=1).sum(axis=1)
+    assert np.all(spread > 0)
 
 
 def test_replicates_are_independent_of_batch(fitted):

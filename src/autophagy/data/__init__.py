@@ -19,6 +19,15 @@ from autophagy.data.text import (
     read_text,
     tokenize,
 )
+from autophagy.data.toy2d import (
+    MixtureData,
+    ModeGridOptions,
+    RingOptions,
+    RosenbrockData,
+    RosenbrockOptions,
+    TwoMoonsData,
+    TwoMoonsOptions,
+)
 from autophagy.registry import Plugin
 
 DATA: dict[str, Plugin] = {
@@ -52,6 +61,18 @@ DATA: dict[str, Plugin] = {
         TextFileData.from_options,
         "length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
     ),
+    "mode_grid": Plugin(
+        ModeGridOptions,
+        MixtureData.grid,
+        "2-D grid of side x side Gaussians (default 5 x 5, spacing 2, std 0.05; paper B.2)",
+    ),
+    "ring": Plugin(RingOptions, MixtureData.ring, "2-D ring of `count` Gaussians (default 8, radius 2)"),
+    "rosenbrock": Plugin(
+        RosenbrockOptions,
+        RosenbrockData.from_options,
+        "2-D Rosenbrock density exp(-x1^2/2 - (x2 - x1^2)^2), exact sampler (paper B.4)",
+    ),
+    "two_moons": Plugin(TwoMoonsOptions, TwoMoonsData.from_options, "2-D two moons plus Gaussian noise"),
 }
 
 __all__ = [
@@ -60,7 +81,10 @@ __all__ = [
     "FileData",
     "GaussianData",
     "MarkovLanguage",
+    "MixtureData",
+    "RosenbrockData",
     "TextFileData",
+    "TwoMoonsData",
     "ZipfData",
     "read_array",
     "read_text",

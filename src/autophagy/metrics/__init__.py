@@ -1,6 +1,6 @@
 """Metrics as plain functions, and ``METRICS``: the registry configs name them from.
 
-Two kinds, told apart by ``needs``:
+Four kinds, told apart by ``needs``:
 - ``"moments"``: closed form from the fitted model's mean and covariance and P_r's;
   called as ``fn(mean (R, d), cov (R, d, d), ref_mean (d,), ref_cov (d, d)) -> (R,)``.
 - ``"samples"``: computed from real and synthetic samples; called as
@@ -12,9 +12,12 @@ Two kinds, told apart by ``needs``:
   held-out real data drawn from it); called as ``fn(model, data, *, rng) -> (R,)`` with one
   generator per replicate from the stream ``metric:<name>``. ``models`` / ``data`` list the
   plug-in kinds such a metric accepts (empty = any); configs are checked against them.
+- ``"modes"``: sample metrics that also need P_r's known modes; called as
+  ``fn(real, synthetic, k=..., data=source)`` where ``source`` has ``modes`` ``(K, d)`` and
+  ``mode_std`` (the mixture sources ``mode_grid`` and ``ring``).
 
 Metrics that need inputs the engine does not supply are plain functions, not registered:
-``mode_stats`` (known mixture modes), ``total_variation`` / ``kl_divergence`` (discrete
+``mode_stats`` with other settings, ``total_variation`` / ``kl_divergence`` (discrete
 distributions), and ``fid`` with a non-identity feature extractor.
 """
 
@@ -42,7 +45,8 @@ from autophagy.metrics.gaussian import (
 )
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
-from autophagy.metrics.modes import grid_modes, mode_stats
+from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
+from autophagy.metrics.tails import tail_share
 from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
@@ -54,7 +58,7 @@ class Metric:
 
     fn: Callable
     higher_is_better: bool
-    needs: Literal["moments", "samples", "model"]
+    needs: Literal["moments", "samples", "model", "modes"]
     summary: str
     key: str | None = None
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
@@ -171,6 +175,33 @@ METRICS: dict[str, Metric] = {
         models=("memorizer",),
         data=("zipf",),
     ),
+    "modes_covered": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
+        "modes_covered",
+    ),
+    "high_quality": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "quality: synthetic share within 3 std of a known mode (0.989 when matched)",
+        "high_quality",
+    ),
+    "mode_variance": Metric(
+        known_mode_stats,
+        True,
+        "modes",
+        "diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
+        "mode_variance",
+    ),
+    "tail_share": Metric(
+        lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
+        True,
+        "samples",
+        "diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
+    ),
 }
 
 __all__ = [
@@ -191,6 +222,7 @@ __all__ = [
     "histogram",
     "kid",
     "kl_divergence",
+    "known_mode_stats",
     "lexical",
     "mean_drift",
     "mode_stats",
@@ -198,6 +230,7 @@ __all__ = [
     "precision_recall",
     "surviving",
     "tail_mass",
+    "tail_share",
     "test_error",
     "total_variation",
     "trace_cov",

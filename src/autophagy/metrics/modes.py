@@ -78,3 +78,9 @@ def mode_stats(
         per_mode = squares[ok] / ((counts[ok] - 1) * x.shape[-1])
         variance[r] = per_mode.mean() if ok.any() else np.nan
     return finish({"modes_covered": covered, "high_quality": quality, "mode_variance": variance}, single)
+
+
+def known_mode_stats(real: np.ndarray, synthetic: np.ndarray, *, data: object, k: int | None = None) -> dict:
+    """:func:`mode_stats` of ``synthetic`` around the modes of a mixture data source (``data.modes``,
+    ``data.mode_std``), 3 std and one sample per mode; ``real`` and ``k`` are unused (registry call)."""
+    return mode_stats(synthetic, data.modes, data.mode_std)

@@ -1,0 +1,137 @@
+"""Two-dimensional toy distributions of the mode-collapse literature, with exact samplers.
+
+- ``mode_grid``: a ``side`` x ``side`` grid of isotropic Gaussians (the 25-mode grid of Che et
+  al. 2020 used by the paper's appendix B.2: spacing 2, std 0.05);
+- ``ring``: ``count`` isotropic Gaussians evenly spaced on a circle (Metz et al. 2017);
+- ``rosenbrock``: p(x1, x2) ~ exp(-x1^2 / 2 - (x2 - x1^2)^2) (Pagani et al. 2022, paper B.4),
+  sampled exactly as x1 ~ N(0, 1), x2 | x1 ~ N(x1^2, 1/2);
+- ``two_moons``: two interleaved half circles plus isotropic Gaussian noise.
+
+Every source returns its exact mean and covariance from :meth:`moments`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field, PositiveFloat, PositiveInt
+
+from autophagy.metrics.modes import grid_modes
+from autophagy.registry import Options
+
+
+class ModeGridOptions(Options):
+    """``side`` x ``side`` modes ``spacing`` apart, centred on the origin, each N(mode, std^2 I)."""
+
+    side: PositiveInt = 5
+    spacing: PositiveFloat = 2.0
+    std: PositiveFloat = 0.05
+
+
+class RingOptions(Options):
+    """``count`` modes on a circle of ``radius`` around the origin, each N(mode, std^2 I)."""
+
+    count: PositiveInt = 8
+    radius: PositiveFloat = 2.0
+    std: PositiveFloat = 0.02
+
+
+class RosenbrockOptions(Options):
+    """The 2-D Rosenbrock density of the paper's appendix B.4 (no settings)."""
+
+
+class TwoMoonsOptions(Options):
+    """Two half circles of radius 1 (scikit-learn's ``make_moons`` layout) plus N(0, noise^2 I)."""
+
+    noise: float = Field(0.1, ge=0.0)
+
+
+@dataclass(frozen=True)
+class MixtureData:
+    """Equal-weight mixture of N(mode_k, std^2 I): ``modes`` ``(K, d)``; fresh draws.
+
+    ``modes`` and ``mode_std`` are what the mode metrics (``modes_covered``, ...) compare with.
+    """
+
+    modes: np.ndarray
+    mode_std: float
+    capacity: int | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.modes.shape[1]
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``n`` samples ``(n, d)``: a uniform mode each, plus isotropic noise."""
+        index = rng.integers(len(self.modes), size=n)
+        return self.modes[index] + self.mode_std * rng.standard_normal((n, self.dim))
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of the modes; covariance of the modes (over K, not K - 1) plus std^2 I."""
+        mean = self.modes.mean(axis=0)
+        centred = self.modes - mean
+        return mean, centred.T @ centred / len(self.modes) + self.mode_std**2 * np.eye(self.dim)
+
+    @classmethod
+    def grid(cls, options: ModeGridOptions) -> MixtureData:
+        return cls(grid_modes(options.side, options.spacing), options.std)
+
+    @classmethod
+    def ring(cls, options: RingOptions) -> MixtureData:
+        angle = 2.0 * np.pi * np.arange(options.count) / options.count
+        return cls(options.radius * np.stack([np.cos(angle), np.sin(angle)], axis=1), options.std)
+
+
+@dataclass(frozen=True)
+class RosenbrockData:
+    """p(x1, x2) ~ exp(-x1^2/2 - (x2 - x1^2)^2): x1 ~ N(0, 1), then x2 ~ N(x1^2, 1/2)."""
+
+    dim: int = 2
+    capacity: int | None = None
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``n`` exact samples ``(n, 2)``."""
+        x1 = rng.standard_normal(n)
+        x2 = x1**2 + np.sqrt(0.5) * rng.standard_normal(n)
+        return np.stack([x1, x2], axis=1)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """E = (0, E x1^2) = (0, 1); Var x2 = Var(x1^2) + 1/2 = 2.5; Cov(x1, x2) = E x1^3 = 0."""
+        return np.array([0.0, 1.0]), np.diag([1.0, 2.5])
+
+    @classmethod
+    def from_options(cls, options: RosenbrockOptions) -> RosenbrockData:
+        return cls()
+
+
+@dataclass(frozen=True)
+class TwoMoonsData:
+    """Upper moon (cos t, sin t) and lower moon (1 - cos t, 1/2 - sin t), t ~ U[0, pi], each with
+    probability 1/2, plus N(0, noise^2 I)."""
+
+    noise: float = 0.1
+    dim: int = 2
+    capacity: int | None = None
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``n`` samples ``(n, 2)``."""
+        lower = rng.integers(2, size=n).astype(bool)
+        t = rng.uniform(0.0, np.pi, size=n)
+        x = np.where(lower, 1.0 - np.cos(t), np.cos(t))
+        y = np.where(lower, 0.5 - np.sin(t), np.sin(t))
+        return np.stack([x, y], axis=1) + self.noise * rng.standard_normal((n, 2))
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Closed form from E cos t = E sin t cos t = 0, E sin t = 2/pi, E cos^2 t = E sin^2 t = 1/2."""
+        s = 2.0 / np.pi  # E sin t
+        upper_mean, lower_mean = np.array([0.0, s]), np.array([1.0, 0.5 - s])
+        upper_m2 = np.diag([0.5, 0.5])
+        lower_m2 = np.array([[1.5, 0.5 - s], [0.5 - s, 0.75 - s]])  # E[(1 - c)^2], E[(1 - c)(1/2 - s)], ...
+        mean = (upper_mean + lower_mean) / 2
+        cov = (upper_m2 + lower_m2) / 2 - np.outer(mean, mean) + self.noise**2 * np.eye(2)
+        return mean, cov
+
+    @classmethod
+    def from_options(cls, options: TwoMoonsOptions) -> TwoMoonsData:
+        return cls(options.noise)
