@@ -307,7 +307,7 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {"ks": (10, 50), "sizes": _half_decades(3, 5), "n_items": 100_000, "replicates": 20},
             "full": {
-                "ks": (10, 50, 200),
+                "ks": (10, 30, 100),
                 "sizes": _half_decades(3, 6),
                 "n_items": 1_000_000,
                 "replicates": 50,
