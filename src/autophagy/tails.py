@@ -124,11 +124,14 @@ def first_seen(q: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray
     return out
 
 
+def replicate_slopes(sizes: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """Least-squares slope of log error on log T, one per replicate row of ``errors`` (R, K) -> (R,)."""
+    return np.polyfit(np.log(sizes), np.log(np.maximum(errors, 1e-300)).T, 1)[0]
+
+
 def fitted_slope(sizes: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
     """Least-squares slope of log error on log T per replicate: mean and standard error."""
-    x = np.log(sizes)
-    y = np.log(np.maximum(errors, 1e-300))
-    slopes = np.polyfit(x, y.T, 1)[0]
+    slopes = replicate_slopes(sizes, errors)
     se = slopes.std(ddof=1) / np.sqrt(slopes.size) if slopes.size > 1 else 0.0
     return float(slopes.mean()), float(se)
 
@@ -215,15 +218,24 @@ def _cut_label(o: TailsOptions) -> str:
 
 
 def plot_tails(result: TailsResult, path: str) -> None:
-    """Log-log error versus T: replicate mean (points, 10-90 % band), exact expectation (solid),
-    the clean asymptote C T^-(1 - 1/beta) (dashed) and any plateau (dotted); slopes in the legend."""
+    """Save :func:`draw_tails` of ``result`` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    o, sizes = result.options, result.sizes
     fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=110)
+    draw_tails(result, ax)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def draw_tails(result: TailsResult, ax) -> None:
+    """Log-log error versus T on a matplotlib ``ax``: replicate mean (points, 10-90 % band), exact
+    expectation (solid), the clean asymptote C T^-(1 - 1/beta) (dashed) and any plateau (dotted);
+    slopes in the legend."""
+    o, sizes = result.options, result.sizes
     for label, e in result.errors.items():
         slope, se = result.slopes[label]
         (line,) = ax.plot(sizes, e.mean(axis=0), "o", ms=4, label=f"{label}: slope {slope:.3f} ± {se:.3f}")
@@ -250,6 +262,3 @@ def plot_tails(result: TailsResult, path: str) -> None:
     ax.set_title(f"{o.experiment}, beta = {o.beta:g}")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

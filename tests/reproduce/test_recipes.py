@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from autophagy import reproduce
 from autophagy.cli import app
 from autophagy.reproduce.base import Interval
-from autophagy.reproduce.gaussian import G1Data, G5Data, g1_judge, g5_judge
+from autophagy.reproduce.gaussian import G1Data, g1_judge
+from autophagy.reproduce.gaussian_phase import G5Data, g5_judge
 
 runner = CliRunner()
 

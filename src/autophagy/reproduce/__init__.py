@@ -4,7 +4,7 @@ A :class:`Recipe` measures (``measure(settings) -> measurement``), draws its fig
 judges the measurement against the expected behaviour of spec §4 with statistical checks
 (intervals from the replicates, never numbers stored from an earlier run). Each family
 lives in its own module with a ``RECIPES`` dict (id -> :class:`Recipe`); adding a family is
-one line in ``RECIPES`` below.
+one entry in ``FAMILIES`` below.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autophagy.reproduce import gaussian
+from autophagy.reproduce import gaussian, gaussian_phase, loops, tails
 from autophagy.reproduce.base import Check, Recipe
 
 PROFILES = ("quick", "full")
@@ -41,9 +41,11 @@ class Outcome:
         return f"{self.id}: PASS all {len(self.checks)} checks hold ({self.seconds:.1f} s)"
 
 
-RECIPES: dict[str, Recipe] = {
-    **gaussian.RECIPES,  # G1-G5; other families add their module's RECIPES here
-}
+FAMILIES = (gaussian, gaussian_phase, loops, tails)  # G1-G2, G3-G5, G8 T5 T6, T1-T4
+
+RECIPES: dict[str, Recipe] = dict(
+    sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
+)
 
 
 def run_recipe(recipe_id: str, profile: str, out: Path) -> Outcome:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 Z = 3.2905  # two-sided 99.9 % normal quantile
 
@@ -91,3 +92,41 @@ def contains(name: str, estimate: Interval, target: float) -> Check:
 def positive(name: str, estimate: Interval) -> Check:
     """The interval lies above zero."""
     return Check(name, estimate.low > 0, f"{estimate} > 0")
+
+
+def paired(name: str, larger: np.ndarray, smaller: np.ndarray) -> Check:
+    """``larger`` exceeds ``smaller`` on average over replicates ``(R,)``: the interval of the
+    per-replicate difference lies above zero (valid however the two are correlated)."""
+    return positive(name, mean_interval(np.asarray(larger) - np.asarray(smaller)))
+
+
+def matches_everywhere(name: str, samples: np.ndarray, expected: np.ndarray, floor: float = 1e-3) -> Check:
+    """Replicate means of ``samples`` ``(R, K)`` cover ``expected`` ``(K,)`` at all K points at once.
+
+    Bonferroni: each of the K intervals is at level 1 - 0.001 / K, so the family keeps the
+    module's 99.9 %. Where every replicate agrees exactly (zero spread, e.g. on a plateau) the
+    expectation can still hold events too rare for R replicates to show (a top-k item missed
+    with probability well under 1 / R moves the tails expectations by ~1e-4 of their value); a
+    half-width of at least ``floor`` times the expectation absorbs them.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    z = float(norm.isf(0.0005 / expected.size))
+    mean = samples.mean(axis=0)
+    half = np.maximum(z * samples.std(axis=0, ddof=1) / math.sqrt(len(samples)), floor * np.abs(expected))
+    score = np.abs(mean - expected) / half
+    worst = int(np.argmax(score))
+    return Check(
+        name,
+        bool(np.all(score <= 1)),
+        f"worst of {expected.size}: {mean[worst]:.4g} ± {half[worst]:.2g} vs expected {expected[worst]:.4g}",
+    )
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
+    """Lay out, write and close a matplotlib figure."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -1,0 +1,303 @@
+"""Recipes G8, T5 and T6 (spec §4): the regression, categorical and text loops.
+
+G8 runs :func:`autophagy.regression.run_regression` against its closed forms; T5 and T6 run
+the fully synthetic loop through the engine (as ``examples/categorical_t5.toml`` and
+``examples/text_t6.toml`` do), T5 against the exact Gini-Simpson identity, T6 comparing
+lexical diversity across generations and temperatures with paired replicate intervals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from autophagy.config import resolve
+from autophagy.engine import Experiment, run_block
+from autophagy.regression import RegressionOptions, RegressionResult, plot_regression, run_regression
+from autophagy.reproduce.base import (
+    Check,
+    Recipe,
+    contains,
+    matches_everywhere,
+    mean_interval,
+    paired,
+    save_figure,
+)
+
+
+def engine_metrics(raw: dict[str, Any]) -> tuple[Experiment, dict[str, np.ndarray]]:
+    """Run a raw config's loop through the engine: the experiment, and every metric as
+    ``(replicates, generations)``."""
+    exp, config, _ = resolve(raw)
+    rows = [metrics for _, metrics in run_block(exp, range(config.replicates))]
+    return exp, {name: np.stack([row[name] for row in rows], axis=1) for name in rows[0]}
+
+
+def _loop(n: int, bias: float) -> dict[str, Any]:
+    return {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias}
+
+
+# --- G8: linear regression, replace versus accumulate ------------------------------------
+
+
+def g8_measure(samples: int, dim: int, generations: int, replicates: int, seed: int = 0) -> RegressionResult:
+    return run_regression(
+        RegressionOptions(samples=samples, dim=dim, generations=generations, replicates=replicates, seed=seed)
+    )
+
+
+def g8_judge(m: RegressionResult) -> list[Check]:
+    replace, accumulate = m.errors["replace"], m.errors["accumulate"]
+    first = m.expected["replace"][0]  # sigma^2 d / (T - d - 1)
+    gens = np.arange(1, replace.shape[1] + 1)
+    growth = np.polyfit(gens, replace.T, 1)[0]  # per-replicate least-squares slope on n
+    bound = math.pi**2 / 6 * first
+    last = mean_interval(accumulate[:, -1])
+    return [
+        matches_everywhere(
+            "replace: mean error = sigma^2 d n / (T - d - 1) at every n", replace, m.expected["replace"]
+        ),
+        matches_everywhere(
+            "accumulate: mean error = sigma^2 d / (T - d - 1) sum_(i<=n) 1/i^2 at every n",
+            accumulate,
+            m.expected["accumulate"],
+        ),
+        contains(
+            "replace grows linearly: slope in n = sigma^2 d / (T - d - 1)", mean_interval(growth), first
+        ),
+        Check(
+            f"accumulate stays under pi^2/6 x the generation-1 error (n = {gens[-1]} not above it)",
+            last.low <= bound,
+            f"{last} vs bound {bound:.4g}",
+        ),
+        paired(f"replace ends far above accumulate (n = {gens[-1]})", replace[:, -1], accumulate[:, -1]),
+    ]
+
+
+def g8_draw(m: RegressionResult, path: Path) -> None:
+    plot_regression(m, str(path))
+
+
+# --- T5: categorical replace loop ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class T5Data:
+    """Gini-Simpson index and surviving outcomes ``(R, T)``; the truth's index ``1 - sum p0^2``."""
+
+    n: int
+    n_categories: int
+    gini0: float
+    gini: np.ndarray
+    surviving: np.ndarray
+
+
+def t5_measure(
+    n_categories: int, n: int, generations: int, replicates: int, exponent: float = 1.0, seed: int = 0
+) -> T5Data:
+    raw = {
+        "name": "T5",
+        "seed": seed,
+        "replicates": replicates,
+        "generations": generations,
+        "data": {"kind": "categorical", "n_categories": n_categories, "exponent": exponent},
+        "model": {"kind": "categorical"},
+        "loop": _loop(n, 1.0),
+        "metrics": {"names": ["gini_simpson", "surviving"], "n_eval": n},
+    }
+    exp, values = engine_metrics(raw)
+    p0 = exp.data.probabilities
+    return T5Data(n, n_categories, float(1 - (p0**2).sum()), values["gini_simpson"], values["surviving"])
+
+
+def t5_expected(m: T5Data) -> np.ndarray:
+    """E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2), t = 1..T (generation 1 fits real data)."""
+    return (1 - 1 / m.n) ** np.arange(1, m.gini.shape[1] + 1) * m.gini0
+
+
+def t5_judge(m: T5Data) -> list[Check]:
+    last = m.gini.shape[1]
+    increases = int((np.diff(m.surviving, axis=1) > 0).sum())
+    return [
+        matches_everywhere(
+            "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2) at every t", m.gini, t5_expected(m)
+        ),
+        Check(
+            "a lost outcome never returns (surviving never increases)",
+            increases == 0,
+            f"{increases} increases",
+        ),
+        paired(
+            f"outcomes die out: fewer survive at t = {last} than at t = 1",
+            m.surviving[:, 0],
+            m.surviving[:, -1],
+        ),
+    ]
+
+
+def t5_draw(m: T5Data, path: Path) -> None:
+    gens = np.arange(1, m.gini.shape[1] + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    mean, se = m.gini.mean(axis=0), m.gini.std(axis=0, ddof=1) / math.sqrt(len(m.gini))
+    axes[0].errorbar(gens, mean, yerr=1.96 * se, fmt="o", ms=3, capsize=2, label="simulated (95 % interval)")
+    axes[0].plot(gens, t5_expected(m), "k-", lw=1, label="(1 - 1/n)^t (1 - sum p0^2)")
+    axes[0].set_ylabel("Gini-Simpson 1 - sum p_t^2")
+    axes[1].plot(gens, m.surviving.mean(axis=0), "o-", ms=3, label="mean")
+    low, high = np.quantile(m.surviving, [0.1, 0.9], axis=0)
+    axes[1].fill_between(gens, low, high, alpha=0.2, linewidth=0, label="10-90 %")
+    axes[1].set_ylabel("surviving outcomes")
+    for ax in axes:
+        ax.set_xlabel("generation t")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"T5: categorical replace loop, {m.n_categories} Zipf outcomes, n = {m.n}")
+    save_figure(fig, path)
+
+
+# --- T6: n-gram language model trained on its own text ------------------------------------
+
+T6_METRICS = ("distinct_2", "unigram_entropy", "tail_mass")
+
+
+@dataclass(frozen=True)
+class T6Data:
+    """Per temperature (hottest first): every diversity metric ``(R, T)``, plus exact cross-entropy."""
+
+    temperatures: tuple[float, ...]
+    values: dict[float, dict[str, np.ndarray]]
+
+
+def t6_measure(
+    temperatures: tuple[float, ...],
+    vocab_size: int,
+    length: int,
+    n: int,
+    order: int,
+    generations: int,
+    replicates: int,
+    seed: int = 0,
+) -> T6Data:
+    values = {}
+    for temperature in temperatures:
+        raw = {
+            "name": "T6",
+            "seed": seed,
+            "replicates": replicates,
+            "generations": generations,
+            "data": {"kind": "text_grammar", "vocab_size": vocab_size, "length": length},
+            "model": {"kind": "ngram", "order": order, "smoothing": 0.01},
+            "loop": _loop(n, temperature),
+            "metrics": {"names": [*T6_METRICS, "cross_entropy_true"], "n_eval": n},
+        }
+        values[temperature] = engine_metrics(raw)[1]
+    return T6Data(tuple(sorted(temperatures, reverse=True)), values)
+
+
+def t6_judge(m: T6Data) -> list[Check]:
+    checks = []
+    for temperature in m.temperatures:
+        # at temperature 1 the loop is unbiased: token frequencies only drift, so the share of
+        # tail tokens need not fall within a few generations; distinct-n and entropy do
+        names = T6_METRICS if temperature < 1 else T6_METRICS[:2]
+        for name in names:
+            v = m.values[temperature][name]
+            checks.append(
+                paired(f"temperature {temperature:g}: {name} falls over generations", v[:, 0], v[:, -1])
+            )
+    for hot, cold in itertools.pairwise(m.temperatures):
+        for name in T6_METRICS:
+            h, c = m.values[hot][name], m.values[cold][name]
+            # "faster": the share of its generation-1 value a run keeps at the last generation
+            checks.append(
+                paired(
+                    f"{name} falls faster at temperature {cold:g} than {hot:g} (smaller share kept)",
+                    h[:, -1] / h[:, 0],
+                    c[:, -1] / c[:, 0],
+                )
+            )
+    return checks
+
+
+def t6_draw(m: T6Data, path: Path) -> None:
+    names = (*T6_METRICS, "cross_entropy_true")
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5))
+    for ax, name in zip(axes.flat, names, strict=True):
+        for temperature in m.temperatures:
+            v = m.values[temperature][name]
+            gens = np.arange(1, v.shape[1] + 1)
+            (line,) = ax.plot(gens, v.mean(axis=0), "o-", ms=3, label=f"temperature {temperature:g}")
+            low, high = np.quantile(v, [0.1, 0.9], axis=0)
+            ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+        ax.set_title(name)
+        ax.set_xlabel("generation")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("T6: bigram model trained recursively on its own text (built-in language)")
+    save_figure(fig, path, dpi=64)
+
+
+RECIPES: dict[str, Recipe] = {
+    "G8": Recipe(
+        "G8",
+        "linear regression loop, fixed design T x d, replace versus accumulate (Gerstgrasser et al.)",
+        "replace: error sigma^2 d n / (T - d - 1), linear in n; accumulate: sigma^2 d / (T - d - 1) "
+        "sum_(i<=n) 1/i^2, under pi^2/6 x generation 1",
+        {
+            "quick": {"samples": 64, "dim": 8, "generations": 20, "replicates": 5000},
+            "full": {"samples": 100, "dim": 20, "generations": 50, "replicates": 10_000},
+        },
+        g8_measure,
+        g8_judge,
+        g8_draw,
+    ),
+    "T5": Recipe(
+        "T5",
+        "categorical (unigram) replace loop with n samples per generation, Zipf outcomes",
+        "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2); outcomes die out",
+        {
+            "quick": {"n_categories": 20, "n": 50, "generations": 30, "replicates": 500},
+            "full": {"n_categories": 100, "n": 200, "generations": 200, "replicates": 2000},
+        },
+        t5_measure,
+        t5_judge,
+        t5_draw,
+    ),
+    "T6": Recipe(
+        "T6",
+        "bigram language model trained recursively on its own text, several temperatures",
+        "lexical diversity (distinct-n, entropy, tail mass) falls over generations; faster with lower "
+        "temperature",
+        {
+            "quick": {
+                "temperatures": (1.0, 0.9, 0.7),
+                "vocab_size": 40,
+                "length": 12,
+                "n": 200,
+                "order": 2,
+                "generations": 10,
+                "replicates": 20,
+            },
+            "full": {
+                "temperatures": (1.0, 0.9, 0.7),
+                "vocab_size": 64,
+                "length": 24,
+                "n": 500,
+                "order": 2,
+                "generations": 15,
+                "replicates": 50,
+            },
+        },
+        t6_measure,
+        t6_judge,
+        t6_draw,
+    ),
+}
