@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autophagy.reproduce import gaussian
+from autophagy.reproduce import gaussian, lowdim
 from autophagy.reproduce.base import Check, Recipe
 
 PROFILES = ("quick", "full")
@@ -43,6 +43,7 @@ class Outcome:
 
 RECIPES: dict[str, Recipe] = {
     **gaussian.RECIPES,  # G1-G5; other families add their module's RECIPES here
+    **lowdim.RECIPES,  # G6, G7
 }
 
 
