@@ -293,7 +293,7 @@ RECIPES: dict[str, Recipe] = {
         "normalizing flow (8 coupling layers, hidden 64) on the 2-D Rosenbrock density, fully synthetic",
         "tails are lost with and without bias; faster with lambda < 1 (fig. 17)",
         {
-            "quick": {"replicates": 4, "generations": 8, "n": 2000, "epochs": 10},
+            "quick": {"replicates": 4, "generations": 6, "n": 2000, "epochs": 10},
             "full": {"replicates": 4, "generations": 16, "n": 10_000, "epochs": 20},
         },
         g7_measure,
