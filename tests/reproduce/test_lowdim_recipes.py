@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw, g6_judge, g6_measure, g7_judge, g7_measure
+from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw, g6_judge, g6_measure, g7_judge
 
 
 def test_list_names_g6_and_g7():
@@ -64,9 +64,11 @@ def test_g7_judge_fails_when_biased_tails_are_kept():
 
 
 @pytest.mark.slow
-def test_g7_small_run_passes():
+def test_g7_quick_profile_passes(tmp_path):
+    # the quick profile itself: with fewer samples or epochs (n = 1000, 10 epochs) the
+    # undertrained lambda = 1 flows spread out instead (tail share 0.07 -> 0.4-0.8 by generation 6)
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    m = g7_measure(replicates=4, generations=6, n=1000, epochs=10, n_eval=2000)
-    checks = g7_judge(m)
-    assert all(c.passed for c in checks), checks
+    result = CliRunner().invoke(app, ["reproduce", "G7", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("G7: PASS")
