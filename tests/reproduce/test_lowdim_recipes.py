@@ -72,3 +72,8 @@ def test_g7_quick_profile_passes(tmp_path):
     result = CliRunner().invoke(app, ["reproduce", "G7", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith("G7: PASS")
+
+
+def test_g6_middle_outside_the_run_is_an_error():
+    with pytest.raises(ValueError, match="middle"):
+        g6_measure(replicates=2, generations=10, middle=10, n=100)

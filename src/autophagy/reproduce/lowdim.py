@@ -100,6 +100,8 @@ def g6_measure(
     seed: int = 0,
 ) -> G6Data:
     """Run the loop with metrics at ``checkpoints`` log-spaced generations (plus ``middle``)."""
+    if not 1 < middle < generations:
+        raise ValueError(f"middle must lie strictly between 1 and generations = {generations}, got {middle}")
     exp = _experiment(
         seed,
         replicates,
