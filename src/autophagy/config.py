@@ -20,7 +20,7 @@ from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
 from autophagy.metrics import METRICS
 from autophagy.models import MODELS
-from autophagy.protocols import DataSource, ModelSettings
+from autophagy.protocols import DataSource, LabelledImages, ModelSettings
 from autophagy.registry import Options, Plugin
 from autophagy.schedule import ConfigError, DataSchedule, LoopOptions, resolve_schedule
 
@@ -131,6 +131,19 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     for name in config.metrics.names:
         if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+    for name in config.metrics.names:
+        if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
+            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
+    if schedule.sampling_bias == 0 and not MODELS[model_resolved["kind"]].zero_bias:
+        raise ConfigError(
+            "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
+        )
+    check_data = getattr(model, "check_data", None)
+    if check_data is not None:
+        try:
+            check_data(data)
+        except ValueError as exc:
+            raise ConfigError("model.kind", str(exc)) from None
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
@@ -160,7 +173,7 @@ def _simulator(choice: str, data: DataSource, schedule: DataSchedule, metrics: l
     blockers = []
     if not isinstance(data, GaussianData):
         blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
-    sample_metrics = [m for m in metrics if METRICS[m].needs == "samples"]
+    sample_metrics = [m for m in metrics if METRICS[m].needs != "moments"]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:

@@ -27,3 +27,4 @@ class Plugin:
     build: Callable[[Any], Any]
     summary: str
     has_moments: bool = False  # models only: fitted models expose closed-form ``moments()``
+    zero_bias: bool = True  # models only: sampling_bias = 0 is defined (the modes)

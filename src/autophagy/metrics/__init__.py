@@ -8,6 +8,9 @@ Two kinds, told apart by ``needs``:
   picks the entry when several metrics share one computation. Every sample metric also takes
   ``max_samples`` and ``rng`` (a subset per set when larger) and raises ``ValueError`` on bad
   shapes, NaNs or too few samples.
+- ``"images"``: sample metrics of image rows (pixels, then the class label) that also need the
+  real image set: called as ``fn(real, synthetic, k=..., data=<LabelledImages source>)``;
+  configs must use an image data source (``digits``, ``mnist``).
 
 Metrics that need inputs the engine does not supply are plain functions, not registered:
 ``mode_stats`` (known mixture modes), ``total_variation`` / ``kl_divergence`` (discrete
@@ -36,6 +39,7 @@ from autophagy.metrics.gaussian import (
     wasserstein2_gaussian,
     wasserstein2_squared,
 )
+from autophagy.metrics.images import image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.modes import grid_modes, mode_stats
@@ -48,7 +52,7 @@ class Metric:
 
     fn: Callable
     higher_is_better: bool
-    needs: Literal["moments", "samples"]
+    needs: Literal["moments", "samples", "images"]
     summary: str
     key: str | None = None
 
@@ -96,6 +100,24 @@ METRICS: dict[str, Metric] = {
         "samples",
         "diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
     ),
+    "lenet_fid": Metric(image_metrics, False, "images", "FID on features of the cached local LeNet", "fid"),
+    "lenet_precision": Metric(
+        image_metrics, True, "images", "quality: precision (k-NN balls) on LeNet features", "precision"
+    ),
+    "lenet_recall": Metric(
+        image_metrics, True, "images", "diversity: recall (k-NN balls) on LeNet features", "recall"
+    ),
+    "lenet_density": Metric(image_metrics, True, "images", "quality: density on LeNet features", "density"),
+    "lenet_coverage": Metric(
+        image_metrics, True, "images", "diversity: coverage on LeNet features", "coverage"
+    ),
+    "legibility": Metric(
+        image_metrics,
+        True,
+        "images",
+        "share of synthetic images the LeNet labels as the class they were generated for",
+        "legibility",
+    ),
 }
 
 __all__ = [
@@ -110,6 +132,7 @@ __all__ = [
     "frechet_distance",
     "grid_modes",
     "histogram",
+    "image_metrics",
     "kid",
     "kl_divergence",
     "mean_drift",
