@@ -131,9 +131,6 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     for name in config.metrics.names:
         if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
-    for name in config.metrics.names:
-        if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
-            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
     if schedule.sampling_bias == 0 and not MODELS[model_resolved["kind"]].zero_bias:
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
@@ -144,6 +141,9 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             check_data(data)
         except ValueError as exc:
             raise ConfigError("model.kind", str(exc)) from None
+    for name in config.metrics.names:
+        if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
+            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)

@@ -45,7 +45,7 @@ def image_shape(dim: int, shape: tuple[int, int] | None = None) -> tuple[int, in
             )
         return (shape[0], shape[1])
     side = math.isqrt(max(pixels, 0))
-    if pixels < 1 or side * side != pixels:
+    if side < 2 or side * side != pixels:
         raise ValueError(f"rows of {dim} columns are not square images plus a label column; set image_shape")
     return (side, side)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from autophagy.models.ddpm import DDPM, DDPMOptions
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import Options, Plugin
 
 
@@ -23,6 +25,17 @@ MODELS: dict[str, Plugin] = {
         "full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
         has_moments=True,
     ),
+    "ddpm": Plugin(
+        DDPMOptions,
+        DDPM,
+        "class-conditional DDPM on image rows (PyTorch); lambda = 1/(1+w), w the classifier-free guidance",
+        zero_bias=False,
+    ),
+    "wgan_gp": Plugin(
+        WGANOptions,
+        WGANGP,
+        "class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
+    ),
 }
 
-__all__ = ["MODELS", "FittedGaussian", "GaussianModel"]
+__all__ = ["DDPM", "MODELS", "WGANGP", "FittedGaussian", "GaussianModel"]
