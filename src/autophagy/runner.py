@@ -1,8 +1,9 @@
 """Run folders: validate, write the resolved config, drive the engine, store, resume, plot.
 
 A run folder holds ``config.json`` (the resolved config), ``results.sqlite`` (the store)
-and ``plots/``. Starting a run on a folder that already holds the same config resumes
-each block of replicates from its last committed generation.
+and ``plots/`` (metric curves; per-generation pictures from :mod:`autophagy.pictures`).
+Starting a run on a folder that already holds the same config resumes each block of
+replicates from its last committed generation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autophagy.config import RunConfig, resolve
 from autophagy.engine import Experiment, run_block
+from autophagy.pictures import draw_generation
 from autophagy.plots import plot_run
 from autophagy.schedule import ConfigError
 from autophagy.store import RunStore
@@ -75,6 +77,8 @@ def execute(plan: RunPlan, *, progress: bool = True, plots: bool = True) -> Path
             bar.advance(task, 0 if resume_from is None else resume_from.generation)
             for state, metrics in run_block(exp, block, resume_from):
                 store.commit_generation(block, state, metrics)
+                if plots:
+                    draw_generation(exp, block, state, plan.out / "plots")
                 bar.advance(task)
         rows = store.rows()
     if plots:
