@@ -112,7 +112,11 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
     except ValidationError as exc:
         raise pydantic_error(exc, section) from None
-    return entry.build(options), {"kind": kind, **options.model_dump(mode="json")}
+    try:
+        plugin = entry.build(options)
+    except ValueError as exc:  # e.g. a data file that cannot be read: name the section
+        raise ConfigError(section, str(exc)) from None
+    return plugin, {"kind": kind, **options.model_dump(mode="json")}
 
 
 def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt
 
 from autophagy.data.idx import read_idx, read_npz
 from autophagy.metrics.lenet import LeNet, LeNetOptions, trained_lenet
@@ -61,8 +61,10 @@ class ImageData:
     classifier_options: LeNetOptions = field(default_factory=LeNetOptions)
 
     def __post_init__(self) -> None:
-        rows = np.column_stack([self.pixels, self.labels]).astype(np.float64)
-        object.__setattr__(self, "rows", rows)
+        rows = np.empty((len(self.pixels), self.pixels.shape[1] + 1))
+        rows[:, :-1], rows[:, -1] = self.pixels, self.labels
+        object.__setattr__(self, "rows", rows)  # (N, H * W + 1): what draws return
+        object.__setattr__(self, "pixels", rows[:, :-1])  # a view: one copy of the images
 
     @property
     def dim(self) -> int:
@@ -134,11 +136,6 @@ class MnistOptions(Options):
     classifier: LeNetOptions = LeNetOptions()
     format: Literal["auto", "idx", "npz"] = "auto"
 
-    @model_validator(mode="after")
-    def _readable(self) -> MnistOptions:
-        load_mnist_data(self)  # reading is the check: errors name the file and the field
-        return self
-
     def file_format(self) -> str:
         if self.format != "auto":
             return self.format
@@ -146,6 +143,7 @@ class MnistOptions(Options):
 
 
 def load_mnist_data(options: MnistOptions) -> ImageData:
+    """Read and check the files; ``ValueError`` names the file and what is wrong with it."""
     if options.file_format() == "npz":
         pixels, labels = read_npz(options.path, options.images_key, options.labels_key)
         source = str(options.path)
