@@ -59,3 +59,17 @@ def test_cache_folder_option_then_environment(monkeypatch, tmp_path):
     assert cache_dir(LeNetOptions(cache_dir=tmp_path / "opt")) == tmp_path / "opt"
     monkeypatch.delenv("AUTOPHAGY_CACHE")
     assert cache_dir(LeNetOptions()).name == "autophagy"
+
+
+def test_registered_extractor_plugs_into_fid(digits_images):
+    from autophagy.metrics import EXTRACTORS, FeatureExtractor, fid
+
+    extractor = EXTRACTORS["lenet"](digits_images)
+    assert isinstance(extractor, FeatureExtractor)
+    rows = digits_images.rows[:300]
+    features = extractor(rows)  # the label column is dropped
+    np.testing.assert_array_equal(features, extractor(rows[:, :-1]))
+    np.testing.assert_array_equal(features, digits_images.classifier().features(rows[:, :-1]))
+    assert abs(fid(rows, rows, extractor=extractor)) < 1e-9
+    with pytest.raises(ValueError, match="64 pixels"):
+        extractor(rows[:, :10])

@@ -90,24 +90,37 @@ class LeNet:
     path: Path
     from_cache: bool
 
-    def _outputs(self, pixels: np.ndarray, module: Any, batch: int = 1024) -> np.ndarray:
-        import torch
-
-        x = np.asarray(pixels, dtype=np.float32).reshape(-1, 1, *self.shape)
-        module.eval()
-        with torch.no_grad():
-            parts = [
-                module(torch.from_numpy(x[s : s + batch])).double().numpy() for s in range(0, len(x), batch)
-            ]
-        return np.concatenate(parts) if parts else np.empty((0, 0))
-
     def features(self, pixels: np.ndarray) -> np.ndarray:
         """Penultimate-layer features ``(n, 84)`` float64 of pixel rows ``(n, H * W)``."""
-        return self._outputs(pixels, self.net[0]).reshape(len(pixels), -1)
+        return self.extractor()(pixels)
+
+    def extractor(self) -> LeNetFeatures:
+        """This network's features as a :class:`~autophagy.metrics.features.FeatureExtractor`."""
+        return LeNetFeatures(self)
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """Predicted classes ``(n,)`` of pixel rows ``(n, H * W)``."""
-        return self._outputs(pixels, self.net).argmax(axis=1)
+        from autophagy.metrics.features import TorchFeatures
+
+        return TorchFeatures(self.net, (1, *self.shape), batch_size=1024)(pixels).argmax(axis=1)
+
+
+@dataclass(frozen=True)
+class LeNetFeatures:
+    """Feature extractor: pixel rows ``(n, H * W)``, or image rows ``(n, H * W + 1)`` whose label
+    column is dropped, to the LeNet's 84-d features ``(n, 84)`` (for ``fid(..., extractor=)``)."""
+
+    lenet: LeNet
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from autophagy.metrics.features import TorchFeatures
+
+        pixels = self.lenet.shape[0] * self.lenet.shape[1]
+        x = np.asarray(x)
+        if x.shape[-1] not in (pixels, pixels + 1):
+            raise ValueError(f"LeNet features need rows of {pixels} pixels (+ 1 label), got {x.shape[-1]}")
+        extract = TorchFeatures(self.lenet.net[0], (1, *self.lenet.shape), batch_size=1024)
+        return extract(x[:, :pixels]).reshape(len(x), -1)
 
 
 def trained_lenet(
