@@ -26,6 +26,13 @@ def test_quick_profile_is_the_fully_synthetic_digits_ddpm():
     assert experiment.schedule.fixed_real == 0 and experiment.schedule.fresh_real == 0
 
 
+def test_full_profile_declares_paper_sizes():
+    raw = load_config(EXAMPLES / "full.toml")
+    assert raw["data"]["kind"] == "mnist" and raw["loop"]["n_ini"] == raw["loop"]["n_synthetic"] == 60_000
+    assert raw["model"]["steps"] == 500 and raw["model"]["device"] == "auto"
+
+
+@pytest.mark.slow
 def test_full_profile_reads_mnist_at_paper_size(tmp_path):
     images = np.zeros((60_000, 28, 28), np.uint8)  # a blank stand-in with MNIST's shape
     np.savez(tmp_path / "mnist.npz", x_train=images, y_train=np.arange(60_000, dtype=np.uint8) % 10)
