@@ -104,3 +104,30 @@ def test_unet_denoiser_fits_samples_and_round_trips(digits_images):
         6, rng=[np.random.default_rng([2, i]) for i in range(2)], sampling_bias=0.5
     )
     np.testing.assert_array_equal(again, samples)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("ddpm", {"steps": 4, "train_steps": 3, "width": 16, "depth": 1}),
+        ("wgan_gp", {"train_steps": 2, "width": 16}),
+    ],
+)
+def test_finetuning_starts_from_the_previous_model(digits_images, kind, options):
+    entry = MODELS[kind]
+    data = digits_images.draw(50, rng=np.random.default_rng(0))[None]
+    first = entry.build(entry.options(device="cpu", **options)).fit(data, rng=[np.random.default_rng(1)])
+    # a vanishing learning rate leaves the starting weights unchanged: fine-tuning must start from `first`
+    frozen = entry.build(entry.options(device="cpu", learning_rate=1e-30, **options))
+    tuned = frozen.fit(data, rng=[np.random.default_rng(2)], init=first)
+    fresh = frozen.fit(data, rng=[np.random.default_rng(2)])
+
+    def rngs() -> list:
+        return [np.random.default_rng(3)]
+
+    np.testing.assert_array_equal(
+        tuned.sample(8, rng=rngs(), sampling_bias=1.0), first.sample(8, rng=rngs(), sampling_bias=1.0)
+    )
+    assert not np.array_equal(
+        fresh.sample(8, rng=rngs(), sampling_bias=1.0), first.sample(8, rng=rngs(), sampling_bias=1.0)
+    )
