@@ -47,7 +47,9 @@ def test_image_run_writes_metrics_and_pictures_and_resumes(tmp_path):
 def test_sample_grid_places_each_class_on_its_row():
     rows = np.array([[0.1] * 4 + [1.0], [0.9] * 4 + [0.0], [0.5] * 4 + [1.0]])
     grid = sample_grid(rows, (2, 2), classes=2, per_class=3)
-    assert grid.shape == (4, 6)
+    assert grid.shape == (5, 8)  # 2 x 3 tiles of 2 x 2 with one blank pixel between tiles
     np.testing.assert_array_equal(grid[:2, :2], 0.9)  # class 0, first image
-    np.testing.assert_array_equal(grid[2:, :4], np.c_[np.full((2, 2), 0.1), np.full((2, 2), 0.5)])
-    np.testing.assert_array_equal(grid[:2, 2:], 1.0)  # missing images are blank
+    np.testing.assert_array_equal(grid[3:, :2], 0.1)  # class 1, in the order given
+    np.testing.assert_array_equal(grid[3:, 3:5], 0.5)
+    np.testing.assert_array_equal(grid[:2, 3:], 0.0)  # class 0 has one image: the rest is blank
+    np.testing.assert_array_equal(grid[2], 0.0)  # the gap between rows

@@ -34,13 +34,15 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def sample_grid(rows: np.ndarray, shape: tuple[int, int], classes: int, per_class: int = 10) -> np.ndarray:
-    """A ``(classes * H, per_class * W)`` mosaic: row c holds the first images labelled c (blank if fewer)."""
+    """A mosaic of image rows: row c holds the first ``per_class`` images labelled c, tiles
+    separated by one blank (0) pixel, missing images blank; shape ``(classes (H + 1) - 1,
+    per_class (W + 1) - 1)``."""
     h, w = shape
-    grid = np.ones((classes * h, per_class * w))
+    grid = np.zeros((classes * (h + 1) - 1, per_class * (w + 1) - 1))
     for c in range(classes):
         images = rows[np.rint(rows[:, -1]) == c, :-1][:per_class]
         for j, image in enumerate(images):
-            grid[c * h : (c + 1) * h, j * w : (j + 1) * w] = image.reshape(shape)
+            grid[c * (h + 1) : c * (h + 1) + h, j * (w + 1) : j * (w + 1) + w] = image.reshape(shape)
     return grid
 
 
@@ -62,7 +64,13 @@ def image_pictures(exp: Experiment, replicates: Sequence[int], state: LoopState,
     title = f"generation {t}, lambda = {bias:g}"
 
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.imshow(sample_grid(synthetic, data.shape, data.classes), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(
+        sample_grid(synthetic, data.shape, data.classes),
+        cmap="gray_r",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
     ax.set_axis_off()
     ax.set_title(f"samples by class, {title}")
     paths = [_save(fig, folder / "samples" / f"generation_{t:03d}.png")]
