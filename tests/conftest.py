@@ -50,3 +50,13 @@ class RecordingModel:
 def gaussian3() -> GaussianData:
     cov = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]])
     return GaussianData(np.array([1.0, -1.0, 0.5]), cov)
+
+
+@pytest.fixture(scope="session")
+def digits_images(tmp_path_factory):
+    """scikit-learn's digits as an image source whose LeNet is cached in a session folder."""
+    from autophagy.data import DATA
+
+    cache = tmp_path_factory.mktemp("lenet-cache")
+    entry = DATA["digits"]
+    return entry.build(entry.options.model_validate({"classifier": {"cache_dir": str(cache)}}))

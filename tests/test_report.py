@@ -60,14 +60,14 @@ def sweep_folder(tmp_path_factory):
         "seeds": [0, 1],
     }
     execute(plan_run(raw, out), executor="inline", progress=False)
-    (out / "samples").mkdir()
-    shutil.copy(out / "plots" / "precision.png", out / "samples" / HOSTILE)
+    (out / "plots" / "samples").mkdir()
+    shutil.copy(out / "plots" / "precision.png", out / "plots" / "samples" / HOSTILE)
     return out
 
 
 def test_page_is_self_contained_and_escapes_user_strings(sweep_folder):
     page = render(sweep_folder)
-    assert HOSTILE not in page and html.escape(f"samples/{HOSTILE}") in page
+    assert HOSTILE not in page and html.escape(f"plots/samples/{HOSTILE}") in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
     sources = re.findall(r'<img src="([^"]+)"', page)
     assert len(sources) == 2 + 1  # one faceted figure per metric, one sample picture

@@ -21,7 +21,7 @@ from autophagy.engine import Experiment
 from autophagy.metrics import METRICS
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS
-from autophagy.protocols import DataSource, ModelSettings
+from autophagy.protocols import DataSource, LabelledImages, ModelSettings
 from autophagy.registry import Options, Plugin
 from autophagy.schedule import ConfigError, DataSchedule, LoopOptions, resolve_schedule
 
@@ -38,11 +38,20 @@ class MetricsOptions(Options):
 
 
 class PlotsOptions(Options):
-    """The ``[plots]`` table: scatter panels of ``n_samples`` synthetic samples (first replicate,
-    first two coordinates) at the chosen ``generations``, over real samples in grey."""
+    """The ``[plots]`` table: samples of the first replicate kept at the chosen ``generations``
+    (default: every generation for image data, none otherwise), ``n_samples`` each (default 500
+    images or 2000 points), drawn in ``plots/`` by :mod:`autophagy.pictures`."""
 
-    generations: list[PositiveInt] = Field(default_factory=list)
-    n_samples: PositiveInt = 2000
+    generations: list[PositiveInt] | None = None
+    n_samples: PositiveInt | None = None
+
+    def chosen(self, data: DataSource, generations: int) -> tuple[list[int], int]:
+        """The generations whose samples are kept, and how many samples each."""
+        images = isinstance(data, LabelledImages)
+        chosen = self.generations if self.generations is not None else []
+        if self.generations is None and images:
+            chosen = list(range(1, generations + 1))
+        return chosen, self.n_samples or (500 if images else 2000)
 
 
 class RunConfig(Options):
@@ -128,7 +137,11 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
     except ValidationError as exc:
         raise pydantic_error(exc, section) from None
-    return entry.build(options), {"kind": kind, **options.model_dump(mode="json")}
+    try:
+        plugin = entry.build(options)
+    except ValueError as exc:  # e.g. a data file that cannot be read: name the section
+        raise ConfigError(section, str(exc)) from None
+    return plugin, {"kind": kind, **options.model_dump(mode="json")}
 
 
 def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]:
@@ -160,11 +173,24 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
                 raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
         if METRICS[name].needs == "modes" and not hasattr(data, "modes"):
             raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
-    late = [t for t in config.plots.generations if t > config.generations]
+    late = [t for t in config.plots.generations or [] if t > config.generations]
     if late:
         raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
     if config.plots.generations and data.dim < 2:
         raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
+    if schedule.sampling_bias == 0 and not MODELS[model_resolved["kind"]].zero_bias:
+        raise ConfigError(
+            "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
+        )
+    check_data = getattr(model, "check_data", None)
+    if check_data is not None:
+        try:
+            check_data(data)
+        except ValueError as exc:
+            raise ConfigError("model.kind", str(exc)) from None
+    for name in config.metrics.names:
+        if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
+            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
@@ -204,7 +230,7 @@ def _simulator(
     blockers = []
     if not isinstance(data, GaussianData):
         blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
-    sample_metrics = [m for m in metrics if METRICS[m].needs in ("samples", "modes")]
+    sample_metrics = [m for m in metrics if METRICS[m].needs != "moments"]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:

@@ -104,7 +104,7 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
         ref_mean, ref_cov = exp.data.moments()
         for name in by_moments:
             results[name] = np.asarray(METRICS[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
-    by_samples = [n for n in exp.metrics if METRICS[n].needs in ("samples", "modes")]
+    by_samples = [n for n in exp.metrics if METRICS[n].needs in ("samples", "modes", "images")]
     if by_samples:
         real = SampleSimulator(exp.data, exp.model).real(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
@@ -117,7 +117,8 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
         for name in by_samples:
             metric = METRICS[name]
             if id(metric.fn) not in shared:
-                extra = {"data": exp.data} if metric.needs == "modes" else {}  # known modes of P_r
+                # P_r's known modes, or the classifier trained on its images
+                extra = {"data": exp.data} if metric.needs in ("modes", "images") else {}
                 shared[id(metric.fn)] = metric.fn(real, synthetic, k=exp.k, **extra)
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)

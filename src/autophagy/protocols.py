@@ -7,7 +7,7 @@ replicate ``i`` only. A model that cannot batch loops over the leading axis itse
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -77,4 +77,17 @@ class DataSource(Protocol):
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(d,)`` and covariance ``(d, d)`` of the real distribution P_r."""
+        ...
+
+
+@runtime_checkable
+class LabelledImages(Protocol):
+    """A real image set (a :class:`DataSource`) whose rows are ``H * W`` pixels in [0, 1]
+    followed by the class label; image metrics use its cached classifier."""
+
+    shape: tuple[int, int]
+    classes: int
+
+    def classifier(self) -> Any:
+        """A trained classifier with ``features(pixels (n, H*W)) -> (n, f)`` and ``predict -> (n,)``."""
         ...

@@ -28,3 +28,4 @@ class Plugin:
     summary: str
     has_moments: bool = False  # models only: fitted models expose closed-form ``moments()``
     has_log_prob: bool = False  # models only: fitted models score samples with ``log_prob(x)``
+    zero_bias: bool = True  # models only: sampling_bias = 0 is defined (the modes)

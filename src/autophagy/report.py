@@ -3,7 +3,7 @@
 The page holds the resolved config (and the sweep table), one metric-versus-generation
 figure per metric faceted by the swept keys (columns: the first swept axis, rows: the
 second, lines: the rest; seeds pooled as replicates), any sample pictures in the folder
-(``samples/**/*.png``, and pictures in ``plots/`` that are not metric plots), and a table of
+(every picture under ``plots/`` that is not a metric plot, e.g. sample panels), and a table of
 final-generation means with 95 % intervals. Images are embedded as base64 PNG; there are
 no scripts and no links, so it opens anywhere offline. Every user-provided string is escaped.
 """
@@ -149,8 +149,8 @@ def _final_table(groups: dict[tuple[str, str, str], list]) -> str:
 
 
 def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
-    paths = sorted(folder.path.glob("samples/**/*.png"))
-    paths += [p for p in sorted(folder.path.glob("plots/*.png")) if p.stem not in metrics]
+    plots = folder.path / "plots"
+    paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in metrics]
     parts = []
     for path in paths[:MAX_PICTURES]:
         data = path.read_bytes()

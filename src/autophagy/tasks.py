@@ -74,7 +74,8 @@ def run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
     exp, config = _experiment(task.config_json)
     replicates = range(task.first, task.stop)
-    pictured = set(config.plots.generations) if task.first == 0 else set()
+    chosen, n_pictured = config.plots.chosen(exp.data, exp.generations)
+    pictured = set(chosen) if task.first == 0 else set()
     snapshots: dict[int, np.ndarray] = {}
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
     rows: list[Row] = []
@@ -87,7 +88,7 @@ def run_task(task: Task) -> TaskResult:
             for i, r in enumerate(replicates)
         ]
         if generation in pictured:
-            snapshots[generation] = snapshot(exp, replicates, state, config.plots.n_samples)
+            snapshots[generation] = snapshot(exp, replicates, state, n_pictured)
         if time.perf_counter() - start >= task.budget_s:
             break
     done = generation >= exp.generations

@@ -11,6 +11,15 @@ from autophagy.data.discrete import (
 )
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
+from autophagy.data.idx import read_idx, read_npz, write_idx
+from autophagy.data.images import (
+    DigitsOptions,
+    ImageData,
+    MnistOptions,
+    load_digits_data,
+    load_mnist_data,
+    split_rows,
+)
 from autophagy.data.text import (
     MarkovLanguage,
     MarkovLanguageOptions,
@@ -73,6 +82,16 @@ DATA: dict[str, Plugin] = {
         "2-D Rosenbrock density exp(-x1^2/2 - (x2 - x1^2)^2), exact sampler (paper B.4)",
     ),
     "two_moons": Plugin(TwoMoonsOptions, TwoMoonsData.from_options, "2-D two moons plus Gaussian noise"),
+    "digits": Plugin(
+        DigitsOptions,
+        load_digits_data,
+        "scikit-learn's bundled 8x8 digits (1,797); rows = 64 pixels in [0, 1] + class label",
+    ),
+    "mnist": Plugin(
+        MnistOptions,
+        load_mnist_data,
+        "MNIST-format local IDX or NPZ files; rows = H*W pixels in [0, 1] + class label",
+    ),
 }
 
 __all__ = [
@@ -80,6 +99,7 @@ __all__ = [
     "CategoricalData",
     "FileData",
     "GaussianData",
+    "ImageData",
     "MarkovLanguage",
     "MixtureData",
     "RosenbrockData",
@@ -87,7 +107,11 @@ __all__ = [
     "TwoMoonsData",
     "ZipfData",
     "read_array",
+    "read_idx",
+    "read_npz",
     "read_text",
+    "split_rows",
     "tokenize",
+    "write_idx",
     "zipf_probabilities",
 ]

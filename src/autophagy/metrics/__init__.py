@@ -1,6 +1,6 @@
 """Metrics as plain functions, and ``METRICS``: the registry configs name them from.
 
-Four kinds, told apart by ``needs``:
+Five kinds, told apart by ``needs``:
 - ``"moments"``: closed form from the fitted model's mean and covariance and P_r's;
   called as ``fn(mean (R, d), cov (R, d, d), ref_mean (d,), ref_cov (d, d)) -> (R,)``.
 - ``"samples"``: computed from real and synthetic samples; called as
@@ -15,6 +15,9 @@ Four kinds, told apart by ``needs``:
 - ``"modes"``: sample metrics that also need P_r's known modes; called as
   ``fn(real, synthetic, k=..., data=source)`` where ``source`` has ``modes`` ``(K, d)`` and
   ``mode_std`` (the mixture sources ``mode_grid`` and ``ring``).
+- ``"images"``: sample metrics of image rows (pixels, then the class label) that also need the
+  real image set: called as ``fn(real, synthetic, k=..., data=<LabelledImages source>)``;
+  configs must use an image data source (``digits``, ``mnist``).
 
 Metrics that need inputs the engine does not supply are plain functions, not registered:
 ``mode_stats`` with other settings, ``total_variation`` / ``kl_divergence`` (discrete
@@ -43,6 +46,7 @@ from autophagy.metrics.gaussian import (
     wasserstein2_gaussian,
     wasserstein2_squared,
 )
+from autophagy.metrics.images import image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
@@ -58,7 +62,7 @@ class Metric:
 
     fn: Callable
     higher_is_better: bool
-    needs: Literal["moments", "samples", "model", "modes"]
+    needs: Literal["moments", "samples", "model", "modes", "images"]
     summary: str
     key: str | None = None
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
@@ -202,6 +206,24 @@ METRICS: dict[str, Metric] = {
         "samples",
         "diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
     ),
+    "lenet_fid": Metric(image_metrics, False, "images", "FID on features of the cached local LeNet", "fid"),
+    "lenet_precision": Metric(
+        image_metrics, True, "images", "quality: precision (k-NN balls) on LeNet features", "precision"
+    ),
+    "lenet_recall": Metric(
+        image_metrics, True, "images", "diversity: recall (k-NN balls) on LeNet features", "recall"
+    ),
+    "lenet_density": Metric(image_metrics, True, "images", "quality: density on LeNet features", "density"),
+    "lenet_coverage": Metric(
+        image_metrics, True, "images", "diversity: coverage on LeNet features", "coverage"
+    ),
+    "legibility": Metric(
+        image_metrics,
+        True,
+        "images",
+        "share of synthetic images the LeNet labels as the class they were generated for",
+        "legibility",
+    ),
 }
 
 __all__ = [
@@ -220,6 +242,7 @@ __all__ = [
     "gini_simpson",
     "grid_modes",
     "histogram",
+    "image_metrics",
     "kid",
     "kl_divergence",
     "known_mode_stats",

@@ -2,10 +2,11 @@
 
 An extractor is any callable mapping samples ``(n, d)`` to features ``(n, f)`` (the
 ``FeatureExtractor`` protocol); nothing is downloaded. Built in: ``Identity``, a fixed seeded
-``RandomProjection``, and ``TorchFeatures``, which wraps any user-supplied ``torch.nn.Module``
-(for instance a small LeNet-style CNN trained locally on the real data, as the paper did for
-MNIST). PyTorch is imported only when a ``TorchFeatures`` is called. ``EXTRACTORS`` maps names
-to factories, so configs can name an extractor and its options.
+``RandomProjection``, ``TorchFeatures``, which wraps any user-supplied ``torch.nn.Module``, and
+``lenet``: the LeNet-style CNN trained locally on an image data source and cached on disk
+(:mod:`autophagy.metrics.lenet`), as the paper did for MNIST. PyTorch is imported only when a
+torch extractor is called. ``EXTRACTORS`` maps names to factories, so configs can name an
+extractor and its options.
 """
 
 from __future__ import annotations
@@ -85,10 +86,16 @@ class TorchFeatures:
         return np.concatenate(outputs) if outputs else np.empty((0, 0))
 
 
+def lenet_features(data: Any) -> FeatureExtractor:
+    """The cached LeNet of an image data source (``digits``, ``mnist``) as an extractor."""
+    return data.classifier().extractor()
+
+
 EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
     "identity": Identity,
     "random_projection": RandomProjection,
     "torch": TorchFeatures,
+    "lenet": lenet_features,
 }
 
 

@@ -7,11 +7,13 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
+from autophagy.models.ddpm import DDPM, DDPMOptions
 from autophagy.models.flow import FittedFlow, FlowModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
+from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import Options, Plugin
 
 
@@ -155,10 +157,23 @@ MODELS: dict[str, Plugin] = {
         lambda options: FlowModel(**options.model_dump()),
         "normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
     ),
+    "ddpm": Plugin(
+        DDPMOptions,
+        DDPM,
+        "class-conditional DDPM on image rows (PyTorch); lambda = 1/(1+w), w the classifier-free guidance",
+        zero_bias=False,
+    ),
+    "wgan_gp": Plugin(
+        WGANOptions,
+        WGANGP,
+        "class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
+    ),
 }
 
 __all__ = [
+    "DDPM",
     "MODELS",
+    "WGANGP",
     "CategoricalModel",
     "FittedFlow",
     "FittedGaussian",

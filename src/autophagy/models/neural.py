@@ -1,0 +1,89 @@
+"""Shared plumbing of the PyTorch image models: devices, seeding, labelled rows, checkpoints.
+
+Batch invariance: replicate ``i`` gets its own network, initialised and trained with a torch
+generator seeded by an integer drawn from ``rng[i]``, so its numbers never depend on the
+other replicates of the batch. PyTorch is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autophagy.data.images import image_shape, split_rows
+
+SEED_BOUND = 2**62
+
+
+def torch_device(choice: str) -> str:
+    """``"cuda"`` when asked for or when ``"auto"`` finds a GPU, else ``"cpu"``."""
+    import torch
+
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device = 'cuda' but PyTorch sees no CUDA device")
+    return "cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu"
+
+
+def seeded(seed: int, build: Callable[[], Any]) -> Any:
+    """``build()`` with the global torch generator seeded by ``seed`` and then restored."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def generator(seed: int, device: str) -> Any:
+    """A torch generator on ``device`` seeded by ``seed``."""
+    import torch
+
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def training_images(
+    data: np.ndarray, classes: int, shape: tuple[int, int] | None
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Pixels ``(R, n, H * W)``, labels ``(R, n)`` and the image shape of image rows ``(R, n, P + 1)``."""
+    data = np.asarray(data)
+    if data.ndim != 3:
+        raise ValueError(f"data must have shape (R, n, pixels + 1), got {data.shape}")
+    size = image_shape(data.shape[-1], shape)
+    pixels, labels = split_rows(data, classes)
+    if not np.isfinite(pixels).all():
+        raise ValueError("image pixels contain NaN or infinite values")
+    return pixels, labels, size
+
+
+def class_frequencies(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Share of each class per replicate ``(R, classes)``: samples are generated in these shares."""
+    counts = np.stack([np.bincount(row, minlength=classes) for row in labels]).astype(np.float64)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def rows(pixels: Any, labels: np.ndarray) -> np.ndarray:
+    """Image rows ``(n, P + 1)`` float64 from pixels in [0, 1] (a tensor) and labels ``(n,)``."""
+    return np.column_stack([pixels.detach().double().cpu().numpy(), labels.astype(np.float64)])
+
+
+def pack(modules: dict[str, list[Any]], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A flat state dict: ``name/i/parameter`` for module ``i`` of each list, plus ``arrays``."""
+    state = dict(arrays)
+    for name, per_replicate in modules.items():
+        for i, module in enumerate(per_replicate):
+            for key, tensor in module.state_dict().items():
+                state[f"{name}/{i}/{key}"] = tensor.detach().cpu().numpy()
+    return state
+
+
+def unpack(state: dict[str, np.ndarray], name: str, i: int, module: Any, device: str) -> Any:
+    """Load module ``i`` of ``name`` from a :func:`pack` state into ``module`` on ``device``."""
+    import torch
+
+    prefix = f"{name}/{i}/"
+    weights = {
+        k[len(prefix) :]: torch.from_numpy(np.asarray(v)) for k, v in state.items() if k.startswith(prefix)
+    }
+    module.load_state_dict(weights)
+    return module.to(device).eval()
