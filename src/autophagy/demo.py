@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autophagy.executors import make_executor
 from autophagy.plots import curves, plot_comparison
 from autophagy.runner import execute, plan_run, read_rows
 
@@ -44,8 +45,13 @@ def run_demo(out: Path, *, progress: bool = True) -> list[dict]:
     out = Path(out)
     plans = [plan_run(demo_config(f, b), out / f"{f}-lambda{b:g}") for f in FAMILIES for b in BIASES]
     summary, rows_by_label = [], {}
+    pool = make_executor("local", tasks=sum(len(plan.blocks(plan.cells[0])) for plan in plans))
+    try:
+        for plan in plans:  # one warm pool for all runs: workers import and start once
+            execute(plan, executor=pool, progress=progress)
+    finally:
+        pool.shutdown()
     for plan in plans:
-        execute(plan, progress=progress)
         rows = read_rows(plan.out)
         config = plan.cells[0].config
         rows_by_label[config.name] = rows
