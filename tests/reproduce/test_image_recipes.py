@@ -71,7 +71,7 @@ def test_n2_judge_fails_when_guidance_changes_nothing():
     checks = {c.name: c.passed for c in n2_judge(both)}
     assert checks == {
         "lambda = 0.5: recall at generation 4 below lambda = 1's": False,
-        "lambda = 0.5: precision at generation 4 above lambda = 1's": False,
+        "lambda = 0.5: precision over generations 1-4 above lambda = 1's": False,
         "lambda = 0.5: recall falls from generation 1 to 4": True,
     }
     guided = {**_collapsing(), "lenet_precision": [0.99] * 4, "lenet_recall": [0.7, 0.4, 0.2, 0.1]}

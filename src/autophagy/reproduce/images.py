@@ -235,10 +235,10 @@ def n2_judge(m: ImageRuns) -> list[Check]:
                 m.at(unbiased, "lenet_recall", -1),
                 m.at(label, "lenet_recall", -1),
             ),
-            paired(
-                f"{label}: precision at generation {t} above {unbiased}'s",
-                m.at(label, "lenet_precision", -1),
-                m.at(unbiased, "lenet_precision", -1),
+            paired(  # the mean over generations: one replicate's dip at one generation is noise
+                f"{label}: precision over generations 1-{t} above {unbiased}'s",
+                m.metrics[label]["lenet_precision"].mean(axis=1),
+                m.metrics[unbiased]["lenet_precision"].mean(axis=1),
             ),
             paired(
                 f"{label}: recall falls from generation 1 to {t}",
