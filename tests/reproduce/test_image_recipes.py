@@ -17,6 +17,7 @@ from autophagy.reproduce.images import (
     n2_judge,
     n3_judge,
     n4_judge,
+    n5_judge,
 )
 
 IDS = ("N1", "N2", "N3", "N4", "N5")
@@ -114,3 +115,9 @@ def test_n1_tiny_real_run_collapses(tmp_path):
     assert checks[0].passed and checks[2].passed, checks
     draw_runs(m, tmp_path / "N1.png")
     assert (tmp_path / "N1.png").stat().st_size > 0
+
+
+def test_n5_judge_fails_when_the_gan_loop_is_stable():
+    checks = n5_judge(_runs({"lambda = 1": _flat()}))
+    assert [c.passed for c in checks] == [False, False, True]  # the last is reported only
+    assert "reported" in checks[2].name
