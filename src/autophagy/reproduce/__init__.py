@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autophagy.reproduce import gaussian, gaussian_phase, loops, lowdim, tails
+from autophagy.reproduce import gaussian, gaussian_phase, images, loops, lowdim, tails
 from autophagy.reproduce.base import Check, Recipe
 
 PROFILES = ("quick", "full")
@@ -41,7 +41,8 @@ class Outcome:
         return f"{self.id}: PASS all {len(self.checks)} checks hold ({self.seconds:.1f} s)"
 
 
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails)  # G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N5
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
