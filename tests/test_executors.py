@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
+from autophagy.errors import ConfigError
 from autophagy.executors import InlineExecutor, make_executor
-from autophagy.schedule import ConfigError
 
 SWEEP = """\
 name = "executors"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autophagy.errors import ConfigError
 from autophagy.runner import STORE_FILE, execute, plan_run, plot_folder
-from autophagy.schedule import ConfigError
 from autophagy.store import RunStore
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from autophagy.engine import LoopState
+from autophagy.errors import ConfigError
 from autophagy.models import GaussianModel
-from autophagy.schedule import ConfigError
 from autophagy.store import RunStore, decode_state, encode_state
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autophagy.config import load_config
-from autophagy.schedule import ConfigError
+from autophagy.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()

@@ -18,12 +18,13 @@ from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
 from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
+from autophagy.errors import ConfigError
 from autophagy.metrics import METRICS
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS
 from autophagy.protocols import DataSource, LabelledImages, ModelSettings
 from autophagy.registry import Options, Plugin
-from autophagy.schedule import ConfigError, DataSchedule, LoopOptions, resolve_schedule
+from autophagy.schedule import DataSchedule, LoopOptions, resolve_schedule
 
 
 class MetricsOptions(Options):

@@ -1,16 +1,32 @@
-"""Explicit plug-in registries: a config's ``kind`` is a key of one of these dicts.
+"""Plug-in registries and the one public way to fill them.
 
-Each entry pairs a pydantic options model (the config keys the plug-in accepts, unknown
-keys rejected) with a builder that turns validated options into the plug-in object.
+A config's ``model.kind``, ``data.kind`` and ``metrics.names`` are keys of ``MODELS``,
+``DATA`` and ``METRICS``. Built-ins and users' plug-ins alike enter them through
+:func:`register_model`, :func:`register_data` and :func:`register_metric`. Plug-in modules
+reach a run in two ways, both explicit because importing a module runs its code:
+
+- installed packages declare entry points in the groups ``autophagy.models``,
+  ``autophagy.data`` and ``autophagy.metrics`` (found with :mod:`importlib.metadata` and
+  loaded the first time a kind is looked up, as pytest loads its plug-ins);
+- a config names modules in its top-level ``plugins`` list (or the CLI's ``--plugin``);
+  :func:`load_plugins` imports them, in the parent and in every worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import importlib.metadata
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from autophagy.errors import ConfigError
+
+ENTRY_POINT_GROUPS = {"model": "autophagy.models", "data": "autophagy.data", "metric": "autophagy.metrics"}
+MetricNeeds = Literal["moments", "samples", "model", "modes", "images"]
 
 
 class Options(BaseModel):
@@ -29,3 +45,155 @@ class Plugin:
     has_moments: bool = False  # models only: fitted models expose closed-form ``moments()``
     has_log_prob: bool = False  # models only: fitted models score samples with ``log_prob(x)``
     zero_bias: bool = True  # models only: sampling_bias = 0 is defined (the modes)
+    provider: str = "autophagy"  # the package (or module) that registered it
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric: its function, direction, inputs and a one-line summary."""
+
+    fn: Callable
+    higher_is_better: bool
+    needs: MetricNeeds
+    summary: str
+    key: str | None = None
+    models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
+    data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
+    provider: str = "autophagy"
+
+
+MODELS: dict[str, Plugin] = {}
+DATA: dict[str, Plugin] = {}
+METRICS: dict[str, Metric] = {}
+
+
+def _provider(fn: Callable) -> str:
+    """The top-level package of the module that defined ``fn`` (``__main__`` in a notebook)."""
+    return (getattr(fn, "__module__", None) or "__main__").split(".")[0]
+
+
+def _check_name(kind: str, name: str, registry: dict, replace: bool) -> None:
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"{kind} name must be letters, digits, '_' or '-', got {name!r}")
+    if name in registry and not replace:
+        raise ValueError(f"a {kind} named {name!r} is already registered (pass replace=True to override)")
+
+
+def register_model(
+    name: str,
+    *,
+    options: type[Options],
+    build: Callable[[Any], Any],
+    summary: str = "",
+    has_moments: bool = False,
+    has_log_prob: bool = False,
+    zero_bias: bool = True,
+    replace: bool = False,
+) -> None:
+    """Make ``model.kind = name`` available.
+
+    ``options`` is a pydantic model (subclass :class:`Options`) of the ``[model]`` keys;
+    ``build(options)`` returns settings with ``min_samples``, ``fit(data (R, n, d), *, rng,
+    init)`` and ``load(state)`` (see :class:`autophagy.protocols.ModelSettings`). Declare
+    ``has_moments`` / ``has_log_prob`` when fitted models offer ``moments()`` / ``log_prob(x)``,
+    and ``zero_bias=False`` when ``sampling_bias = 0`` is undefined for the family.
+    """
+    _check_name("model", name, MODELS, replace)
+    MODELS[name] = Plugin(
+        options, build, summary, has_moments, has_log_prob, zero_bias, provider=_provider(build)
+    )
+
+
+def register_data(
+    name: str,
+    *,
+    options: type[Options],
+    build: Callable[[Any], Any],
+    summary: str = "",
+    replace: bool = False,
+) -> None:
+    """Make ``data.kind = name`` available: ``build(options)`` returns a
+    :class:`autophagy.protocols.DataSource` (``dim``, ``capacity``, ``draw(n, rng=)``, ``moments()``)."""
+    _check_name("data source", name, DATA, replace)
+    DATA[name] = Plugin(options, build, summary, provider=_provider(build))
+
+
+def register_metric(
+    name: str,
+    fn: Callable,
+    *,
+    higher_is_better: bool,
+    summary: str = "",
+    needs: MetricNeeds = "samples",
+    key: str | None = None,
+    models: Iterable[str] = (),
+    data: Iterable[str] = (),
+    replace: bool = False,
+) -> None:
+    """Make ``name`` usable in ``metrics.names``.
+
+    A ``"samples"`` metric is ``fn(real (R, n, d), synthetic (R, m, d), *, k, rng) -> (R,)``
+    (or a dict of ``(R,)`` arrays, ``key`` picking one); ``rng`` holds one generator per
+    replicate. See :mod:`autophagy.metrics` for the other ``needs``.
+    """
+    _check_name("metric", name, METRICS, replace)
+    if needs not in ("moments", "samples", "model", "modes", "images"):
+        raise ValueError(f"needs must be moments, samples, model, modes or images, got {needs!r}")
+    METRICS[name] = Metric(
+        fn, bool(higher_is_better), needs, summary, key, tuple(models), tuple(data), provider=_provider(fn)
+    )
+
+
+_ENTRY_POINTS_LOADED: list[bool] = []
+
+
+def entry_points() -> list[importlib.metadata.EntryPoint]:
+    """Every installed entry point in the ``autophagy.*`` groups."""
+    found: list[importlib.metadata.EntryPoint] = []
+    for group in ENTRY_POINT_GROUPS.values():
+        found.extend(importlib.metadata.entry_points(group=group))
+    return found
+
+
+def load_entry_points() -> None:
+    """Load installed packages' plug-ins once per process. An entry point names a module (whose
+    import registers) or a callable taking no arguments (which registers when called)."""
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED.append(True)
+    for ep in entry_points():
+        try:
+            target = ep.load()
+            if callable(target) and not isinstance(target, type):
+                target()
+        except Exception as exc:
+            _ENTRY_POINTS_LOADED.clear()
+            package = ep.dist.name if ep.dist is not None else ep.value
+            raise ConfigError(
+                "plugins", f"entry point {ep.name!r} of {package} failed to load: {type(exc).__name__}: {exc}"
+            ) from None
+
+
+def load_plugins(modules: Iterable[str]) -> None:
+    """Import each named module (code execution: only modules a config or ``--plugin`` names).
+
+    A module already imported is not imported again; relative names are refused.
+    """
+    for module in modules:
+        if (
+            not isinstance(module, str)
+            or not module
+            or module.startswith(".")
+            or not all(part.isidentifier() for part in module.split("."))
+        ):
+            raise ConfigError("plugins", f"{module!r} is not an absolute module name like 'mylab.models'")
+        if module in sys.modules:
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError("plugins", f"cannot import {module!r}: {exc}") from None
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError("plugins", f"importing {module!r} raised {type(exc).__name__}: {exc}") from None

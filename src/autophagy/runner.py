@@ -19,10 +19,10 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from autophagy.errors import ConfigError
 from autophagy.executors import Executor, make_executor
 from autophagy.pictures import draw_snapshots
 from autophagy.plots import plot_comparison, plot_run
-from autophagy.schedule import ConfigError
 from autophagy.store import Row, RunStore
 from autophagy.sweep import Cell, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task

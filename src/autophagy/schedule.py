@@ -15,15 +15,8 @@ from dataclasses import dataclass
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
+from autophagy.errors import ConfigError
 from autophagy.registry import Options
-
-
-class ConfigError(ValueError):
-    """Invalid configuration; ``field`` is the dotted config key at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 class NotApplicable(ConfigError):

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from autophagy.engine import LoopState
+from autophagy.errors import ConfigError
 from autophagy.models.gaussian_exact import GroupStats
 from autophagy.protocols import ModelSettings
-from autophagy.schedule import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (

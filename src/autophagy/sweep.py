@@ -21,8 +21,9 @@ from pydantic import Field, NonNegativeInt, ValidationError
 
 from autophagy.config import RunConfig, pydantic_error, resolve, set_key
 from autophagy.engine import Experiment
+from autophagy.errors import ConfigError
 from autophagy.registry import Options
-from autophagy.schedule import ConfigError, NotApplicable
+from autophagy.schedule import NotApplicable
 
 
 class SweepOptions(Options):

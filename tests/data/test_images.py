@@ -10,7 +10,7 @@ import pytest
 from autophagy.config import resolve
 from autophagy.data import DATA, read_idx, read_npz, split_rows, write_idx
 from autophagy.data.images import MnistOptions, load_mnist_data
-from autophagy.schedule import ConfigError
+from autophagy.errors import ConfigError
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from conftest import base_config
 
 from autophagy.config import resolve
 from autophagy.data import DATA, read_text
-from autophagy.schedule import ConfigError
+from autophagy.errors import ConfigError
 
 
 def language(**options):

@@ -7,9 +7,9 @@ import pytest
 
 from autophagy.config import resolve
 from autophagy.engine import evaluate
+from autophagy.errors import ConfigError
 from autophagy.metrics import tail_share
 from autophagy.models.mixture import FittedMixture
-from autophagy.schedule import ConfigError
 
 
 def test_tail_share_of_matching_distributions_is_one_minus_level():

@@ -6,10 +6,11 @@ import pytest
 from conftest import base_config
 
 from autophagy.config import resolve
+from autophagy.errors import ConfigError
 from autophagy.mitigations import build_mitigation
 from autophagy.mitigations.options import MitigationOptions
 from autophagy.registry import Plugin
-from autophagy.schedule import ConfigError, DataSchedule
+from autophagy.schedule import DataSchedule
 
 
 def _resolve(mitigation, model=None, **loop):

@@ -9,10 +9,10 @@ from conftest import base_config
 from autophagy.config import resolve
 from autophagy.data import ZipfData, zipf_probabilities
 from autophagy.engine import run_block
+from autophagy.errors import ConfigError
 from autophagy.metrics import test_error as memoriser_error
 from autophagy.models import MemorizerModel
 from autophagy.models.discrete import biased_choice, biased_weights
-from autophagy.schedule import ConfigError
 
 Z = 4.5  # two-sided normal quantile: a false alarm per check has probability below 1e-5
 

@@ -9,8 +9,8 @@ from scipy.stats import ks_2samp
 
 from autophagy.config import resolve
 from autophagy.engine import run_block
+from autophagy.errors import ConfigError
 from autophagy.models.gaussian_exact import GroupStats, covariance_root, pool, wishart_factor
-from autophagy.schedule import ConfigError
 
 REPS = 1200
 P_MIN = 1e-3  # per two-sample test; with ~30 tests the family-wise false alarm stays below 5 %

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from autophagy.config import resolve
+from autophagy.errors import ConfigError
 from autophagy.metrics import image_metrics
 from autophagy.models import MODELS
-from autophagy.schedule import ConfigError
 
 torch = pytest.importorskip("torch")
 N_EVAL = 500

@@ -37,62 +37,80 @@ from autophagy.data.toy2d import (
     TwoMoonsData,
     TwoMoonsOptions,
 )
-from autophagy.registry import Plugin
+from autophagy.registry import DATA, register_data
 
-DATA: dict[str, Plugin] = {
-    "gaussian": Plugin(
-        GaussianDataOptions,
-        GaussianData.from_options,
-        "multivariate normal N(mean, covariance) in `dim` dimensions, fresh draws",
-    ),
-    "file": Plugin(
-        FileDataOptions,
-        FileData.from_options,
-        "fixed real set from a local .npy or .csv file (rows are samples)",
-    ),
-    "categorical": Plugin(
-        CategoricalDataOptions,
-        CategoricalData.from_options,
-        "category ids (n, 1) from given probs or a Zipf law over n_categories",
-    ),
-    "zipf": Plugin(
-        ZipfDataOptions,
-        ZipfData.from_options,
-        "(item, answer) pairs (n, 2): items ~ i^-beta, fixed answers, optional answer noise",
-    ),
-    "text_grammar": Plugin(
-        MarkovLanguageOptions,
-        MarkovLanguage.from_options,
-        "built-in language (Zipfian Markov source) of length-L sequences with exact probabilities",
-    ),
-    "text_file": Plugin(
-        TextFileOptions,
-        TextFileData.from_options,
-        "length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
-    ),
-    "mode_grid": Plugin(
-        ModeGridOptions,
-        MixtureData.grid,
-        "2-D grid of side x side Gaussians (default 5 x 5, spacing 2, std 0.05; paper B.2)",
-    ),
-    "ring": Plugin(RingOptions, MixtureData.ring, "2-D ring of `count` Gaussians (default 8, radius 2)"),
-    "rosenbrock": Plugin(
-        RosenbrockOptions,
-        RosenbrockData.from_options,
-        "2-D Rosenbrock density exp(-x1^2/2 - (x2 - x1^2)^2), exact sampler (paper B.4)",
-    ),
-    "two_moons": Plugin(TwoMoonsOptions, TwoMoonsData.from_options, "2-D two moons plus Gaussian noise"),
-    "digits": Plugin(
-        DigitsOptions,
-        load_digits_data,
-        "scikit-learn's bundled 8x8 digits (1,797); rows = 64 pixels in [0, 1] + class label",
-    ),
-    "mnist": Plugin(
-        MnistOptions,
-        load_mnist_data,
-        "MNIST-format local IDX or NPZ files; rows = H*W pixels in [0, 1] + class label",
-    ),
-}
+register_data(
+    "gaussian",
+    options=GaussianDataOptions,
+    build=GaussianData.from_options,
+    summary="multivariate normal N(mean, covariance) in `dim` dimensions, fresh draws",
+)
+register_data(
+    "file",
+    options=FileDataOptions,
+    build=FileData.from_options,
+    summary="fixed real set from a local .npy or .csv file (rows are samples)",
+)
+register_data(
+    "categorical",
+    options=CategoricalDataOptions,
+    build=CategoricalData.from_options,
+    summary="category ids (n, 1) from given probs or a Zipf law over n_categories",
+)
+register_data(
+    "zipf",
+    options=ZipfDataOptions,
+    build=ZipfData.from_options,
+    summary="(item, answer) pairs (n, 2): items ~ i^-beta, fixed answers, optional answer noise",
+)
+register_data(
+    "text_grammar",
+    options=MarkovLanguageOptions,
+    build=MarkovLanguage.from_options,
+    summary="built-in language (Zipfian Markov source) of length-L sequences with exact probabilities",
+)
+register_data(
+    "text_file",
+    options=TextFileOptions,
+    build=TextFileData.from_options,
+    summary="length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
+)
+register_data(
+    "mode_grid",
+    options=ModeGridOptions,
+    build=MixtureData.grid,
+    summary="2-D grid of side x side Gaussians (default 5 x 5, spacing 2, std 0.05; paper B.2)",
+)
+register_data(
+    "ring",
+    options=RingOptions,
+    build=MixtureData.ring,
+    summary="2-D ring of `count` Gaussians (default 8, radius 2)",
+)
+register_data(
+    "rosenbrock",
+    options=RosenbrockOptions,
+    build=RosenbrockData.from_options,
+    summary="2-D Rosenbrock density exp(-x1^2/2 - (x2 - x1^2)^2), exact sampler (paper B.4)",
+)
+register_data(
+    "two_moons",
+    options=TwoMoonsOptions,
+    build=TwoMoonsData.from_options,
+    summary="2-D two moons plus Gaussian noise",
+)
+register_data(
+    "digits",
+    options=DigitsOptions,
+    build=load_digits_data,
+    summary="scikit-learn's bundled 8x8 digits (1,797); rows = 64 pixels in [0, 1] + class label",
+)
+register_data(
+    "mnist",
+    options=MnistOptions,
+    build=load_mnist_data,
+    summary="MNIST-format local IDX or NPZ files; rows = H*W pixels in [0, 1] + class label",
+)
 
 __all__ = [
     "DATA",

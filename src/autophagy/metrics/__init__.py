@@ -26,10 +26,6 @@ distributions), and ``fid`` with a non-identity feature extractor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
-
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
     EXTRACTORS,
@@ -54,177 +50,234 @@ from autophagy.metrics.tails import tail_share
 from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A registered metric: its function, direction, inputs and a one-line summary."""
-
-    fn: Callable
-    higher_is_better: bool
-    needs: Literal["moments", "samples", "model", "modes", "images"]
-    summary: str
-    key: str | None = None
-    models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
-    data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
+from autophagy.registry import METRICS, Metric, register_metric
 
 
 def _lexical(real, synthetic, k=None, **kw):
     return lexical(real, synthetic, **kw)
 
 
-METRICS: dict[str, Metric] = {
-    "wasserstein2": Metric(
-        lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),  # reference first: one root
-        False,
-        "moments",
-        "closed-form W2 (not squared) between the fitted Gaussian and P_r",
-    ),
-    "trace_cov": Metric(
-        lambda m, c, m0, c0: trace_cov(c), False, "moments", "total variance tr(Sigma_t) of the fit"
-    ),
-    "mean_drift": Metric(
-        lambda m, c, m0, c0: mean_drift(m, m0), False, "moments", "|mu_t - mu0|, the mean's random walk"
-    ),
-    "frechet": Metric(
-        lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
-        False,
-        "samples",
-        "Frechet distance (squared, as FID) between Gaussian fits of real and synthetic samples",
-    ),
-    "precision": Metric(
-        precision_recall, True, "samples", "quality: synthetic share inside real k-NN balls", "precision"
-    ),
-    "recall": Metric(
-        precision_recall, True, "samples", "diversity: real share inside synthetic k-NN balls", "recall"
-    ),
-    "density": Metric(
-        prdc, True, "samples", "quality: real k-NN balls holding each synthetic sample / k", "density"
-    ),
-    "coverage": Metric(
-        prdc, True, "samples", "diversity: share of real k-NN balls holding a synthetic sample", "coverage"
-    ),
-    "kid": Metric(
-        lambda real, synthetic, k=None, **kw: kid(real, synthetic, **kw),
-        False,
-        "samples",
-        "unbiased MMD^2 with the cubic kernel (x.y/d + 1)^3 between real and synthetic samples",
-    ),
-    "vendi": Metric(
-        lambda real, synthetic, k=None, **kw: synthetic_vendi(real, synthetic, **kw),
-        True,
-        "samples",
-        "diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
-    ),
-    "gini_simpson": Metric(
-        gini_simpson,
-        True,
-        "model",
-        "1 - sum p_k^2 of the fitted discrete distribution (E = (1 - 1/n)^t (1 - sum p0^2), replace loop)",
-        models=("categorical", "memorizer"),
-    ),
-    "surviving": Metric(
-        surviving,
-        True,
-        "model",
-        "outcomes the fitted model can still produce",
-        models=("categorical", "memorizer"),
-    ),
-    "true_tv": Metric(
-        true_tv,
-        False,
-        "model",
-        "total variation between the fitted and the true discrete distribution",
-        models=("categorical", "memorizer"),
-        data=("categorical", "zipf"),
-    ),
-    "cross_entropy": Metric(
-        cross_entropy,
-        False,
-        "model",
-        "nats per token of held-out real text under the fitted language model",
-        models=("ngram", "transformer"),
-        data=("text_grammar", "text_file"),
-    ),
-    "cross_entropy_true": Metric(
-        cross_entropy_true,
-        False,
-        "model",
-        "exact H(P, Q) / L against the built-in language (>= its entropy rate)",
-        models=("ngram",),
-        data=("text_grammar",),
-    ),
-    **{
-        name: Metric(_lexical, True, "samples", summary, name)
-        for name, summary in {
-            "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
-            "distinct_2": "distinct bigrams / bigrams of the synthetic text",
-            "distinct_3": "distinct trigrams / trigrams of the synthetic text",
-            "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
-            "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
-        }.items()
-    },
-    "zipf_exponent": Metric(
-        _lexical,
-        False,
-        "samples",
-        "fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
-        "zipf_exponent",
-    ),
-    "test_error": Metric(
-        test_error,
-        False,
-        "model",
-        "memoriser's exact error on (item, answer) pairs from the truth; unseen items are errors",
-        models=("memorizer",),
-        data=("zipf",),
-    ),
-    "modes_covered": Metric(
-        known_mode_stats,
-        True,
-        "modes",
-        "diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
-        "modes_covered",
-    ),
-    "high_quality": Metric(
-        known_mode_stats,
-        True,
-        "modes",
-        "quality: synthetic share within 3 std of a known mode (0.989 when matched)",
-        "high_quality",
-    ),
-    "mode_variance": Metric(
-        known_mode_stats,
-        True,
-        "modes",
-        "diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
-        "mode_variance",
-    ),
-    "tail_share": Metric(
-        lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
-        True,
-        "samples",
-        "diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
-    ),
-    "lenet_fid": Metric(image_metrics, False, "images", "FID on features of the cached local LeNet", "fid"),
-    "lenet_precision": Metric(
-        image_metrics, True, "images", "quality: precision (k-NN balls) on LeNet features", "precision"
-    ),
-    "lenet_recall": Metric(
-        image_metrics, True, "images", "diversity: recall (k-NN balls) on LeNet features", "recall"
-    ),
-    "lenet_density": Metric(image_metrics, True, "images", "quality: density on LeNet features", "density"),
-    "lenet_coverage": Metric(
-        image_metrics, True, "images", "diversity: coverage on LeNet features", "coverage"
-    ),
-    "legibility": Metric(
-        image_metrics,
-        True,
-        "images",
-        "share of synthetic images the LeNet labels as the class they were generated for",
-        "legibility",
-    ),
-}
+register_metric(
+    "wasserstein2",
+    lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),
+    higher_is_better=False,
+    needs="moments",
+    summary="closed-form W2 (not squared) between the fitted Gaussian and P_r",
+)
+register_metric(
+    "trace_cov",
+    lambda m, c, m0, c0: trace_cov(c),
+    higher_is_better=False,
+    needs="moments",
+    summary="total variance tr(Sigma_t) of the fit",
+)
+register_metric(
+    "mean_drift",
+    lambda m, c, m0, c0: mean_drift(m, m0),
+    higher_is_better=False,
+    needs="moments",
+    summary="|mu_t - mu0|, the mean's random walk",
+)
+register_metric(
+    "frechet",
+    lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
+    higher_is_better=False,
+    needs="samples",
+    summary="Frechet distance (squared, as FID) between Gaussian fits of real and synthetic samples",
+)
+register_metric(
+    "precision",
+    precision_recall,
+    higher_is_better=True,
+    needs="samples",
+    summary="quality: synthetic share inside real k-NN balls",
+    key="precision",
+)
+register_metric(
+    "recall",
+    precision_recall,
+    higher_is_better=True,
+    needs="samples",
+    summary="diversity: real share inside synthetic k-NN balls",
+    key="recall",
+)
+register_metric(
+    "density",
+    prdc,
+    higher_is_better=True,
+    needs="samples",
+    summary="quality: real k-NN balls holding each synthetic sample / k",
+    key="density",
+)
+register_metric(
+    "coverage",
+    prdc,
+    higher_is_better=True,
+    needs="samples",
+    summary="diversity: share of real k-NN balls holding a synthetic sample",
+    key="coverage",
+)
+register_metric(
+    "kid",
+    lambda real, synthetic, k=None, **kw: kid(real, synthetic, **kw),
+    higher_is_better=False,
+    needs="samples",
+    summary="unbiased MMD^2 with the cubic kernel (x.y/d + 1)^3 between real and synthetic samples",
+)
+register_metric(
+    "vendi",
+    lambda real, synthetic, k=None, **kw: synthetic_vendi(real, synthetic, **kw),
+    higher_is_better=True,
+    needs="samples",
+    summary="diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
+)
+register_metric(
+    "gini_simpson",
+    gini_simpson,
+    higher_is_better=True,
+    needs="model",
+    summary="1 - sum p_k^2 of the fitted discrete distribution (E = (1 - 1/n)^t (1 - sum p0^2), replace)",
+    models=("categorical", "memorizer"),
+)
+register_metric(
+    "surviving",
+    surviving,
+    higher_is_better=True,
+    needs="model",
+    summary="outcomes the fitted model can still produce",
+    models=("categorical", "memorizer"),
+)
+register_metric(
+    "true_tv",
+    true_tv,
+    higher_is_better=False,
+    needs="model",
+    summary="total variation between the fitted and the true discrete distribution",
+    models=("categorical", "memorizer"),
+    data=("categorical", "zipf"),
+)
+register_metric(
+    "cross_entropy",
+    cross_entropy,
+    higher_is_better=False,
+    needs="model",
+    summary="nats per token of held-out real text under the fitted language model",
+    models=("ngram", "transformer"),
+    data=("text_grammar", "text_file"),
+)
+register_metric(
+    "cross_entropy_true",
+    cross_entropy_true,
+    higher_is_better=False,
+    needs="model",
+    summary="exact H(P, Q) / L against the built-in language (>= its entropy rate)",
+    models=("ngram",),
+    data=("text_grammar",),
+)
+for _name, _summary in {
+    "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
+    "distinct_2": "distinct bigrams / bigrams of the synthetic text",
+    "distinct_3": "distinct trigrams / trigrams of the synthetic text",
+    "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
+    "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
+}.items():
+    register_metric(_name, _lexical, higher_is_better=True, needs="samples", summary=_summary, key=_name)
+register_metric(
+    "zipf_exponent",
+    _lexical,
+    higher_is_better=False,
+    needs="samples",
+    summary="fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
+    key="zipf_exponent",
+)
+register_metric(
+    "test_error",
+    test_error,
+    higher_is_better=False,
+    needs="model",
+    summary="memoriser's exact error on (item, answer) pairs from the truth; unseen items are errors",
+    models=("memorizer",),
+    data=("zipf",),
+)
+register_metric(
+    "modes_covered",
+    known_mode_stats,
+    higher_is_better=True,
+    needs="modes",
+    summary="diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
+    key="modes_covered",
+)
+register_metric(
+    "high_quality",
+    known_mode_stats,
+    higher_is_better=True,
+    needs="modes",
+    summary="quality: synthetic share within 3 std of a known mode (0.989 when matched)",
+    key="high_quality",
+)
+register_metric(
+    "mode_variance",
+    known_mode_stats,
+    higher_is_better=True,
+    needs="modes",
+    summary="diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
+    key="mode_variance",
+)
+register_metric(
+    "tail_share",
+    lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
+    higher_is_better=True,
+    needs="samples",
+    summary="diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
+)
+register_metric(
+    "lenet_fid",
+    image_metrics,
+    higher_is_better=False,
+    needs="images",
+    summary="FID on features of the cached local LeNet",
+    key="fid",
+)
+register_metric(
+    "lenet_precision",
+    image_metrics,
+    higher_is_better=True,
+    needs="images",
+    summary="quality: precision (k-NN balls) on LeNet features",
+    key="precision",
+)
+register_metric(
+    "lenet_recall",
+    image_metrics,
+    higher_is_better=True,
+    needs="images",
+    summary="diversity: recall (k-NN balls) on LeNet features",
+    key="recall",
+)
+register_metric(
+    "lenet_density",
+    image_metrics,
+    higher_is_better=True,
+    needs="images",
+    summary="quality: density on LeNet features",
+    key="density",
+)
+register_metric(
+    "lenet_coverage",
+    image_metrics,
+    higher_is_better=True,
+    needs="images",
+    summary="diversity: coverage on LeNet features",
+    key="coverage",
+)
+register_metric(
+    "legibility",
+    image_metrics,
+    higher_is_better=True,
+    needs="images",
+    summary="share of synthetic images the LeNet labels as the class they were generated for",
+    key="legibility",
+)
 
 __all__ = [
     "EXTRACTORS",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autophagy.errors import ConfigError
 from autophagy.linalg import unbiased_moments
 from autophagy.mitigations import correction, curation
 from autophagy.mitigations.filtering import KnnDetector, LogisticDetector, kept_synthetic
@@ -33,7 +34,7 @@ from autophagy.mitigations.options import (
 from autophagy.protocols import FittedModel, HasMoments
 from autophagy.registry import Plugin
 from autophagy.rng import streams
-from autophagy.schedule import ConfigError, DataSchedule
+from autophagy.schedule import DataSchedule
 from autophagy.simulators import RngsFor, SampleSimulator
 
 if TYPE_CHECKING:

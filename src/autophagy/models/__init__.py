@@ -14,7 +14,7 @@ from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
 from autophagy.models.wgan import WGANGP, WGANOptions
-from autophagy.registry import Options, Plugin
+from autophagy.registry import MODELS, Options, register_model
 
 
 class GaussianModelOptions(Options):
@@ -112,63 +112,71 @@ class FlowOptions(Options):
     learning_rate: PositiveFloat = 1e-3
 
 
-MODELS: dict[str, Plugin] = {
-    "gaussian": Plugin(
-        GaussianModelOptions,
-        lambda options: GaussianModel(),
-        "full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
-        has_moments=True,
-        has_log_prob=True,
-    ),
-    "categorical": Plugin(
-        CategoricalModelOptions,
-        lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
-        "unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
-    ),
-    "memorizer": Plugin(
-        MemorizerModelOptions,
-        lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
-        "Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
-    ),
-    "ngram": Plugin(
-        NgramModelOptions,
-        lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
-        "n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
-    ),
-    "transformer": Plugin(
-        TransformerModelOptions,
-        _transformer,
-        "tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
-    ),
-    "gmm": Plugin(
-        MixtureOptions,
-        lambda options: GaussianMixtureModel(**options.model_dump()),
-        "Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
-        has_moments=True,
-    ),
-    "kde": Plugin(
-        KernelDensityOptions,
-        lambda options: KernelDensityModel(options.bandwidth),
-        "Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
-        has_moments=True,
-    ),
-    "flow": Plugin(
-        FlowOptions,
-        lambda options: FlowModel(**options.model_dump()),
-        "normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
-    ),
-    "ddpm": Plugin(
-        DDPMOptions,
-        DDPM,
-        "class-conditional DDPM on image rows (PyTorch); lambda = 1/(1+w), w the classifier-free guidance",
-        zero_bias=False,
-    ),
-    "wgan_gp": Plugin(
-        WGANOptions,
-        WGANGP,
-        "class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
-    ),
-}
+register_model(
+    "gaussian",
+    options=GaussianModelOptions,
+    build=lambda options: GaussianModel(),
+    summary="full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
+    has_moments=True,
+    has_log_prob=True,
+)
+register_model(
+    "categorical",
+    options=CategoricalModelOptions,
+    build=lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
+    summary="unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
+)
+register_model(
+    "memorizer",
+    options=MemorizerModelOptions,
+    build=lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
+    summary="Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
+)
+register_model(
+    "ngram",
+    options=NgramModelOptions,
+    build=lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
+    summary="n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+)
+register_model(
+    "transformer",
+    options=TransformerModelOptions,
+    build=_transformer,
+    summary="tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
+)
+register_model(
+    "gmm",
+    options=MixtureOptions,
+    build=lambda options: GaussianMixtureModel(**options.model_dump()),
+    summary="Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
+    has_moments=True,
+)
+register_model(
+    "kde",
+    options=KernelDensityOptions,
+    build=lambda options: KernelDensityModel(options.bandwidth),
+    summary="Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
+    has_moments=True,
+)
+register_model(
+    "flow",
+    options=FlowOptions,
+    build=lambda options: FlowModel(**options.model_dump()),
+    summary="normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
+)
+register_model(
+    "ddpm",
+    options=DDPMOptions,
+    build=DDPM,
+    summary="conditional DDPM on image rows (PyTorch); lambda = 1/(1+w), w the classifier-free guidance",
+    zero_bias=False,
+)
+register_model(
+    "wgan_gp",
+    options=WGANOptions,
+    build=WGANGP,
+    summary="class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
+)
 
 __all__ = [
     "DDPM",
