@@ -7,7 +7,23 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.phase import Curve, burn_in, effective_ratio, fresh_limit, invert_curve, real_only_curve
+from autophagy.data import GaussianData
+from autophagy.engine import Experiment, run_block
+from autophagy.metrics.gaussian import wasserstein2_gaussian
+from autophagy.models import GaussianModel
+from autophagy.phase import (
+    Curve,
+    stationarity_windows,
+    effective_ratio,
+    flat_window,
+    fresh_limit,
+    invert_curve,
+    real_only_curve,
+    stationary_window,
+    w2_by_generation,
+    w2_to_standard,
+)
+from autophagy.schedule import DataSchedule
 
 
 def test_without_synthetic_data_the_effective_size_is_the_real_size():
@@ -36,10 +52,52 @@ def test_invert_curve_interpolates_in_log_log():
     assert invert_curve(10.0, curve) == pytest.approx(10.0)  # clipped to the grid
 
 
-def test_burn_in_follows_the_loop_memory():
-    assert burn_in(100, 0, 1, 4.0, 400) == 4
-    assert burn_in(100, 100, 1, 4.0, 400) == 6  # rho = 1/2: 4 / (1 - 1/4)
-    assert burn_in(100, 900, 2, 4.0, 400) == 400  # K n_s > n_r + n_s: no forgetting bound
+def test_w2_to_standard_is_the_general_formula_at_the_identity():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 6, 6))
+    cov, mean = a @ a.transpose(0, 2, 1) / 6, rng.standard_normal((4, 6))
+    expected = wasserstein2_gaussian(mean, cov, np.zeros(6), np.eye(6))
+    np.testing.assert_allclose(w2_to_standard(mean, cov), expected, rtol=1e-9)
+
+
+def test_w2_by_generation_matches_the_engine_metric_draw_for_draw():
+    """The quiet loop (no metrics) takes the same draws as the engine computing W2 itself."""
+    schedule = DataSchedule(n_ini=30, fixed_real=0, fresh_real=10, synthetic=20, sampling_bias=0.8)
+    exp = Experiment(
+        3, 6, schedule, GaussianModel(), GaussianData(np.zeros(4), np.eye(4)), ("wasserstein2",), simulator="exact"
+    )
+    engine = np.stack([m["wasserstein2"] for _, m in run_block(exp, range(5))], axis=1)
+    np.testing.assert_allclose(w2_by_generation(4, schedule, 6, 5, 3), engine, rtol=1e-9)
+
+
+def test_flat_window_sees_a_trend_and_accepts_noise():
+    rng = np.random.default_rng(1)
+    noise = 1.0 + 0.05 * rng.standard_normal((200, 20))
+    assert flat_window(noise, 0.01).flat
+    trend = noise + np.linspace(0.0, 0.05, 20)  # 5 % drift over the window, 1 % allowed
+    test = flat_window(trend, 0.01)
+    assert not test.flat and test.drift.low > 0.01 * test.level
+    assert flat_window(trend, 0.1).flat  # within a 10 % tolerance
+
+
+def test_stationary_window_waits_for_a_slow_approach():
+    """A geometric approach to 1 with time constant 60 generations: the first windows drift,
+    the chosen one is flat and its mean is the limit within the tolerance."""
+    rng = np.random.default_rng(2)
+    states = [1.0 - 0.5 * np.exp(-t / 60) + 0.01 * rng.standard_normal(100) for t in range(1, 441)]
+    limit = stationary_window(iter(states), lambda v: v, window=20, tolerance=0.01, max_generations=400)
+    assert limit.flat and limit.burn_in >= 80
+    assert abs(limit.value - 1.0) < 0.01
+    spans = [(int(g[0]) - 1, int(g[-1]), len(g)) for g in stationarity_windows(20, 400)]
+    assert spans[:5] == [(5, 25, 20), (10, 30, 20), (20, 40, 20), (40, 60, 20), (80, 120, 20)]
+    assert spans[-1][1] == 400  # the last window ends at the cap
+    capped = stationary_window(iter(np.linspace(0, 1, 400)[:, None] * np.ones(10)), lambda v: v)
+    assert not capped.flat and capped.burn_in == spans[-1][0]  # still trending at the cap
+
+
+def test_without_synthetic_data_the_loop_is_stationary_at_once():
+    limit = fresh_limit(3, 50, 0, 1.0, replicates=50, seed=0)
+    assert limit.flat and limit.burn_in == 5
 
 
 def test_lambda_below_one_has_a_synthetic_threshold():

@@ -148,3 +148,26 @@ def make_executor(
     if name == "inline" or wanted == 1:
         return InlineExecutor()
     return LokyExecutor(wanted)
+
+
+def _apply(call: tuple[Callable[..., Any], tuple]) -> Any:
+    fn, args = call
+    return fn(*args)
+
+
+def parallel_map(
+    fn: Callable[..., Any], calls: list[tuple], workers: int | None = None, cost: list[float] | None = None
+) -> list[Any]:
+    """``[fn(*args) for args in calls]`` on a local pool of ``workers`` processes (default: every
+    core; 1 runs inline), BLAS threads pinned per worker; results in the order of ``calls``.
+
+    ``cost`` (one number per call) submits the most expensive first, so that the last to finish
+    is a cheap one. Results never depend on ``workers``: every call draws from its own streams.
+    """
+    executor = make_executor("local", workers=workers, tasks=len(calls))
+    order = sorted(range(len(calls)), key=lambda i: -cost[i]) if cost else range(len(calls))
+    futures = {i: executor.submit(_apply, (fn, calls[i])) for i in order}
+    try:
+        return [futures[i].result() for i in range(len(calls))]
+    finally:
+        executor.shutdown()

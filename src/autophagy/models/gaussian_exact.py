@@ -38,7 +38,11 @@ class GroupStats:
 
 
 def pool(parts: Sequence[GroupStats]) -> GroupStats:
-    """Exact statistics of the union of groups (replicate-wise)."""
+    """Exact statistics of the union of groups (replicate-wise). Groups empty in every
+    replicate add exact zeros, so they are left out (same values, less work)."""
+    parts = [p for p in parts if p.count.any()] or list(parts[:1])
+    if len(parts) == 1:
+        return parts[0]
     counts = np.stack([p.count for p in parts], axis=1)  # (R, P)
     means = np.stack([p.mean for p in parts], axis=1)  # (R, P, d)
     count = counts.sum(axis=1)
@@ -78,7 +82,8 @@ def gaussian_group(mean: np.ndarray, root: np.ndarray, counts: np.ndarray, rng: 
         factor[r] = wishart_factor(int(counts[r]) - 1, dim, g)
     scale = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)[:, None]
     group_mean = np.broadcast_to(mean, (reps, dim)) + scale * np.einsum("...ij,...j->...i", root, z)
-    spread = root @ factor  # scatter = root W root^T with W = F F^T
+    identity = root.ndim == 2 and np.array_equal(root, np.eye(dim))
+    spread = factor if identity else root @ factor  # scatter = root W root^T with W = F F^T
     return GroupStats(np.asarray(counts, dtype=np.int64), group_mean, spread @ np.swapaxes(spread, 1, 2))
 
 
