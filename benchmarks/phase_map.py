@@ -81,7 +81,9 @@ CELLS = [  # (n_r, n_s, lambda): fig. 11 cells (lambda = 0.9) and fig. 12 cells 
 
 def _curve_sizes(cells) -> np.ndarray:
     largest = max(nr + ns for nr, ns, _ in cells)
-    return np.unique(np.concatenate([np.geomspace(2, 4 * largest, 48).round().astype(int), [c[0] for c in cells]]))
+    return np.unique(
+        np.concatenate([np.geomspace(2, 4 * largest, 48).round().astype(int), [c[0] for c in cells]])
+    )
 
 
 def main() -> None:
@@ -123,8 +125,10 @@ def main() -> None:
             f"burn {ln.burn_in:3d}{'' if ln.flat else ' (cap)'}  n_e/n_r old {ro.value:.3f} "
             f"[{ro.low:.3f}, {ro.high:.3f}] new {rn.value:.3f} [{rn.low:.3f}, {rn.high:.3f}]"
         )
-    print(f"n_e / n_r intervals overlap in {agree} of {len(cells)} cells; curves at 1e3: "
-          f"old n={invert_curve(float(np.interp(1e3, sizes, curve.mean)), curve):.0f}")
+    print(
+        f"n_e / n_r intervals overlap in {agree} of {len(cells)} cells; curves at 1e3: "
+        f"old n={invert_curve(float(np.interp(1e3, sizes, curve.mean)), curve):.0f}"
+    )
     print(
         f"d={dim}, {reps} replicates, {len(cells)} cells: previous {old_s:.1f}s "
         f"({args.old_threads} BLAS thread), today's {new_s:.1f}s ({args.workers} workers)"
@@ -133,7 +137,8 @@ def main() -> None:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             phase_map(kind, options, Path(folder))
-        print(f"{kind} default grid, d={dim}, {reps} replicates, {args.workers} workers: {time.perf_counter() - start:.1f}s")
+        seconds = time.perf_counter() - start
+        print(f"{kind} default grid, d={dim}, {reps} replicates, {args.workers} workers: {seconds:.1f}s")
     print(f"speedup {old_s / new_s:.1f}x")
 
 

@@ -13,12 +13,12 @@ from autophagy.metrics.gaussian import wasserstein2_gaussian
 from autophagy.models import GaussianModel
 from autophagy.phase import (
     Curve,
-    stationarity_windows,
     effective_ratio,
     flat_window,
     fresh_limit,
     invert_curve,
     real_only_curve,
+    stationarity_windows,
     stationary_window,
     w2_by_generation,
     w2_to_standard,
@@ -64,7 +64,13 @@ def test_w2_by_generation_matches_the_engine_metric_draw_for_draw():
     """The quiet loop (no metrics) takes the same draws as the engine computing W2 itself."""
     schedule = DataSchedule(n_ini=30, fixed_real=0, fresh_real=10, synthetic=20, sampling_bias=0.8)
     exp = Experiment(
-        3, 6, schedule, GaussianModel(), GaussianData(np.zeros(4), np.eye(4)), ("wasserstein2",), simulator="exact"
+        3,
+        6,
+        schedule,
+        GaussianModel(),
+        GaussianData(np.zeros(4), np.eye(4)),
+        ("wasserstein2",),
+        simulator="exact",
     )
     engine = np.stack([m["wasserstein2"] for _, m in run_block(exp, range(5))], axis=1)
     np.testing.assert_allclose(w2_by_generation(4, schedule, 6, 5, 3), engine, rtol=1e-9)

@@ -57,7 +57,9 @@ def t_interval(samples: np.ndarray, level: float = 0.95) -> Estimate:
     mean = float(samples.mean())
     if len(samples) < 2:
         return Estimate(mean, -math.inf, math.inf)
-    half = float(stats.t.ppf(0.5 + level / 2, len(samples) - 1) * samples.std(ddof=1) / math.sqrt(len(samples)))
+    half = float(
+        stats.t.ppf(0.5 + level / 2, len(samples) - 1) * samples.std(ddof=1) / math.sqrt(len(samples))
+    )
     return Estimate(mean, mean - half, mean + half)
 
 
@@ -93,7 +95,11 @@ def flat_window(values: np.ndarray, tolerance: float, generations: np.ndarray | 
     from a small one is not worth waiting for, since the limit's own interval is as wide.
     """
     values = np.asarray(values, dtype=np.float64)
-    gens = np.arange(values.shape[1], dtype=np.float64) if generations is None else np.asarray(generations, float)
+    gens = (
+        np.arange(values.shape[1], dtype=np.float64)
+        if generations is None
+        else np.asarray(generations, float)
+    )
     x = gens - gens.mean()
     span = float(gens[-1] - gens[0])
     slopes = values @ x / np.sum(x**2) if span > 0 else np.zeros(len(values))
@@ -121,7 +127,11 @@ def stationarity_windows(window: int, max_generations: int) -> list[np.ndarray]:
     if last + window <= max_generations or not out:
         out.append(min(last, max(0, max_generations - window)))
     return [
-        np.unique(np.linspace(b + 1, b + max(window, (max_generations - b) if b == out[-1] else b // 2), window).round().astype(int))
+        np.unique(
+            np.linspace(b + 1, b + max(window, (max_generations - b) if b == out[-1] else b // 2), window)
+            .round()
+            .astype(int)
+        )
         for b in out
     ]
 
@@ -231,7 +241,9 @@ def fresh_limit(
     exp = _experiment(dim, schedule, max_generations, seed, metrics=())
     states = (state for state, _ in run_block(exp, range(replicates)))
     with threadpool_limits(limits=1, user_api="blas"):  # d x d products: threads only contend
-        return stationary_window(states, _w2, window=tail, tolerance=tolerance, max_generations=max_generations)
+        return stationary_window(
+            states, _w2, window=tail, tolerance=tolerance, max_generations=max_generations
+        )
 
 
 def invert_curve(distance: float, curve: Curve) -> float:

@@ -59,20 +59,29 @@ def _both_radii(real: Points, synthetic: Points, k: int, tile: int) -> tuple[Rad
         return r2.result(), s2.result()
 
 
+def _spread2(x: np.ndarray, centre: np.ndarray, tile: int) -> float:
+    """Mean squared distance of the rows of ``x`` ``(n, d)`` to ``centre``, ``tile`` rows at a time."""
+    total = 0.0
+    for start in range(0, len(x), tile):
+        part = np.asarray(x[start : start + tile], dtype=np.float64) - centre
+        total += float(np.einsum("ij,ij->", part, part))
+    return total / len(x)
+
+
 def _prdc_one(real: np.ndarray, synthetic: np.ndarray, k: int, boundary: Boundary, tile: int) -> tuple:
     """Precision, recall, density, coverage of one replicate ``(n, d)``, ``(m, d)``.
 
-    Each set's float32 operands are made once and reused by its own pass and the cross pass, so
-    both sets are centred at the real mean; a synthetic set far from it (shift^2 above its own
-    total variance, which would at least double its norms and so the float32 error band) gets
-    its own centre for its own pass, with operands made per tile.
+    Float32 operands are made per tile from the caller's rows (making one costs O(tile d) against
+    the product's O(tile^2 d), and keeping them would hold one more copy of each set), both sets
+    centred at the real mean; a synthetic set far from it (shift^2 above its own total variance,
+    which would at least double its norms and so the float32 error band) gets its own centre
+    for its own pass.
     """
-    real_pts = prepare(real, real.mean(axis=0, dtype=np.float64), keep=True, tile=tile)
-    fake_pts = prepare(synthetic, real_pts.centre, keep=True, tile=tile)  # one centre for the cross distances
+    real_pts = prepare(real, real.mean(axis=0, dtype=np.float64))
+    fake_pts = prepare(synthetic, real_pts.centre)  # one centre for the cross distances
     own_centre = synthetic.mean(axis=0, dtype=np.float64)
     shift2 = float(np.sum((own_centre - real_pts.centre) ** 2))
-    spread2 = float(np.nanmean(fake_pts.norms)) - shift2  # mean |x - own centre|^2
-    own_pts = fake_pts if shift2 <= spread2 else prepare(synthetic, own_centre)
+    own_pts = fake_pts if shift2 <= _spread2(synthetic, own_centre, tile) else prepare(synthetic, own_centre)
     r2, s2 = _both_radii(real_pts, own_pts, k, tile)
     counts, covered, recalled = ball_memberships(real_pts, fake_pts, r2, s2, boundary, tile)
     return (counts > 0).mean(), recalled.mean(), (1.0 / k) * counts.mean(), covered.mean()  # as prdc
