@@ -1,4 +1,5 @@
-"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | list``."""
+"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | admissible |
+list``."""
 
 from __future__ import annotations
 
@@ -188,6 +189,37 @@ def phase_map(
     with console.status(f"computing {kind}"):
         path = compute(kind, options, out or Path("runs") / "phase" / kind)
     console.print(f"numbers in [bold]{path}[/], figure in [bold]{path.with_suffix('.png')}[/]")
+
+
+@app.command()
+def admissible(
+    config: Annotated[
+        Path, typer.Argument(help="TOML config of a fresh_data loop (a [phase] table optional)")
+    ],
+    x: Annotated[
+        str | None, typer.Option(help="key=values: loop.n_synthetic=50,200,800 or =log:50:6400:8")
+    ] = None,
+    y: Annotated[str | None, typer.Option(help="key=values for the rows (e.g. loop.n_real=...)")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="a distance or likelihood (default: first in metrics.names)")
+    ] = None,
+    search: Annotated[str | None, typer.Option(help="grid (every cell) or bisect (boundary per row)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder (default runs/NAME-admissible)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes (default: every core)")] = None,
+) -> None:
+    """Effective sample size n_e of a fresh-data loop over two swept keys, and where n_e >= n_r."""
+    from autophagy.admissible import admissible_map, options_from
+
+    try:
+        raw = load_config(config, set_ or [])
+        options = options_from(raw, {"x": x, "y": y, "metric": metric, "search": search, "workers": workers})
+        folder = out or Path("runs") / f"{raw.get('name', 'run')}-admissible"
+        with console.status("computing the admissible map"):
+            path = admissible_map(raw, options, folder)
+    except ConfigError as exc:
+        _fail(exc)
+    console.print(f"cells in [bold]{path}[/], map in [bold]{path.parent / 'admissible.png'}[/]")
 
 
 @app.command("list")
