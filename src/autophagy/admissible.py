@@ -95,9 +95,7 @@ class PhaseOptions(Options):
 def choose_metric(raw: dict[str, Any], wanted: str | None) -> str:
     """The metric n_e is read from; refuses one whose real-only curve need not be monotone."""
     names = raw.get("metrics", {}).get("names") or ["wasserstein2"]
-    name = wanted or next((n for n in names if n in MONOTONE), None)
-    if name is None:
-        raise ConfigError("phase.metric", f"none of metrics.names {names} is a distance or likelihood")
+    name = wanted or next((n for n in names if n in MONOTONE), names[0])
     if name not in METRICS:
         raise ConfigError("phase.metric", f"unknown metric {name!r}")
     if name not in MONOTONE:
@@ -147,12 +145,18 @@ class Cell:
     censored: bool
 
 
-def baseline(raw: dict[str, Any], metric: str, sizes: list[int], workers: int | None = None) -> Curve:
-    """The metric of models trained once on n real samples, for each n of ``sizes`` (seed + 1)."""
+def _first_cell(o: PhaseOptions) -> dict[str, Any]:
+    return {o.x: o.x_values[0], o.y: o.y_values[0]}
+
+
+def baseline(
+    raw: dict[str, Any], metric: str, o: PhaseOptions, sizes: list[int], workers: int | None = None
+) -> Curve:
+    """The metric of models trained once on n real samples (generation 1 of the first cell's
+    config with ``loop.n_ini = n``, seed + 1), for each n of ``sizes``."""
     seed = int(raw.get("seed", 0)) + 1
-    calls = [
-        (_config(raw, metric, {"loop.n_ini": int(n), "generations": 1, "seed": seed}), metric) for n in sizes
-    ]
+    changes = {**_first_cell(o), "generations": 1, "seed": seed}
+    calls = [(_config(raw, metric, {**changes, "loop.n_ini": int(n)}), metric) for n in sizes]
     points = parallel_map(_baseline_point, calls, workers, cost=[float(n) for n in sizes])
     mean, se = (np.array(v) for v in zip(*points, strict=True))
     return Curve(np.asarray(sizes, dtype=np.float64), mean, se)
@@ -333,7 +337,7 @@ def default_ladder(raw: dict[str, Any], metric: str, o: PhaseOptions) -> list[in
     out = []
     for n in sorted({int(v) for v in np.geomspace(low, high, 16).round()}):
         try:
-            resolve(_config(raw, metric, {"loop.n_ini": n, "generations": 1}))
+            resolve(_config(raw, metric, {**_first_cell(o), "loop.n_ini": n, "generations": 1}))
         except ConfigError:
             continue
         out.append(n)
@@ -381,7 +385,7 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
         curve = Curve(*(np.array(v) for v in json.loads(saved.read_text())))
     else:
         sizes = o.ladder or default_ladder(raw, metric, o)
-        curve = baseline(raw, metric, sizes, o.workers)
+        curve = baseline(raw, metric, o, sizes, o.workers)
         saved.write_text(json.dumps([curve.sizes.tolist(), curve.mean.tolist(), curve.se.tolist()]))
     if o.search == "grid":
         calls = [(out, raw, metric, o, x, y, curve) for y in o.y_values for x in o.x_values]

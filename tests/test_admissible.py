@@ -1,0 +1,168 @@
+"""Effective sample size and admissibility maps for any model (``autophagy admissible``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from autophagy.admissible import (
+    PhaseOptions,
+    _config,
+    admissible_map,
+    boundary,
+    choose_metric,
+    invert,
+    loop_limit,
+    monotone,
+    options_from,
+    parse_axis,
+)
+from autophagy.cli import app
+from autophagy.config import resolve
+from autophagy.engine import run_block
+from autophagy.errors import ConfigError
+from autophagy.phase import Curve, stationary_window
+
+
+def _gauss(simulator: str = "exact", replicates: int = 40) -> dict:
+    return {
+        "name": "g",
+        "seed": 0,
+        "replicates": replicates,
+        "data": {"kind": "gaussian", "dim": 3},
+        "model": {"kind": "gaussian", "simulator": simulator},
+        "loop": {"family": "fresh_data", "n_real": 50, "n_synthetic": 50, "sampling_bias": 0.8},
+        "metrics": {"names": ["wasserstein2"], "n_eval": 400},
+    }
+
+
+def _gmm() -> dict:
+    return {
+        "name": "gmm",
+        "seed": 0,
+        "replicates": 6,
+        "data": {"kind": "two_moons"},
+        "model": {"kind": "gmm", "components": 4},
+        "loop": {"family": "fresh_data", "n_real": 60, "n_synthetic": 60, "sampling_bias": 0.5},
+        "metrics": {"names": ["frechet"], "n_eval": 600},
+    }
+
+
+def test_axes_parse_lists_and_log_ranges():
+    assert parse_axis("loop.n_synthetic=50,200,800", "x") == ("loop.n_synthetic", [50, 200, 800])
+    key, values = parse_axis("loop.n_synthetic=log:50:6400:8", "x")
+    assert key == "loop.n_synthetic" and values[0] == 50 and values[-1] == 6400 and len(values) == 8
+    assert np.allclose(np.diff(np.log(values)), np.log(2), atol=0.02)  # factor 2 apart
+    for bad in ("loop.n_synthetic", "loop.n_synthetic=log:0:5:3", "k=1,1", "k=a,b"):
+        with pytest.raises(ConfigError):
+            parse_axis(bad, "phase.x")
+
+
+def test_non_monotone_metrics_are_refused_with_the_reason():
+    with pytest.raises(ConfigError, match="precision is refused: its real-only curve need not be monotone"):
+        choose_metric({"metrics": {"names": ["precision"]}}, None)
+    with pytest.raises(ConfigError, match="recall is refused"):
+        choose_metric({}, "recall")
+    assert choose_metric({"metrics": {"names": ["precision", "frechet"]}}, None) == "frechet"
+    result = CliRunner().invoke(app, ["admissible", "missing.toml", "--x", "loop.n_synthetic=1,2"])
+    assert result.exit_code == 2 and "CONFIG" in result.output
+
+
+def test_monotone_fit_and_inversion():
+    sizes = np.array([10.0, 20.0, 40.0, 80.0])
+    fit = monotone(sizes, np.array([1.0, 0.5, 0.6, 0.2]), np.ones(4), increasing=False)
+    np.testing.assert_allclose(fit, [1.0, 0.55, 0.55, 0.2])  # the violating pair pooled
+    curve = Curve(sizes, np.array([1.0, 0.8, 0.6, 0.4]), np.ones(4))
+    n, censored = invert(0.7, curve, higher_is_better=False)
+    assert n == pytest.approx(np.sqrt(20 * 40)) and not censored  # halfway in log n
+    assert invert(5.0, curve, higher_is_better=False) == (pytest.approx(10.0), True)
+    up = Curve(sizes, -curve.mean, np.ones(4))  # a likelihood: higher is better
+    assert invert(-0.7, up, higher_is_better=True)[0] == pytest.approx(np.sqrt(20 * 40))
+
+
+def test_quiet_loop_equals_the_brute_force_loop_cell_by_cell():
+    """The slow way: the metric at every generation through the engine, then the same windows.
+    Measuring only the windows must give exactly the same limit (the draws are shared)."""
+    raw = _config(_gmm(), "frechet", {"generations": 24})
+    o = PhaseOptions(x_values=[60], y_values=[60], window=8, max_generations=24)
+    _, fast = loop_limit(raw, "frechet", o)
+    exp, config, _ = resolve(raw)
+    every = [m["frechet"] for _, m in run_block(exp, range(config.replicates))]
+    slow = stationary_window(iter(every), lambda v: v, window=8, tolerance=0.01, max_generations=24)
+    assert fast == slow
+
+
+@pytest.mark.slow
+def test_gmm_bisection_finds_the_grid_boundary(tmp_path):
+    """Done-when: on a GMM config, the boundary found by bisection equals the one of the full grid
+    computed cell by cell, visiting fewer cells."""
+    raw = _gmm()
+    table = {"x_values": [8, 30, 120, 480, 1920], "y_values": [30, 120], "window": 6, "max_generations": 20}
+    grid = admissible_map(raw, PhaseOptions(**table, search="grid", workers=1), tmp_path / "grid")
+    bis = admissible_map(raw, PhaseOptions(**table, search="bisect", workers=1), tmp_path / "bisect")
+    read = lambda p: p.with_name("boundary.csv").read_text()  # noqa: E731
+    assert read(grid) == read(bis)
+    assert len(bis.read_text().splitlines()) < len(grid.read_text().splitlines())
+    lines = read(grid).splitlines()[1:]
+    assert any(line.split(",")[2] for line in lines)  # a surely inadmissible n_s was found
+    assert (tmp_path / "grid" / "admissible.png").stat().st_size > 0
+
+
+def test_grid_resumes_with_identical_rows(tmp_path):
+    raw = _gauss(replicates=30)
+    o = PhaseOptions(x_values=[10, 1000], y_values=[20, 80], window=10, max_generations=60, workers=1)
+    first = admissible_map(raw, o, tmp_path).read_text()
+    (tmp_path / "cells.csv").unlink()
+    victims = sorted((tmp_path / "cells").glob("*.json"))[:2]  # as if killed before these finished
+    for path in victims:
+        path.unlink()
+    assert admissible_map(raw, o, tmp_path).read_text() == first
+    cells = [line.split(",") for line in first.splitlines()[1:]]
+    assert {c[-2] for c in cells} <= {"admissible", "inadmissible", "undecided"}
+
+
+def test_gaussian_exact_and_sample_paths_agree_on_n_e(tmp_path):
+    """The exact simulator (fast path) and drawing every sample give the same n_e / n_r within
+    their intervals on shared cells."""
+    o = PhaseOptions(x_values=[20, 400], y_values=[40], window=10, max_generations=60, workers=1)
+    exact = admissible_map(_gauss("exact"), o, tmp_path / "exact")
+    samples = admissible_map(_gauss("samples"), o, tmp_path / "samples")
+    rows = [[line.split(",") for line in p.read_text().splitlines()] for p in (exact, samples)]
+    head = rows[0][0]
+    lo, hi, value = head.index("ratio_low"), head.index("ratio_high"), head.index("ratio")
+    for a, b in zip(rows[0][1:], rows[1][1:], strict=True):
+        assert float(a[lo]) <= float(b[hi]) and float(b[lo]) <= float(a[hi]), (a, b)
+    big = [float(r[value]) for r in rows[0][1:]]
+    assert big[1] < big[0]  # lambda = 0.8: much synthetic data lowers n_e / n_r
+
+
+def test_phase_table_and_command_line(tmp_path):
+    raw = {**_gauss(replicates=20), "phase": {"x": "loop.n_synthetic=10,100", "y": "loop.n_real=30"}}
+    o = options_from(raw, {"metric": None})
+    assert o.x_values == [10, 100] and o.y == "loop.n_real" and o.y_values == [30]
+    with pytest.raises(ConfigError, match="phase.search"):
+        options_from(raw, {"search": "random"})
+    config = tmp_path / "g.toml"
+    config.write_text(
+        'name = "g"\nreplicates = 20\n[data]\nkind = "gaussian"\ndim = 2\n[loop]\nfamily = "fresh_data"\n'
+        'n_real = 30\nsampling_bias = 0.8\n[metrics]\nnames = ["wasserstein2"]\n[phase]\nmax_generations = 30\n'
+        "window = 10\n"
+    )
+    args = ["admissible", str(config), "--x", "loop.n_synthetic=10,100", "--y", "loop.n_real=30,60"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert len((tmp_path / "out" / "cells.csv").read_text().splitlines()) == 1 + 4
+    bad = CliRunner().invoke(app, [*args, "--metric", "precision", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "precision is refused" in bad.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_boundary_reads_rows():
+    from autophagy.admissible import Cell
+
+    def c(x, decided):
+        return Cell(x, 1, 1, 1, 0, 0, 0, 0, True, 1, 1, 1, 1, decided, False)
+
+    cells = [c(1, "admissible"), c(2, "admissible"), c(3, "undecided"), c(4, "inadmissible")]
+    assert boundary(cells) == {1: (2, 4)}
