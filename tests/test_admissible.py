@@ -41,11 +41,11 @@ def _gmm() -> dict:
     return {
         "name": "gmm",
         "seed": 0,
-        "replicates": 6,
-        "data": {"kind": "two_moons"},
-        "model": {"kind": "gmm", "components": 4},
+        "replicates": 8,
+        "data": {"kind": "gaussian", "dim": 2},
+        "model": {"kind": "gmm", "components": 2},
         "loop": {"family": "fresh_data", "n_real": 60, "n_synthetic": 60, "sampling_bias": 0.5},
-        "metrics": {"names": ["frechet"], "n_eval": 600},
+        "metrics": {"names": ["frechet"], "n_eval": 1000},
     }
 
 
@@ -99,6 +99,7 @@ def test_gmm_bisection_finds_the_grid_boundary(tmp_path):
     computed cell by cell, visiting fewer cells."""
     raw = _gmm()
     table = {"x_values": [8, 30, 120, 480, 1920], "y_values": [30, 120], "window": 6, "max_generations": 20}
+    # workers=1: both searches in this process (their cells are the same computations either way)
     grid = admissible_map(raw, PhaseOptions(**table, search="grid", workers=1), tmp_path / "grid")
     bis = admissible_map(raw, PhaseOptions(**table, search="bisect", workers=1), tmp_path / "bisect")
     read = lambda p: p.with_name("boundary.csv").read_text()  # noqa: E731
@@ -141,13 +142,13 @@ def test_phase_table_and_command_line(tmp_path):
     raw = {**_gauss(replicates=20), "phase": {"x": "loop.n_synthetic=10,100", "y": "loop.n_real=30"}}
     o = options_from(raw, {"metric": None})
     assert o.x_values == [10, 100] and o.y == "loop.n_real" and o.y_values == [30]
-    with pytest.raises(ConfigError, match="phase.search"):
+    with pytest.raises(ConfigError, match=r"phase\.search"):
         options_from(raw, {"search": "random"})
     config = tmp_path / "g.toml"
     config.write_text(
         'name = "g"\nreplicates = 20\n[data]\nkind = "gaussian"\ndim = 2\n[loop]\nfamily = "fresh_data"\n'
-        'n_real = 30\nsampling_bias = 0.8\n[metrics]\nnames = ["wasserstein2"]\n[phase]\nmax_generations = 30\n'
-        "window = 10\n"
+        'n_real = 30\nsampling_bias = 0.8\n[metrics]\nnames = ["wasserstein2"]\n'
+        "[phase]\nmax_generations = 30\nwindow = 10\n"
     )
     args = ["admissible", str(config), "--x", "loop.n_synthetic=10,100", "--y", "loop.n_real=30,60"]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--workers", "1"])

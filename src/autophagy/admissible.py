@@ -283,9 +283,9 @@ def _cached(folder: Path, raw: dict, metric: str, o: PhaseOptions, x: float, y: 
 
 
 def _bisect_row(folder: Path, raw: dict, metric: str, o: PhaseOptions, y: float, curve: Curve) -> list[Cell]:
-    """Cells of one row visited by bisection over the x grid (log-spaced grids: log-scale
+    """Cells of one row visited by bisection over the x grid (a log-spaced grid: log-scale
     bisection), assuming admissibility falls with x: first the largest surely admissible x,
-    then, past an undecided cell, the smallest surely inadmissible one. O(log) cells."""
+    then past it the smallest surely inadmissible one; undecided cells lie between. O(log) cells."""
     xs, seen = o.x_values, {}
 
     def at(i: int) -> str:
@@ -293,17 +293,21 @@ def _bisect_row(folder: Path, raw: dict, metric: str, o: PhaseOptions, y: float,
             seen[i] = _cached(folder, raw, metric, o, xs[i], y, curve)
         return seen[i].decided
 
-    lo, hi = 0, len(xs) - 1
-    if at(lo) == "admissible" and at(hi) != "admissible":
+    n, safe = len(xs), -1
+    if at(0) == "admissible":
+        lo, hi = 0, n - 1
+        if at(hi) == "admissible":
+            lo = hi
         while hi - lo > 1:  # xs[lo] admissible, xs[hi] not
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if at(mid) == "admissible" else (lo, mid)
-        if at(hi) == "undecided" and at(len(xs) - 1) == "inadmissible":
-            lo, top = hi, len(xs) - 1
-            while top - lo > 1:  # xs[lo] not inadmissible, xs[top] inadmissible
-                mid = (lo + top) // 2
-                lo, top = (mid, top) if at(mid) != "inadmissible" else (lo, mid)
-            at(top)
+        safe = lo
+    start = safe + 1
+    if start < n and at(n - 1) == "inadmissible" and at(start) != "inadmissible":
+        lo, hi = start, n - 1
+        while hi - lo > 1:  # xs[lo] not surely inadmissible, xs[hi] surely
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if at(mid) != "inadmissible" else (lo, mid)
     return [seen[i] for i in sorted(seen)]
 
 
