@@ -154,6 +154,9 @@ def test_phase_table_and_command_line(tmp_path):
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert len((tmp_path / "out" / "cells.csv").read_text().splitlines()) == 1 + 4
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "data:image/png;base64," in page and "<h2>Boundary</h2>" in page and "http" not in page
+    assert CliRunner().invoke(app, ["report", str(tmp_path / "out")]).exit_code == 0
     bad = CliRunner().invoke(app, [*args, "--metric", "precision", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "precision is refused" in bad.output
     assert not (tmp_path / "bad").exists()

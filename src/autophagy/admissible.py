@@ -379,7 +379,7 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
     """Compute (or resume) the map into ``out``; returns the path of ``cells.csv``.
 
     Writes ``baseline.csv`` (the real-only ladder), ``cells.csv`` (and ``cells.parquet`` when
-    pyarrow is installed), ``boundary.csv`` and ``admissible.png``.
+    pyarrow is installed), ``boundary.csv``, ``admissible.png`` and ``report.html``.
     """
     metric = choose_metric(raw, o.metric)
     _check(raw, metric, o)
@@ -431,6 +431,7 @@ def _write(out: Path, metric: str, o: PhaseOptions, curve: Curve, cells: list[Ce
         writer.writerow([o.y, f"largest admissible {o.x}", f"smallest inadmissible {o.x}"])
         writer.writerows([y, *b] for y, b in bounds.items())
     draw(out / "admissible.png", metric, o, cells, bounds)
+    (out / "report.html").write_text(render_report(out), encoding="utf-8")
 
 
 def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: dict) -> None:
@@ -468,3 +469,35 @@ def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: di
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def render_report(folder: Path) -> str:
+    """The static offline HTML page of an admissible folder: the map (embedded PNG), the
+    boundary per row with its band, and every cell."""
+    import base64
+    import csv
+    import html
+
+    from autophagy.report import STYLE
+
+    def table(path: Path) -> str:
+        rows = list(csv.reader(path.open()))
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td class='num'>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows[1:]
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+    image = base64.b64encode((folder / "admissible.png").read_bytes()).decode("ascii")
+    title = html.escape(f"{folder.name}: admissible map")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>"
+        "<h2>Effective sample size</h2><p>n_e: the real-only training size whose expected metric equals "
+        "the loop's stationary limit; admissible where n_e / n_r >= 1 (whole 95 % interval above 1), "
+        "undecided where the interval straddles 1.</p>"
+        f'<img src="data:image/png;base64,{image}" alt="admissible map">'
+        f"<h2>Boundary</h2>{table(folder / 'boundary.csv')}"
+        f"<h2>Cells</h2>{table(folder / 'cells.csv')}"
+        f"<h2>Real-only baseline</h2>{table(folder / 'baseline.csv')}\n</body></html>\n"
+    )

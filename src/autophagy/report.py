@@ -183,7 +183,11 @@ def _config_section(folder: Folder) -> str:
 
 
 def render(path: Path) -> str:
-    """The report page of a run or sweep folder, as HTML text."""
+    """The report page of a run or sweep folder (or of an ``autophagy admissible`` folder), as HTML text."""
+    if (Path(path) / "boundary.csv").exists() and (Path(path) / "admissible.png").exists():
+        from autophagy.admissible import render_report
+
+        return render_report(Path(path))
     folder = open_folder(path)
     groups = _groups(folder)
     figures = _figures(folder, groups)
