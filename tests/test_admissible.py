@@ -170,3 +170,15 @@ def test_boundary_reads_rows():
 
     cells = [c(1, "admissible"), c(2, "admissible"), c(3, "undecided"), c(4, "inadmissible")]
     assert boundary(cells) == {1: (2, 4)}
+
+
+def test_moons_example_validates_without_running():
+    from pathlib import Path
+
+    from autophagy.admissible import _check
+    from autophagy.config import load_config
+
+    raw = load_config(Path(__file__).resolve().parents[1] / "examples" / "admissible_moons.toml")
+    o = options_from(raw, {})
+    assert o.x_values == [10, 40, 160, 640, 2560] and o.y_values == [40, 160, 640]
+    _check(raw, choose_metric(raw, o.metric), o)
