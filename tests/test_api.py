@@ -125,3 +125,26 @@ def test_relative_data_path_is_relative_to_the_config_file(tmp_path, monkeypatch
 def test_not_a_folder_is_a_config_error(tmp_path):
     with pytest.raises(ap.ConfigError, match=STORE_FILE):
         ap.open_run(tmp_path)
+
+
+def test_a_folder_from_before_held_out_resumes_with_its_stored_config(tmp_path, monkeypatch):
+    """Old folders stored file data without ``held_out`` and with the path as given: the same
+    config resumes there (as held_out = 0, its rows untouched) instead of being refused."""
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "real.npy", np.random.default_rng(0).normal(size=(100, 2)))
+    text = (
+        'name = "old"\nreplicates = 2\ngenerations = 2\n[data]\nkind = "file"\npath = "real.npy"\n'
+        '[loop]\nfamily = "fully_synthetic"\nn_ini = 40\nn_synthetic = 40\n'
+        '[metrics]\nnames = ["frechet"]\nn_eval = 50\n'
+    )
+    (tmp_path / "cfg.toml").write_text(text)
+    raw = ap.load_config(tmp_path / "cfg.toml", {"data.held_out": 0})
+    first = ap.run(raw, out="old", executor="inline", progress=False, plots=False)
+    manifest = json.loads((first.path / "config.json").read_text())
+    del manifest["data"]["held_out"], manifest["data"]["split_seed"]
+    manifest["data"]["path"] = "real.npy"  # as older versions stored it
+    (first.path / "config.json").write_text(json.dumps(manifest))
+    again = ap.run(ap.load_config(tmp_path / "cfg.toml"), out="old", executor="inline", progress=False)
+    assert again.rows() == first.rows()
+    with pytest.raises(ap.ConfigError, match="different config"):  # a new default is a new run
+        ap.run(ap.load_config(tmp_path / "cfg.toml", ["data.held_out=0.3"]), out="old", executor="inline")

@@ -9,6 +9,7 @@ raising one :class:`ConfigError` that names the field at fault, and returns the
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,7 +161,7 @@ def anchor_paths(raw: dict[str, Any], folder: Path) -> None:
 
     def anchor(value: Any) -> Any:
         if isinstance(value, str) and value and not Path(value).is_absolute():
-            return str(folder / value)
+            return os.path.abspath(folder / value)
         return value
 
     for section in ("data", "model"):

@@ -9,6 +9,7 @@ block from its last committed generation. Reading a folder is :mod:`autophagy.ru
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,7 +57,24 @@ class RunPlan:
 
 
 def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
-    """Validate a raw config (with or without ``[sweep]``) and its output folder; writes nothing."""
+    """Validate a raw config (with or without ``[sweep]``) and its output folder; writes nothing.
+
+    A folder written before file data kept rows out (its ``data`` table has no ``held_out``)
+    resumes as it was written: its config gets ``held_out = 0`` unless the config sets one.
+    """
+    plan = _plan(raw, out)
+    stored = read_manifest(plan.out)
+    if stored is not None and _legacy_file_data(stored[1]) and "held_out" not in raw.get("data", {}):
+        raw = {**raw, "data": {**raw["data"], "held_out": 0}}
+        plan = _plan(raw, out)
+    if stored is not None and not _same_run(stored, plan):
+        raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
+    if (out / STORE_FILE).is_file():
+        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
+    return plan
+
+
+def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
     swept, cells = plan_cells(raw)
     name = cells[0].config.name
     out = Path(out) if out is not None else Path("runs") / name
@@ -64,12 +82,31 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     plan = RunPlan(name, swept, cells, out, json.loads(json.dumps(sweep)) if sweep is not None else None)
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{out} exists and is not a folder")
-    stored = read_manifest(out)
-    if stored is not None and stored != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE, plan.manifest):
-        raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
-    if (out / STORE_FILE).is_file():
-        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
     return plan
+
+
+def _data_tables(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    configs = [c["config"] for c in manifest["cells"]] if "cells" in manifest else [manifest]
+    return [c.get("data", {}) for c in configs]
+
+
+def _legacy_file_data(manifest: dict[str, Any]) -> bool:
+    return any(d.get("kind") == "file" and "held_out" not in d for d in _data_tables(manifest))
+
+
+def _same_run(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> bool:
+    """Whether a folder's manifest is this plan's. Older folders stored data paths as given
+    (relative to the working directory) and file data without a held-out split."""
+    name, manifest = stored
+    if name != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE):
+        return False
+    manifest = json.loads(json.dumps(manifest))
+    for table in _data_tables(manifest):
+        if table.get("kind") == "file" and "held_out" not in table:  # written before the option
+            table.update(held_out=0, split_seed=table.get("split_seed", 0))
+        if isinstance(table.get("path"), str):
+            table["path"] = os.path.abspath(table["path"])
+    return manifest == plan.manifest
 
 
 def execute(
