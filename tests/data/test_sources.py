@@ -92,6 +92,7 @@ def test_held_out_rows_are_a_reproducible_disjoint_split(tmp_path):
         again = FileData.from_options(options)
         np.testing.assert_array_equal(again.held_out(), data.held_out())
         mean, cov = data.moments()
+        np.testing.assert_allclose(cov, np.cov(data.held_out(), rowvar=False))
         np.testing.assert_allclose(mean, data.held_out().mean(axis=0))
         assert data.capacity == 200 - expected
         picked = data.draw_reference(500, rng=np.random.default_rng(0))
