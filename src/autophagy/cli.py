@@ -252,9 +252,8 @@ def check_model_command(
 
     try:
         report = check_model(name, plugins=plugin or [])
-    except ConfigError as exc:  # printed as plain text: names and messages may hold brackets
-        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    except ConfigError as exc:
+        _fail(exc)
     console.print(f"contract of model {name!r}", markup=False, highlight=False)
     for item in report.items:
         console.print(
