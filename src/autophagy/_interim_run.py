@@ -76,16 +76,15 @@ class FolderRun:
 
     @property
     def complete(self) -> bool:
-        """Every planned (cell, replicate) reached its last generation (checked per replicate)."""
+        """Every planned (cell, replicate, generation, configured metric) row is stored."""
         with RunStore(self.path / STORE_FILE) as store:
-            rows = store.all_rows()
-        last: dict[tuple[int, int], int] = {}
-        for run, replicate, generation, _, _ in rows:
-            last[(run, replicate)] = max(generation, last.get((run, replicate), 0))
+            present = {(run, r, g, m) for run, r, g, m, _ in store.all_rows()}
         return all(
-            last.get((i, r), 0) >= cell["config"]["generations"]
+            (i, r, g, m) in present
             for i, cell in enumerate(self.cells)
             for r in range(cell["config"]["replicates"])
+            for g in range(1, cell["config"]["generations"] + 1)
+            for m in cell["config"]["metrics"]["names"]
         )
 
 
