@@ -132,6 +132,17 @@ def test_cli_plot_draws_the_chosen_layout_and_names_a_bad_option(sweep_folder):
     assert result.exit_code == 2 and "--metric: 'fid' has no rows" in result.output
 
 
+def test_cli_plot_redraws_a_runs_sample_pictures(tmp_path):
+    from test_sample_panels import _config
+
+    raw = _config(generations=2, plots={"generations": [2], "n_samples": 100})
+    run = execute(plan_run(raw, tmp_path / "panels"), executor="inline", progress=False)
+    (run / "plots" / "samples.png").unlink()
+    result = runner.invoke(app, ["plot", str(run)])
+    assert result.exit_code == 0, result.output
+    assert (run / "plots" / "samples.png").is_file() and (run / "plots" / "modes_covered.png").is_file()
+
+
 def test_an_incomplete_run_says_so_and_shows_the_generation_it_reached(tmp_path):
     run = tmp_path / "run"
     execute(plan_run(base_config(), run), executor="inline", progress=False)
