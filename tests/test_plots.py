@@ -176,3 +176,19 @@ def test_interim_summary_matches_scipys_t_interval_and_pools_seeds():
         values = values["value"].dropna().to_numpy()
         low, high = stats.t.interval(0.9, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
         assert np.isclose(row.mean, values.mean()) and np.isclose(row.low, low) and np.isclose(row.high, high)
+
+
+def test_list_valued_keys_are_laid_out_and_tabulated_by_their_json_text():
+    from autophagy.report import _final_table
+
+    summary = make_summary()
+    summary["data.mean"] = summary["loop.sampling_bias"].map(lambda x: [x, -x])  # a swept vector
+    summary = summary.drop(columns=["loop.sampling_bias"])
+    layout = facets(summary, hue="data.mean")
+    assert layout.hue == ["data.mean"]
+    fig = plot_metric(summary, "wasserstein2", hue="data.mean")
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == {f"data.mean=[{x}, {-x}]" for x in LAMBDAS}
+    plt.close(fig)
+    table = _final_table(summary, 0.95)
+    assert table.count("<tr>") == 1 + len(LAMBDAS) * len(ZIPPED) * len(DIMS)
+    assert "<td>[0.8, -0.8]</td>" in table

@@ -144,7 +144,19 @@ def summary_keys(summary: pd.DataFrame) -> list[str]:
     return [c for c in summary.columns if c not in SUMMARY_COLUMNS]
 
 
-def _text(value: Any) -> str:
+def summary_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The distinct swept points of a summary (``{key: value}``), in order of first appearance.
+    Values may be lists (a swept vector): points are told apart by their JSON text."""
+    keys = summary_keys(summary)
+    if not keys:
+        return [{}]
+    distinct: dict[tuple[str, ...], dict[str, Any]] = {}
+    for record in summary[keys].to_dict("records"):
+        distinct.setdefault(tuple(value_text(record[k]) for k in keys), record)
+    return list(distinct.values())
+
+
+def value_text(value: Any) -> str:
     """A value as a label: strings as they are, everything else as JSON (``0.8``, ``[1, 2]``)."""
     if isinstance(value, str):
         return value
@@ -157,7 +169,7 @@ def _text(value: Any) -> str:
 
 
 def _label(values: Mapping[str, Any], keys: Iterable[str]) -> str:
-    return ", ".join(f"{k}={_text(values[k])}" for k in keys)
+    return ", ".join(f"{k}={value_text(values[k])}" for k in keys)
 
 
 def _levels(records: list[dict[str, Any]], keys: list[str]) -> list[str]:
@@ -174,11 +186,11 @@ def _levels(records: list[dict[str, Any]], keys: list[str]) -> list[str]:
     return sorted(distinct, key=distinct.__getitem__) if numeric else list(distinct)
 
 
-def _ordered(values: Iterable[Any]) -> list[Any]:
+def distinct_values(values: Iterable[Any]) -> list[Any]:
     """Distinct values: sorted when all are numbers, else in order of first appearance."""
     distinct: dict[str, Any] = {}
     for value in values:
-        distinct.setdefault(_text(value), value)
+        distinct.setdefault(value_text(value), value)
     out = list(distinct.values())
     if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in out):
         out.sort()
@@ -188,7 +200,7 @@ def _ordered(values: Iterable[Any]) -> list[Any]:
 def _groups(cells: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
     """Keys grouped into dimensions: two keys share one when each one's value fixes the other's
     across the cells (``zip`` axes); otherwise every key is its own dimension."""
-    text = [{k: _text(c[k]) for k in keys} for c in cells]
+    text = [{k: value_text(c[k]) for k in keys} for c in cells]
     dims: list[list[str]] = []
     for key in keys:
         for dim in dims:
@@ -213,7 +225,7 @@ def facets(
     ``rows`` or ``cols``) when a key is not among the summary's keys or is chosen twice.
     """
     keys = summary_keys(summary)
-    cells = summary[keys].drop_duplicates().to_dict("records") if keys else [{}]
+    cells = summary_points(summary)
     dims = _groups(cells, keys)
     chosen: dict[str, list[str]] = {}
     for option, key in (("hue", hue), ("rows", rows), ("cols", cols)):
@@ -229,7 +241,7 @@ def facets(
             raise ConfigError(option, f"{key!r} is already drawn by {taken} ({', '.join(dim)} move together)")
         chosen[option] = dim
     free = [d for d in dims if all(d is not c for c in chosen.values())]
-    varied = [d for d in free if len({_text(c[d[0]]) for c in cells}) > 1]
+    varied = [d for d in free if len({value_text(c[d[0]]) for c in cells}) > 1]
     fixed = {k: cells[0][k] for d in free if d not in varied for k in d}
     for option in ("hue", "cols", "rows"):
         if option not in chosen and varied:
@@ -263,6 +275,11 @@ def band_label(summary: pd.DataFrame, ci: float | None = None) -> str:
     return f"band: {100 * level:g} % t-interval over {n} replicates{note}"
 
 
+def _panel(count: int, size: float, most: float) -> float:
+    """Inches for ``count`` panels of ``size`` each, shrunk to fit ``most`` (never below half size)."""
+    return count * max(min(size, most / max(count, 1)), size / 2)
+
+
 def plot_metric(
     summary: pd.DataFrame,
     metric: str,
@@ -283,7 +300,7 @@ def plot_metric(
     (no mathtext). Raises :class:`~autophagy.errors.ConfigError` naming ``metric``, ``hue``,
     ``rows`` or ``cols`` when it is not in the summary. The figure is returned, not shown or saved.
     """
-    metrics = _ordered(summary["metric"])
+    metrics = distinct_values(summary["metric"])
     if metric not in metrics:
         known = ", ".join(map(str, metrics)) if metrics else "none: no rows stored yet"
         raise ConfigError("metric", f"{metric!r} has no rows (metrics: {known})")
@@ -302,7 +319,7 @@ def plot_metric(
     fig, axes = plt.subplots(
         len(row_values),
         len(col_values),
-        figsize=(4.2 * len(col_values) + 2.8, 3.0 * len(row_values) + 1.0),
+        figsize=(_panel(len(col_values), 4.2, 20) + 2.8, _panel(len(row_values), 3.0, 16) + 1.0),
         sharex=True,
         sharey=True,
         squeeze=False,
@@ -370,7 +387,7 @@ def plot_metrics(
     """:func:`plot_metric` for every metric in ``summary``: ``{metric: Figure}``."""
     return {
         m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci)
-        for m in _ordered(summary["metric"])
+        for m in distinct_values(summary["metric"])
     }
 
 
@@ -400,7 +417,7 @@ def save_metric_plots(
     <metric>.png``. ``run`` is a ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``).
     Every option is checked, and every figure drawn, before the first file is written."""
     summary = run.summary(ci=ci)
-    names = list(dict.fromkeys(metrics)) if metrics else _ordered(summary["metric"])
+    names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
     figures = {
         m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=run.name, ci=ci) for m in names
     }

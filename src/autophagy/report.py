@@ -27,7 +27,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from autophagy.plots import _ordered, _text, band_label, metric_direction, plot_metric, summary_keys
+from autophagy.plots import (
+    band_label,
+    distinct_values,
+    metric_direction,
+    plot_metric,
+    summary_keys,
+    summary_points,
+    value_text,
+)
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -80,7 +88,7 @@ def final_values(summary: pd.DataFrame) -> pd.DataFrame:
     if summary.empty:
         return summary
     order = summary.sort_values("generation", kind="stable")
-    text = order[keys].map(_text) if keys else pd.DataFrame(index=order.index)
+    text = order[keys].map(value_text) if keys else pd.DataFrame(index=order.index)
     groups = [text[k] for k in keys] + [order["metric"]]
     return order.groupby(groups, sort=False, dropna=False).tail(1)
 
@@ -92,13 +100,13 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
         return "<p>No rows stored yet.</p>"
     keys = summary_keys(summary)
     final = final_values(summary)
-    metrics = _ordered(final["metric"])
-    points = final[keys].drop_duplicates().to_dict("records") if keys else [{}]
+    metrics = distinct_values(final["metric"])
+    points = summary_points(final)
     generations = set(final["generation"])
     counts = set(final["n"])
     by_point: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
     for record in final.to_dict("records"):
-        by_point.setdefault(tuple(_text(record[k]) for k in keys), {})[record["metric"]] = record
+        by_point.setdefault(tuple(value_text(record[k]) for k in keys), {})[record["metric"]] = record
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
     for metric in metrics:
         direction = metric_direction(metric)
@@ -107,8 +115,8 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
         head += f"<th>{html.escape(metric)}{arrow}{note}</th>"
     body = []
     for point in points:
-        cells = "".join(f"<td>{html.escape(_text(point[k]))}</td>" for k in keys)
-        found = by_point.get(tuple(_text(point[k]) for k in keys), {})
+        cells = "".join(f"<td>{html.escape(value_text(point[k]))}</td>" for k in keys)
+        found = by_point.get(tuple(value_text(point[k]) for k in keys), {})
         for metric in metrics:
             row = found.get(metric)
             if row is None:
@@ -134,7 +142,7 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
 
 def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str | None]) -> list[str]:
     parts = []
-    for metric in _ordered(summary["metric"]):
+    for metric in distinct_values(summary["metric"]):
         fig = plot_metric(summary, metric, title=run.name, ci=ci, **layout)
         caption = f"{metric}: mean line, {band_label(summary[summary['metric'] == metric], ci)}"
         parts.append(
