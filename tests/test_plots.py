@@ -128,7 +128,7 @@ def test_the_band_is_labelled_as_the_summarys_interval_with_its_level_and_count(
     plt.close(fig)
     summary.attrs["ci"] = 0.9
     summary.loc[0, "n"] = 1
-    assert band_label(summary) == "band: 90 % t-interval over n = 1-7 replicates (none where n = 1)"
+    assert band_label(summary) == "band: 90 % t-interval over n = 1-7 replicates (none where n < 2)"
     assert band_label(summary, 0.99).startswith("band: 99 % t-interval")
 
 

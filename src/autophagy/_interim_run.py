@@ -3,7 +3,7 @@
 :func:`open_run_like` returns ``autophagy.run.open_run(path)`` when that exists, else a
 :class:`FolderRun` over :func:`autophagy.runner.open_folder` with the same duck-typed
 surface the report and plots use: ``path``, ``name``, ``swept``, ``cells``, ``manifest``,
-``complete``, ``table()``, ``summary(ci)`` and ``draw_pictures()``. Delete this module once
+``complete``, ``table()``, ``summary(ci)`` and ``write_plots(metrics, **layout)``. Delete this module once
 ``Run`` lands and point its callers (``report.render``/``write_report`` and the CLI's ``plot``)
 at ``Run``.
 """
@@ -66,13 +66,17 @@ class FolderRun:
     def summary(self, ci: float = 0.95) -> pd.DataFrame:
         return summarize(self.table(), self.swept, ci)
 
-    def draw_pictures(self) -> list[Path]:
-        """A run's sample snapshots as pictures in ``plots/`` (none for a sweep)."""
+    def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
+        """``plots/<metric>.png`` drawn by :func:`autophagy.plots.save_metric_plots` (``layout``:
+        ``hue``, ``rows``, ``cols``), then a run's sample snapshots as pictures."""
+        from autophagy.plots import save_metric_plots
+
+        paths = save_metric_plots(self, metrics=metrics, **layout)
         if self._folder.is_sweep:
-            return []
+            return paths
         with RunStore(self.path / STORE_FILE) as store:
             snapshots = store.snapshots(0)
-        return draw_snapshots(self.manifest, snapshots, self.path / "plots") if snapshots else []
+        return paths + (draw_snapshots(self.manifest, snapshots, self.path / "plots") if snapshots else [])
 
     @property
     def complete(self) -> bool:

@@ -98,14 +98,12 @@ def plot(
     """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
     one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
     from autophagy._interim_run import open_run_like
-    from autophagy.plots import save_metric_plots
 
     try:
-        folder = open_run_like(run)
-        paths = save_metric_plots(folder, metrics=metric, hue=hue, rows=rows, cols=cols)
+        paths = open_run_like(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
-    for path in [*paths, *folder.draw_pictures()]:
+    for path in paths:
         console.print(str(path))
 
 

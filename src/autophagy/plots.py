@@ -271,7 +271,7 @@ def band_label(summary: pd.DataFrame, ci: float | None = None) -> str:
     counts = summary["n"].dropna().astype(int) if len(summary) else pd.Series([], dtype=int)
     low, high = (int(counts.min()), int(counts.max())) if len(counts) else (0, 0)
     n = f"n = {low}" if low == high else f"n = {low}-{high}"
-    note = " (none where n = 1)" if low < 2 and high > 0 else ""
+    note = " (none where n < 2)" if low < 2 and high > 0 else ""
     return f"band: {100 * level:g} % t-interval over {n} replicates{note}"
 
 
@@ -354,7 +354,7 @@ def plot_metric(
             f"{metric} ({direction})" if direction else metric, fontsize=9, parse_math=False
         )
     heading = f"{title}: {metric}" if title else metric
-    details = "  ".join(x for x in (band_label(data, ci), _label(layout.fixed, layout.fixed)) if x)
+    details = "; ".join(x for x in (band_label(data, ci), _label(layout.fixed, layout.fixed)) if x)
     fig.suptitle(f"{heading}\nmean line, {details}", fontsize=10, parse_math=False)
     if len(handles) > 1 or layout.hue or layout.rest:
         order = {
