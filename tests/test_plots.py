@@ -192,3 +192,13 @@ def test_list_valued_keys_are_laid_out_and_tabulated_by_their_json_text():
     table = _final_table(summary, 0.95)
     assert table.count("<tr>") == 1 + len(LAMBDAS) * len(ZIPPED) * len(DIMS)
     assert "<td>[0.8, -0.8]</td>" in table
+
+
+def test_the_final_table_names_the_generation_of_a_metric_that_stopped_early():
+    from autophagy.report import _final_table
+
+    summary = make_summary()
+    late = (summary["metric"] == "precision") & (summary["generation"] == 3)
+    table = _final_table(summary[~late], 0.95)
+    assert "at the last stored generation" in table
+    assert table.count("(generation 2)") == table.count("(generation 3)") == len(LAMBDAS) * 4
