@@ -1,5 +1,5 @@
 """Overlaid curves from a run's summary: layout defaults and options, what each panel draws, the
-band's label, plain-text strings, and the interim summary against scipy's t-interval."""
+band's label, plain-text strings, list-valued keys, and the report's final-value table."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
-from scipy import stats
 
-from autophagy._interim_run import summarize
 from autophagy.errors import ConfigError
 from autophagy.plots import band_label, facets, plot_metric, plot_metrics
 
@@ -157,25 +155,6 @@ def test_plot_metrics_returns_one_figure_per_metric_and_a_single_run_draws_one_p
     fig = plot_metric(single, "precision")
     assert len(fig.axes) == 1 and len(_lines(fig.axes[0])) == 1 and not fig.legends
     plt.close(fig)
-
-
-def test_interim_summary_matches_scipys_t_interval_and_pools_seeds():
-    rng = np.random.default_rng(0)
-    rows = []
-    for lam, seed, replicate, g in itertools.product([1.0, 0.5], [0, 1], range(4), [1, 2]):
-        rows.append((lam, seed, replicate, g, "w2", rng.normal(lam * g, 1.0)))
-    rows.append((1.0, 0, 9, 2, "w2", float("nan")))  # a missing value does not count
-    table = pd.DataFrame(
-        rows, columns=["loop.sampling_bias", "seed", "replicate", "generation", "metric", "value"]
-    )
-    summary = summarize(table, ["loop.sampling_bias", "seed"], ci=0.9)
-    assert list(summary.columns) == ["loop.sampling_bias", "generation", "metric", "mean", "low", "high", "n"]
-    assert len(summary) == 4 and (summary["n"] == 8).all() and summary.attrs["ci"] == 0.9
-    for row in summary.itertuples():
-        values = table[(table["loop.sampling_bias"] == row[1]) & (table["generation"] == row.generation)]
-        values = values["value"].dropna().to_numpy()
-        low, high = stats.t.interval(0.9, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
-        assert np.isclose(row.mean, values.mean()) and np.isclose(row.low, low) and np.isclose(row.high, high)
 
 
 def test_list_valued_keys_are_laid_out_and_tabulated_by_their_json_text():

@@ -15,10 +15,10 @@ import pytest
 from conftest import base_config
 from typer.testing import CliRunner
 
-from autophagy._interim_run import FolderRun
 from autophagy.cli import app
 from autophagy.errors import ConfigError
 from autophagy.report import interval_text, render
+from autophagy.run import open_run
 from autophagy.runner import execute, plan_run
 
 runner = CliRunner()
@@ -84,7 +84,7 @@ def test_page_leads_with_final_values_then_curves_pictures_and_config_last(sweep
         page.index(h) for h in ("Final generation", "Metrics by generation", "Pictures", "Configuration")
     ]
     assert order == sorted(order)
-    summary = FolderRun(sweep_folder).summary()
+    summary = open_run(sweep_folder).summary()
     final = summary[summary["generation"] == summary["generation"].max()]
     assert len(final) == 2 * 2 * 2  # lambda x zipped pair x metric; seeds pooled
     table = page[order[0] : order[1]]

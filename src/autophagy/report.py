@@ -64,7 +64,7 @@ def _img(data: str, alt: str) -> str:
 
 
 def _is_sweep(run: Any) -> bool:
-    return isinstance(run.manifest, dict) and "sweep" in run.manifest and "cells" in run.manifest
+    return bool(getattr(run, "is_sweep", None) or ("sweep" in run.manifest and "cells" in run.manifest))
 
 
 def _number(value: float, decimals: int | None) -> str:
@@ -200,9 +200,9 @@ def render(
     :class:`~autophagy.errors.ConfigError` naming the option, before anything is drawn.
     """
     if isinstance(run, str | Path):
-        from autophagy._interim_run import open_run_like
+        from autophagy.run import open_run
 
-        run = open_run_like(Path(run))
+        run = open_run(run)
     summary = run.summary(ci=ci)
     layout = {"hue": hue, "rows": rows, "cols": cols}
     if not summary.empty:
@@ -246,9 +246,9 @@ def write_report(
     """Write the report of ``run`` (a ``Run`` or a folder) to ``output`` (default
     ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
     if isinstance(run, str | Path):
-        from autophagy._interim_run import open_run_like
+        from autophagy.run import open_run
 
-        run = open_run_like(Path(run))
+        run = open_run(run)
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
     output = Path(output) if output is not None else Path(run.path) / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
