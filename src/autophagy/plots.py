@@ -4,8 +4,9 @@ samples in grey, synthetic in colour).
 :func:`plot_metric` draws a run's summary (``Run.summary()``: mean and Student-t interval over
 replicates per swept point and generation) as overlaid curves, one colour per value of a
 chosen key and one panel per value of two others; it is what ``autophagy plot``,
-``autophagy report`` and ``Run.plot`` draw. :func:`plot_run` and :func:`plot_comparison`
-draw raw rows (mean and 10-90 % spread of replicates) for the demo.
+``autophagy report`` and ``Run.plot`` draw. :func:`plot_comparison`
+overlays the raw rows of separate runs (mean and 10-90 % spread of replicates) for the demo
+and the mitigation example.
 """
 
 from __future__ import annotations
@@ -55,11 +56,6 @@ def _band(ax: plt.Axes, gens: np.ndarray, values: np.ndarray, label: str | None 
     low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
     (line,) = ax.plot(gens, mean, label=label)
     ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-
-
-def plot_run(rows: Iterable[Row], folder: Path, *, title: str = "") -> list[Path]:
-    """One PNG per metric in ``folder``: mean and 10-90 % band over replicates."""
-    return plot_comparison({"": rows}, folder, title=title)
 
 
 def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: str = "") -> list[Path]:
