@@ -44,11 +44,6 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """``key=value, ...`` for a cell, leaving out ``skip`` keys."""
-    return ", ".join(f"{k}={v}" for k, v in values.items() if k not in skip)
-
-
 def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and two-sided Student-t interval (df = n - 1) of independent replicates' values:
     ``mean -+ t_{(1+ci)/2, n-1} * s / sqrt(n)``; the interval is NaN for fewer than 2 values."""
@@ -143,7 +138,9 @@ class Run:
             (*(key if isinstance(key, tuple) else (key,)), *t_interval(group.to_numpy(), ci))
             for key, group in groups
         ]
-        return pd.DataFrame.from_records(records, columns=columns)
+        out = pd.DataFrame.from_records(records, columns=columns)
+        out.attrs["ci"] = ci  # the level, for plot labels
+        return out
 
     def progress(self) -> tuple[int, int]:
         """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
@@ -166,31 +163,28 @@ class Run:
         return done == planned
 
     def plot(self, metric: str, **layout: Any) -> Figure:
-        """One metric versus generation, overlaid per sweep point with its interval band."""
+        """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
+        one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
+        :func:`autophagy.plots.plot_metric`)."""
         from autophagy.plots import plot_metric
 
         return plot_metric(self.summary(), metric, title=self.name, **layout)
 
-    def write_plots(self) -> list[Path]:
-        """Metric-versus-generation PNGs in ``plots/`` (one band a run, one line a sweep point,
-        seeds pooled), and a run's pictures of its sample snapshots."""
-        from autophagy.plots import plot_comparison, plot_run
+    def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
+        """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
+        them (``layout``: ``hue``, ``rows``, ``cols``), and a run's pictures of its sample
+        snapshots. Every option is checked before the first file is written."""
+        from autophagy.plots import save_metric_plots
 
-        plots = self.path / "plots"
+        paths = save_metric_plots(self, metrics=metrics, **layout)
         if not self.is_sweep:
-            paths = plot_run(self.rows(0), plots, title=self.name)
             with self.store() as store:
                 snapshots = store.snapshots(0)
             if snapshots:
                 from autophagy.pictures import draw_snapshots
 
-                paths += draw_snapshots(self.manifest, snapshots, plots)
-            return paths
-        groups: dict[str, list[Row]] = {}
-        for run, replicate, generation, metric, value in self._rows:
-            label = cell_label(self.cells[run]["values"], skip=("seed",))
-            groups.setdefault(label, []).append((run * 1_000_000 + replicate, generation, metric, value))
-        return plot_comparison(groups, plots, title=self.name)
+                paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
+        return paths
 
     def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
