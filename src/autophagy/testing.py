@@ -569,4 +569,13 @@ def check_model(
     return _Checker(name, entry, _as_case(name, case, options, data)).run()
 
 
-__all__ = ["CASES", "ContractItem", "ContractReport", "ModelCase", "check_model"]
+__all__ = [
+    "CASES",
+    "ContractItem",
+    "ContractReport",
+    "ModelCase",
+    "check_model",
+    "off_mode",
+    "total_spread",
+    "within_class_spread",
+]
