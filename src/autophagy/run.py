@@ -129,14 +129,20 @@ class Run:
         if not 0 < ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {ci}")
         keys = [k for k in self.swept if k != "seed"]
-        table = self.table()
         columns = [*keys, "generation", "metric", "mean", "low", "high", "n"]
-        if table.empty:
+        if not self._rows:
             return pd.DataFrame(columns=columns)
-        groups = table.groupby([*keys, "generation", "metric"], sort=False, dropna=False)["value"]
+        # a point is its values as JSON text: list-valued keys (a swept mean) cannot group
+        labels = [json.dumps([c["values"][k] for k in keys]) for c in self.cells]
+        points = {label: json.loads(label) for label in labels}
+        frame = pd.DataFrame.from_records(
+            [(labels[run], g, m, v) for run, _, g, m, v in self._rows],
+            columns=["point", "generation", "metric", "value"],
+        )
+        groups = frame.groupby(["point", "generation", "metric"], sort=False)["value"]
         records = [
-            (*(key if isinstance(key, tuple) else (key,)), *t_interval(group.to_numpy(), ci))
-            for key, group in groups
+            (*points[point], generation, metric, *t_interval(group.to_numpy(), ci))
+            for (point, generation, metric), group in groups
         ]
         out = pd.DataFrame.from_records(records, columns=columns)
         out.attrs["ci"] = ci  # the level, for plot labels
