@@ -87,7 +87,9 @@ def _training_set(
     if exp.mitigation is None:
         synthetic, notes = draw(s.synthetic, rngs_for), {}
     else:
-        synthetic, notes = exp.mitigation.apply(draw, MitigationContext(exp, replicates, t, models, rngs_for))
+        synthetic, notes = exp.mitigation.apply(
+            draw, MitigationContext(exp.seed, s, exp.data, exp.model, replicates, t, models, rngs_for)
+        )
     train = sim.concat([state.fixed, state.pool, fresh, synthetic])
     kept = sim.concat([state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic)
     if s.train_size is not None and s.train_size < sim.size(train):

@@ -75,3 +75,17 @@ def test_mitigated_replicates_do_not_depend_on_their_block():
         for t, metrics in enumerate(part):
             for name, values in metrics.items():
                 np.testing.assert_allclose(values, whole[t][name][block.start : block.stop], rtol=1e-10)
+
+
+def test_mitigations_do_not_import_the_engine():
+    """One engine, no circle: the mitigations package sees a small context, never the Experiment."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, autophagy.mitigations, dataclasses\n"
+        "assert 'autophagy.engine' not in sys.modules, 'mitigations imported the engine'\n"
+        "names = {f.name for f in dataclasses.fields(autophagy.mitigations.MitigationContext)}\n"
+        "assert 'exp' not in names, names\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
