@@ -48,7 +48,7 @@ class Experiment:
 
 SIMULATORS: dict[str, Callable[[Experiment], Simulator]] = {
     "samples": lambda exp: SampleSimulator(exp.data, exp.model),
-    "exact": lambda exp: ExactGaussianSimulator(exp.data),
+    "exact": lambda exp: ExactGaussianSimulator(exp.data, exp.model),
 }
 
 

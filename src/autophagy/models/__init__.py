@@ -18,10 +18,12 @@ from autophagy.registry import MODELS, Options, register_model
 
 
 class GaussianModelOptions(Options):
-    """``simulator``: "auto" uses the exact sufficient-statistic path whenever it applies
-    (Gaussian real data, closed-form metrics only, no subsampling), "exact" requires it,
-    "samples" forces the sample-based reference path."""
+    """``estimator``: the covariance fit, "unbiased" (scatter / (n - 1), paper eq. 1) or "mle"
+    (scatter / n, maximum likelihood, the peers' convention). ``simulator``: "auto" uses the
+    exact sufficient-statistic path whenever it applies (Gaussian real data, closed-form metrics
+    only, no subsampling), "exact" requires it, "samples" forces the sample-based reference path."""
 
+    estimator: Literal["unbiased", "mle"] = "unbiased"
     simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
@@ -115,8 +117,8 @@ class FlowOptions(Options):
 register_model(
     "gaussian",
     options=GaussianModelOptions,
-    build=lambda options: GaussianModel(),
-    summary="full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
+    build=lambda options: GaussianModel(options.estimator),
+    summary="full-covariance Gaussian, unbiased (paper eq. 1) or mle covariance (`estimator`); lambda scales Sigma",
     has_moments=True,
     has_log_prob=True,
 )
