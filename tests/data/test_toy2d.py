@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
 from pydantic import ValidationError
+from scipy import stats
 
 from autophagy.data import DATA, MixtureData, RosenbrockData
 from autophagy.metrics import mode_stats

@@ -86,5 +86,5 @@ def test_mle_trace_contracts_by_n_minus_1_over_n_per_refit(simulator, reps):
 def test_estimator_is_validated():
     raw = base_config()
     raw["model"] = {"kind": "gaussian", "estimator": "biased"}
-    with pytest.raises(ConfigError, match="model.estimator"):
+    with pytest.raises(ConfigError, match=r"model\.estimator"):
         resolve(raw)

@@ -97,7 +97,7 @@ register_data(
     "two_moons",
     options=TwoMoonsOptions,
     build=TwoMoonsData.from_options,
-    summary="2-D two moons plus Gaussian noise, drawn as scikit-learn's make_moons (angle grid, exact halves)",
+    summary="2-D two moons plus Gaussian noise, drawn as sklearn's make_moons (angle grid, exact halves)",
 )
 register_data(
     "two_moons_iid",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -99,7 +99,7 @@ class ExactGaussianSimulator:
     the covariance estimator the fit applies to the pooled statistics."""
 
     data: GaussianData
-    model: GaussianModel = GaussianModel()
+    model: GaussianModel = field(default_factory=GaussianModel)
 
     def empty(self, replicates: int) -> GroupStats:
         d = self.data.dim
