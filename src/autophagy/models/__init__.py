@@ -118,7 +118,7 @@ register_model(
     "gaussian",
     options=GaussianModelOptions,
     build=lambda options: GaussianModel(options.estimator),
-    summary="full-covariance Gaussian, unbiased (paper eq. 1) or mle covariance (estimator); lambda scales Sigma",
+    summary="full-covariance Gaussian, unbiased (eq. 1) or mle covariance (estimator); lambda scales Sigma",
     has_moments=True,
     has_log_prob=True,
 )
