@@ -8,7 +8,7 @@ the sample simulator.
 
 The real data a mitigation may use is the *reference set*: the loop's own generation-1 real
 set (``n_ini`` samples per replicate, re-derived from its random streams), which every loop
-family has seen. Only ``correct.target = "moments"`` goes beyond it, to P_r's moments.
+family has seen. Only ``correct.target = "truth"`` (or "moments") goes beyond it, to P_r itself.
 """
 
 from __future__ import annotations
@@ -129,8 +129,12 @@ class Mitigation:
                 source = synthetic_moments(ctx.models, ctx.schedule.sampling_bias)
             else:
                 source = unbiased_moments(batch)
-            target = ctx.data.moments() if o.target == "moments" else unbiased_moments(ctx.reference())
+            target = unbiased_moments(ctx.reference()) if o.target == "reference" else ctx.data.moments()
             return correction.gaussian_ot(batch, source, target, o.gamma)
+        if o.method == "mixture":
+            return correction.mixture(
+                batch, self._target_draws(o, batch, rngs_for, ctx), o.gamma, rngs_for("mitigation:mixture")
+            )
         if o.method == "nearest_real":
             return correction.nearest_real(batch, ctx.reference(), o.gamma)
         if o.method == "centroid":
@@ -140,6 +144,19 @@ class Mitigation:
             return correction.centroid_snap(batch, ctx.cache["centroids"], o.gamma)
         moved = import_function(o.method)(batch, ctx.reference(), o.gamma, rngs_for("mitigation:correct"))
         return _checked(moved, batch.shape, o.method)
+
+    @staticmethod
+    def _target_draws(
+        o: CorrectionOptions, batch: np.ndarray, rngs_for: RngsFor, ctx: MitigationContext
+    ) -> np.ndarray:
+        """One target draw per synthetic row ``(R, n, d)``: fresh P_r samples ("truth") or rows of
+        the reference set drawn with replacement ("reference")."""
+        rng = rngs_for("mitigation:target")
+        if o.target == "truth":
+            return SampleSimulator(ctx.data, ctx.model).real(batch.shape[1], rng)
+        reference = ctx.reference()
+        rows = np.stack([g.integers(reference.shape[1], size=batch.shape[1]) for g in rng])
+        return np.take_along_axis(reference, rows[..., None], axis=1)
 
     def _filter(
         self, synthetic: np.ndarray, draw: Draw, ctx: MitigationContext
