@@ -199,6 +199,10 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         config.mitigation, schedule, MODELS[model_resolved["kind"]], model.min_samples, config.generations
     )
 
+    if mitigation is not None and mitigation.options.filter is not None and schedule.retention != "all":
+        raise ConfigError(
+            "loop.retention", "cannot be combined with [mitigation.filter] (use retention = 'all')"
+        )
     choice = model_resolved.get("simulator", "samples")
     simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None)
     experiment = Experiment(
@@ -236,6 +240,8 @@ def _simulator(
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:
         blockers.append("no subsampling (loop.train_size)")
+    if schedule.retention != "all":
+        blockers.append("every pooled sample kept (loop.retention = 'all')")
     if mitigated:
         blockers.append("no [mitigation] (mitigations act on samples)")
     if choice == "exact" and blockers:

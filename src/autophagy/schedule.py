@@ -3,16 +3,19 @@
 A :class:`DataSchedule` says, for every generation t >= 2, how many samples the training
 set takes from each source: the fixed real set of generation 1, fresh real draws, new
 synthetic samples from the K latest models (with sampling bias lambda), and a pool that
-keeps earlier fresh-real and/or synthetic samples; optionally the union is subsampled to
-a fixed size. Every loop family in ``LOOPS`` is a preset of these knobs, and any knob set
-explicitly in the config overrides the preset, which is how variants combine.
+keeps earlier fresh-real and/or synthetic samples (all of them, or a shrinking share of each
+earlier synthetic batch: ``retention``); optionally the union is subsampled to a fixed size.
+Every loop family in ``LOOPS`` is a preset of these knobs, and any knob set explicitly in the
+config overrides the preset, which is how variants combine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from autophagy.errors import ConfigError
@@ -39,6 +42,7 @@ class LoopOptions(Options):
     real_fraction: float | None = Field(None, ge=0.0, le=1.0)
     total_size: PositiveInt | None = None
     finetune: bool = False
+    retention: Literal["all", "linear"] = "all"
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,40 @@ class DataSchedule:
     keep_synthetic: bool = False  # synthetic samples stay in the pool for later generations
     train_size: int | None = None  # subsample the training union to this size
     finetune: bool = False  # start each fit from the previous generation's model
+    retention: str = "all"  # "all" or "linear": the share of each pooled synthetic batch trained on
+
+    def retained(self, made: int, generation: int, size: int) -> int:
+        """Rows of the synthetic batch of ``size`` made at generation ``made`` that generation
+        ``generation`` (> made) trains on: all of them (``"all"``), or, ``"linear"`` (Gillman et
+        al.'s accumulation), the first floor((made - 1) size / (generation - 1)): a share that
+        shrinks as the pool ages, 1/(t - 1) for the oldest batch, and the newest one whole."""
+        if self.retention == "all":
+            return size
+        return (made - 1) * size // (generation - 1)
 
     def pool_size(self, generation: int) -> int:
         """Samples kept from earlier generations when generation ``generation`` (>= 2) trains."""
-        per_generation = self.keep_real * self.fresh_real + self.keep_synthetic * self.synthetic
-        return max(0, generation - 2) * per_generation
+        real = self.keep_real * self.fresh_real
+        return sum(
+            real + self.keep_synthetic * self.retained(made, generation, self.synthetic)
+            for made in range(2, generation)
+        )
+
+    def pool_rows(self, generation: int) -> np.ndarray | None:
+        """Which rows of the pool generation ``generation`` trains on (None: all of them).
+
+        The pool holds, for each earlier generation t >= 2 in order, its kept fresh-real rows then
+        its synthetic rows; retention keeps a prefix of each synthetic batch."""
+        if self.retention == "all" or not self.keep_synthetic:
+            return None
+        rows, start = [], 0
+        for made in range(2, generation):
+            real = self.keep_real * self.fresh_real
+            rows.append(np.arange(start, start + real))
+            start += real
+            rows.append(np.arange(start, start + self.retained(made, generation, self.synthetic)))
+            start += self.synthetic
+        return np.concatenate(rows) if rows else np.arange(0)
 
     def union_size(self, generation: int) -> int:
         """Training samples available at ``generation`` before any subsampling."""
@@ -150,8 +183,18 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     for field in ("fixed_real", "keep_real", "keep_synthetic", "train_size"):
         if field in o.model_fields_set:
             knobs[field] = getattr(o, field)
+    if o.retention != "all" and not knobs["keep_synthetic"]:
+        raise NotApplicable(
+            "loop.retention",
+            f"needs a loop that pools synthetic data ({o.family} keeps none; set keep_synthetic)",
+        )
     schedule = DataSchedule(
-        n_ini=n_ini, sampling_bias=o.sampling_bias, from_latest=o.from_latest, finetune=o.finetune, **knobs
+        n_ini=n_ini,
+        sampling_bias=o.sampling_bias,
+        from_latest=o.from_latest,
+        finetune=o.finetune,
+        retention=o.retention,
+        **knobs,
     )
     if schedule.fixed_real > n_ini:
         raise ConfigError("loop.fixed_real", f"cannot exceed n_ini = {n_ini}")

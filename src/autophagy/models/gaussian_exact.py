@@ -134,6 +134,9 @@ class ExactGaussianSimulator:
     def subsample(self, batch: GroupStats, size: int, rng: Rngs) -> GroupStats:
         raise NotImplementedError("the exact simulator cannot subsample a pool; use simulator = 'samples'")
 
+    def take(self, batch: GroupStats, rows: np.ndarray) -> GroupStats:
+        raise NotImplementedError("the exact simulator cannot take rows of a pool; use simulator = 'samples'")
+
     def size(self, batch: GroupStats) -> int:
         return int(batch.count[0]) if batch.count.size else 0
 
