@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.plots import curves
-from autophagy.runner import Folder, open_folder
+from autophagy.runner import Folder, cell_label, open_folder
 from autophagy.sweep import axes as sweep_axes
 
 MAX_PICTURES = 60
@@ -65,8 +65,8 @@ def _dims(folder: Folder) -> list[list[str]]:
     return dims + ([zipped] if zipped else [])
 
 
-def _label(values: dict[str, Any], keys: list[str]) -> str:
-    return ", ".join(f"{k}={values[k]}" for k in keys)
+def _label(cell: dict[str, Any], keys: list[str]) -> str:
+    return cell_label({k: cell["values"][k] for k in keys}, tags=cell.get("tags"))
 
 
 def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
@@ -76,11 +76,11 @@ def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, s
     keys = [k for dim in lines for k in dim]
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for run, replicate, generation, metric, value in folder.rows():
-        values = folder.cells[run]["values"]
+        cell = folder.cells[run]
         key = (
-            _label(values, rows[0]) if rows else "",
-            _label(values, cols[0]) if cols else "",
-            _label(values, keys),
+            _label(cell, rows[0]) if rows else "",
+            _label(cell, cols[0]) if cols else "",
+            _label(cell, keys),
         )
         groups[key].append((run * 1_000_000 + replicate, generation, metric, value))
     return groups
@@ -162,6 +162,11 @@ def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
     return parts
 
 
+def _value(cell: dict[str, Any], key: str) -> str:
+    tag = cell.get("tags", {}).get(key)
+    return json.dumps(cell["values"][key]) + (f" #{tag}" if tag else "")
+
+
 def _config_section(folder: Folder) -> str:
     if not folder.is_sweep:
         return f"<pre>{html.escape(json.dumps(folder.manifest, indent=2))}</pre>"
@@ -170,7 +175,7 @@ def _config_section(folder: Folder) -> str:
     rows = "".join(
         "<tr>"
         + f'<td class="num">{i}</td>'
-        + "".join(f"<td>{html.escape(json.dumps(c['values'][k]))}</td>" for k in folder.swept)
+        + "".join(f"<td>{html.escape(_value(c, k))}</td>" for k in folder.swept)
         + f"<td>{html.escape(', '.join(c.get('ignored', [])))}</td></tr>"
         for i, c in enumerate(folder.cells)
     )

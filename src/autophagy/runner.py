@@ -24,7 +24,7 @@ from autophagy.executors import Executor, make_executor
 from autophagy.pictures import draw_snapshots
 from autophagy.plots import plot_comparison, plot_run
 from autophagy.store import Row, RunStore
-from autophagy.sweep import Cell, plan_cells
+from autophagy.sweep import Cell, ignored_notes, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
 
 CONFIG_FILE = "config.json"
@@ -52,8 +52,21 @@ class RunPlan:
         """What the folder records: the resolved config of a run, or the whole sweep."""
         if not self.is_sweep:
             return self.cells[0].resolved
-        cells = [{"values": c.values, "ignored": c.ignored, "config": c.resolved} for c in self.cells]
+        cells = [
+            {
+                "values": c.values,
+                "ignored": c.ignored,
+                "config": c.resolved,
+                **({"tags": c.tags} if c.tags else {}),
+            }
+            for c in self.cells
+        ]
         return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines to show once before running: keys some cells ignore (see :func:`ignored_notes`)."""
+        return ignored_notes(self.cells)
 
     def blocks(self, cell: Cell) -> list[range]:
         """Replicates of a cell grouped into blocks that share the leading array axis."""
@@ -162,7 +175,7 @@ class Folder:
     path: Path
     name: str
     swept: list[str]
-    cells: list[dict[str, Any]]  # {"values": {key: value}, "config": resolved}
+    cells: list[dict[str, Any]]  # {"values": {key: value}, "config": resolved, "tags": {key: k}?}
     manifest: dict[str, Any]
 
     @property
@@ -175,10 +188,23 @@ class Folder:
             return store.all_rows()
 
     def table(self) -> tuple[list[str], list[tuple]]:
-        """Columns and rows of the tidy export: one column per swept key, then the row keys."""
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
+        """Columns and rows of the tidy export: one column per swept key, then the row keys.
+
+        A sweep that repeats a value adds the column ``point`` (the cell's position), so rows of
+        equal-valued points stay apart."""
+        point = any(c.get("tags") for c in self.cells)
+        values = [
+            [c["values"][k] for k in self.swept] + ([i] if point else []) for i, c in enumerate(self.cells)
+        ]
         rows = [(*values[run], r, g, m, v) for run, r, g, m, v in self.rows()]
-        return [*self.swept, "replicate", "generation", "metric", "value"], rows
+        return [
+            *self.swept,
+            *(["point"] if point else []),
+            "replicate",
+            "generation",
+            "metric",
+            "value",
+        ], rows
 
 
 def open_folder(path: Path) -> Folder:
@@ -194,9 +220,13 @@ def open_folder(path: Path) -> Folder:
     return Folder(path, manifest.get("name", path.name), [], [{"values": {}, "config": manifest}], manifest)
 
 
-def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """``key=value, ...`` for a cell, leaving out ``skip`` keys."""
-    return ", ".join(f"{k}={v}" for k, v in values.items() if k not in skip)
+def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:
+    """``key=value, ...`` for a cell, leaving out ``skip`` keys; the k-th repeat of a value on
+    its axis (``tags``) reads ``key=value #k``."""
+    tags = tags or {}
+    return ", ".join(
+        f"{k}={v}" + (f" #{tags[k]}" if k in tags else "") for k, v in values.items() if k not in skip
+    )
 
 
 def plot_folder(path: Path) -> list[Path]:
@@ -212,7 +242,7 @@ def plot_folder(path: Path) -> list[Path]:
         return paths
     groups: dict[str, list[Row]] = {}
     for run, replicate, generation, metric, value in folder.rows():
-        label = cell_label(folder.cells[run]["values"], skip=("seed",))
+        label = cell_label(folder.cells[run]["values"], skip=("seed",), tags=folder.cells[run].get("tags"))
         groups.setdefault(label, []).append((run * 1_000_000 + replicate, generation, metric, value))
     return plot_comparison(groups, folder.path / "plots", title=folder.name)
 

@@ -116,7 +116,10 @@ def _fully_synthetic(o: LoopOptions) -> dict:
 
 def _fresh_data(o: LoopOptions) -> dict:
     if o.n_real == 0:
-        raise ConfigError("loop.n_real", "must be positive for fresh_data")
+        raise ConfigError(
+            "loop.n_real",
+            "must be positive for fresh_data: set loop.n_real (without it the loop is fully_synthetic)",
+        )
     return {"fixed_real": 0}
 
 
@@ -126,7 +129,9 @@ def _real_fraction(o: LoopOptions) -> dict:
         raise ConfigError(field, "is required for the real_fraction family")
     for field in ("n_real", "n_synthetic"):
         if field in o.model_fields_set:
-            raise ConfigError(f"loop.{field}", "is derived from real_fraction and total_size; do not set it")
+            raise NotApplicable(
+                f"loop.{field}", "is derived from real_fraction and total_size; do not set it"
+            )
     n_real = round(o.real_fraction * o.total_size)
     return {"fixed_real": 0, "fresh_real": n_real, "synthetic": o.total_size - n_real, "n_ini": o.total_size}
 
@@ -144,7 +149,10 @@ LOOPS: dict[str, LoopFamily] = {
     "synthetic_augmentation": LoopFamily(
         lambda o: {"fixed_real": o.n_ini}, "the fixed generation-1 real set + n_synthetic from G(t-1)"
     ),
-    "fresh_data": LoopFamily(_fresh_data, "n_real fresh real samples + n_synthetic from G(t-1)"),
+    "fresh_data": LoopFamily(
+        _fresh_data,
+        "n_real fresh real samples + n_synthetic from G(t-1) (n_synthetic = 0: the real-only baseline)",
+    ),
     "accumulate": LoopFamily(
         lambda o: {"fixed_real": o.n_ini, "keep_real": True, "keep_synthetic": True},
         "every real and synthetic sample so far + n_synthetic new ones",
@@ -167,6 +175,12 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides."""
     if o.family not in LOOPS:
         raise ConfigError("loop.family", f"unknown family {o.family!r}; choose from {', '.join(LOOPS)}")
+    if o.family != "real_fraction":
+        for field in ("real_fraction", "total_size"):
+            if field in o.model_fields_set:
+                raise NotApplicable(
+                    f"loop.{field}", f"is only used by the real_fraction family, not {o.family}"
+                )
     preset = LOOPS[o.family].preset(o)
     n_ini = preset.pop("n_ini", o.n_ini)
     if n_ini is None:
@@ -198,6 +212,6 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     )
     if schedule.fixed_real > n_ini:
         raise ConfigError("loop.fixed_real", f"cannot exceed n_ini = {n_ini}")
-    if schedule.synthetic == 0 and o.family != "real_fraction":
+    if schedule.synthetic == 0 and o.family not in ("real_fraction", "fresh_data"):
         raise ConfigError("loop.n_synthetic", f"must be positive for {o.family}")
     return schedule
