@@ -179,7 +179,13 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
     if config.plots.generations and data.dim < 2:
         raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
-    if schedule.sampling_bias == 0 and not MODELS[model_resolved["kind"]].zero_bias:
+    entry = MODELS[model_resolved["kind"]]
+    if schedule.sampling_bias > entry.max_bias:
+        where = "a temperature" if entry.max_bias > 1 else "lambda in [0, 1]"
+        raise ConfigError(
+            "loop.sampling_bias", f"must be at most {entry.max_bias:g} for {model_resolved['kind']} ({where})"
+        )
+    if schedule.sampling_bias == 0 and not entry.zero_bias:
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
         )

@@ -33,7 +33,7 @@ class LoopOptions(Options):
     n_ini: PositiveInt | None = None
     n_real: NonNegativeInt = 0
     n_synthetic: NonNegativeInt = 0
-    sampling_bias: float = Field(1.0, ge=0.0, le=1.0)
+    sampling_bias: float = Field(1.0, ge=0.0)  # at most the model's max_bias (checked by config.resolve)
     from_latest: PositiveInt = 1
     fixed_real: NonNegativeInt | None = None
     keep_real: bool | None = None
@@ -53,7 +53,7 @@ class DataSchedule:
     fixed_real: int  # first rows of the generation-1 real set, reused every generation
     fresh_real: int  # new real samples per generation
     synthetic: int  # new synthetic samples per generation
-    sampling_bias: float  # lambda in [0, 1] for the synthetic samples
+    sampling_bias: float  # lambda in [0, max_bias of the model] for the synthetic samples
     from_latest: int = 1  # K: synthetic samples drawn uniformly from the K latest models
     keep_real: bool = False  # fresh real samples stay in the pool for later generations
     keep_synthetic: bool = False  # synthetic samples stay in the pool for later generations

@@ -16,6 +16,12 @@ from autophagy.models.ngram import NgramModel
 from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import MODELS, Options, register_model
 
+MAX_TEMPERATURE = 10.0
+"""Largest sampling bias (temperature T) of the categorical, n-gram and transformer models. Above
+1 the tail widens (Marchi et al.'s "heat death" regime): sampling probabilities are p^(1/T)
+renormalised, so at T = 10 a probability ratio r between two outcomes shrinks to r^(1/10) (10^4
+becomes 2.5), close to uniform over the model's support; higher temperatures add little."""
+
 
 class GaussianModelOptions(Options):
     """``estimator``: the covariance fit, "unbiased" (scatter / (n - 1), paper eq. 1) or "mle"
@@ -127,6 +133,7 @@ register_model(
     options=CategoricalModelOptions,
     build=lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
     summary="unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "memorizer",
@@ -139,12 +146,14 @@ register_model(
     options=NgramModelOptions,
     build=lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
     summary="n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "transformer",
     options=TransformerModelOptions,
     build=_transformer,
     summary="tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "gmm",
