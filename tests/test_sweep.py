@@ -285,9 +285,9 @@ def test_repeated_values_are_points_keyed_by_position_and_labelled_apart(tmp_pat
     path.write_text(_toml(raw))
     assert invoke("run", path, "--out", out, "--quiet", "--executor", "inline").exit_code == 0
     from autophagy.report import render
-    from autophagy.runner import cell_label, open_folder
+    from autophagy.run import cell_label, open_run
 
-    folder = open_folder(out)
+    folder = open_run(out)
     labels = {cell_label(c["values"], skip=("seed",), tags=c.get("tags")) for c in folder.cells}
     assert labels == {
         "loop.sampling_bias=1.0, loop.n_real=10",
@@ -296,9 +296,12 @@ def test_repeated_values_are_points_keyed_by_position_and_labelled_apart(tmp_pat
     }
     page = render(out)
     assert "loop.sampling_bias=1.0 #2" in page and "1.0 #2</td>" in page
-    columns, rows = folder.table()
-    assert columns[:4] == ["loop.sampling_bias", "loop.n_real", "seed", "point"]
-    assert {r[3] for r in rows} == set(range(6))
+    table = folder.table()
+    assert list(table.columns[:4]) == ["loop.sampling_bias", "loop.n_real", "seed", "point"]
+    assert sorted(table["point"].unique()) == [0, 1, 2]  # seeds pooled into their point
+    summary = folder.summary()
+    assert len(summary[(summary.metric == "wasserstein2") & (summary.generation == 2)]) == 3
+    assert set(summary["n"]) == {4}  # 2 seeds x 2 replicates per point
 
 
 def test_fully_repeated_point_gives_the_same_rows_as_its_twin():

@@ -109,6 +109,7 @@ register_metric(
     needs="samples",
     summary="higher is better (quality): share of synthetic samples inside some real sample's k-NN ball",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "recall",
@@ -117,6 +118,7 @@ register_metric(
     needs="samples",
     summary=("higher is better (diversity): share of real samples inside some synthetic sample's k-NN ball"),
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "density",
@@ -128,6 +130,7 @@ register_metric(
         "k-NN balls holding it) / k"
     ),
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "coverage",
@@ -136,6 +139,7 @@ register_metric(
     needs="samples",
     summary="higher is better (diversity): share of real k-NN balls holding a synthetic sample",
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "kid",
@@ -280,6 +284,7 @@ register_metric(
     needs="images",
     summary="lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)",
     key="fid",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_precision",
@@ -288,6 +293,7 @@ register_metric(
     needs="images",
     summary="higher is better (quality): precision (k-NN balls) on LeNet features",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_recall",
@@ -296,6 +302,7 @@ register_metric(
     needs="images",
     summary="higher is better (diversity): recall (k-NN balls) on LeNet features",
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_density",
@@ -306,6 +313,7 @@ register_metric(
         "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features"
     ),
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_coverage",
@@ -316,6 +324,7 @@ register_metric(
         "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one"
     ),
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "legibility",
@@ -326,6 +335,7 @@ register_metric(
         "higher is better (quality): share of synthetic images the LeNet labels as their conditioning class"
     ),
     key="legibility",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 
 __all__ = [
