@@ -78,14 +78,20 @@ def test_mitigated_replicates_do_not_depend_on_their_block():
 
 
 def test_mitigations_do_not_import_the_engine():
-    """One engine, no circle: the mitigations package sees a small context, never the Experiment."""
-    import subprocess
-    import sys
+    """One engine, no circle: no mitigation module imports the engine (even for typing), and
+    their context is a small record, not the Experiment."""
+    import ast
+    from pathlib import Path
 
-    code = (
-        "import sys, autophagy.mitigations, dataclasses\n"
-        "assert 'autophagy.engine' not in sys.modules, 'mitigations imported the engine'\n"
-        "names = {f.name for f in dataclasses.fields(autophagy.mitigations.MitigationContext)}\n"
-        "assert 'exp' not in names, names\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    import autophagy.mitigations as mitigations
+
+    for path in Path(mitigations.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n == "autophagy.engine" or n.startswith("autophagy.engine.") for n in names), path
+    fields = {f.name for f in dataclasses.fields(mitigations.MitigationContext)}
+    assert "exp" not in fields and {"seed", "schedule", "data", "model"} <= fields
