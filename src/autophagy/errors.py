@@ -53,4 +53,6 @@ def worker_error(exc: BaseException) -> ConfigError | WorkerError:
             line = f" ({where.name}, {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
             return PluginError(f"plugin {module}", f"{type(exc).__name__}: {exc}{line}")
     trace = "".join(traceback.format_exception(exc))
-    return WorkerError(f"{type(exc).__name__}: {exc}", trace)
+    return WorkerError(
+        f"internal error (this is a bug; please report it): {type(exc).__name__}: {exc}", trace
+    )
