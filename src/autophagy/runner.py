@@ -22,7 +22,7 @@ from autophagy.executors import Executor, make_executor
 from autophagy.registry import plugin_roots, unimportable_entries, user_modules
 from autophagy.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
 from autophagy.store import RunStore
-from autophagy.sweep import Cell, plan_cells
+from autophagy.sweep import Cell, ignored_notes, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
 
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
@@ -47,8 +47,21 @@ class RunPlan:
         """What the folder records: the resolved config of a run, or the whole sweep."""
         if not self.is_sweep:
             return self.cells[0].resolved
-        cells = [{"values": c.values, "ignored": c.ignored, "config": c.resolved} for c in self.cells]
+        cells = [
+            {
+                "values": c.values,
+                "ignored": c.ignored,
+                "config": c.resolved,
+                **({"tags": c.tags} if c.tags else {}),
+            }
+            for c in self.cells
+        ]
         return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines to show once before running: keys some cells ignore (see :func:`ignored_notes`)."""
+        return ignored_notes(self.cells)
 
     def blocks(self, cell: Cell) -> list[range]:
         """Replicates of a cell grouped into blocks that share the leading array axis."""
