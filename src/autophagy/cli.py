@@ -54,6 +54,8 @@ def run(
         if task_seconds < 0:
             raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or [], plugin or []), out)
+        for note in plan.notes:
+            console.print(f"note: {note}", highlight=False)
         tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
         pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
