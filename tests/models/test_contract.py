@@ -13,19 +13,7 @@ from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.registry import MODELS, Options, register_model
 from autophagy.testing import CASES, ModelCase, check_model
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These networks are tiny: one thread is faster, and much faster on a busy machine."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -15,22 +15,10 @@ from autophagy.config import load_config, resolve
 from autophagy.registry import MODELS
 from autophagy.testing import rngs
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "vae_digits.toml"
 SMALL = {"device": "cpu", "hidden": 64, "batch_size": 64}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These networks are tiny: one thread is faster, and much faster on a busy machine."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_module_imports_and_registers_without_torch():
