@@ -48,7 +48,7 @@ class Experiment:
 
 SIMULATORS: dict[str, Callable[[Experiment], Simulator]] = {
     "samples": lambda exp: SampleSimulator(exp.data, exp.model),
-    "exact": lambda exp: ExactGaussianSimulator(exp.data),
+    "exact": lambda exp: ExactGaussianSimulator(exp.data, exp.model),
 }
 
 
@@ -87,8 +87,12 @@ def _training_set(
     if exp.mitigation is None:
         synthetic, notes = draw(s.synthetic, rngs_for), {}
     else:
-        synthetic, notes = exp.mitigation.apply(draw, MitigationContext(exp, replicates, t, models, rngs_for))
-    train = sim.concat([state.fixed, state.pool, fresh, synthetic])
+        synthetic, notes = exp.mitigation.apply(
+            draw, MitigationContext(exp.seed, s, exp.data, exp.model, replicates, t, models, rngs_for)
+        )
+    rows = s.pool_rows(t)  # the schedule's retention: which pooled rows this generation uses
+    pool = state.pool if rows is None else sim.take(state.pool, rows)
+    train = sim.concat([state.fixed, pool, fresh, synthetic])
     kept = sim.concat([state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic)
     if s.train_size is not None and s.train_size < sim.size(train):
         train = sim.subsample(train, s.train_size, rngs_for("subsample"))
@@ -106,7 +110,7 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             results[name] = np.asarray(METRICS[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
     by_samples = [n for n in exp.metrics if METRICS[n].needs in ("samples", "modes", "images")]
     if by_samples:
-        real = SampleSimulator(exp.data, exp.model).real(
+        real = SampleSimulator(exp.data, exp.model).reference(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
         )
         bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
@@ -119,7 +123,11 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             if id(metric.fn) not in shared:
                 # P_r's known modes, or the classifier trained on its images
                 extra = {"data": exp.data} if metric.needs in ("modes", "images") else {}
-                shared[id(metric.fn)] = metric.fn(real, synthetic, k=exp.k, **extra)
+                if metric.takes_k:
+                    extra["k"] = exp.k
+                if metric.takes_rng:
+                    extra["rng"] = streams(exp.seed, replicates, t, f"metric:{name}")
+                shared[id(metric.fn)] = metric.fn(real, synthetic, **extra)
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
     for name in (n for n in exp.metrics if METRICS[n].needs == "model"):

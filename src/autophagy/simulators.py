@@ -45,6 +45,10 @@ class Simulator(Protocol):
         """``size`` samples per replicate drawn without replacement from ``batch``."""
         ...
 
+    def take(self, batch: Any, rows: np.ndarray) -> Any:
+        """The given rows (same for every replicate) of ``batch``."""
+        ...
+
     def size(self, batch: Any) -> int:
         """Samples per replicate in ``batch``."""
         ...
@@ -67,6 +71,12 @@ class SampleSimulator:
     def real(self, n: int, rng: Rngs) -> np.ndarray:
         return np.stack([self.data.draw(n, rng=g) for g in rng]).reshape(len(rng), n, self.data.dim)
 
+    def reference(self, n: int, rng: Rngs) -> np.ndarray:
+        """Real samples the metrics compare against, ``(R, m, d)``: held-out rows where the source
+        keeps some (``draw_reference``, ``m <= n``), else fresh draws (``m = n``)."""
+        draw = getattr(self.data, "draw_reference", self.data.draw)
+        return np.stack([draw(n, rng=g) for g in rng])
+
     def synthetic(self, models: Sequence[FittedModel], n: int, bias: float, rngs_for: RngsFor) -> np.ndarray:
         """Every model draws ``n`` from its own stream and each slot keeps its chosen model's
         draw: exact i.i.d. mixture samples at K times the sampling cost."""
@@ -85,6 +95,9 @@ class SampleSimulator:
     def subsample(self, batch: np.ndarray, size: int, rng: Rngs) -> np.ndarray:
         picks = np.stack([g.permutation(batch.shape[1])[:size] for g in rng])
         return np.take_along_axis(batch, picks[:, :, None], axis=1)
+
+    def take(self, batch: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return batch[:, rows]
 
     def size(self, batch: np.ndarray) -> int:
         return batch.shape[1]

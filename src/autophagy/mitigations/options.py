@@ -1,7 +1,8 @@
 """The ``[mitigation]`` config table: curation, self-correction and filtering, each optional.
 
 Built-in choices are plain names; a user-supplied function is a ``"module:function"`` import
-path, imported while the config is validated so a typo fails before any work starts.
+path. Importing runs code, so the module must be listed in the config's top-level
+``plugins`` (which imports it before validation); a typo fails before any work starts.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import importlib
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
 from autophagy.registry import Options
 
 CURATION_SCORES = ("likelihood", "nearest_real", "real_mean")
-CORRECTIONS = ("gaussian_ot", "nearest_real", "centroid")
+CORRECTIONS = ("gaussian_ot", "nearest_real", "centroid", "mixture")
 DETECTORS = ("logistic", "quadratic", "knn", "watermark")
 
 
@@ -37,8 +38,14 @@ def import_function(path: str) -> Callable:
     return target
 
 
-def _builtin_or_import(value: str, builtins: tuple[str, ...]) -> str:
+def _builtin_or_import(value: str, builtins: tuple[str, ...], info: ValidationInfo) -> str:
     if ":" in value:
+        module = value.partition(":")[0]
+        if module not in (info.context or {}).get("plugins", ()):
+            raise ValueError(
+                f"hook module {module!r} is not listed in plugins; a hook runs code, so name its module "
+                f"in the config's top-level plugins = [{module!r}] (or pass --plugin {module})"
+            )
         import_function(value)
         return value
     if value not in builtins:
@@ -60,30 +67,54 @@ class CurationOptions(Options):
 
     @field_validator("score")
     @classmethod
-    def _score(cls, v: str) -> str:
-        return _builtin_or_import(v, CURATION_SCORES)
+    def _score(cls, v: str, info: ValidationInfo) -> str:
+        return _builtin_or_import(v, CURATION_SCORES, info)
 
 
 class CorrectionOptions(Options):
-    """Move each synthetic sample x to (1 - gamma) x + gamma c(x) before training (Gillman et al. 2024).
+    """Self-correction of each synthetic batch before training (Gillman et al. 2024).
 
-    ``method``: "gaussian_ot" (c = the optimal-transport map from the synthetic distribution's
+    Point maps move each synthetic sample x to (1 - gamma) x + gamma c(x), gamma in [0, 1]:
+    ``method`` "gaussian_ot" (c = the optimal-transport map from the synthetic distribution's
     Gaussian to the real Gaussian), "nearest_real" (c = the nearest real reference sample),
     "centroid" (c = the nearest of ``clusters`` k-means centroids of the real reference), or
     "module:function" with ``fn(synthetic (R, n, d), reference (R, m, d), gamma, rng) -> (R, n, d)``.
-    ``target`` (gaussian_ot): "reference" fits the real Gaussian to the loop's generation-1 real
-    set; "moments" uses P_r's moments from the data source (an oracle).
+
+    "mixture" is Gillman et al.'s own convention: the corrected batch is drawn from the mixture
+    pi_gamma = 1/(1 + gamma) p_model + gamma/(1 + gamma) p_target, gamma in [0, inf) (their
+    "correction strength"; gamma = 1 is an even mixture): each synthetic sample is independently
+    replaced, with probability gamma / (1 + gamma), by a draw from the target.
+
+    ``target``: "reference" uses the loop's generation-1 real set (gaussian_ot: its Gaussian fit;
+    mixture: its rows, resampled with replacement); "truth" uses P_r itself, an oracle as in
+    Gillman et al.'s toy (gaussian_ot: P_r's moments; mixture: fresh draws from the data source);
+    "moments" is gaussian_ot's older name for "truth".
     """
 
-    gamma: float = Field(ge=0.0, le=1.0)
     method: str = "gaussian_ot"
-    target: Literal["reference", "moments"] = "reference"
+    gamma: float = Field(ge=0.0)
+    target: Literal["reference", "truth", "moments"] = "reference"
     clusters: PositiveInt = 25
 
     @field_validator("method")
     @classmethod
-    def _method(cls, v: str) -> str:
-        return _builtin_or_import(v, CORRECTIONS)
+    def _method(cls, v: str, info: ValidationInfo) -> str:
+        return _builtin_or_import(v, CORRECTIONS, info)
+
+    @field_validator("gamma")
+    @classmethod
+    def _gamma(cls, v: float, info: ValidationInfo) -> float:
+        method = info.data.get("method", "gaussian_ot")
+        if method != "mixture" and v > 1.0:
+            raise ValueError(f"must be in [0, 1] for method {method!r} (only 'mixture' takes gamma > 1)")
+        return v
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("method") == "mixture" and v == "moments":
+            raise ValueError("'moments' is for gaussian_ot; the mixture's oracle target is 'truth'")
+        return v
 
 
 class FilterOptions(Options):
