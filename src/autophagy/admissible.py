@@ -109,10 +109,13 @@ def choose_metric(raw: dict[str, Any], wanted: str | None) -> str:
 
 def _config(raw: dict[str, Any], metric: str, changes: dict[str, Any]) -> dict[str, Any]:
     """``raw`` without its [phase] table, measuring ``metric`` only, with ``changes`` set; a
-    loop without its own ``n_ini`` starts from n_r + n_s real samples."""
+    loop without its own ``n_ini`` starts from n_r + n_s real samples. Sample metrics are
+    evaluated on unbiased draws (``metrics.unbiased_eval``): n_e compares the fitted models,
+    as the paper's W2 of the fitted Gaussian does, not the biased sampler that feeds the loop."""
     out = copy.deepcopy(raw)
     out.pop("phase", None)
     set_key(out, "metrics.names", [metric])
+    set_key(out, "metrics.unbiased_eval", True)
     for key, value in changes.items():
         set_key(out, key, value)
     loop = out.setdefault("loop", {})
