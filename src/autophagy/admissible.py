@@ -457,11 +457,14 @@ def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: di
     undecided = [(xs.index(c.x), ys.index(c.y)) for c in cells if c.decided == "undecided"]
     if undecided:
         ax.scatter(*zip(*undecided, strict=True), marker="o", s=18, c="k", label="undecided")
-    safe = [xs.index(b[0]) + 0.5 if b[0] is not None else -0.5 for b in bounds.values()]
-    unsafe = [xs.index(b[1]) - 0.5 if b[1] is not None else len(xs) - 0.5 for b in bounds.values()]
-    rows = np.arange(len(ys))
-    ax.fill_betweenx(rows, safe, unsafe, color="k", alpha=0.15, step="mid", label="uncertainty band")
-    ax.step(safe, rows, where="mid", color="k", linewidth=1.5, label="boundary (last admissible)")
+    safe = np.array([xs.index(b[0]) + 0.5 if b[0] is not None else -0.5 for b in bounds.values()])
+    unsafe = np.array([xs.index(b[1]) - 0.5 if b[1] is not None else len(xs) - 0.5 for b in bounds.values()])
+    for row, (a, b) in enumerate(zip(safe, unsafe, strict=True)):
+        ax.fill_betweenx([row - 0.5, row + 0.5], a, b, color="k", alpha=0.15, linewidth=0)
+    edges = np.arange(len(ys) + 1) - 0.5
+    ax.stairs(safe, edges, orientation="horizontal", baseline=None, color="k", linewidth=1.5)
+    ax.plot([], [], color="k", label="boundary (last admissible)")
+    ax.fill_between([], [], color="k", alpha=0.15, label="uncertainty band")
     ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
     ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
     ax.set_xlabel(o.x)
