@@ -34,11 +34,11 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from autophagy.config import resolve, set_key
-from autophagy.engine import evaluate, run_block
+from autophagy.engine import Experiment, evaluate, run_block
 from autophagy.errors import ConfigError
 from autophagy.executors import parallel_map
 from autophagy.metrics import METRICS
-from autophagy.phase import Z95, Curve, stationary_window
+from autophagy.phase import Z95, Curve, Estimate, Limit, stationary_window
 from autophagy.registry import Options
 
 MONOTONE = {
@@ -119,10 +119,9 @@ def _config(raw: dict[str, Any], metric: str, changes: dict[str, Any]) -> dict[s
     for key, value in changes.items():
         set_key(out, key, value)
     loop = out.setdefault("loop", {})
-    if "n_ini" not in loop and "n_ini" not in raw.get("loop", {}):
-        loop["n_ini"] = int(loop.get("n_real", 0)) + int(loop.get("n_synthetic", 0)) or None
-        if loop["n_ini"] is None:
-            del loop["n_ini"]
+    total = int(loop.get("n_real", 0)) + int(loop.get("n_synthetic", 0))
+    if "n_ini" not in loop and total > 0:
+        loop["n_ini"] = total
     return out
 
 
@@ -171,7 +170,7 @@ def _baseline_point(raw: dict[str, Any], metric: str) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
 
 
-def loop_limit(raw: dict[str, Any], metric: str, o: PhaseOptions):
+def loop_limit(raw: dict[str, Any], metric: str, o: PhaseOptions) -> tuple[Experiment, Limit]:
     """The stationary limit of one cell's loop (metric measured only on tested windows)."""
     exp, config, _ = resolve(_config(raw, metric, {"generations": o.max_generations}))
     replicates = range(config.replicates)
@@ -208,7 +207,7 @@ def invert(value: float, curve: Curve, higher_is_better: bool) -> tuple[float, b
     return float(np.exp(np.interp(value, xs, logs))), censored
 
 
-def effective_size(exp, limit, curve: Curve, higher_is_better: bool) -> tuple[float, float, float, bool]:
+def effective_size(limit: Estimate, curve: Curve, higher_is_better: bool) -> tuple[float, float, float, bool]:
     """n_e with its 95 % interval (limit interval widened by the ladder's error), and censoring."""
     n_e, censored = invert(limit.value, curve, higher_is_better)
     se = float(np.interp(math.log(n_e), np.log(curve.sizes), curve.se))
@@ -234,7 +233,7 @@ def cell(raw: dict[str, Any], metric: str, o: PhaseOptions, x: float, y: float, 
         raise ConfigError(
             "phase.y", "the cell has no fresh real data (loop.n_real = 0): n_e / n_r is undefined"
         )
-    n_e, low, high, censored = effective_size(exp, limit, curve, METRICS[metric].higher_is_better)
+    n_e, low, high, censored = effective_size(limit, curve, METRICS[metric].higher_is_better)
     ratio = (n_e / n_real, low / n_real, high / n_real)
     decided = "admissible" if ratio[1] >= 1 else "inadmissible" if ratio[2] < 1 else "undecided"
     return Cell(
