@@ -142,3 +142,15 @@ def test_phase_map_command_writes_numbers_and_figure(tmp_path):
     assert bad.exit_code == 2 and "unknown map" in bad.output
     bad = CliRunner().invoke(app, ["phase-map", "fig11", "--set", "sampling_bias=2"])
     assert bad.exit_code == 2 and "sampling_bias" in bad.output
+
+
+@pytest.mark.slow
+def test_phase_map_rows_do_not_depend_on_workers(tmp_path):
+    """Cells split over processes give the same rows as one process (each cell its own streams)."""
+    from autophagy.phase_maps import PhaseMapOptions, phase_map
+
+    base = {"dim": 3, "replicates": 20, "n_real": [10, 40], "n_synthetic": [5, 50], "max_generations": 60}
+    one = phase_map("fig11", PhaseMapOptions(**base, workers=1), tmp_path / "one").read_text()
+    two = phase_map("fig11", PhaseMapOptions(**base, workers=2), tmp_path / "two").read_text()
+    assert one == two
+    assert "burn_in" in one.splitlines()[0]
