@@ -37,7 +37,7 @@ from autophagy.metrics.balls import Boundary, Radii, ball_memberships, kth_radii
 from autophagy.metrics.inputs import batched, cap_samples, check_k, finish, paired
 from autophagy.metrics.tiles import Points, prepare
 
-_BLOCK_ELEMENTS = 2048**2  # entries per float32 distance tile (16 MiB): tiles are sqrt of this a side
+_BLOCK_ELEMENTS = 1024**2  # entries per float32 tile (4 MiB); 2048 a side held 60 MB more, no faster
 
 
 def _tile(chunk_size: int | None) -> int:
@@ -104,7 +104,7 @@ def prdc(
     ``coverage``. ``k``: the neighbour setting each ball's radius (papers: 5). ``boundary``:
     ``"open"`` (``<``, the default, matches ``prdc.compute_prdc``) or ``"closed"`` (``<=``).
     ``max_samples``: cap on rows per set, a subset drawn from ``rng`` when a set is larger.
-    ``chunk_size``: side of the distance tiles (default 2048); results do not depend on it.
+    ``chunk_size``: side of the distance tiles (default 1024); results do not depend on it.
     Precision and recall are higher-is-better; density is ~1 and coverage ~1 when the sets
     share a distribution (E[coverage] = 1 - prod_{i=1..k} (n - i) / (n + m - i)).
     """
