@@ -49,7 +49,7 @@ class PhaseMapOptions(Options):
     generations: PositiveInt = 40
     tail: PositiveInt = 20  # generations per stationarity window (the limit averages one)
     flat_tolerance: float = Field(0.01, gt=0)  # allowed drift over a window, relative to its level
-    max_generations: PositiveInt = 400  # cap on the burn-in
+    max_generations: PositiveInt = 400  # cap on each loop: the last window ends here
     workers: PositiveInt | None = None  # processes (default: every core)
 
 
