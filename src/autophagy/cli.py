@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from autophagy import __version__
 from autophagy.config import load_config
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, Interrupted, did_you_mean
+from autophagy.failures import GuardedGroup
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    cls=GuardedGroup,  # every failure ends as one plain `error: ...` line with a documented status
+    rich_markup_mode=None,  # help texts are plain: "[sweep]" is not a markup tag
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
-errors = Console(stderr=True)
 
 
-def _fail(exc: ConfigError | ValueError) -> None:
-    errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
+def _fail(exc: ConfigError) -> None:
+    raise exc  # GuardedGroup prints it as one plain line, exit status 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"autophagy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Simulate and measure self-consuming generative-model loops. Exit status: 0 done, 1 a
+    reproduced result FAILed, 2 bad input, 3 environment (disk, permissions, locked or damaged
+    folder, interrupt; the same command resumes), 70 internal error (a bug)."""
 
 
 @app.command()
@@ -43,16 +69,19 @@ def run(
         if task_seconds < 0:
             raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or []), out)
-        tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
-        pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
+        pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count)
     except ConfigError as exc:
         _fail(exc)
     try:
         folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
+    except Interrupted as exc:
+        resume = shlex.join(["autophagy", "run", str(config), "--out", str(plan.out)])
+        resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
+        raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
     finally:
         pool.shutdown()
     what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
-    console.print(f"{what} written to [bold]{folder}[/]")
+    console.print(f"{what} written to [bold]{escape(str(folder))}[/]")
 
 
 @app.command()
@@ -70,7 +99,7 @@ def demo(
     for row in summary:
         table.add_row(row["family"], f"{row['sampling_bias']:g}", *(f"{row[m]:.3f}" for m in SUMMARY_METRICS))
     console.print(table)
-    console.print(f"plots in [bold]{out / 'plots'}[/], one run folder per row in [bold]{out}[/]")
+    console.print(f"plots in {out / 'plots'}, one run folder per row in {out}", markup=False)
 
 
 @app.command()
@@ -83,7 +112,7 @@ def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> No
     except ConfigError as exc:
         _fail(exc)
     for path in paths:
-        console.print(str(path))
+        console.print(str(path), markup=False, highlight=False)
 
 
 @app.command()
@@ -102,7 +131,7 @@ def export(
         columns, rows = open_folder(run).table()
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}")
+    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}", markup=False)
 
 
 @app.command()
@@ -117,12 +146,12 @@ def report(
         path = write_report(run, output)
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"report written to [bold]{path}[/]")
+    console.print(f"report written to {path}", markup=False)
 
 
 @app.command()
 def reproduce(
-    recipe: Annotated[str | None, typer.Argument(help="result id from spec section 4, e.g. G1")] = None,
+    recipe: Annotated[str | None, typer.Argument(help="result id, e.g. G1 (see --list)")] = None,
     profile: Annotated[str, typer.Option(help="quick (a laptop minute) or full (paper sizes)")] = "quick",
     out: Annotated[
         Path | None, typer.Option(help="folder for the figure (default runs/reproduce/ID)")
@@ -145,7 +174,8 @@ def reproduce(
     if recipe is None:
         _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}) or --list"))
     if recipe not in RECIPES:
-        _fail(ConfigError("ID", f"unknown id {recipe!r}; choose from {', '.join(RECIPES)}"))
+        hint = did_you_mean(recipe, RECIPES)
+        _fail(ConfigError("ID", f"unknown id {recipe!r}{hint}; choose from {', '.join(RECIPES)}"))
     if profile not in PROFILES:
         _fail(ConfigError("--profile", f"must be one of {', '.join(PROFILES)}, got {profile!r}"))
     entry = RECIPES[recipe]
@@ -157,7 +187,7 @@ def reproduce(
     for check in outcome.checks:
         mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
         console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
-    console.print(f"figure: {outcome.figure}", highlight=False)
+    console.print(f"figure: {outcome.figure}", highlight=False, markup=False)
     print(outcome.verdict)
     raise typer.Exit(0 if outcome.passed else 1)
 
@@ -178,7 +208,8 @@ def phase_map(
     from autophagy.phase_maps import phase_map as compute
 
     if kind not in MAPS:
-        _fail(ConfigError("KIND", f"unknown map {kind!r}; choose from {', '.join(MAPS)}"))
+        hint = did_you_mean(kind, MAPS)
+        _fail(ConfigError("KIND", f"unknown map {kind!r}{hint}; choose from {', '.join(MAPS)}"))
     try:
         options = PhaseMapOptions.model_validate(load_config(None, set_ or []))
     except ValidationError as exc:
@@ -187,7 +218,7 @@ def phase_map(
         _fail(exc)
     with console.status(f"computing {kind}"):
         path = compute(kind, options, out or Path("runs") / "phase" / kind)
-    console.print(f"numbers in [bold]{path}[/], figure in [bold]{path.with_suffix('.png')}[/]")
+    console.print(f"numbers in {path}, figure in {path.with_suffix('.png')}", markup=False)
 
 
 @app.command("list")
@@ -212,5 +243,5 @@ def list_plugins() -> None:
         table.add_column(style="bold")
         table.add_column()
         for name, summary in entries.items():
-            table.add_row(name, summary)
+            table.add_row(escape(name), escape(summary))
         console.print(table)

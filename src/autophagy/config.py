@@ -18,7 +18,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
 from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, did_you_mean
 from autophagy.metrics import METRICS
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS
@@ -77,7 +77,7 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or prefix or "config"
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        message = "unknown key"
+        message = "unknown key" + did_you_mean(err["loc"][-1], _known_keys(exc.title, err["loc"][:-1]))
     elif (
         err["type"] not in ("missing", "value_error")
         and "input" in err
@@ -85,6 +85,23 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     ):
         message += f" (got {err['input']!r})"
     return ConfigError(field, message)
+
+
+def _known_keys(title: str, loc: tuple) -> list[str]:
+    """Field names of the (nested) options model at ``loc`` of the model called ``title``."""
+    from autophagy.registry import Options
+
+    pending, models = [Options], []
+    while pending:  # every Options subclass, to find the one that raised
+        cls = pending.pop()
+        models.append(cls)
+        pending.extend(cls.__subclasses__())
+    model = next((m for m in models if m.__name__ == title), None)
+    for part in loc:
+        field = model.model_fields.get(str(part)) if model is not None else None
+        inner = getattr(field, "annotation", None) if field is not None else None
+        model = inner if isinstance(inner, type) and issubclass(inner, Options) else None
+    return list(model.model_fields) if model is not None else []
 
 
 def set_override(raw: dict[str, Any], assignment: str) -> None:
@@ -132,7 +149,10 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         raise ConfigError(f"{section}.kind", "is required")
     kind = table["kind"]
     if kind not in registry:
-        raise ConfigError(f"{section}.kind", f"unknown kind {kind!r}; choose from {', '.join(registry)}")
+        raise ConfigError(
+            f"{section}.kind",
+            f"unknown kind {kind!r}{did_you_mean(kind, registry)}; choose from {', '.join(registry)}",
+        )
     entry = registry[kind]
     try:
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
@@ -162,7 +182,10 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
 
     for name in config.metrics.names:
         if name not in METRICS:
-            raise ConfigError("metrics.names", f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
+            raise ConfigError(
+                "metrics.names",
+                f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}",
+            )
     for name in config.metrics.names:
         if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")

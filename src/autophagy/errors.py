@@ -21,3 +21,32 @@ class ConfigError(ValueError):
 
 class PluginError(ConfigError):
     """A user plug-in (model, data source, metric, hook) raised while the loop ran it."""
+
+
+class EnvironmentFault(Exception):
+    """The machine, not the input, stopped the work: a full disk, a permission, a folder locked
+    by another process, a damaged file, an interrupt. ``where`` names the file, folder or
+    resource at fault. The CLI prints ``error: <where>: <message>`` and exits with status 3;
+    what was committed before the fault stays in the folder and a rerun resumes from it."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.where, self.message))
+
+
+class Interrupted(EnvironmentFault):
+    """SIGINT or SIGTERM arrived; the run stopped after committing the tasks in flight."""
+
+
+def did_you_mean(word: object, choices: object) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, or an empty string."""
+    import difflib
+
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -17,12 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from autophagy.errors import ConfigError
+from autophagy.budget import check_budget
+from autophagy.errors import ConfigError, EnvironmentFault, Interrupted
 from autophagy.executors import Executor, make_executor
 from autophagy.pictures import draw_snapshots
 from autophagy.plots import plot_comparison, plot_run
+from autophagy.safety import FolderLock, atomic_write_text, check_output_folder
+from autophagy.signals import GracefulStop
 from autophagy.store import Row, RunStore
 from autophagy.sweep import Cell, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
@@ -55,6 +66,11 @@ class RunPlan:
         cells = [{"values": c.values, "ignored": c.ignored, "config": c.resolved} for c in self.cells]
         return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
 
+    @property
+    def task_count(self) -> int:
+        """Blocks over all cells (computed, not listed: sizes are checked before blocks exist)."""
+        return sum(-(-c.config.replicates // c.config.block_size) for c in self.cells)
+
     def blocks(self, cell: Cell) -> list[range]:
         """Replicates of a cell grouped into blocks that share the leading array axis."""
         n, size = cell.config.replicates, cell.config.block_size
@@ -68,16 +84,28 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     out = Path(out) if out is not None else Path("runs") / name
     sweep = raw.get("sweep")
     plan = RunPlan(name, swept, cells, out, json.loads(json.dumps(sweep)) if sweep is not None else None)
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--out", f"{out} exists and is not a folder")
+    check_output_folder(out)
+    _check_folder(plan)
+    return plan
+
+
+def _check_folder(plan: RunPlan) -> None:
+    """Refuse a folder that holds another config or a store that cannot be resumed."""
+    out = plan.out
     mine, other = (SWEEP_FILE, CONFIG_FILE) if plan.is_sweep else (CONFIG_FILE, SWEEP_FILE)
-    if (out / other).is_file() or (
-        (out / mine).is_file() and json.loads((out / mine).read_text()) != plan.manifest
-    ):
+    if (out / other).is_file() or ((out / mine).is_file() and _read_json(out / mine) != plan.manifest):
         raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
     if (out / STORE_FILE).is_file():
         RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
-    return plan
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EnvironmentFault(
+            str(path), f"cannot be read ({type(exc).__name__}); it is damaged: move the folder away"
+        ) from None
 
 
 def execute(
@@ -88,10 +116,41 @@ def execute(
     plots: bool = True,
     task_seconds: float = TASK_SECONDS,
 ) -> Path:
-    """Run (or resume) every block of every cell, committing each finished task; returns the folder."""
-    plan.out.mkdir(parents=True, exist_ok=True)
-    manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
-    manifest_file.write_text(json.dumps(plan.manifest, indent=2) + "\n")
+    """Run (or resume) every block of every cell, committing each finished task; returns the folder.
+
+    Sizes are checked first (:mod:`autophagy.budget`); the folder is locked for the whole run
+    (:class:`~autophagy.safety.FolderLock`) and its manifest written atomically. SIGINT or
+    SIGTERM stops after the tasks in flight are committed, raising
+    :class:`~autophagy.errors.Interrupted` (see :mod:`autophagy.signals`).
+    """
+    pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
+    try:
+        check_budget(plan.cells, plan.out, pool.workers)
+        plan.out.mkdir(parents=True, exist_ok=True)
+        with FolderLock(plan.out), GracefulStop() as stop:
+            _check_folder(plan)  # again under the lock: another process may have written meanwhile
+            manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
+            text = json.dumps(plan.manifest, indent=2) + "\n"
+            if not manifest_file.is_file() or manifest_file.read_text(encoding="utf-8") != text:
+                atomic_write_text(manifest_file, text)
+            done, total = _execute(plan, pool, progress, task_seconds, stop)
+            if stop.requested:
+                raise Interrupted(
+                    str(plan.out),
+                    f"stopped by {stop.name}; {done:,} of {total:,} replicate-generations are saved",
+                )
+            if plots:
+                plot_folder(plan.out)
+    finally:
+        if isinstance(executor, str):
+            pool.shutdown()
+    return plan.out
+
+
+def _execute(
+    plan: RunPlan, pool: Executor, progress: bool, task_seconds: float, stop: GracefulStop
+) -> tuple[int, int]:
+    """Run the blocks not yet finished; returns (done, planned) replicate x generation units."""
     with RunStore(plan.out / STORE_FILE) as store:
         todo: list[Task] = []
         total = finished = 0
@@ -100,47 +159,60 @@ def execute(
             for block in plan.blocks(cell):
                 saved = store.checkpoint(cell.index, block[0])
                 generation, state = saved if saved is not None else (0, None)
-                total += generations
-                finished += generation
+                total += generations * len(block)
+                finished += generation * len(block)
                 if generation < generations:
                     todo.append(
                         Task(cell.index, cell.raw_json, block[0], block.stop, generation, state, task_seconds)
                     )
-        pool = make_executor(executor, tasks=len(todo)) if isinstance(executor, str) else executor
-        try:
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("generations"),
-                TimeElapsedColumn(),
-                disable=not progress,
-            ) as bar:
-                _drain(pool, store, todo, bar, bar.add_task(plan.name, total=total, completed=finished))
-        finally:
-            if isinstance(executor, str):
-                pool.shutdown()
-    if plots:
-        plot_folder(plan.out)
-    return plan.out
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("replicate-generations"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            disable=not progress,
+        ) as bar:
+            bar_task = bar.add_task(escape(plan.name), total=total, completed=finished)
+            finished += _drain(pool, store, todo, bar, bar_task, stop)
+    return finished, total
 
 
-def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar_task: Any) -> None:
-    """Keep about two tasks per worker in flight; commit each as it finishes, then continue its block."""
+def _drain(
+    pool: Executor,
+    store: RunStore,
+    todo: list[Task],
+    bar: Progress,
+    bar_task: Any,
+    stop: GracefulStop | None = None,
+) -> int:
+    """Keep about two tasks per worker in flight; commit each as it finishes, then continue its
+    block. After a stop request nothing new is submitted and the tasks in flight are committed.
+    Returns the replicate x generation units committed."""
     todo = todo[::-1]  # pop() from the end keeps the planned order
     running: dict[Future, Task] = {}
-    while todo or running:
-        while todo and len(running) < 2 * pool.workers:
+    committed = 0
+    while (todo and not (stop and stop.requested)) or running:
+        while todo and len(running) < 2 * pool.workers and not (stop and stop.requested):
             task = todo.pop()
             running[pool.submit(run_task, task)] = task
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in finished:
             task = running.pop(future)
-            result: TaskResult = future.result()
+            try:
+                result: TaskResult = future.result()
+            except Exception:
+                if stop is not None and stop.requested:
+                    continue  # a worker stopped by the same signal: its block resumes next time
+                raise
             store.commit_task(
                 result.run, result.first, result.generation, result.state, result.rows, result.snapshots
             )
-            bar.advance(bar_task, result.generation - task.generation)
+            units = (result.generation - task.generation) * (task.stop - task.first)
+            committed += units
+            bar.advance(bar_task, units)
             if not result.done:
                 todo.append(
                     Task(
@@ -153,6 +225,7 @@ def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar
                         task.budget_s,
                     )
                 )
+    return committed
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, did_you_mean
 from autophagy.registry import Options
 
 
@@ -133,7 +133,10 @@ LOOPS: dict[str, LoopFamily] = {
 def resolve_schedule(o: LoopOptions) -> DataSchedule:
     """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides."""
     if o.family not in LOOPS:
-        raise ConfigError("loop.family", f"unknown family {o.family!r}; choose from {', '.join(LOOPS)}")
+        raise ConfigError(
+            "loop.family",
+            f"unknown family {o.family!r}{did_you_mean(o.family, LOOPS)}; choose from {', '.join(LOOPS)}",
+        )
     preset = LOOPS[o.family].preset(o)
     n_ini = preset.pop("n_ini", o.n_ini)
     if n_ini is None:
