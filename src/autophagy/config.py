@@ -58,7 +58,7 @@ class PlotsOptions(Options):
 class RunConfig(Options):
     """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
 
-    name: str = Field("run", pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$")  # a safe file name
     seed: NonNegativeInt = 0
     replicates: PositiveInt = 1
     generations: PositiveInt = 10
@@ -111,7 +111,7 @@ def set_override(raw: dict[str, Any], assignment: str) -> None:
         raise ConfigError("--set", f"expected key=value, got {assignment!r}")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         value = text
     set_key(raw, key.strip(), value)
 
@@ -135,9 +135,13 @@ def load_config(path: Path | None, overrides: Sequence[str] = ()) -> dict[str, A
         if not path.is_file():
             raise ConfigError("CONFIG", f"file not found: {path}")
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError("CONFIG", f"{path} is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ConfigError("CONFIG", f"{path} nests tables or arrays too deeply") from None
     for assignment in overrides:
         set_override(raw, assignment)
     return raw
@@ -162,6 +166,8 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         plugin = entry.build(options)
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section
         raise ConfigError(section, str(exc)) from None
+    except MemoryError:  # e.g. a d x d covariance for a huge dim
+        raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     return plugin, {"kind": kind, **options.model_dump(mode="json")}
 
 

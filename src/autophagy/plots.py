@@ -13,6 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from autophagy.safety import plain_text, safe_name
+
 Row = tuple[int, int, str, float]
 
 
@@ -54,22 +56,28 @@ def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: s
     metrics = sorted({m for c in per_run.values() for m in c})
     paths = []
     for metric in metrics:
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-        for label, c in per_run.items():
-            if metric in c:
-                _band(ax, *c[metric], label=label or None)
-        ax.set_xlabel("generation")
-        ax.set_ylabel(metric)
-        ax.set_title(f"{title}: {metric}" if title else metric)
-        if any(per_run):
-            ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+        with plain_text():  # metric names and cell labels are data: never mathtext
+            fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+            _draw(ax, per_run, metric, title)
         fig.tight_layout()
-        path = folder / f"{metric}.png"
+        path = folder / f"{safe_name(metric)}.png"  # a name read from a store cannot leave the folder
         fig.savefig(path)
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def _draw(ax: plt.Axes, per_run: dict, metric: str, title: str) -> None:
+    """One metric's bands, labels and legend on ``ax``."""
+    for label, c in per_run.items():
+        if metric in c:
+            _band(ax, *c[metric], label=label or None)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{title}: {metric}" if title else metric)
+    if any(per_run):
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def plot_samples(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,9 +31,25 @@ MetricNeeds = Literal["moments", "samples", "model", "modes", "images"]
 
 
 class Options(BaseModel):
-    """Base of every plug-in's options: unknown keys are errors, values are immutable."""
+    """Base of every plug-in's options: unknown keys are errors, values are immutable, floats
+    finite, and a config's values are taken strictly: no string becomes a number or a boolean,
+    no float an integer (``replicates = 1e12`` or ``"200"`` is refused). Paths, tuples and
+    literals still read from TOML strings and lists (values are checked as JSON would be)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **kwargs: Any) -> Any:
+        """Validate a config table strictly in JSON mode (see the class docstring); values JSON
+        cannot hold (a TOML date, an array, a Path) fall back to the ordinary (lax) check."""
+        if strict is None and isinstance(obj, dict):
+            try:
+                text = json.dumps(obj, allow_nan=True)
+            except (TypeError, ValueError):
+                text = None
+            if text is not None:
+                return cls.model_validate_json(text, strict=True, **kwargs)
+        return super().model_validate(obj, strict=strict, **kwargs)
 
 
 @dataclass(frozen=True)

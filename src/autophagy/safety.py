@@ -132,6 +132,14 @@ def safe_name(text: str, max_length: int = MAX_NAME) -> str:
     return f"{cleaned[: max_length - 11]}-{digest}"
 
 
+def plain_text() -> contextlib.AbstractContextManager:
+    """Matplotlib settings under which text made is drawn as typed: ``$...$`` is not mathtext
+    (a user string cannot switch the parser on) and ``usetex`` is off."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False, "text.usetex": False})
+
+
 def inside(path: Path, folder: Path) -> bool:
     """Whether ``path`` is a regular file, not a symlink, whose real location is in ``folder``."""
     path = Path(path)

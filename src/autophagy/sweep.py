@@ -71,6 +71,8 @@ def axes(table: dict[str, Any], field: str) -> dict[str, list]:
                 raise ConfigError(where, f"must be a list of values, got {value!r}")
             if not value:
                 raise ConfigError(where, "is empty; give at least one value")
+            if dotted in axes:
+                raise ConfigError(where, "is given twice (as a dotted key and as a nested table)")
             encoded = [json.dumps(v, sort_keys=True) for v in value]
             if len(set(encoded)) != len(encoded):
                 raise ConfigError(where, "repeats a value; every cell must differ")
