@@ -120,6 +120,9 @@ def export(
     run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path, typer.Option(help="file to write")],
     format: Annotated[str, typer.Option(help="csv or parquet")] = "csv",
+    salvage: Annotated[
+        bool, typer.Option(help="from a damaged results.sqlite, write the rows that can still be read")
+    ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
     from autophagy.export import FORMATS, export_table
@@ -127,6 +130,14 @@ def export(
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
+    if output.is_dir():
+        _fail(ConfigError("--output", f"{output} is a folder; give a file name"))
+    if salvage:
+        from autophagy.salvage import salvage_export
+
+        count, lost, path = salvage_export(run, output, format)
+        console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
+        return
     try:
         columns, rows = open_folder(run).table()
     except ConfigError as exc:
