@@ -66,8 +66,8 @@ def run(
     from autophagy.runner import execute, plan_run
 
     try:
-        if task_seconds < 0:
-            raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
+        if not task_seconds >= 0 or task_seconds == float("inf"):  # also refuses NaN
+            raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or []), out)
         pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count)
     except ConfigError as exc:

@@ -162,6 +162,8 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
     except ValidationError as exc:
         raise pydantic_error(exc, section) from None
+    except MemoryError:  # e.g. a d x d covariance for a huge dim, built while validating
+        raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     try:
         plugin = entry.build(options)
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section

@@ -245,7 +245,13 @@ class Folder:
     def rows(self) -> list[tuple[int, int, int, str, float]]:
         """Every row as (cell, replicate, generation, metric, value)."""
         with RunStore(self.path / STORE_FILE) as store:
-            return store.all_rows()
+            rows = store.all_rows()
+        for run, *_ in rows[:1] + rows[-1:]:  # sorted by cell: the first and last bound them
+            if not 0 <= run < len(self.cells):
+                raise EnvironmentFault(
+                    str(self.path), f"results hold rows of cell {run}, which is not planned"
+                )
+        return rows
 
     def table(self) -> tuple[list[str], list[tuple]]:
         """Columns and rows of the tidy export: one column per swept key, then the row keys."""
@@ -260,10 +266,15 @@ def open_folder(path: Path) -> Folder:
     if not (path / STORE_FILE).is_file():
         raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
     if (path / SWEEP_FILE).is_file():
-        manifest = json.loads((path / SWEEP_FILE).read_text())
-        return Folder(path, manifest["name"], manifest["swept"], manifest["cells"], manifest)
+        manifest = _read_json(path / SWEEP_FILE)
+        try:
+            return Folder(path, manifest["name"], manifest["swept"], manifest["cells"], manifest)
+        except (TypeError, KeyError):
+            raise EnvironmentFault(str(path / SWEEP_FILE), "is not a sweep manifest") from None
     config_file = path / CONFIG_FILE
-    manifest = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    manifest = _read_json(config_file) if config_file.is_file() else {}
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("name", ""), str):
+        raise EnvironmentFault(str(config_file), "is not a run manifest")
     return Folder(path, manifest.get("name", path.name), [], [{"values": {}, "config": manifest}], manifest)
 
 
