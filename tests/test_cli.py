@@ -75,7 +75,7 @@ def run_and_export(config: Path, out: Path, *extra: str) -> str:
 def test_run_writes_folder_and_tidy_table(config, tmp_path):
     table = run_and_export(config, tmp_path / "run")
     lines = table.splitlines()
-    assert lines[0] == "replicate,generation,metric,value"
+    assert lines[0] == "replicate,generation,metric,value,complete"
     assert len(lines) == 1 + 5 * 6 * 5
     folder = tmp_path / "run"
     assert (folder / "config.json").is_file()

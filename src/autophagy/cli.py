@@ -48,11 +48,18 @@ def main(
     folder, interrupt; the same command resumes), 70 internal error (a bug)."""
 
 
+PLUGIN_HELP = (
+    "module to import before validating (repeatable); importing RUNS its code, so name only "
+    "modules you trust. Same as the config's top-level plugins = [...]"
+)
+
+
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="TOML config file (a [sweep] table makes it a sweep)")],
     out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
     executor: Annotated[str, typer.Option(help="local (all cores), inline or ray")] = "local",
     workers: Annotated[int | None, typer.Option(help="worker processes (default: every core)")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster to join (with --executor ray)")] = None,
@@ -61,14 +68,18 @@ def run(
     ] = 2.0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Run a config or sweep (or resume it in the same folder)."""
+    """Run a config or sweep (or resume it in the same folder).
+
+    Plug-in modules named by --plugin or the config's plugins list are imported, which
+    executes their code.
+    """
     from autophagy.executors import make_executor
     from autophagy.runner import execute, plan_run
 
     try:
         if not task_seconds >= 0 or task_seconds == float("inf"):  # also refuses NaN
             raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds}")
-        plan = plan_run(load_config(config, set_ or []), out)
+        plan = plan_run(load_config(config, set_ or [], plugin or []), out)
         pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count)
     except ConfigError as exc:
         _fail(exc)
@@ -77,6 +88,7 @@ def run(
     except Interrupted as exc:
         resume = shlex.join(["autophagy", "run", str(config), "--out", str(plan.out)])
         resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
+        resume += "".join(f" --plugin {shlex.quote(p)}" for p in plugin or [])
         raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
     finally:
         pool.shutdown()
@@ -105,10 +117,10 @@ def demo(
 @app.command()
 def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
     """(Re)draw a run's or sweep's metric-versus-generation plots (and a run's sample pictures)."""
-    from autophagy.runner import plot_folder
+    from autophagy.run import open_run
 
     try:
-        paths = plot_folder(run)
+        paths = open_run(run).write_plots()
     except ConfigError as exc:
         _fail(exc)
     for path in paths:
@@ -125,8 +137,8 @@ def export(
     ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
-    from autophagy.export import FORMATS, export_table
-    from autophagy.runner import open_folder
+    from autophagy.export import FORMATS
+    from autophagy.run import open_run
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
@@ -139,10 +151,17 @@ def export(
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
         return
     try:
-        columns, rows = open_folder(run).table()
+        path, count = open_run(run).export(output, format)
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}", markup=False)
+    console.print(f"{count} rows written to {path}", markup=False, highlight=False)
+    done, planned = open_run(run).replicates_done()
+    if done < planned:
+        typer.echo(
+            f"warning: incomplete: {done} of {planned} replicates ran every generation "
+            "(see the complete column); run the same command again to finish",
+            err=True,
+        )
 
 
 @app.command()
@@ -151,10 +170,10 @@ def report(
     output: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html)")] = None,
 ) -> None:
     """One static HTML page: config, metric plots faceted by the swept keys, pictures, final values."""
-    from autophagy.report import write_report
+    from autophagy.run import open_run
 
     try:
-        path = write_report(run, output)
+        path = open_run(run).report(output)
     except ConfigError as exc:
         _fail(exc)
     console.print(f"report written to {path}", markup=False)
@@ -233,26 +252,36 @@ def phase_map(
 
 
 @app.command("list")
-def list_plugins() -> None:
-    """The registered loop families, models, data sources and metrics."""
-    from autophagy.data import DATA
-    from autophagy.metrics import METRICS
-    from autophagy.models import MODELS
+def list_plugins(
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
+) -> None:
+    """The registered loop families, models, data sources and metrics, with the package that
+    provides each (installed plug-ins are found through their entry points)."""
+    from rich.markup import escape
+
+    import autophagy.config  # noqa: F401  (registers the built-ins)
+    from autophagy.registry import DATA, METRICS, MODELS, load_entry_points, load_plugins
     from autophagy.schedule import LOOPS
 
+    try:
+        load_entry_points()
+        load_plugins(plugin or [])
+    except ConfigError as exc:
+        _fail(exc)
     sections = {
-        "loops (loop.family)": {k: v.summary for k, v in LOOPS.items()},
-        "models (model.kind)": {k: v.summary for k, v in MODELS.items()},
-        "data (data.kind)": {k: v.summary for k, v in DATA.items()},
+        "loops (loop.family)": {k: ("autophagy", v.summary) for k, v in LOOPS.items()},
+        "models (model.kind)": {k: (v.provider, v.summary) for k, v in MODELS.items()},
+        "data (data.kind)": {k: (v.provider, v.summary) for k, v in DATA.items()},
         "metrics (metrics.names)": {
-            k: f"{'higher' if v.higher_is_better else 'lower'} is better; {v.summary}"
+            k: (v.provider, f"{'higher' if v.higher_is_better else 'lower'} is better; {v.summary}")
             for k, v in METRICS.items()
         },
     }
     for title, entries in sections.items():
         table = Table(title=title, show_header=False, title_justify="left")
         table.add_column(style="bold")
+        table.add_column(style="dim")
         table.add_column()
-        for name, summary in entries.items():
-            table.add_row(escape(name), escape(summary))
+        for name, (provider, summary) in entries.items():
+            table.add_row(escape(name), escape(provider), escape(summary))
         console.print(table)

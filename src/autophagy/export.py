@@ -39,6 +39,7 @@ def export_table(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt:
 
     data = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
     types = {"replicate": pa.int64(), "generation": pa.int64(), "metric": pa.string(), "value": pa.float64()}
+    types["complete"] = pa.bool_()
     arrays = {}
     for name, values in zip(columns, data, strict=True):
         if name in types:

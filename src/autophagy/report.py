@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.plots import curves
-from autophagy.runner import Folder, open_folder
+from autophagy.run import Run, open_run
+from autophagy.safety import atomic_write_text, inside, plain_text
 from autophagy.sweep import axes as sweep_axes
 
 MAX_PICTURES = 60
@@ -40,6 +41,7 @@ table { border-collapse: collapse; font-size: .9em; } td, th { border: 1px solid
 th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { display: inline-block; margin: .5em; } figcaption { font-size: .85em; color: #555; }
 img { max-width: 100%; }
+p.incomplete { background: #fff3cd; border: 2px solid #d39e00; padding: .6em; font-weight: bold; }
 """
 
 
@@ -54,7 +56,7 @@ def _img(data: str, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _dims(folder: Folder) -> list[list[str]]:
+def _dims(folder: Run) -> list[list[str]]:
     """Facet axes: each grid key alone, the zipped keys together; seeds are pooled."""
     zipped = (
         list(sweep_axes(folder.manifest.get("sweep", {}).get("zip", {}), "sweep.zip"))
@@ -69,7 +71,7 @@ def _label(values: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{k}={values[k]}" for k in keys)
 
 
-def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
+def _groups(folder: Run) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
     """Rows per (facet row, facet column, line), replicate ids made unique across cells."""
     dims = _dims(folder)
     cols, rows, lines = (dims[:1], dims[1:2], dims[2:]) if len(dims) >= 2 else ([], [], dims)
@@ -86,44 +88,51 @@ def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, s
     return groups
 
 
-def _figures(folder: Folder, groups: dict[tuple[str, str, str], list]) -> list[str]:
+def _figures(folder: Run, groups: dict[tuple[str, str, str], list]) -> list[str]:
     per_group = {key: curves(rows) for key, rows in groups.items()}
     metrics = sorted({m for c in per_group.values() for m in c})
     row_labels = sorted({k[0] for k in groups}, key=str)
     col_labels = sorted({k[1] for k in groups}, key=str)
     parts = []
     for metric in metrics:
-        fig, axes = plt.subplots(
-            len(row_labels),
-            len(col_labels),
-            figsize=(3.6 * len(col_labels) + 1.5, 2.8 * len(row_labels) + 0.6),
-            sharey=True,
-            squeeze=False,
-        )
-        for (row, col, line), c in sorted(per_group.items()):
-            if metric not in c:
-                continue
-            ax = axes[row_labels.index(row)][col_labels.index(col)]
-            gens, values = c[metric]
-            mean = np.nanmean(values, axis=0)
-            low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
-            (drawn,) = ax.plot(gens, mean, label=line or None)
-            ax.fill_between(gens, low, high, color=drawn.get_color(), alpha=0.2, linewidth=0)
-        for i, row in enumerate(row_labels):
-            for j, col in enumerate(col_labels):
-                ax = axes[i][j]
-                ax.set_title("\n".join(x for x in (col, row) if x), fontsize=8)
-                ax.grid(alpha=0.3)
-                ax.set_xlabel("generation", fontsize=8)
-                if ax.get_legend_handles_labels()[1]:
-                    ax.legend(fontsize=7)
-            axes[i][0].set_ylabel(metric)
-        fig.suptitle(f"{metric} (mean, 10-90 % band over replicates)", fontsize=10)
-        fig.tight_layout()
+        with plain_text():  # metric names and swept values are data: never mathtext
+            fig = _figure(metric, per_group, row_labels, col_labels)
         parts.append(
             f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(metric)}</figcaption></figure>"
         )
     return parts
+
+
+def _figure(metric: str, per_group: dict, row_labels: list, col_labels: list) -> plt.Figure:
+    """One metric's facets (rows x columns of sweep values), lines per remaining key."""
+    fig, axes = plt.subplots(
+        len(row_labels),
+        len(col_labels),
+        figsize=(3.6 * len(col_labels) + 1.5, 2.8 * len(row_labels) + 0.6),
+        sharey=True,
+        squeeze=False,
+    )
+    for (row, col, line), c in sorted(per_group.items()):
+        if metric not in c:
+            continue
+        ax = axes[row_labels.index(row)][col_labels.index(col)]
+        gens, values = c[metric]
+        mean = np.nanmean(values, axis=0)
+        low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
+        (drawn,) = ax.plot(gens, mean, label=line or None)
+        ax.fill_between(gens, low, high, color=drawn.get_color(), alpha=0.2, linewidth=0)
+    for i, row in enumerate(row_labels):
+        for j, col in enumerate(col_labels):
+            ax = axes[i][j]
+            ax.set_title("\n".join(x for x in (col, row) if x), fontsize=8)
+            ax.grid(alpha=0.3)
+            ax.set_xlabel("generation", fontsize=8)
+            if ax.get_legend_handles_labels()[1]:
+                ax.legend(fontsize=7)
+        axes[i][0].set_ylabel(metric)
+    fig.suptitle(f"{metric} (mean, 10-90 % band over replicates)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _final_table(groups: dict[tuple[str, str, str], list]) -> str:
@@ -148,9 +157,10 @@ def _final_table(groups: dict[tuple[str, str, str], list]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
+def _pictures(folder: Run, metrics: set[str]) -> list[str]:
     plots = folder.path / "plots"
     paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in metrics]
+    paths = [p for p in paths if inside(p, folder.path)]  # regular files in the folder: no symlinks out
     parts = []
     for path in paths[:MAX_PICTURES]:
         data = path.read_bytes()
@@ -162,7 +172,7 @@ def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
     return parts
 
 
-def _config_section(folder: Folder) -> str:
+def _config_section(folder: Run) -> str:
     if not folder.is_sweep:
         return f"<pre>{html.escape(json.dumps(folder.manifest, indent=2))}</pre>"
     sweep = html.escape(json.dumps(folder.manifest.get("sweep"), indent=2))
@@ -182,17 +192,25 @@ def _config_section(folder: Folder) -> str:
     )
 
 
-def render(path: Path) -> str:
+def render(folder: Run | Path) -> str:
     """The report page of a run or sweep folder, as HTML text."""
-    folder = open_folder(path)
+    folder = folder if isinstance(folder, Run) else open_run(folder)
     groups = _groups(folder)
     figures = _figures(folder, groups)
     metrics = {m for rows in groups.values() for _, _, m, _ in rows}
     pictures = _pictures(folder, metrics)
     kind = f"sweep of {len(folder.cells)} runs" if folder.is_sweep else "run"
     title = html.escape(f"{folder.name}: autophagy report")
+    done, planned = folder.replicates_done()
+    warning = (
+        f'<p class="incomplete">incomplete: {done} of {planned} replicates ran every generation; '
+        "the figures and table show the rows saved so far. Run the same command again to finish.</p>"
+        if done < planned
+        else ""
+    )
     sections = [
-        f"<h1>{title}</h1><p>{html.escape(kind)} in <code>{html.escape(str(folder.path))}</code></p>",
+        f"<h1>{title}</h1>{warning}",
+        f"<p>{html.escape(kind)} in <code>{html.escape(str(folder.path))}</code></p>",
         f"<h2>Configuration</h2>{_config_section(folder)}",
         f"<h2>Metrics by generation</h2>{''.join(figures) or '<p>No rows stored yet.</p>'}",
         f"<h2>Final generation (mean &plusmn; 95 % interval)</h2>{_final_table(groups)}",
@@ -207,10 +225,12 @@ def render(path: Path) -> str:
     )
 
 
-def write_report(path: Path, output: Path | None = None) -> Path:
-    """Write the report of ``path`` to ``output`` (default ``path/report.html``); returns it."""
-    output = Path(output) if output is not None else Path(path) / "report.html"
-    text = render(Path(path))
+def write_report(run: Run | Path, output: Path | None = None) -> Path:
+    """Write the report of a run (or folder) to ``output`` (default ``report.html`` in the
+    folder); returns it."""
+    run = run if isinstance(run, Run) else open_run(run)
+    output = Path(output) if output is not None else run.path / "report.html"
+    text = render(run)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    atomic_write_text(output, text)
     return output
