@@ -164,14 +164,25 @@ class Run:
                     done += min(block, replicates - first) * (saved[0] if saved else 0)
         return done, planned
 
+    def _sizes(self) -> list[tuple[int, int, int] | None]:
+        """(replicates, generations, block_size) per cell; None where the manifest lacks them."""
+        sizes = []
+        for cell in self.cells:
+            config = cell.get("config") if isinstance(cell, dict) else None
+            config = config if isinstance(config, dict) else {}
+            values = (config.get("replicates"), config.get("generations"), config.get("block_size", 64))
+            ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+            sizes.append(values if ok else None)
+        return sizes
+
     def finished(self) -> set[tuple[int, int]]:
         """``(cell, replicate)`` of every replicate whose block has run its last generation."""
         done = set()
         with self.store() as store:
-            for index, cell in enumerate(self.cells):
-                config = cell["config"]
-                replicates, generations = int(config["replicates"]), int(config["generations"])
-                block = int(config.get("block_size", 64))
+            for index, size in enumerate(self._sizes()):
+                if size is None:
+                    continue
+                replicates, generations, block = size
                 for first in range(0, replicates, block):
                     saved = store.checkpoint(index, first)
                     if saved is not None and saved[0] >= generations:
@@ -180,7 +191,7 @@ class Run:
 
     def replicates_done(self) -> tuple[int, int]:
         """(replicates that ran every generation, replicates planned), over all cells."""
-        planned = sum(int(c["config"]["replicates"]) for c in self.cells)
+        planned = sum(size[0] for size in self._sizes() if size is not None)
         return len(self.finished()), planned
 
     @property
