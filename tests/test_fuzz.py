@@ -31,7 +31,7 @@ from autophagy.store import RunStore
 runner = CliRunner()
 STATUSES = {0, 2, 3}
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 FUZZED: dict[str, int] = {}  # examples run per fuzzer (read by the reliability figures)
 
 KEYS = [

@@ -93,7 +93,7 @@ def run(
     finally:
         pool.shutdown()
     what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
-    console.print(f"{what} written to [bold]{escape(str(folder))}[/]")
+    console.print(f"{what} written to [bold]{escape(str(folder))}[/]", soft_wrap=True)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,10 @@ def _known_keys(title: str, loc: tuple) -> list[str]:
     for part in loc:
         field = model.model_fields.get(str(part)) if model is not None else None
         inner = getattr(field, "annotation", None) if field is not None else None
-        model = inner if isinstance(inner, type) and issubclass(inner, Options) else None
+        options = [
+            t for t in (inner, *typing.get_args(inner)) if isinstance(t, type) and issubclass(t, Options)
+        ]
+        model = options[0] if options else None  # X or X | None
     return list(model.model_fields) if model is not None else []
 
 
