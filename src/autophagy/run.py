@@ -49,9 +49,13 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """``key=value, ...`` for a cell, leaving out ``skip`` keys."""
-    return ", ".join(f"{k}={v}" for k, v in values.items() if k not in skip)
+def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:
+    """``key=value, ...`` for a cell, leaving out ``skip`` keys; the k-th repeat of a value on
+    its sweep axis (``tags``, see :mod:`autophagy.sweep`) reads ``key=value #k``."""
+    tags = tags or {}
+    return ", ".join(
+        f"{k}={v}" + (f" #{tags[k]}" if k in tags else "") for k, v in values.items() if k not in skip
+    )
 
 
 def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
@@ -96,10 +100,33 @@ class Run:
 
     @property
     def cells(self) -> list[dict[str, Any]]:
-        """One ``{"values": {key: value}, "config": resolved}`` per cell (one for a run)."""
+        """One ``{"values": {key: value}, "config": resolved}`` per cell (one for a run); a
+        repeated sweep value also has ``"tags": {key: k}`` (its k-th repeat, k >= 2)."""
         if self.is_sweep:
             return self.manifest["cells"]
         return [{"values": {}, "config": self.manifest}]
+
+    @cached_property
+    def _points(self) -> list[int] | None:
+        """Per cell, the position of its sweep point (cells differing only by seed share one),
+        when the sweep repeats a value; None otherwise (the swept values tell points apart)."""
+        if not any(c.get("tags") for c in self.cells):
+            return None
+        labels = [cell_label(c["values"], skip=("seed",), tags=c.get("tags")) for c in self.cells]
+        ordinal = {label: i for i, label in enumerate(dict.fromkeys(labels))}
+        return [ordinal[label] for label in labels]
+
+    def _columns(self) -> list[str]:
+        """The swept keys, then ``point`` when the sweep repeats a value."""
+        return [*self.swept, *(["point"] if self._points is not None else [])]
+
+    def _records(self) -> list[tuple]:
+        points = self._points
+        values = [
+            [c["values"][k] for k in self.swept] + ([points[i]] if points is not None else [])
+            for i, c in enumerate(self.cells)
+        ]
+        return [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
 
     def store(self) -> RunStore:
         """The folder's result store (close it, or use it in a ``with`` block)."""
@@ -124,12 +151,11 @@ class Run:
         return [row[1:] for row in self._rows if row[0] == cell]
 
     def table(self) -> pd.DataFrame:
-        """Long form: one column per swept key, then replicate, generation, metric, value."""
+        """Long form: one column per swept key (and ``point``, the sweep point's position, when a
+        value repeats), then replicate, generation, metric, value."""
         import pandas as pd
 
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
-        records = [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
-        return pd.DataFrame.from_records(records, columns=[*self.swept, *ROW_COLUMNS])
+        return pd.DataFrame.from_records(self._records(), columns=[*self._columns(), *ROW_COLUMNS])
 
     def summary(self, ci: float = 0.95) -> pd.DataFrame:
         """Per sweep point (seeds pooled), generation and metric: the mean over replicates, its
@@ -138,31 +164,29 @@ class Run:
 
         if not 0 < ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {ci}")
-        keys = [k for k in self.swept if k != "seed"]
-        table = self.table()
+        keys = [k for k in self._columns() if k != "seed"]
         columns = [*keys, "generation", "metric", "mean", "low", "high", "n"]
-        if table.empty:
+        if not self._rows:
             return pd.DataFrame(columns=columns)
-        groups = table.groupby([*keys, "generation", "metric"], sort=False, dropna=False)["value"]
-        records = [
-            (*(key if isinstance(key, tuple) else (key,)), *t_interval(group.to_numpy(), ci))
-            for key, group in groups
+        # a point is its values as JSON text: list-valued keys (a swept mean) cannot group
+        points = self._points
+        labels = [
+            json.dumps([c["values"][k] for k in keys if k != "point"] + ([points[i]] if points else []))
+            for i, c in enumerate(self.cells)
         ]
-        return pd.DataFrame.from_records(records, columns=columns)
-
-    def progress(self) -> tuple[int, int]:
-        """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
-        with self.store() as store:
-            done = planned = 0
-            for index, cell in enumerate(self.cells):
-                config = cell["config"]
-                replicates, generations = int(config["replicates"]), int(config["generations"])
-                block = int(config.get("block_size", 64))
-                planned += replicates * generations
-                for first in range(0, replicates, block):
-                    saved = store.checkpoint(index, first)
-                    done += min(block, replicates - first) * (saved[0] if saved else 0)
-        return done, planned
+        values = {label: json.loads(label) for label in labels}
+        frame = pd.DataFrame.from_records(
+            [(labels[run], g, m, v) for run, _, g, m, v in self._rows],
+            columns=["point", "generation", "metric", "value"],
+        )
+        groups = frame.groupby(["point", "generation", "metric"], sort=False)["value"]
+        records = [
+            (*values[point], generation, metric, *t_interval(group.to_numpy(), ci))
+            for (point, generation, metric), group in groups
+        ]
+        out = pd.DataFrame.from_records(records, columns=columns)
+        out.attrs["ci"] = ci  # the level, for plot labels
+        return out
 
     def _sizes(self) -> list[tuple[int, int, int] | None]:
         """(replicates, generations, block_size) per cell; None where the manifest lacks them."""
@@ -195,48 +219,65 @@ class Run:
         return len(self.finished()), planned
 
     @property
+    def title(self) -> str:
+        """The name, with ``(incomplete: k of n replicates)`` while replicates are missing."""
+        done, planned = self.replicates_done()
+        return self.name if done == planned else f"{self.name} (incomplete: {done} of {planned} replicates)"
+
+    def progress(self) -> tuple[int, int]:
+        """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
+        with self.store() as store:
+            done = planned = 0
+            for index, size in enumerate(self._sizes()):
+                if size is None:
+                    continue
+                replicates, generations, block = size
+                planned += replicates * generations
+                for first in range(0, replicates, block):
+                    saved = store.checkpoint(index, first)
+                    done += min(block, replicates - first) * (saved[0] if saved else 0)
+        return done, planned
+
+    @property
     def complete(self) -> bool:
         """Whether every planned block of every cell has run its last generation."""
         done, planned = self.progress()
         return done == planned
 
     def plot(self, metric: str, **layout: Any) -> Figure:
-        """One metric versus generation, overlaid per sweep point with its interval band."""
+        """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
+        one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
+        :func:`autophagy.plots.plot_metric`)."""
         from autophagy.plots import plot_metric
 
         return plot_metric(self.summary(), metric, title=self.name, **layout)
 
-    def write_plots(self) -> list[Path]:
-        """Metric-versus-generation PNGs in ``plots/`` (one band a run, one line a sweep point,
-        seeds pooled), and a run's pictures of its sample snapshots."""
-        from autophagy.plots import plot_comparison, plot_run
+    def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
+        """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
+        them (``layout``: ``hue``, ``rows``, ``cols``), and a run's pictures of its sample
+        snapshots. Every option is checked before the first file is written."""
+        from autophagy.plots import save_metric_plots
 
-        plots = self.path / "plots"
-        done, planned = self.replicates_done()
-        title = self.name if done == planned else f"{self.name} (incomplete: {done} of {planned} replicates)"
+        paths = save_metric_plots(self, metrics=metrics, **layout)
         if not self.is_sweep:
-            paths = plot_run(self.rows(0), plots, title=title)
             with self.store() as store:
                 snapshots = store.snapshots(0)
             if snapshots:
                 from autophagy.pictures import draw_snapshots
 
-                paths += draw_snapshots(self.manifest, snapshots, plots)
-            return paths
-        groups: dict[str, list[Row]] = {}
-        for run, replicate, generation, metric, value in self._rows:
-            label = cell_label(self.cells[run]["values"], skip=("seed",))
-            groups.setdefault(label, []).append((run * 1_000_000 + replicate, generation, metric, value))
-        return plot_comparison(groups, plots, title=title)
+                paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
+        return paths
 
     def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
         from autophagy.export import export_table
 
-        columns = [*self.swept, *ROW_COLUMNS, "complete"]  # complete: the replicate ran every generation
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
-        finished = self.finished()
-        records = [(*values[run], r, g, m, v, (run, r) in finished) for run, r, g, m, v in self._rows]
+        finished = self.finished()  # complete: the row's replicate ran every generation
+        records = [
+            (*record, (run, record[-4]) in finished)
+            for record, (run, *_) in zip(self._records(), self._rows, strict=True)
+        ]
+        columns = [*self._columns(), *ROW_COLUMNS, "complete"]
         return export_table(columns, records, output, format), len(records)
 
     def report(self, output: Path | None = None, **layout: Any) -> Path:
