@@ -382,3 +382,24 @@ def test_version_and_plain_help():
     for command in ("run", "demo", "plot", "export", "report", "reproduce", "phase-map", "list"):
         text = invoke(command, "--help").output
         assert "spec" not in text and "§" not in text, (command, text)
+
+
+def test_export_to_a_full_disk_keeps_the_old_file_and_no_partial_one(tmp_path, tiny, monkeypatch):
+    import errno
+
+    import autophagy.export
+
+    out = done_run(tmp_path, tiny)
+    target = tmp_path / "table.csv"
+    assert invoke("export", out, "--output", target).exit_code == 0
+    before = target.read_text()
+
+    def full(columns, rows, path, fmt):
+        Path(path).write_text("half a ta")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(autophagy.export, "_write", full)
+    assert_clean(invoke("export", out, "--output", target), 3, "No space left on device")
+    assert target.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    assert_clean(invoke("export", out, "--output", tmp_path), 2, "--output")
