@@ -376,6 +376,8 @@ def test_version_and_plain_help():
 
     result = invoke("--version")
     assert result.exit_code == 0 and result.output.strip() == f"autophagy {__version__}"
+    result = invoke()  # no arguments: the help, not an error
+    assert result.exit_code == 0 and "Usage" in result.output and "error:" not in result.output
     result = invoke("run", "--help")
     assert "[sweep]" in result.output or "sweep table" in result.output
     assert "a  table" not in result.output

@@ -103,8 +103,12 @@ class GuardedGroup(typer.core.TyperGroup):
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except ClickException as exc:  # usage errors: one line too
-            say(f"error: {exc.format_message()} (see --help)".replace("\n", " "))
-            code = exc.exit_code
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `autophagy` or `autophagy run`
+                typer.echo(exc.format_message())
+                code = 0
+            else:
+                say(f"error: {exc.format_message()} (see --help)".replace("\n", " "))
+                code = exc.exit_code
         except typer.Abort:
             say("error: aborted")
             code = EXIT_ENVIRONMENT
