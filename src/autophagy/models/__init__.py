@@ -189,6 +189,9 @@ register_model(
     summary="class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
 )
 
+# the VAE registers itself through the public API, as a plug-in would
+from autophagy.models import vae  # noqa: E402, F401
+
 __all__ = [
     "DDPM",
     "MODELS",
