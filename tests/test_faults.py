@@ -112,7 +112,7 @@ def _wait_for_progress(store: Path, proc: subprocess.Popen, at_least: int, timeo
     assert proc.poll() is None, "the run ended before the signal"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_signal_stops_at_a_commit_says_how_to_resume_and_resume_is_exact(tmp_path, signum):
     config = tmp_path / "sweep.toml"
     config.write_text(SWEEP.replace("generations = 3", "generations = 40"))

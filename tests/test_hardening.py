@@ -120,7 +120,7 @@ BAD_INPUT = [
         "huge-memory",
         None,
         [f"--set={k}=100000" for k in ("block_size", "replicates", "loop.n_ini", "loop.n_synthetic")]
-        + ["--set", "data.dim=1000"],
+        + ["--set", "data.dim=100"],
         "of memory",
     ),
     ("huge-dim", None, ["--set", "data.dim=1000000"], "data"),
