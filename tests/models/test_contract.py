@@ -35,6 +35,16 @@ def _text() -> Any:
     return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
 
 
+def _documents() -> Any:
+    """Short documents as UTF-8 byte rows: docstrings of two standard-library modules."""
+    from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
+
+    docs = stdlib_docstrings(("json", "textwrap", "heapq", "copy", "shlex"))
+    pieces = [p.decode() for d in docs for p in split_utf8(d.encode(), 48)]
+    rows = encode_texts(pieces, 48)
+    return DocumentsData(rows[:-8], rows[-8:])
+
+
 def _image_data() -> np.ndarray:
     """4 x 4 images of three classes (a bright row per class plus noise), label last."""
     rng = np.random.default_rng(99)
@@ -88,6 +98,25 @@ CASES: dict[str, Case] = {
     "ngram": Case(source=_text, spread=_off_mode),
     "transformer": Case({"steps": 30}, source=_text, spread=_off_mode, torch=True),
     "flow": Case(torch=True),
+    "hf_causal_lm": Case(
+        {
+            "architecture": "gpt2",
+            "layers": 1,
+            "width": 16,
+            "heads": 2,
+            "context": 32,
+            "seq_length": 32,
+            "vocab_size": 300,
+            "steps": 4,
+            "max_new_tokens": 6,
+            "generate_batch_size": 400,
+            "device": "cpu",
+        },
+        source=_documents,
+        spread=_off_mode,
+        monotone=False,
+        torch=True,
+    ),
     "ddpm": Case(
         {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
         None,
@@ -115,6 +144,8 @@ def _settings(kind: str):
     case = _case(kind)
     if case.torch:
         pytest.importorskip("torch")
+    if kind == "hf_causal_lm":
+        pytest.importorskip("transformers")
     entry = MODELS[kind]
     settings = entry.build(entry.options(**case.options))
     if case.source is not None and hasattr(settings, "for_data"):
@@ -158,7 +189,11 @@ def test_same_seed_same_samples_and_successive_calls_differ(fitted):
 
 
 def test_fit_does_not_mutate_input():
-    for kind in [k for k in MODELS if not _case(k).torch or importlib.util.find_spec("torch")]:
+    for kind in [
+        k
+        for k in MODELS
+        if not _case(k).torch or importlib.util.find_spec("transformers" if k == "hf_causal_lm" else "torch")
+    ]:
         data = _data(kind)
         before = data.copy()
         _settings(kind).fit(data, rng=_rngs(1))

@@ -30,6 +30,7 @@ import importlib
 import inspect
 import json
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -71,7 +72,9 @@ STDLIB_MODULES = (
 
 def _docstring(obj: object) -> str | None:
     try:
-        return inspect.getdoc(obj)
+        with warnings.catch_warnings():  # e.g. typing.re's deprecation on access
+            warnings.simplefilter("ignore")
+            return inspect.getdoc(obj)
     except Exception:  # a few C objects refuse introspection
         return None
 

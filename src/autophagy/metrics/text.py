@@ -53,7 +53,7 @@ def ngram_novelty(tokens: np.ndarray, reference: np.ndarray, n: int, pad: float 
         return float("nan")
     known = ngrams(reference, n, pad)
     joint = np.unique(np.concatenate([known, grams]), axis=0, return_inverse=True)[1].ravel()
-    return float(1.0 - np.isin(joint[len(known) :], joint[: len(known)]).mean())
+    return float((~np.isin(joint[len(known) :], joint[: len(known)])).mean())
 
 
 def rare_type_share(

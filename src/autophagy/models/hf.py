@@ -440,7 +440,8 @@ class FittedHF:
     def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
         """``n`` generated documents per replicate as data rows ``(R, n, L)``."""
         texts = self.generate(n, rng=rng, sampling_bias=sampling_bias)
-        return np.stack([self.settings.codec.encode(t) for t in texts]).reshape(self.replicates, n, -1)
+        rows = [self.settings.codec.encode(t) for t in texts]
+        return np.stack(rows).reshape(self.replicates, n, self.settings.codec.width)
 
     def nll(self, rows_or_texts, which: str = "model") -> list[np.ndarray]:
         """Per replicate, summed NLL (nats) and token count ``(m, 2)`` of each text under the
