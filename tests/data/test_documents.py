@@ -52,9 +52,9 @@ def test_jsonl_text_and_datasets_sources_agree(tmp_path):
         DocumentsOptions(format="datasets", path=tmp_path / "ds", field="body", max_bytes=64)
     )
     assert sorted(c.decode(c.train)) == sorted(a.decode(a.train))
-    with pytest.raises(ConfigError, match="data.field"):
+    with pytest.raises(ConfigError, match=r"data\.field"):
         DocumentsData.from_options(DocumentsOptions(format="datasets", path=tmp_path / "ds", max_bytes=64))
-    with pytest.raises(ConfigError, match="data.split"):
+    with pytest.raises(ConfigError, match=r"data\.split"):
         DocumentsData.from_options(
             DocumentsOptions(format="datasets", path=tmp_path / "ds", field="body", split="test")
         )

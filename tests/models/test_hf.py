@@ -13,14 +13,14 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from autophagy.cli import app  # noqa: E402
-from autophagy.config import resolve  # noqa: E402
-from autophagy.data.documents import stdlib_docstrings  # noqa: E402
-from autophagy.engine import run_block  # noqa: E402
-from autophagy.metrics.language import KEYS  # noqa: E402
-from autophagy.store import decode_state, encode_state  # noqa: E402
+from autophagy.cli import app
+from autophagy.config import resolve
+from autophagy.data.documents import stdlib_docstrings
+from autophagy.engine import run_block
+from autophagy.metrics.language import KEYS
+from autophagy.store import decode_state, encode_state
 
 METRICS = ["perplexity", "cross_entropy", *KEYS]
 
