@@ -234,3 +234,28 @@ def test_bad_text_and_sizes_are_refused_before_training(tmp_path, corpus, checkp
     raw = _raw(corpus, checkpoint)
     raw["model"] = {"kind": "hf_causal_lm", "architecture": "gpt2", "context": 32, "seq_length": 64}
     assert "context of 32" in _refused(tmp_path, raw, "model.seq_length")
+
+
+def test_the_opt125m_example_resolves_with_local_files(tmp_path, checkpoint):
+    """examples/hf/opt125m_wikitext2.toml runs as it is given its two folders: here a tiny
+    checkpoint and a tiny save_to_disk corpus stand in for OPT-125m and wikitext-2."""
+    datasets = pytest.importorskip("datasets")
+    from autophagy.config import load_config
+
+    folder = tmp_path / "wikitext"
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": _corpus() * 40})}).save_to_disk(
+        str(folder)
+    )
+    example = Path(__file__).parents[2] / "examples" / "hf" / "opt125m_wikitext2.toml"
+    raw = load_config(
+        example,
+        [
+            f"model.path={json.dumps(str(checkpoint))}",
+            f"data.path={json.dumps(str(folder))}",
+            "loop.n_ini=100",
+            "loop.n_synthetic=100",
+        ],
+    )
+    exp, config, _ = resolve(raw)
+    assert exp.schedule.finetune is False and exp.schedule.sampling_bias == 0.0
+    assert exp.model.options.num_beams == 5 and config.generations == 10
