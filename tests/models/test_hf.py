@@ -259,3 +259,39 @@ def test_the_opt125m_example_resolves_with_local_files(tmp_path, checkpoint):
     exp, config, _ = resolve(raw)
     assert exp.schedule.finetune is False and exp.schedule.sampling_bias == 0.0
     assert exp.model.options.num_beams == 5 and config.generations == 10
+
+
+def test_text_file_windows_travel_as_vocabulary_ids(tmp_path, checkpoint):
+    text = tmp_path / "t.txt"
+    text.write_text(" ".join(_corpus()))
+    raw = _raw(tmp_path, checkpoint)
+    raw["data"] = {"kind": "text_file", "path": str(text), "length": 48}
+    raw["metrics"]["names"] = ["perplexity", "length_mean"]
+    raw["generations"] = 2
+    exp, _, _ = resolve(raw)
+    states, metrics = _run(raw)
+    rows = states[-1].models[0].sample(5, rng=[np.random.default_rng(0)], sampling_bias=1.0)
+    assert rows.shape == (1, 5, 48)
+    assert np.all((rows >= -1) & (rows < exp.data.vocab_size) & (rows == np.round(rows)))
+    assert all(np.isfinite(m["perplexity"]).all() for m in metrics)
+
+
+def test_early_stopping_keeps_the_best_held_out_weights(corpus, checkpoint):
+    """Scoring after every step with a patience longer than the run, early stopping returns the
+    best of all those weights, the last included: never worse than the run without it (same seed,
+    same batches); with patience 1 it stops at the first step that does not improve."""
+    losses = {}
+    for name, extra in (
+        ("plain", {}),
+        ("best", {"early_stopping": {"every": 1, "patience": 100}}),
+        ("stopped", {"early_stopping": {"every": 1, "patience": 1}}),
+    ):
+        raw = _raw(corpus, checkpoint, lr=0.5, steps=6, **extra)
+        raw["generations"] = 1
+        exp, _, _ = resolve(raw)
+        fitted = exp.model.fit(
+            exp.data.draw(16, rng=np.random.default_rng(0))[None], rng=[np.random.default_rng(1)]
+        )
+        losses[name] = float(fitted.token_cross_entropy(exp.data.held_out()[None])[0])
+    assert losses["best"] <= losses["plain"]
+    assert losses["best"] <= losses["stopped"]

@@ -9,8 +9,9 @@ real docstrings is the verdict's measure; every language metric is recorded.
 
 Both loops run as one sweep through the runner (:func:`autophagy.runner.execute`) into the
 recipe's folder, so a killed run resumes from its last committed generation with identical
-numbers. Replicate i of both loops shares its generation-1 training set and fit, so the loops
-are compared per replicate (paired differences).
+numbers. Replicate i of both loops uses the same seed, and the loops are compared by the
+per-replicate difference of their slopes (a paired test, valid however the two correlate; the
+loops draw their generation-1 sets under different stream roles, so the pairing is by seed only).
 
 Checks (one-sided Student-t tests over replicates, Holm-corrected across the two at 5 %):
 per-replicate least-squares slopes of log perplexity over all generations are above zero under
