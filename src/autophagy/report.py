@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.plots import curves
-from autophagy.runner import Folder, open_folder
+from autophagy.run import Run, open_run
 from autophagy.sweep import axes as sweep_axes
 
 MAX_PICTURES = 60
@@ -54,7 +54,7 @@ def _img(data: str, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _dims(folder: Folder) -> list[list[str]]:
+def _dims(folder: Run) -> list[list[str]]:
     """Facet axes: each grid key alone, the zipped keys together; seeds are pooled."""
     zipped = (
         list(sweep_axes(folder.manifest.get("sweep", {}).get("zip", {}), "sweep.zip"))
@@ -69,7 +69,7 @@ def _label(values: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{k}={values[k]}" for k in keys)
 
 
-def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
+def _groups(folder: Run) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
     """Rows per (facet row, facet column, line), replicate ids made unique across cells."""
     dims = _dims(folder)
     cols, rows, lines = (dims[:1], dims[1:2], dims[2:]) if len(dims) >= 2 else ([], [], dims)
@@ -86,7 +86,7 @@ def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, s
     return groups
 
 
-def _figures(folder: Folder, groups: dict[tuple[str, str, str], list]) -> list[str]:
+def _figures(folder: Run, groups: dict[tuple[str, str, str], list]) -> list[str]:
     per_group = {key: curves(rows) for key, rows in groups.items()}
     metrics = sorted({m for c in per_group.values() for m in c})
     row_labels = sorted({k[0] for k in groups}, key=str)
@@ -148,7 +148,7 @@ def _final_table(groups: dict[tuple[str, str, str], list]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
+def _pictures(folder: Run, metrics: set[str]) -> list[str]:
     plots = folder.path / "plots"
     paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in metrics]
     parts = []
@@ -162,7 +162,7 @@ def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
     return parts
 
 
-def _config_section(folder: Folder) -> str:
+def _config_section(folder: Run) -> str:
     if not folder.is_sweep:
         return f"<pre>{html.escape(json.dumps(folder.manifest, indent=2))}</pre>"
     sweep = html.escape(json.dumps(folder.manifest.get("sweep"), indent=2))
@@ -182,9 +182,9 @@ def _config_section(folder: Folder) -> str:
     )
 
 
-def render(path: Path) -> str:
+def render(folder: Run | Path) -> str:
     """The report page of a run or sweep folder, as HTML text."""
-    folder = open_folder(path)
+    folder = folder if isinstance(folder, Run) else open_run(folder)
     groups = _groups(folder)
     figures = _figures(folder, groups)
     metrics = {m for rows in groups.values() for _, _, m, _ in rows}
@@ -207,10 +207,12 @@ def render(path: Path) -> str:
     )
 
 
-def write_report(path: Path, output: Path | None = None) -> Path:
-    """Write the report of ``path`` to ``output`` (default ``path/report.html``); returns it."""
-    output = Path(output) if output is not None else Path(path) / "report.html"
-    text = render(Path(path))
+def write_report(run: Run | Path, output: Path | None = None) -> Path:
+    """Write the report of a run (or folder) to ``output`` (default ``report.html`` in the
+    folder); returns it."""
+    run = run if isinstance(run, Run) else open_run(run)
+    output = Path(output) if output is not None else run.path / "report.html"
+    text = render(run)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output

@@ -101,6 +101,7 @@ register_metric(
     needs="samples",
     summary="quality: synthetic share inside real k-NN balls",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "recall",
@@ -109,6 +110,7 @@ register_metric(
     needs="samples",
     summary="diversity: real share inside synthetic k-NN balls",
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "density",
@@ -117,6 +119,7 @@ register_metric(
     needs="samples",
     summary="quality: real k-NN balls holding each synthetic sample / k",
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "coverage",
@@ -125,6 +128,7 @@ register_metric(
     needs="samples",
     summary="diversity: share of real k-NN balls holding a synthetic sample",
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "kid",
@@ -280,6 +284,7 @@ register_metric(
     needs="images",
     summary="FID on features of the cached local LeNet",
     key="fid",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_precision",
@@ -288,6 +293,7 @@ register_metric(
     needs="images",
     summary="quality: precision (k-NN balls) on LeNet features",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_recall",
@@ -296,6 +302,7 @@ register_metric(
     needs="images",
     summary="diversity: recall (k-NN balls) on LeNet features",
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_density",
@@ -304,6 +311,7 @@ register_metric(
     needs="images",
     summary="quality: density on LeNet features",
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_coverage",
@@ -312,6 +320,7 @@ register_metric(
     needs="images",
     summary="diversity: coverage on LeNet features",
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "legibility",
@@ -320,6 +329,7 @@ register_metric(
     needs="images",
     summary="share of synthetic images the LeNet labels as the class they were generated for",
     key="legibility",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 
 __all__ = [
