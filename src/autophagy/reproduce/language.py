@@ -113,7 +113,8 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
     """Run (or resume) the T7 sweep in ``folder`` (default ``runs/reproduce/T7``) and read its rows."""
     import time
 
-    from autophagy.runner import execute, open_folder, plan_run
+    from autophagy.run import open_run
+    from autophagy.runner import execute, plan_run
 
     start = time.perf_counter()
     raw = t7_config(**sizes)
@@ -126,7 +127,7 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
         out = execute(plan, executor=executor, progress=False, plots=False, task_seconds=0.0)
     finally:
         executor.shutdown()
-    folder_ = open_folder(out)
+    folder_ = open_run(out)
     families = {cell["values"]["loop.family"]: i for i, cell in enumerate(folder_.cells)}
     values: dict[str, dict[str, np.ndarray]] = {}
     rows = folder_.rows()
