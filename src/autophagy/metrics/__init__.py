@@ -191,7 +191,8 @@ for _name, _higher, _summary in (
     (
         "generated_perplexity",
         True,
-        "mean perplexity of generated documents under the reference model (falls as text turns 'probable')",
+        "mean perplexity of generated documents under the reference model (falls as text turns "
+        "'probable', rises as errors accumulate)",
     ),
     ("generated_perplexity_q10", True, "10 % quantile of generated documents' reference perplexity"),
     ("generated_perplexity_q50", True, "median of generated documents' reference perplexity"),

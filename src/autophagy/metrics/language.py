@@ -7,8 +7,10 @@ the whole run, so values are comparable across generations):
 
 - ``generated_perplexity``: mean over documents of exp(NLL per token) under the reference
   model (the given checkpoint, or generation 1's network from scratch); Shumailov et al.'s
-  histogram is summarised by ``generated_perplexity_q10`` / ``_q50`` / ``_q90``. Collapse
-  shows as falling values: the text becomes "probable" text to the reference;
+  histogram is summarised by ``generated_perplexity_q10`` / ``_q50`` / ``_q90``. Fine-tuning
+  a strong checkpoint, collapse shows as falling values (the text becomes "probable" to the
+  reference, its tails vanish); small models trained from scratch instead accumulate errors
+  and the values rise (T7);
 - ``generated_distinct_2`` / ``_3``: distinct n-grams / n-grams (:func:`distinct_n`);
 - ``novelty_3``: share of generated token 3-grams absent from the real training text
   (:func:`ngram_novelty`);
