@@ -113,7 +113,6 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
     """Run (or resume) the T7 sweep in ``folder`` (default ``runs/reproduce/T7``) and read its rows."""
     import time
 
-    from autophagy.run import open_run
     from autophagy.runner import execute, plan_run
 
     start = time.perf_counter()
@@ -127,19 +126,25 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
         out = execute(plan, executor=executor, progress=False, plots=False, task_seconds=0.0)
     finally:
         executor.shutdown()
-    folder_ = open_run(out)
-    families = {cell["values"]["loop.family"]: i for i, cell in enumerate(folder_.cells)}
+    return read_t7(out, sizes["replicates"], sizes["generations"], time.perf_counter() - start)
+
+
+def read_t7(folder: Path, replicates: int, generations: int, seconds: float = 0.0) -> T7Data:
+    """The T7 metrics ``(R, T)`` per loop from the sweep folder the recipe ran into."""
+    from autophagy.run import open_run
+
+    run = open_run(folder)
+    families = {cell["values"]["loop.family"]: i for i, cell in enumerate(run.cells)}
+    index = {m: j for j, m in enumerate(T7_METRICS)}
+    rows = run.rows()
     values: dict[str, dict[str, np.ndarray]] = {}
-    rows = folder_.rows()
     for loop, family in LOOPS.items():
-        run = families[family]
-        table = np.full((len(T7_METRICS), sizes["replicates"], sizes["generations"]), np.nan)
-        index = {m: j for j, m in enumerate(T7_METRICS)}
+        table = np.full((len(T7_METRICS), replicates, generations), np.nan)
         for cell, replicate, generation, metric, value in rows:
-            if cell == run and metric in index:
+            if cell == families[family] and metric in index:
                 table[index[metric], replicate, generation - 1] = value
         values[loop] = {m: table[j] for m, j in index.items()}
-    return T7Data(values, time.perf_counter() - start)
+    return T7Data(values, seconds)
 
 
 def slopes(values: np.ndarray) -> np.ndarray:
@@ -199,8 +204,8 @@ def t7_draw(m: T7Data, path: Path) -> None:
         axes[1].plot(gens, q[1], "o-", color=colour, ms=3, label=f"{loop} (median, 10-90 %)")
         axes[2].plot(gens, m.at(loop, "rare_token_share").mean(axis=0), "o-", color=colour, ms=3, label=loop)
     axes[0].set_ylabel("held-out perplexity (real docstrings)")
-    axes[1].set_ylabel("perplexity of generated text under generation 1")
-    axes[2].set_ylabel("share of real rare tokens still produced")
+    axes[1].set_ylabel("generated text: perplexity (gen. 1)")
+    axes[2].set_ylabel("real rare tokens still produced")
     for ax in axes:
         ax.set_xlabel("generation")
         ax.grid(alpha=0.3)
