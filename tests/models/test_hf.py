@@ -295,3 +295,22 @@ def test_early_stopping_keeps_the_best_held_out_weights(corpus, checkpoint):
         losses[name] = float(fitted.token_cross_entropy(exp.data.held_out()[None])[0])
     assert losses["best"] <= losses["plain"]
     assert losses["best"] <= losses["stopped"]
+
+
+@pytest.mark.parametrize("architecture", ["gpt2", "gpt_neox", "llama", "opt"])
+def test_every_scratch_architecture_trains_and_round_trips_its_weights(architecture):
+    import torch
+
+    from autophagy.models import hf_train
+
+    tokenizer = hf_train.train_tokenizer(_corpus(), 300)
+    config = hf_train.scratch_config(architecture, len(tokenizer), 1, 16, 2, 32, tokenizer)
+    model = hf_train.new_model(config, 0, torch.device("cpu"))
+    ids, mask, labels = hf_train.pad_batch([[0, 5, 6, 7], [0, 8, 9]], tokenizer.pad_token_id)
+    assert labels[1, 3] == -100 and mask.sum() == 7
+    loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    assert abs(loss.item() - np.log(len(tokenizer))) < 0.5  # an untrained model is near uniform
+    other = hf_train.new_model(config, 1, torch.device("cpu"))
+    hf_train.load_bytes(other, hf_train.state_bytes(model))
+    for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
