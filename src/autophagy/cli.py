@@ -54,6 +54,8 @@ def run(
         if task_seconds < 0:
             raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or [], plugin or []), out)
+        for note in plan.notes:
+            console.print(f"note: {note}", highlight=False)
         tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
         pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
@@ -86,15 +88,36 @@ def demo(
     console.print(f"plots in [bold]{out / 'plots'}[/], one run folder per row in [bold]{out}[/]")
 
 
+HUE_HELP = "swept key drawn as one colour per value (default: the first swept key)"
+ROWS_HELP = "swept key drawn as one row of panels per value (default: the third)"
+COLS_HELP = "swept key drawn as one column of panels per value (default: the second)"
+
+
+def _layout_error(exc: ConfigError) -> ConfigError:
+    """Name the CLI option (``--hue``) rather than the Python argument (``hue``)."""
+    if exc.field in ("hue", "rows", "cols", "metric"):
+        return ConfigError(f"--{exc.field}", exc.message)
+    return exc
+
+
 @app.command()
-def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
-    """(Re)draw a run's or sweep's metric-versus-generation plots (and a run's sample pictures)."""
+def plot(
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
+    metric: Annotated[
+        list[str] | None, typer.Option(help="metric to draw (repeatable; default: every metric)")
+    ] = None,
+    hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
+    rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
+    cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
+) -> None:
+    """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
+    one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
     from autophagy.run import open_run
 
     try:
-        paths = open_run(run).write_plots()
+        paths = open_run(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
-        _fail(exc)
+        _fail(_layout_error(exc))
     for path in paths:
         console.print(str(path))
 
@@ -122,14 +145,19 @@ def export(
 def report(
     run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html)")] = None,
+    hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
+    rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
+    cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
 ) -> None:
-    """One static HTML page: config, metric plots faceted by the swept keys, pictures, final values."""
-    from autophagy.run import open_run
+    """One static HTML page: final values with intervals, overlaid curves per metric, pictures, config.
+
+    The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
+    from autophagy.report import write_report
 
     try:
-        path = open_run(run).report(output)
+        path = write_report(run, output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
-        _fail(exc)
+        _fail(_layout_error(exc))
     console.print(f"report written to [bold]{path}[/]")
 
 
@@ -237,3 +265,31 @@ def list_plugins(
         for name, (provider, summary) in entries.items():
             table.add_row(escape(name), escape(provider), escape(summary))
         console.print(table)
+
+
+@app.command("check-model")
+def check_model_command(
+    name: Annotated[str, typer.Argument(help="registered model kind, e.g. gmm or a plug-in's name")],
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="module to import first (this runs its code); repeatable"),
+    ] = None,
+) -> None:
+    """Fit a model on small data and check its contract: exit 0 if every item passes, 1 if not."""
+    from autophagy.testing import check_model
+
+    try:
+        report = check_model(name, plugins=plugin or [])
+    except ConfigError as exc:
+        _fail(exc)
+    console.print(f"contract of model {name!r}", markup=False, highlight=False)
+    for item in report.items:
+        console.print(
+            f"  {'ok  ' if item.passed else 'FAIL'} {item.name}: {item.detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    failed = len(report.failures())
+    console.print(f"{len(report.items) - failed} passed, {failed} failed", markup=False, highlight=False)
+    raise typer.Exit(0 if report.passed else 1)
