@@ -222,6 +222,8 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     try:
         plugin = entry.build(options)
+    except ConfigError:
+        raise
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section
         raise ConfigError(section, str(exc)) from None
     except MemoryError:  # e.g. a d x d covariance for a huge dim
@@ -248,6 +250,8 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     if hasattr(model, "for_data"):  # settings that take sizes (vocabulary, items) from the data
         try:
             model = model.for_data(data)
+        except ConfigError:
+            raise
         except ValueError as exc:
             raise ConfigError("model", str(exc)) from None
     schedule = resolve_schedule(config.loop)
