@@ -195,9 +195,9 @@ register_metric(
     test_error,
     higher_is_better=False,
     needs="model",
-    summary="memoriser's exact error on (item, answer) pairs from the truth; unseen items are errors",
-    models=("memorizer",),
-    data=("zipf",),
+    summary="exact error against the truth: memoriser on zipf (unseen items are errors), |w - w*|^2 for ols",
+    models=("memorizer", "ols"),
+    data=("zipf", "linear_regression"),
 )
 register_metric(
     "modes_covered",

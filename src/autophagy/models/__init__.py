@@ -13,6 +13,7 @@ from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
+from autophagy.models.ols import FittedOLS, OLSModel
 from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import MODELS, Options, register_model
 
@@ -94,6 +95,14 @@ class MixtureOptions(Options):
     restarts: PositiveInt = 1
 
 
+class OLSOptions(Options):
+    """``ridge`` alpha >= 0 (0 = ordinary least squares, minimum-norm when X^T X is singular);
+    ``noise``: sigma of synthetic labels (default: the data's)."""
+
+    ridge: float = Field(0.0, ge=0.0)
+    noise: PositiveFloat | None = None
+
+
 class KernelDensityOptions(Options):
     """``bandwidth``: "scott" or "silverman" (rule-of-thumb factor times each dimension's standard
     deviation) or a positive float, the same in every dimension (data units)."""
@@ -165,6 +174,12 @@ register_model(
     summary="normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
 )
 register_model(
+    "ols",
+    options=OLSOptions,
+    build=lambda o: OLSModel(o.ridge, o.noise),
+    summary="least squares (ridge) on a fixed design; samples relabel the design, lambda scales the noise",
+)
+register_model(
     "ddpm",
     options=DDPMOptions,
     build=DDPM,
@@ -187,10 +202,12 @@ __all__ = [
     "FittedGaussian",
     "FittedKDE",
     "FittedMixture",
+    "FittedOLS",
     "FlowModel",
     "GaussianMixtureModel",
     "GaussianModel",
     "KernelDensityModel",
     "MemorizerModel",
     "NgramModel",
+    "OLSModel",
 ]
