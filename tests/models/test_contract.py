@@ -86,6 +86,10 @@ CASES: dict[str, Case] = {
         spread=_off_mode,
     ),
     "ngram": Case(source=_text, spread=_off_mode),
+    "ols": Case(  # lambda scales the label noise; with common normals the spread need not be monotone
+        source=lambda: DATA["linear_regression"].build(DATA["linear_regression"].options(samples=20, dim=3)),
+        monotone=False,
+    ),
     "transformer": Case({"steps": 30}, source=_text, spread=_off_mode, torch=True),
     "flow": Case(torch=True),
     "ddpm": Case(
