@@ -60,6 +60,8 @@ class Metric:
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
     data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
     provider: str = "autophagy"
+    needs_log_prob: bool = False  # only models registered with has_log_prob
+    gaussian_form: str | None = None  # a "moments" metric computing the same value exactly for Gaussian fits
 
 
 MODELS: dict[str, Plugin] = {}
@@ -128,20 +130,40 @@ def register_metric(
     key: str | None = None,
     models: Iterable[str] = (),
     data: Iterable[str] = (),
+    needs_log_prob: bool = False,
+    gaussian_form: str | None = None,
     replace: bool = False,
 ) -> None:
     """Make ``name`` usable in ``metrics.names``.
 
     A ``"samples"`` metric is ``fn(real (R, n, d), synthetic (R, m, d), *, k, rng) -> (R,)``
     (or a dict of ``(R,)`` arrays, ``key`` picking one); ``rng`` holds one generator per
-    replicate. See :mod:`autophagy.metrics` for the other ``needs``.
+    replicate. See :mod:`autophagy.metrics` for the other ``needs``. ``needs_log_prob``
+    restricts it to models registered with ``has_log_prob``; ``gaussian_form`` names a registered
+    ``"moments"`` metric that gives the same value in closed form when the fitted model is a
+    Gaussian (the ``gaussian`` model), which is then used instead.
     """
     _check_name("metric", name, METRICS, replace)
     if needs not in ("moments", "samples", "model", "modes", "images"):
         raise ValueError(f"needs must be moments, samples, model, modes or images, got {needs!r}")
     METRICS[name] = Metric(
-        fn, bool(higher_is_better), needs, summary, key, tuple(models), tuple(data), provider=_provider(fn)
+        fn,
+        bool(higher_is_better),
+        needs,
+        summary,
+        key,
+        tuple(models),
+        tuple(data),
+        provider=_provider(fn),
+        needs_log_prob=bool(needs_log_prob),
+        gaussian_form=gaussian_form,
     )
+
+
+def metric_for(name: str, gaussian: bool) -> Metric:
+    """The metric that computes ``name``: its ``gaussian_form`` when the fitted model is a Gaussian."""
+    metric = METRICS[name]
+    return METRICS[metric.gaussian_form] if gaussian and metric.gaussian_form else metric
 
 
 _ENTRY_POINTS_LOADED: list[bool] = []

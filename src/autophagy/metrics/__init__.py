@@ -26,6 +26,7 @@ distributions), and ``fid`` with a non-identity feature extractor.
 
 from __future__ import annotations
 
+from autophagy.metrics.density import density_l2, heldout_nll, mixture_l2
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
     EXTRACTORS,
@@ -37,6 +38,7 @@ from autophagy.metrics.features import (
 )
 from autophagy.metrics.gaussian import (
     frechet_distance,
+    logdet_ratio,
     mean_drift,
     trace_cov,
     wasserstein2_gaussian,
@@ -46,11 +48,13 @@ from autophagy.metrics.images import image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
+from autophagy.metrics.summaries import generations_to_collapse
 from autophagy.metrics.tails import tail_share
 from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
+from autophagy.metrics.transport import wasserstein2_samples
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
-from autophagy.registry import METRICS, Metric, register_metric
+from autophagy.registry import METRICS, Metric, metric_for, register_metric
 
 
 def _lexical(real, synthetic, k=None, **kw):
@@ -58,11 +62,44 @@ def _lexical(real, synthetic, k=None, **kw):
 
 
 register_metric(
-    "wasserstein2",
+    "moment_w2",
     lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),
     higher_is_better=False,
     needs="moments",
-    summary="closed-form W2 (not squared) between the fitted Gaussian and P_r",
+    summary="closed-form W2 between N(fit's mean, covariance) and N(P_r's); the true W2 for Gaussian fits",
+)
+register_metric(
+    "wasserstein2",
+    lambda real, synthetic, k=None, **kw: wasserstein2_samples(real, synthetic, **kw),
+    higher_is_better=False,
+    needs="samples",
+    summary="W2 (not squared) between real and synthetic samples (POT: exact up to 2000, sliced above); "
+    "closed form for gaussian fits",
+    gaussian_form="moment_w2",
+)
+register_metric(
+    "logdet_ratio",
+    lambda m, c, m0, c0: logdet_ratio(c, c0),
+    higher_is_better=True,
+    needs="moments",
+    summary="log det Sigma_t - log det Sigma_0 (twice the Gaussian entropy change); below 0 in collapse",
+)
+register_metric(
+    "heldout_nll",
+    heldout_nll,
+    higher_is_better=False,
+    needs="model",
+    summary="mean negative log-likelihood (nats) of 1000 fresh real samples under the fitted model",
+    needs_log_prob=True,
+)
+register_metric(
+    "density_l2",
+    density_l2,
+    higher_is_better=False,
+    needs="model",
+    summary="L2 distance between fitted and true density (exact for Gaussian mixtures, else a 2-D grid)",
+    models=("gaussian", "gmm", "kde", "flow"),
+    data=("gaussian", "mode_grid", "ring", "rosenbrock"),
 )
 register_metric(
     "trace_cov",
@@ -289,18 +326,24 @@ __all__ = [
     "TorchFeatures",
     "cross_entropy",
     "cross_entropy_true",
+    "density_l2",
     "distinct_n",
     "fid",
     "frechet_distance",
+    "generations_to_collapse",
     "gini_simpson",
     "grid_modes",
+    "heldout_nll",
     "histogram",
     "image_metrics",
     "kid",
     "kl_divergence",
     "known_mode_stats",
     "lexical",
+    "logdet_ratio",
     "mean_drift",
+    "metric_for",
+    "mixture_l2",
     "mode_stats",
     "prdc",
     "precision_recall",
@@ -313,6 +356,7 @@ __all__ = [
     "true_tv",
     "vendi_score",
     "wasserstein2_gaussian",
+    "wasserstein2_samples",
     "wasserstein2_squared",
     "zipf_fit",
 ]

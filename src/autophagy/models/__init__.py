@@ -159,6 +159,7 @@ register_model(
     build=lambda options: GaussianMixtureModel(**options.model_dump()),
     summary="Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
     has_moments=True,
+    has_log_prob=True,
 )
 register_model(
     "kde",
@@ -166,12 +167,14 @@ register_model(
     build=lambda options: KernelDensityModel(options.bandwidth),
     summary="Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
     has_moments=True,
+    has_log_prob=True,
 )
 register_model(
     "flow",
     options=FlowOptions,
     build=lambda options: FlowModel(**options.model_dump()),
     summary="normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
+    has_log_prob=True,
 )
 register_model(
     "ols",
