@@ -140,16 +140,20 @@ class EngineCell:
     metrics: dict[str, np.ndarray]
 
 
-def run_engine(raw: dict[str, Any], out: Path | None = None, executor: str = "inline") -> list[EngineCell]:
+def run_engine(
+    raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
+) -> list[EngineCell]:
     """Run a raw config (with or without ``[sweep]``) as ``autophagy run`` does (validate, run
-    folder, tasks, store) and read every cell back as arrays; a temporary folder unless ``out``."""
+    folder, tasks, store) and read every cell back as arrays; a temporary folder unless ``out``.
+    Recipes run each block in one task (``task_seconds``), so no checkpoint is written midway."""
     import tempfile
 
     from autophagy.runner import execute, open_folder, plan_run
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(out) if out is not None else Path(tmp) / "run"
-        execute(plan_run(raw, folder), executor=executor, progress=False, plots=False)
+        plan = plan_run(raw, folder)
+        execute(plan, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
         run = open_folder(folder)
         rows = run.rows()
     by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
