@@ -129,6 +129,7 @@ register_metric(
     needs="samples",
     summary="quality: synthetic share inside real k-NN balls",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "recall",
@@ -137,6 +138,7 @@ register_metric(
     needs="samples",
     summary="diversity: real share inside synthetic k-NN balls",
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "density",
@@ -145,6 +147,7 @@ register_metric(
     needs="samples",
     summary="quality: real k-NN balls holding each synthetic sample / k",
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "coverage",
@@ -153,6 +156,7 @@ register_metric(
     needs="samples",
     summary="diversity: share of real k-NN balls holding a synthetic sample",
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "kid",
@@ -274,6 +278,7 @@ register_metric(
     needs="images",
     summary="FID on features of the cached local LeNet",
     key="fid",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_precision",
@@ -282,6 +287,7 @@ register_metric(
     needs="images",
     summary="quality: precision (k-NN balls) on LeNet features",
     key="precision",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_recall",
@@ -290,6 +296,7 @@ register_metric(
     needs="images",
     summary="diversity: recall (k-NN balls) on LeNet features",
     key="recall",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_density",
@@ -298,6 +305,7 @@ register_metric(
     needs="images",
     summary="quality: density on LeNet features",
     key="density",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "lenet_coverage",
@@ -306,6 +314,7 @@ register_metric(
     needs="images",
     summary="diversity: coverage on LeNet features",
     key="coverage",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 register_metric(
     "legibility",
@@ -314,6 +323,7 @@ register_metric(
     needs="images",
     summary="share of synthetic images the LeNet labels as the class they were generated for",
     key="legibility",
+    takes_rng=False,  # its rng is one generator for subsampling
 )
 
 __all__ = [
