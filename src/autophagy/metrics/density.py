@@ -24,12 +24,14 @@ GRID_STDS = 8.0  # the grid spans the true mean +- this many standard deviations
 def heldout_nll(model: object, data: object, *, rng: Rngs, n: int = HELDOUT) -> np.ndarray:
     """-(1/n) sum_i log f(x_i) over ``n`` fresh real samples x_i per replicate, ``(R,)`` in nats
     per sample; lower is better. Its expectation is the cross-entropy H(P_r, f) = H(P_r) +
-    KL(P_r || f), so it exceeds the entropy of P_r by the KL divergence of the fit (a source with
-    a fixed real set, ``file``, draws held-out rows that training may also have seen)."""
+    KL(P_r || f), so it exceeds the entropy of P_r by the KL divergence of the fit. Sources that
+    keep rows out of training (``file`` with ``held_out``) give up to ``n`` of those rows instead
+    of fresh draws (``draw_reference``)."""
     log_prob = getattr(model, "log_prob", None)
     if log_prob is None:
         raise ValueError(f"{type(model).__name__} has no log_prob")
-    x = np.stack([data.draw(n, rng=g) for g in rng])
+    draw = getattr(data, "draw_reference", data.draw)
+    x = np.stack([draw(n, rng=g) for g in rng])
     return -np.asarray(log_prob(x), dtype=np.float64).mean(axis=1)
 
 
