@@ -143,24 +143,24 @@ class EngineCell:
 def run_engine(
     raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
 ) -> list[EngineCell]:
-    """Run a raw config (with or without ``[sweep]``) as ``autophagy run`` does (validate, run
-    folder, tasks, store) and read every cell back as arrays; a temporary folder unless ``out``.
-    Recipes run each block in one task (``task_seconds``), so no checkpoint is written midway."""
+    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.run` (validate, run
+    folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
+    temporary folder unless ``out``. Recipes run each block in one task (``task_seconds``), so
+    no checkpoint is written midway."""
     import tempfile
 
-    from autophagy.runner import execute, open_folder, plan_run
+    from autophagy.api import run
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(out) if out is not None else Path(tmp) / "run"
-        plan = plan_run(raw, folder)
-        execute(plan, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
-        run = open_folder(folder)
-        rows = run.rows()
+        done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
+        rows = done.rows()
+        planned = done.cells
     by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
     for cell, replicate, generation, metric, value in rows:
         by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
     cells = []
-    for index, cell in enumerate(run.cells):
+    for index, cell in enumerate(planned):
         metrics = {}
         for name, table in by_cell.get(index, {}).items():
             reps = 1 + max(r for r, _ in table)
