@@ -19,6 +19,12 @@ Five kinds, told apart by ``needs``:
   real image set: called as ``fn(real, synthetic, k=..., data=<LabelledImages source>)``;
   configs must use an image data source (``digits``, ``mnist``).
 
+Every registered metric's ``summary`` starts with its direction ("higher is better" or "lower
+is better", with the reason where it is not obvious) and gives its formula. Metrics with a
+target value rather than an end point (``trace_cov``: P_r's tr(Sigma_r); ``tail_share``: 0.05)
+are marked by the way collapse moves them: collapse shrinks variance and tails, so higher is
+better up to the target.
+
 Metrics that need inputs the engine does not supply are plain functions, not registered:
 ``mode_stats`` with other settings, ``total_variation`` / ``kl_divergence`` (discrete
 distributions), and ``fid`` with a non-identity feature extractor.
@@ -66,15 +72,22 @@ register_metric(
     lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),
     higher_is_better=False,
     needs="moments",
-    summary="closed-form W2 between N(fit's mean, covariance) and N(P_r's); the true W2 for Gaussian fits",
+    summary=(
+        "lower is better (0 = P_r): W2 (not squared) between N(fit's mean, covariance) and N(P_r's "
+        "mean, covariance), sqrt(|mu - mu_r|^2 + tr(S + S_r - 2 (S_r^1/2 S S_r^1/2)^1/2)); the true "
+        "W2 for Gaussian fits"
+    ),
 )
 register_metric(
     "wasserstein2",
     lambda real, synthetic, k=None, **kw: wasserstein2_samples(real, synthetic, **kw),
     higher_is_better=False,
     needs="samples",
-    summary="W2 (not squared) between real and synthetic samples (POT: exact up to 2000, sliced above); "
-    "closed form for gaussian fits",
+    summary=(
+        "lower is better (0 = identical): W2 (not squared) between the real and synthetic samples, "
+        "(min_pi E_pi |x - y|^2)^1/2 by POT (exact up to 2000 per set, sliced above; biased up at "
+        "finite n); closed form (moment_w2) for gaussian fits"
+    ),
     gaussian_form="moment_w2",
 )
 register_metric(
@@ -82,14 +95,20 @@ register_metric(
     lambda m, c, m0, c0: logdet_ratio(c, c0),
     higher_is_better=True,
     needs="moments",
-    summary="log det Sigma_t - log det Sigma_0 (twice the Gaussian entropy change); below 0 in collapse",
+    summary=(
+        "higher is better (0 = P_r's volume; collapse drives it to -inf): log det Sigma_t - log det "
+        "Sigma_0, twice the change in Gaussian entropy"
+    ),
 )
 register_metric(
     "heldout_nll",
     heldout_nll,
     higher_is_better=False,
     needs="model",
-    summary="mean negative log-likelihood (nats) of 1000 fresh real samples under the fitted model",
+    summary=(
+        "lower is better (>= H(P_r)): -(1/n) sum_i log f(x_i) over 1000 fresh (or held-out) real "
+        "samples, nats per sample"
+    ),
     needs_log_prob=True,
 )
 register_metric(
@@ -97,37 +116,48 @@ register_metric(
     density_l2,
     higher_is_better=False,
     needs="model",
-    summary="L2 distance between fitted and true density (exact for Gaussian mixtures, else a 2-D grid)",
+    summary=(
+        "lower is better (0 = the true density): (integral (f - p)^2 dx)^1/2, exact for Gaussian "
+        "mixtures, else on a 2-D grid"
+    ),
     models=("gaussian", "gmm", "kde", "flow"),
     data=("gaussian", "mode_grid", "ring", "rosenbrock"),
 )
 register_metric(
     "trace_cov",
     lambda m, c, m0, c0: trace_cov(c),
-    higher_is_better=False,
+    higher_is_better=True,
     needs="moments",
-    summary="total variance tr(Sigma_t) of the fit",
+    summary=(
+        "higher is better up to P_r's tr(Sigma_r) (diversity): total variance tr(Sigma_t) of the "
+        "fit; collapse shrinks it toward 0"
+    ),
 )
 register_metric(
     "mean_drift",
     lambda m, c, m0, c0: mean_drift(m, m0),
     higher_is_better=False,
     needs="moments",
-    summary="|mu_t - mu0|, the mean's random walk",
+    summary=(
+        "lower is better (0 = P_r's mean): |mu_t - mu_r|, the fitted mean's random walk away from P_r's"
+    ),
 )
 register_metric(
     "frechet",
     lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
     higher_is_better=False,
     needs="samples",
-    summary="Frechet distance (squared, as FID) between Gaussian fits of real and synthetic samples",
+    summary=(
+        "lower is better (0 = equal fits): |m1 - m2|^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2) "
+        "between Gaussian fits of real and synthetic samples (squared, as FID)"
+    ),
 )
 register_metric(
     "precision",
     precision_recall,
     higher_is_better=True,
     needs="samples",
-    summary="quality: synthetic share inside real k-NN balls",
+    summary="higher is better (quality): share of synthetic samples inside some real sample's k-NN ball",
     key="precision",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -136,7 +166,7 @@ register_metric(
     precision_recall,
     higher_is_better=True,
     needs="samples",
-    summary="diversity: real share inside synthetic k-NN balls",
+    summary=("higher is better (diversity): share of real samples inside some synthetic sample's k-NN ball"),
     key="recall",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -145,7 +175,10 @@ register_metric(
     prdc,
     higher_is_better=True,
     needs="samples",
-    summary="quality: real k-NN balls holding each synthetic sample / k",
+    summary=(
+        "higher is better (quality; about 1 when matched): mean over synthetic samples of (real "
+        "k-NN balls holding it) / k"
+    ),
     key="density",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -154,7 +187,7 @@ register_metric(
     prdc,
     higher_is_better=True,
     needs="samples",
-    summary="diversity: share of real k-NN balls holding a synthetic sample",
+    summary="higher is better (diversity): share of real k-NN balls holding a synthetic sample",
     key="coverage",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -163,21 +196,27 @@ register_metric(
     lambda real, synthetic, k=None, **kw: kid(real, synthetic, **kw),
     higher_is_better=False,
     needs="samples",
-    summary="unbiased MMD^2 with the cubic kernel (x.y/d + 1)^3 between real and synthetic samples",
+    summary=("lower is better (0 in expectation when matched): unbiased MMD^2 with the kernel (x.y/d + 1)^3"),
 )
 register_metric(
     "vendi",
     lambda real, synthetic, k=None, **kw: synthetic_vendi(real, synthetic, **kw),
     higher_is_better=True,
     needs="samples",
-    summary="diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
+    summary=(
+        "higher is better (diversity): exp(-sum_i l_i log l_i), l the eigenvalues of the synthetic "
+        "cosine Gram matrix / n"
+    ),
 )
 register_metric(
     "gini_simpson",
     gini_simpson,
     higher_is_better=True,
     needs="model",
-    summary="1 - sum p_k^2 of the fitted discrete distribution (E = (1 - 1/n)^t (1 - sum p0^2), replace)",
+    summary=(
+        "higher is better (diversity; collapse drives it to 0): 1 - sum_k p_k^2 of the fit (E = (1 "
+        "- 1/n)^t (1 - sum p0^2), replace)"
+    ),
     models=("categorical", "memorizer"),
 )
 register_metric(
@@ -185,7 +224,7 @@ register_metric(
     surviving,
     higher_is_better=True,
     needs="model",
-    summary="outcomes the fitted model can still produce",
+    summary="higher is better (a lost outcome never returns): #{k: p_k > 0} of the fitted model",
     models=("categorical", "memorizer"),
 )
 register_metric(
@@ -193,7 +232,10 @@ register_metric(
     true_tv,
     higher_is_better=False,
     needs="model",
-    summary="total variation between the fitted and the true discrete distribution",
+    summary=(
+        "lower is better (0 = the truth): (1/2) sum_k |p_k - q_k| between the fitted and the true "
+        "distribution"
+    ),
     models=("categorical", "memorizer"),
     data=("categorical", "zipf"),
 )
@@ -202,7 +244,7 @@ register_metric(
     cross_entropy,
     higher_is_better=False,
     needs="model",
-    summary="nats per token of held-out real text under the fitted language model",
+    summary="lower is better: -(1/N) sum log q(token | context), nats per token of held-out real text",
     models=("ngram", "transformer"),
     data=("text_grammar", "text_file"),
 )
@@ -211,16 +253,18 @@ register_metric(
     cross_entropy_true,
     higher_is_better=False,
     needs="model",
-    summary="exact H(P, Q) / L against the built-in language (>= its entropy rate)",
+    summary=(
+        "lower is better (bounded below by the entropy rate): exact H(P, Q) / L against the built-in language"
+    ),
     models=("ngram",),
     data=("text_grammar",),
 )
 for _name, _summary in {
-    "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
-    "distinct_2": "distinct bigrams / bigrams of the synthetic text",
-    "distinct_3": "distinct trigrams / trigrams of the synthetic text",
-    "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
-    "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
+    "type_token_ratio": "higher is better (diversity): distinct tokens / tokens of the synthetic text",
+    "distinct_2": "higher is better (diversity): distinct bigrams / bigrams of the synthetic text",
+    "distinct_3": "higher is better (diversity): distinct trigrams / trigrams of the synthetic text",
+    "unigram_entropy": "higher is better (diversity): -sum_w f_w log f_w (nats), synthetic token frequencies",
+    "tail_mass": "higher is better (diversity): synthetic share outside the real head (90 % of real text)",
 }.items():
     register_metric(_name, _lexical, higher_is_better=True, needs="samples", summary=_summary, key=_name)
 register_metric(
@@ -228,7 +272,10 @@ register_metric(
     _lexical,
     higher_is_better=False,
     needs="samples",
-    summary="fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
+    summary=(
+        "lower is better (collapse steepens it; P_r's is the target): fitted s of count ~ rank^-s "
+        "in the synthetic text"
+    ),
     key="zipf_exponent",
 )
 register_metric(
@@ -236,7 +283,10 @@ register_metric(
     test_error,
     higher_is_better=False,
     needs="model",
-    summary="exact error against the truth: memoriser on zipf (unseen items are errors), |w - w*|^2 for ols",
+    summary=(
+        "lower is better: the exact error against the truth; memoriser on zipf: sum_i p(i) (1 - "
+        "P(answer_hat_i | i)), unseen items are errors; ols on linear_regression: |w - w*|^2"
+    ),
     models=("memorizer", "ols"),
     data=("zipf", "linear_regression"),
 )
@@ -245,7 +295,9 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
+    summary=(
+        "higher is better (diversity): known modes holding a synthetic sample within 3 std (mode_grid, ring)"
+    ),
     key="modes_covered",
 )
 register_metric(
@@ -253,7 +305,7 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="quality: synthetic share within 3 std of a known mode (0.989 when matched)",
+    summary=("higher is better (quality; 0.989 when matched): synthetic share within 3 std of a known mode"),
     key="high_quality",
 )
 register_metric(
@@ -261,7 +313,9 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
+    summary=(
+        "higher is better up to P_r's std^2 (diversity): mean per-mode variance of the high-quality samples"
+    ),
     key="mode_variance",
 )
 register_metric(
@@ -269,14 +323,16 @@ register_metric(
     lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
     higher_is_better=True,
     needs="samples",
-    summary="diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
+    summary=(
+        "higher is better up to 0.05 (diversity): synthetic share beyond the real 95 % Mahalanobis radius"
+    ),
 )
 register_metric(
     "lenet_fid",
     image_metrics,
     higher_is_better=False,
     needs="images",
-    summary="FID on features of the cached local LeNet",
+    summary="lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)",
     key="fid",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -285,7 +341,7 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="quality: precision (k-NN balls) on LeNet features",
+    summary="higher is better (quality): precision (k-NN balls) on LeNet features",
     key="precision",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -294,7 +350,7 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="diversity: recall (k-NN balls) on LeNet features",
+    summary="higher is better (diversity): recall (k-NN balls) on LeNet features",
     key="recall",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -303,7 +359,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="quality: density on LeNet features",
+    summary=(
+        "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features"
+    ),
     key="density",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -312,7 +370,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="diversity: coverage on LeNet features",
+    summary=(
+        "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one"
+    ),
     key="coverage",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -321,7 +381,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="share of synthetic images the LeNet labels as the class they were generated for",
+    summary=(
+        "higher is better (quality): share of synthetic images the LeNet labels as their conditioning class"
+    ),
     key="legibility",
     takes_rng=False,  # its rng is one generator for subsampling
 )
