@@ -21,9 +21,9 @@ from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
 from autophagy.errors import ConfigError, did_you_mean
-from autophagy.metrics import METRICS
+from autophagy.metrics import METRICS, metric_for
 from autophagy.mitigations import MitigationOptions, build_mitigation
-from autophagy.models import MODELS
+from autophagy.models import MODELS, GaussianModel
 from autophagy.protocols import DataSource, LabelledImages, ModelSettings
 from autophagy.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.schedule import DataSchedule, LoopOptions, resolve_schedule
@@ -262,12 +262,22 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
                 "metrics.names",
                 f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}",
             )
+    gaussian = isinstance(model, GaussianModel)
     for name in config.metrics.names:
-        if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
+        metric = metric_for(name, gaussian)
+        if metric.needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+        if metric.needs_log_prob and not MODELS[model_resolved["kind"]].has_log_prob:
+            raise ConfigError("metrics.names", f"{name} needs a model with a log-density (has_log_prob)")
+        check_metric = getattr(metric.fn, "check_config", None)
+        if check_metric is not None:
+            try:
+                check_metric(model_resolved["kind"], data)
+            except ValueError as exc:
+                raise ConfigError("metrics.names", f"{name}: {exc}") from None
         for section, kinds, kind in (
-            ("model", METRICS[name].models, model_resolved["kind"]),
-            ("data", METRICS[name].data, data_resolved["kind"]),
+            ("model", metric.models, model_resolved["kind"]),
+            ("data", metric.data, data_resolved["kind"]),
         ):
             if kinds and kind not in kinds:
                 raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
@@ -309,7 +319,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             "loop.retention", "cannot be combined with [mitigation.filter] (use retention = 'all')"
         )
     choice = model_resolved.get("simulator", "samples")
-    simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None)
+    simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None, gaussian)
     experiment = Experiment(
         seed=config.seed,
         generations=config.generations,
@@ -330,7 +340,12 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
 
 
 def _simulator(
-    choice: str, data: DataSource, schedule: DataSchedule, metrics: list[str], mitigated: bool = False
+    choice: str,
+    data: DataSource,
+    schedule: DataSchedule,
+    metrics: list[str],
+    mitigated: bool = False,
+    gaussian: bool = True,
 ) -> str:
     """Resolve ``model.simulator``: the exact path needs Gaussian P_r, closed-form metrics only,
     no subsampling and no mitigation (it holds no samples to act on); "auto" takes it whenever
@@ -340,7 +355,7 @@ def _simulator(
     blockers = []
     if not isinstance(data, GaussianData):
         blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
-    sample_metrics = [m for m in metrics if METRICS[m].needs != "moments"]
+    sample_metrics = [m for m in metrics if metric_for(m, gaussian).needs != "moments"]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:

@@ -87,6 +87,8 @@ class Metric:
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
     data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
     provider: str = "autophagy"
+    needs_log_prob: bool = False  # only models registered with has_log_prob
+    gaussian_form: str | None = None  # a "moments" metric computing the same value exactly for Gaussian fits
     takes_rng: bool = False  # sample metrics: called with rng = one generator per replicate
     takes_k: bool = True  # sample metrics: called with the config's k (metrics.k)
 
@@ -169,6 +171,8 @@ def register_metric(
     key: str | None = None,
     models: Iterable[str] = (),
     data: Iterable[str] = (),
+    needs_log_prob: bool = False,
+    gaussian_form: str | None = None,
     takes_rng: bool | None = None,
     replace: bool = False,
 ) -> None:
@@ -179,7 +183,10 @@ def register_metric(
     per replicate (stream ``metric:<name>``), passed when ``fn`` has a parameter named ``rng``
     (or ``takes_rng=True``); ``k`` (the config's ``metrics.k``) when it has one named ``k`` or
     takes ``**kwargs``. ``real`` is the held-out reference where the data source keeps one.
-    See :mod:`autophagy.metrics` for the other ``needs``.
+    See :mod:`autophagy.metrics` for the other ``needs``. ``needs_log_prob``
+    restricts it to models registered with ``has_log_prob``; ``gaussian_form`` names a registered
+    ``"moments"`` metric that gives the same value in closed form when the fitted model is a
+    Gaussian (the ``gaussian`` model), which is then used instead.
     """
     _check_name("metric", name, METRICS, replace)
     if needs not in ("moments", "samples", "model", "modes", "images"):
@@ -198,9 +205,17 @@ def register_metric(
         tuple(models),
         tuple(data),
         provider=_provider(fn),
+        needs_log_prob=bool(needs_log_prob),
+        gaussian_form=gaussian_form,
         takes_rng="rng" in parameters if takes_rng is None else bool(takes_rng),
         takes_k="k" in parameters or variadic or not parameters,
     )
+
+
+def metric_for(name: str, gaussian: bool) -> Metric:
+    """The metric that computes ``name``: its ``gaussian_form`` when the fitted model is a Gaussian."""
+    metric = METRICS[name]
+    return METRICS[metric.gaussian_form] if gaussian and metric.gaussian_form else metric
 
 
 _SCANNED: dict[str, tuple[str, ...]] = {}  # "path": the sys.path last scanned for entry points
