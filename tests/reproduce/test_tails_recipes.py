@@ -30,11 +30,11 @@ def test_list_names_the_tails_and_loop_recipes():
 
 
 @pytest.mark.parametrize(
-    "rid", [r if r not in ("T4", "T6") else pytest.param(r, marks=pytest.mark.slow) for r in IDS]
+    "rid", [r if r not in ("T3", "T4", "T6") else pytest.param(r, marks=pytest.mark.slow) for r in IDS]
 )
 def test_quick_profile_passes_and_writes_its_figure(rid, tmp_path):
-    """The default suite runs the quick profiles that take a few seconds (G8, T1-T3, T5: ~7 s
-    together); T4 and T6 (4-8 s each) are marked slow."""
+    """The default suite runs the quick profiles that take a few seconds each on an idle machine
+    (G8, T1, T2, T5, all through `autophagy run` sweeps); T3, T4 and T6 are marked slow."""
     result = runner.invoke(app, ["reproduce", rid, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith(f"{rid}: PASS")
@@ -43,7 +43,7 @@ def test_quick_profile_passes_and_writes_its_figure(rid, tmp_path):
 
 def test_g8_judge_fails_when_accumulate_grows_like_replace():
     """Feeding replace's errors as accumulate's: linear growth breaks the closed form and the bound."""
-    result = g8_measure(samples=20, dim=4, generations=12, replicates=2000)
+    result = g8_measure(samples=20, dim=4, generations=12, replicates=1000)
     assert not failed(g8_judge(result))
     grown = dataclasses.replace(
         result, errors={"replace": result.errors["replace"]} | {"accumulate": result.errors["replace"]}

@@ -9,6 +9,7 @@ from autophagy.data.discrete import (
     ZipfDataOptions,
     zipf_probabilities,
 )
+from autophagy.data.documents import DocumentsData, DocumentsOptions
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
 from autophagy.data.idx import read_idx, read_npz, write_idx
@@ -20,6 +21,7 @@ from autophagy.data.images import (
     load_mnist_data,
     split_rows,
 )
+from autophagy.data.regression import LinearRegressionData, LinearRegressionOptions
 from autophagy.data.text import (
     MarkovLanguage,
     MarkovLanguageOptions,
@@ -76,6 +78,12 @@ register_data(
     summary="length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
 )
 register_data(
+    "documents",
+    options=DocumentsOptions,
+    build=DocumentsData.from_options,
+    summary="variable-length documents as UTF-8 byte rows (pad -1): stdlib docstrings, text, JSONL, datasets",
+)
+register_data(
     "mode_grid",
     options=ModeGridOptions,
     build=MixtureData.grid,
@@ -106,6 +114,12 @@ register_data(
     summary="2-D two moons plus Gaussian noise, i.i.d. samples (uniform angle, moon chosen at random)",
 )
 register_data(
+    "linear_regression",
+    options=LinearRegressionOptions,
+    build=LinearRegressionData.from_options,
+    summary="rows (x, y): a fixed per-replicate design T x d (samples, dim), y = x . w* + N(0, noise^2)",
+)
+register_data(
     "digits",
     options=DigitsOptions,
     build=load_digits_data,
@@ -121,9 +135,11 @@ register_data(
 __all__ = [
     "DATA",
     "CategoricalData",
+    "DocumentsData",
     "FileData",
     "GaussianData",
     "ImageData",
+    "LinearRegressionData",
     "MarkovLanguage",
     "MixtureData",
     "RosenbrockData",

@@ -32,6 +32,7 @@ distributions), and ``fid`` with a non-identity feature extractor.
 
 from __future__ import annotations
 
+from autophagy.metrics.density import density_l2, heldout_nll, mixture_l2
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
     EXTRACTORS,
@@ -43,6 +44,7 @@ from autophagy.metrics.features import (
 )
 from autophagy.metrics.gaussian import (
     frechet_distance,
+    logdet_ratio,
     mean_drift,
     trace_cov,
     wasserstein2_gaussian,
@@ -51,12 +53,23 @@ from autophagy.metrics.gaussian import (
 from autophagy.metrics.images import image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
+from autophagy.metrics.language import generation_stats
 from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
+from autophagy.metrics.summaries import generations_to_collapse
 from autophagy.metrics.tails import tail_share
-from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
+from autophagy.metrics.text import (
+    cross_entropy,
+    cross_entropy_true,
+    distinct_n,
+    lexical,
+    perplexity,
+    tail_mass,
+    zipf_fit,
+)
+from autophagy.metrics.transport import wasserstein2_samples
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
-from autophagy.registry import METRICS, Metric, register_metric
+from autophagy.registry import METRICS, Metric, metric_for, register_metric
 
 
 def _lexical(real, synthetic, k=None, **kw):
@@ -64,14 +77,60 @@ def _lexical(real, synthetic, k=None, **kw):
 
 
 register_metric(
-    "wasserstein2",
+    "moment_w2",
     lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),
     higher_is_better=False,
     needs="moments",
     summary=(
-        "lower is better (0 = P_r): W2 (not squared) between the fitted Gaussian and P_r, sqrt(|mu "
-        "- mu_r|^2 + tr(S + S_r - 2 (S_r^1/2 S S_r^1/2)^1/2))"
+        "lower is better (0 = P_r): W2 (not squared) between N(fit's mean, covariance) and N(P_r's "
+        "mean, covariance), sqrt(|mu - mu_r|^2 + tr(S + S_r - 2 (S_r^1/2 S S_r^1/2)^1/2)); the true "
+        "W2 for Gaussian fits"
     ),
+)
+register_metric(
+    "wasserstein2",
+    lambda real, synthetic, k=None, **kw: wasserstein2_samples(real, synthetic, **kw),
+    higher_is_better=False,
+    needs="samples",
+    summary=(
+        "lower is better (0 = identical): W2 (not squared) between the real and synthetic samples, "
+        "(min_pi E_pi |x - y|^2)^1/2 by POT (exact up to 2000 per set, sliced above; biased up at "
+        "finite n); closed form (moment_w2) for gaussian fits"
+    ),
+    gaussian_form="moment_w2",
+)
+register_metric(
+    "logdet_ratio",
+    lambda m, c, m0, c0: logdet_ratio(c, c0),
+    higher_is_better=True,
+    needs="moments",
+    summary=(
+        "higher is better (0 = P_r's volume; collapse drives it to -inf): log det Sigma_t - log det "
+        "Sigma_0, twice the change in Gaussian entropy"
+    ),
+)
+register_metric(
+    "heldout_nll",
+    heldout_nll,
+    higher_is_better=False,
+    needs="model",
+    summary=(
+        "lower is better (>= H(P_r)): -(1/n) sum_i log f(x_i) over 1000 fresh (or held-out) real "
+        "samples, nats per sample"
+    ),
+    needs_log_prob=True,
+)
+register_metric(
+    "density_l2",
+    density_l2,
+    higher_is_better=False,
+    needs="model",
+    summary=(
+        "lower is better (0 = the true density): (integral (f - p)^2 dx)^1/2, exact for Gaussian "
+        "mixtures, else on a 2-D grid"
+    ),
+    models=("gaussian", "gmm", "kde", "flow"),
+    data=("gaussian", "mode_grid", "ring", "rosenbrock"),
 )
 register_metric(
     "trace_cov",
@@ -195,9 +254,72 @@ register_metric(
     higher_is_better=False,
     needs="model",
     summary="lower is better: -(1/N) sum log q(token | context), nats per token of held-out real text",
-    models=("ngram", "transformer"),
-    data=("text_grammar", "text_file"),
+    models=("ngram", "transformer", "hf_causal_lm"),
+    data=("text_grammar", "text_file", "documents"),
 )
+register_metric(
+    "perplexity",
+    perplexity,
+    higher_is_better=False,
+    needs="model",
+    summary="lower is better: exp(cross_entropy), perplexity of held-out real text under the fitted model",
+    models=("ngram", "transformer", "hf_causal_lm"),
+    data=("text_grammar", "text_file", "documents"),
+)
+for _name, _higher, _summary in (
+    (
+        "generated_perplexity",
+        True,
+        "higher is better (tails kept): mean perplexity of generated documents under the reference "
+        "model; falls as text turns 'probable', also rises as errors accumulate",
+    ),
+    (
+        "generated_perplexity_q10",
+        True,
+        "higher is better: 10 % quantile of generated documents' reference perplexity",
+    ),
+    (
+        "generated_perplexity_q50",
+        True,
+        "higher is better: median of generated documents' reference perplexity",
+    ),
+    (
+        "generated_perplexity_q90",
+        True,
+        "higher is better: 90 % quantile of generated documents' reference perplexity",
+    ),
+    (
+        "generated_distinct_2",
+        True,
+        "higher is better (diversity): distinct token bigrams / bigrams, generated documents",
+    ),
+    (
+        "generated_distinct_3",
+        True,
+        "higher is better (diversity): distinct token trigrams / trigrams, generated documents",
+    ),
+    (
+        "novelty_3",
+        True,
+        "higher is better (less copying): generated token trigrams absent from the training text",
+    ),
+    ("length_mean", True, "higher is better (no shrinking): mean tokens per generated document"),
+    ("length_std", True, "higher is better (diversity): std of tokens per generated document"),
+    (
+        "rare_token_share",
+        True,
+        "higher is better (tail kept): share of the real text's rare types still produced",
+    ),
+):
+    register_metric(
+        _name,
+        generation_stats,
+        higher_is_better=_higher,
+        needs="model",
+        summary=_summary,
+        key=_name,
+        models=("hf_causal_lm",),
+    )
 register_metric(
     "cross_entropy_true",
     cross_entropy_true,
@@ -234,11 +356,11 @@ register_metric(
     higher_is_better=False,
     needs="model",
     summary=(
-        "lower is better: sum_i p(i) (1 - P(answer_hat_i | i)), the memoriser's exact error; unseen"
-        " items are errors"
+        "lower is better: the exact error against the truth; memoriser on zipf: sum_i p(i) (1 - "
+        "P(answer_hat_i | i)), unseen items are errors; ols on linear_regression: |w - w*|^2"
     ),
-    models=("memorizer",),
-    data=("zipf",),
+    models=("memorizer", "ols"),
+    data=("zipf", "linear_regression"),
 )
 register_metric(
     "modes_covered",
@@ -348,18 +470,24 @@ __all__ = [
     "TorchFeatures",
     "cross_entropy",
     "cross_entropy_true",
+    "density_l2",
     "distinct_n",
     "fid",
     "frechet_distance",
+    "generations_to_collapse",
     "gini_simpson",
     "grid_modes",
+    "heldout_nll",
     "histogram",
     "image_metrics",
     "kid",
     "kl_divergence",
     "known_mode_stats",
     "lexical",
+    "logdet_ratio",
     "mean_drift",
+    "metric_for",
+    "mixture_l2",
     "mode_stats",
     "prdc",
     "precision_recall",
@@ -372,6 +500,7 @@ __all__ = [
     "true_tv",
     "vendi_score",
     "wasserstein2_gaussian",
+    "wasserstein2_samples",
     "wasserstein2_squared",
     "zipf_fit",
 ]

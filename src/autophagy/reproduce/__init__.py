@@ -9,11 +9,12 @@ one entry in ``FAMILIES`` below.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autophagy.reproduce import gaussian, gaussian_phase, images, loops, lowdim, tails
+from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
 from autophagy.reproduce.base import Check, Recipe
 
 PROFILES = ("quick", "full")
@@ -41,8 +42,8 @@ class Outcome:
         return f"{self.id}: PASS all {len(self.checks)} checks hold ({self.seconds:.1f} s)"
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N5
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N5, T7
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
@@ -53,7 +54,10 @@ def run_recipe(recipe_id: str, profile: str, out: Path) -> Outcome:
     """Measure, draw ``out/ID.png`` and judge one recipe at ``profile``."""
     recipe = RECIPES[recipe_id]
     start = time.perf_counter()
-    measurement = recipe.measure(**recipe.profiles[profile])
+    settings = dict(recipe.profiles[profile])
+    if "folder" in inspect.signature(recipe.measure).parameters:  # runs kept there, resumable (T7)
+        settings["folder"] = out / profile
+    measurement = recipe.measure(**settings)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
