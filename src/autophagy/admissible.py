@@ -80,9 +80,9 @@ class PhaseOptions(Options):
     """The ``[phase]`` table (or the ``admissible`` command's options)."""
 
     x: str = "loop.n_synthetic"
-    x_values: list[float]
+    x_values: list[int | float]
     y: str = "loop.n_real"
-    y_values: list[float]
+    y_values: list[int | float]
     metric: str | None = None  # default: the first of metrics.names that MONOTONE accepts
     ladder: list[PositiveInt] | None = None  # real-only sizes (default: a log grid around the cells)
     window: PositiveInt = 20  # generations measured per stationarity window
@@ -117,7 +117,8 @@ def _config(raw: dict[str, Any], metric: str, changes: dict[str, Any]) -> dict[s
     set_key(out, "metrics.names", [metric])
     set_key(out, "metrics.unbiased_eval", True)
     for key, value in changes.items():
-        set_key(out, key, value)
+        whole = isinstance(value, float) and value.is_integer()
+        set_key(out, key, int(value) if whole else value)  # sizes must be integers
     loop = out.setdefault("loop", {})
     total = int(loop.get("n_real", 0)) + int(loop.get("n_synthetic", 0))
     if "n_ini" not in loop and total > 0:
