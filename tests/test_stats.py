@@ -153,3 +153,21 @@ def test_log_ratio_and_from_interval():
     assert a.df == 49 and a.se == pytest.approx(0.2 / 1.959964)
     r = stats.log_ratio(a, a)
     assert r.value == 0 and r.se == pytest.approx(math.sqrt(2) * a.se / 2.0)
+
+
+def test_combine_and_slope_of_independent_estimates_cover():
+    """Second difference a - 2b + c and a log-log slope of three independent means (R = 4)."""
+    rng = np.random.default_rng(7)
+    x = np.log([10.0, 40.0, 160.0])
+    truth = np.array([3.0, 2.0, 1.5])
+    hits_combine, hits_slope = 0, 0
+    true_slope = float(np.polyfit(x, truth, 1)[0])
+    n = 1000
+    for _ in range(n):
+        ests = [stats.mean(rng.normal(t, s, size=4)) for t, s in zip(truth, (0.5, 0.2, 1.0), strict=True)]
+        low, high = stats.combine([1, -2, 1], ests).interval(ALPHA)
+        hits_combine += low <= truth[0] - 2 * truth[1] + truth[2] <= high
+        low, high = stats.slope(list(x), ests).interval(ALPHA)
+        hits_slope += low <= true_slope <= high
+    for hits in (hits_combine, hits_slope):
+        assert abs(hits / n - 0.95) < tolerance(0.95, n) + 0.01  # Welch-Satterthwaite allowance

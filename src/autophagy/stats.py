@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special as _sp
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Estimate:
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile of the reference distribution (t with ``df``, or normal)."""
-        return float(_st.norm.ppf(q) if math.isinf(self.df) else _st.t.ppf(q, self.df))
+        return float(_sp.ndtri(q) if math.isinf(self.df) else _sp.stdtrit(self.df, q))
 
     def interval(self, alpha: float) -> tuple[float, float]:
         """Two-sided level-(1 - ``alpha``) interval ``value ± t_(1 - alpha/2) se``."""
@@ -75,7 +75,7 @@ class Estimate:
         )
 
     def _sf(self, x: float) -> float:
-        return float(_st.norm.sf(x) if math.isinf(self.df) else _st.t.sf(x, self.df))
+        return float(_sp.ndtr(-x) if math.isinf(self.df) else _sp.stdtr(self.df, -x))
 
     def scaled(self, factor: float, shift: float = 0.0) -> Estimate:
         """``factor * x + shift`` (exact for a linear map)."""
@@ -113,31 +113,48 @@ def trend(values: np.ndarray, x: np.ndarray | None = None) -> Estimate:
     return mean(replicate_slopes(values, x))
 
 
+def combine(coefficients: list[float], estimates: list[Estimate]) -> Estimate:
+    """``sum c_i x_i`` of independent estimates: ``se^2 = sum c_i^2 se_i^2``, Welch-Satterthwaite
+    ``df = se^4 / sum (c_i se_i)^4 / df_i``."""
+    value = sum(c * e.value for c, e in zip(coefficients, estimates, strict=True))
+    parts = [(abs(c) * e.se, e.df) for c, e in zip(coefficients, estimates, strict=True) if c != 0]
+    se = math.sqrt(sum(s * s for s, _ in parts))
+    finite = [s**4 / d for s, d in parts if s > 0 and not math.isinf(d)]
+    df = (
+        se**4 / sum(finite) if se > 0 and finite and len(finite) == sum(s > 0 for s, _ in parts) else math.inf
+    )
+    return Estimate(value, se, df, min(e.n for e in estimates))
+
+
 def difference(a: Estimate, b: Estimate) -> Estimate:
     """``a - b`` for independent estimates, Welch-Satterthwaite degrees of freedom."""
-    se = math.hypot(a.se, b.se)
-    if se == 0:
-        df = math.inf
-    else:
-        parts = [s**4 / d for s, d in ((a.se, a.df), (b.se, b.df)) if s > 0 and not math.isinf(d)]
-        df = se**4 / sum(parts) if parts else math.inf
-    return Estimate(a.value - b.value, se, df, min(a.n, b.n))
+    return combine([1.0, -1.0], [a, b])
 
 
 def from_interval(value: float, low: float, high: float, n: int, level: float = 0.95) -> Estimate:
     """An estimate given as a symmetric normal ``level`` interval over ``n`` replicates, re-read
     as a t estimate with df = n - 1 (the se is the half-width over the normal quantile)."""
     half = max(value - low, high - value)
-    return Estimate(value, half / float(_st.norm.ppf(0.5 + level / 2)), n - 1, n)
+    return Estimate(value, half / float(_sp.ndtri(0.5 + level / 2)), n - 1, n)
+
+
+def log(a: Estimate) -> Estimate:
+    """``log a`` of a positive estimate by the delta method (``se / value``)."""
+    return Estimate(math.log(a.value), a.se / a.value, a.df, a.n)
 
 
 def log_ratio(a: Estimate, b: Estimate) -> Estimate:
     """``log(a / b)`` of independent positive estimates by the delta method:
     ``se^2 = (se_a / a)^2 + (se_b / b)^2``, Welch-Satterthwaite df on the relative errors."""
-    return difference(
-        Estimate(math.log(a.value), a.se / a.value, a.df, a.n),
-        Estimate(math.log(b.value), b.se / b.value, b.df, b.n),
-    )
+    return difference(log(a), log(b))
+
+
+def slope(x: list[float], estimates: list[Estimate]) -> Estimate:
+    """Least-squares slope of independent estimates on ``x``: the linear combination with
+    ``c_k = (x_k - x̄) / sum (x_j - x̄)^2`` (unweighted, so its se follows from :func:`combine`)."""
+    xs = np.asarray(x, dtype=np.float64)
+    centred = xs - xs.mean()
+    return combine(list(centred / float(centred @ centred)), estimates)
 
 
 # --- proportions ---------------------------------------------------------------------------
@@ -145,13 +162,13 @@ def log_ratio(a: Estimate, b: Estimate) -> Estimate:
 
 def wilson(successes: int, n: int, alpha: float) -> tuple[float, float]:
     """Two-sided level-(1 - ``alpha``) Wilson score interval of a binomial proportion."""
-    z = float(_st.norm.ppf(1 - alpha / 2))
+    z = float(_sp.ndtri(1 - alpha / 2))
     return _wilson(successes, n, z)
 
 
 def wilson_lower(successes: int, n: int, alpha: float) -> float:
     """One-sided level-(1 - ``alpha``) Wilson lower bound of a binomial proportion."""
-    return _wilson(successes, n, float(_st.norm.ppf(1 - alpha)))[0]
+    return _wilson(successes, n, float(_sp.ndtri(1 - alpha)))[0]
 
 
 def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
@@ -164,7 +181,7 @@ def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
 def proportion_p(successes: int, n: int, p0: float) -> float:
     """Score-test p-value of H0 ``p <= p0`` against ``p > p0`` (inverts :func:`wilson_lower`)."""
     z = (successes / n - p0) / math.sqrt(p0 * (1 - p0) / n)
-    return float(_st.norm.sf(z))
+    return float(_sp.ndtr(-z))
 
 
 # --- equivalence and multiplicity -----------------------------------------------------------
