@@ -54,6 +54,7 @@ class Check:
     note: str = ""
     points: int = 1
     successes: tuple[int, int] | None = None
+    full_only: bool = False  # a claim judged at the full profile only (reported at quick)
     alpha: float = math.nan
     passed: bool = False
 
@@ -96,7 +97,8 @@ class Check:
             elif self.kind == "below":
                 text = f"{value}, {level} upper bound {high:.4g} < {self.high:.4g}"
             elif self.kind == "inside":
-                text = f"{value}, {level} interval [{low:.4g}, {high:.4g}] inside ({self.low:.4g}, {self.high:.4g})"
+                band = f"({self.low:.4g}, {self.high:.4g})"
+                text = f"{value}, {level} interval [{low:.4g}, {high:.4g}] inside {band}"
             else:
                 target = f"{self.low:.4g}" if self.low == self.high else f"[{self.low:.4g}, {self.high:.4g}]"
                 text = f"{value}, {level} interval [{low:.4g}, {high:.4g}] meets {target}"
@@ -161,10 +163,14 @@ class Report:
         return {c.name: c.passed for c in self.checks}
 
 
-def verdict(items: Sequence[Check | Note], alpha: float = ALPHA) -> Report:
-    """Judge ``items`` with Holm's correction at family-wise level ``alpha`` (see the module)."""
-    checks = [i for i in items if isinstance(i, Check)]
-    notes = [i for i in items if isinstance(i, Note)]
+def verdict(items: Sequence[Check | Note], alpha: float = ALPHA, profile: str = "full") -> Report:
+    """Judge ``items`` with Holm's correction at family-wise level ``alpha`` (see the module).
+    Below the ``full`` profile, checks marked ``full_only`` are reported as notes instead."""
+    demoted = [i for i in items if isinstance(i, Check) and i.full_only and profile != "full"]
+    checks = [i for i in items if isinstance(i, Check) and i not in demoted]
+    notes = [i for i in items if isinstance(i, Note)] + [
+        Note(f"{c.name} (judged in the full profile only)", replace(c, alpha=alpha).detail) for c in demoted
+    ]
     tested = [i for i, c in enumerate(checks) if c.kind != "fact"]
     rejected, levels = stats.holm([checks[i].p for i in tested], alpha)
     judged = [replace(c, passed=c.p == 0.0) if c.kind == "fact" else c for c in checks]
@@ -192,6 +198,36 @@ def inside(name: str, estimate: Estimate, low: float, high: float, note: str = "
     return Check(name, "inside", estimate, low, high, stats.tost_p(estimate, low, high), note)
 
 
+def not_below(name: str, estimate: Estimate, threshold: float, note: str = "") -> Check:
+    """Claim: the expectation is at least ``threshold``; fails when significantly below it."""
+    return Check(name, "equals", estimate, threshold, INF, _agreement_p(estimate, threshold, INF), note)
+
+
+def all_of(name: str, parts: Sequence[Check], note: str = "", full_only: bool = False) -> Check:
+    """One claim made of parts that must all hold (e.g. at every n_r), shown by its worst part.
+
+    Directional parts form an intersection-union test: the claim passes at level a when every
+    part rejects at level a, so its p is the largest part p. Agreement parts fail when any part
+    is off: Bonferroni, p = K x the smallest part p. A failed ``fact`` part fails the claim."""
+    broken = [p for p in parts if p.kind == "fact" and p.p != 0.0]
+    if broken:
+        return fact(name, False, f"{broken[0].name}: {broken[0].note}")
+    parts = [p for p in parts if p.kind != "fact"]
+    if not parts:
+        return fact(name, True, note)
+    if all(p.rejection_passes for p in parts):
+        worst = max(parts, key=lambda p: p.p)
+        p_value, points = worst.p, worst.points
+    elif not any(p.rejection_passes for p in parts):
+        worst = min(parts, key=lambda p: p.p)
+        p_value, points = min(1.0, len(parts) * worst.p), len(parts) * worst.points
+    else:
+        raise ValueError(f"{name}: cannot mix directional and agreement parts")
+    text = f"worst of {len(parts)}: {worst.name}" + (f"; {worst.note}" if worst.note else "")
+    text += f"; {note}" if note else ""
+    return replace(worst, name=name, p=p_value, points=points, note=text, full_only=full_only)
+
+
 def _agreement_p(estimate: Estimate, low: float, high: float) -> float:
     """Two-sided p-value of H0 "the expectation lies in [low, high]"."""
     if low <= estimate.value <= high:
@@ -216,7 +252,9 @@ def matches_everywhere(
     samples = np.asarray(samples, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     ests = [stats.mean(samples[:, k]) for k in range(expected.size)]
-    ps = [_agreement_p(e, x - floor * abs(x), x + floor * abs(x)) for e, x in zip(ests, expected, strict=True)]
+    ps = [
+        _agreement_p(e, x - floor * abs(x), x + floor * abs(x)) for e, x in zip(ests, expected, strict=True)
+    ]
     worst = int(np.argmin(ps))
     x = expected[worst]
     return Check(
@@ -259,8 +297,8 @@ class Recipe:
     draw: Callable[[Any, Path], None]
     alpha: float = ALPHA
 
-    def verdict(self, measurement: Any) -> Report:
-        return verdict(self.judge(measurement), self.alpha)
+    def verdict(self, measurement: Any, profile: str = "full") -> Report:
+        return verdict(self.judge(measurement), self.alpha, profile)
 
 
 def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:

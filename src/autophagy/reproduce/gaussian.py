@@ -16,11 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from autophagy import stats
 from autophagy.data import GaussianData
 from autophagy.engine import Experiment, run_block
 from autophagy.models import GaussianModel
 from autophagy.phase import w2_by_generation
-from autophagy import stats
 from autophagy.reproduce.base import Check, Recipe, above, equals, proportion_above, save_figure
 from autophagy.schedule import DataSchedule
 
