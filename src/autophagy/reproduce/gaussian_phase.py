@@ -237,7 +237,7 @@ def g4_draw(m: G4Data, path: Path) -> None:
 # --- G5: data environment with real fraction p ------------------------------------------
 
 RATE = -0.5  # E[W2] of a Gaussian fitted on n samples falls like n^-1/2
-RATE_TOLERANCE = 0.05  # declared allowance for finite-size terms O(d / n) at n_r >= 40, d = 10
+RATE_TOLERANCE = 0.02  # declared allowance for finite-size terms O(d / n) at n_r >= 40, d = 10
 
 
 @dataclass(frozen=True)

@@ -205,13 +205,16 @@ def draw_grids(m: ImageRuns, labels: list[str], path: Path) -> None:
 
 
 def draw_tsne(m: ImageRuns, labels: list[str], path: Path) -> None:
-    """One t-SNE map (scikit-learn, perplexity 30, seed 0) of the real rows and every pictured
-    generation's samples, drawn panel by panel: modes drifting and merging (paper figs. 5, 7)."""
+    """One t-SNE map (scikit-learn, perplexity 30, less for few points; seed 0) of the real rows
+    and every pictured generation's samples, drawn panel by panel: modes drifting and merging
+    (paper figs. 5, 7)."""
     from sklearn.manifold import TSNE
 
     times = sorted(m.snapshots[labels[0]])
     blocks = [m.real[:, :-1]] + [m.snapshots[label][t][:, :-1] for label in labels for t in times]
-    xy = TSNE(n_components=2, perplexity=30, init="pca", random_state=0).fit_transform(np.concatenate(blocks))
+    points = np.concatenate(blocks)
+    perplexity = min(30.0, (len(points) - 1) / 3)
+    xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(points)
     bounds = np.cumsum([0] + [len(b) for b in blocks])
     real = xy[: bounds[1]]
     fig, axes = plt.subplots(
