@@ -197,7 +197,7 @@ def holm(p_values: list[float], alpha: float) -> tuple[list[bool], list[float]]:
     and the level each was compared with (``alpha / (m - j + 1)`` for the j-th smallest p; the
     hypotheses after the first non-rejection keep the level at which the procedure stopped)."""
     m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
+    order = sorted(range(m), key=lambda i: (math.isnan(p_values[i]), p_values[i]))  # NaN: last, kept
     rejected, levels = [False] * m, [alpha] * m
     stopped: float | None = None
     for j, i in enumerate(order):

@@ -113,15 +113,15 @@ class Check:
             "name": self.name,
             "kind": self.kind,
             "passed": self.passed,
-            "statistic": None if e is None else e.value,
-            "se": None if e is None else e.se,
+            "statistic": None if e is None else _finite(e.value),
+            "se": None if e is None else _finite(e.se),
             "df": None if e is None or math.isinf(e.df) else e.df,
             "replicates": None if e is None else e.n,
             "successes": None if self.successes is None else list(self.successes),
             "interval": None if self.kind == "fact" else [_finite(low), _finite(high)],
             "threshold": [_finite(self.low), _finite(self.high)],
             "points": self.points,
-            "p_value": self.p,
+            "p_value": _finite(self.p),
             "alpha": None if self.kind == "fact" else self.alpha,
             "detail": self.detail,
         }
@@ -176,7 +176,8 @@ def verdict(items: Sequence[Check | Note], alpha: float = ALPHA, profile: str = 
     judged = [replace(c, passed=c.p == 0.0) if c.kind == "fact" else c for c in checks]
     for i, rej, level in zip(tested, rejected, levels, strict=True):
         c = checks[i]
-        judged[i] = replace(c, alpha=level, passed=rej if c.rejection_passes else not rej)
+        ok = rej if c.rejection_passes else not rej
+        judged[i] = replace(c, alpha=level, passed=ok and not math.isnan(c.p))  # NaN: no evidence
     return Report(judged, notes, alpha)
 
 
@@ -229,7 +230,9 @@ def all_of(name: str, parts: Sequence[Check], note: str = "", full_only: bool = 
 
 
 def _agreement_p(estimate: Estimate, low: float, high: float) -> float:
-    """Two-sided p-value of H0 "the expectation lies in [low, high]"."""
+    """Two-sided p-value of H0 "the expectation lies in [low, high]" (NaN for a NaN statistic)."""
+    if math.isnan(estimate.value) or math.isnan(estimate.se):
+        return math.nan
     if low <= estimate.value <= high:
         return 1.0
     return min(1.0, 2 * min(estimate.p_below(low), estimate.p_above(high)))
