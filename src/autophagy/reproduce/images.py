@@ -550,7 +550,7 @@ RECIPES: dict[str, Recipe] = {
         "FID still rises, more slowly than fully synthetic, at every lambda; lambda near 0.8 does best "
         "(fig. 9)",
         {
-            "quick": {"replicates": 4, "generations": 4, "n": 1000, "model": QUICK_DDPM},
+            "quick": {"replicates": 6, "generations": 4, "n": 1000, "model": QUICK_DDPM},
             "full": {"replicates": 5, "generations": 10, "n": 1797, "model": FULL_DDPM, "n_eval": 500},
         },
         n3_measure,
@@ -589,7 +589,7 @@ RECIPES: dict[str, Recipe] = {
         "conditional WGAN-GP on the 8 x 8 digits, fully synthetic, lambda = 1",
         "FID up, precision and recall down over generations (figs. 13, 16)",
         {
-            "quick": {"replicates": 4, "generations": 5, "n": 1000, "model": QUICK_WGAN},
+            "quick": {"replicates": 6, "generations": 8, "n": 1000, "model": QUICK_WGAN},
             "full": {"replicates": 5, "generations": 20, "n": 1797, "model": FULL_WGAN, "n_eval": 500},
         },
         n5_measure,
@@ -602,7 +602,7 @@ RECIPES: dict[str, Recipe] = {
         "conditional DDPM on the 8 x 8 digits, fixed real half + growing synthetic pool, lambda = 1",
         "FID still rises, precision and recall still fall, more slowly than fully synthetic (fig. 8)",
         {
-            "quick": {"replicates": 4, "generations": 5, "n": 1000, "model": QUICK_DDPM},
+            "quick": {"replicates": 5, "generations": 5, "n": 1000, "model": QUICK_DDPM},
             "full": {"replicates": 5, "generations": 10, "n": 1797, "model": FULL_DDPM, "n_eval": 500},
         },
         n6_measure,
