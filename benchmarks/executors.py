@@ -15,8 +15,8 @@ from concurrent.futures import wait
 from pathlib import Path
 
 from autophagy.executors import InlineExecutor, LokyExecutor, RayExecutor, cpu_count
-from autophagy.export import export_table
-from autophagy.runner import execute, open_folder, plan_run
+from autophagy.run import open_run
+from autophagy.runner import execute, plan_run
 
 
 def empty_task_seconds(executor, n: int) -> float:
@@ -65,8 +65,8 @@ def main() -> None:
             start = time.perf_counter()
             execute(plan, executor=name, progress=False, plots=False)
             times[name] = time.perf_counter() - start
-            columns, rows = open_folder(plan.out).table()
-            tables[name] = export_table(columns, rows, Path(tmp) / f"{name}.csv", "csv").read_bytes()
+            path, _ = open_run(plan.out).export(Path(tmp) / f"{name}.csv", "csv")
+            tables[name] = path.read_bytes()
         tasks = sum(len(plan.blocks(c)) for c in plan.cells)
         print(
             f"sweep: {len(plan.cells)} cells, {tasks} blocks, {plan.cells[0].config.generations} generations"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from autophagy.pictures import sample_grid
-from autophagy.runner import execute, plan_run, read_rows
+from autophagy.run import open_run
+from autophagy.runner import execute, plan_run
 
 torch = pytest.importorskip("torch")
 
@@ -29,7 +30,7 @@ def test_image_run_writes_metrics_and_pictures_and_resumes(tmp_path):
     torch.set_num_threads(1)
     try:
         out = execute(plan_run(_config(tmp_path / "cache"), tmp_path / "run"), progress=False)
-        rows = read_rows(out)
+        rows = open_run(out).rows(0)
         assert {(r, g) for r, g, _, _ in rows} == {(0, 1), (0, 2), (1, 1), (1, 2)}
         assert all(np.isfinite(v) for *_, v in rows) and len(rows) == 16
         for kind in ("samples", "embedding"):
@@ -38,7 +39,7 @@ def test_image_run_writes_metrics_and_pictures_and_resumes(tmp_path):
                 "generation_002.png",
             ]
         # a second run resumes from the stored checkpoints (decoded DDPMs) and changes nothing
-        again = read_rows(execute(plan_run(_config(tmp_path / "cache"), out), progress=False))
+        again = open_run(execute(plan_run(_config(tmp_path / "cache"), out), progress=False)).rows(0)
         assert again == rows
     finally:
         torch.set_num_threads(threads)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from autophagy.errors import ConfigError
-from autophagy.runner import STORE_FILE, execute, plan_run, plot_folder
+from autophagy.run import STORE_FILE, open_run
+from autophagy.runner import execute, plan_run
 from autophagy.store import RunStore
 
 
@@ -44,7 +45,7 @@ def test_panels_are_kept_reproducible_and_drawn(tmp_path):
     for generation in (1, 4):
         np.testing.assert_array_equal(kept[generation], other[generation])
     (first / "plots" / "samples.png").unlink()
-    assert first / "plots" / "samples.png" in plot_folder(first)
+    assert first / "plots" / "samples.png" in open_run(first).write_plots()
 
 
 def test_panels_outside_the_run_are_refused(tmp_path):

@@ -18,7 +18,8 @@ import numpy as np
 
 from autophagy.config import load_config
 from autophagy.plots import curves, plot_comparison
-from autophagy.runner import execute, plan_run, read_rows
+from autophagy.run import open_run
+from autophagy.runner import execute, plan_run
 
 HERE = Path(__file__).parent
 
@@ -34,7 +35,7 @@ def main() -> None:
     for path in sorted(HERE.glob(f"{args.prefix}_*.toml")):
         label = path.stem.removeprefix(f"{args.prefix}_")
         plan = plan_run(load_config(path, args.set), args.out / args.prefix / label)
-        runs[label] = read_rows(execute(plan, progress=False, plots=False))
+        runs[label] = open_run(execute(plan, progress=False, plots=False)).rows(0)
     if not runs:
         raise SystemExit(f"no {args.prefix}_*.toml configs in {HERE}")
     figures = plot_comparison(runs, args.out / args.prefix / "plots", title=f"{args.prefix}: mitigations")

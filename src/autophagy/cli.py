@@ -18,15 +18,22 @@ errors = Console(stderr=True)
 
 
 def _fail(exc: ConfigError | ValueError) -> None:
-    errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    errors.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+PLUGIN_HELP = (
+    "module to import before validating (repeatable); importing RUNS its code, so name only "
+    "modules you trust. Same as the config's top-level plugins = [...]"
+)
 
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="TOML config file (a [sweep] table makes it a sweep)")],
+    config: Annotated[Path, typer.Argument(help="TOML config file (a sweep table makes it a sweep)")],
     out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
     executor: Annotated[str, typer.Option(help="local (all cores), inline or ray")] = "local",
     workers: Annotated[int | None, typer.Option(help="worker processes (default: every core)")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster to join (with --executor ray)")] = None,
@@ -35,20 +42,26 @@ def run(
     ] = 2.0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Run a config or sweep (or resume it in the same folder)."""
+    """Run a config or sweep (or resume it in the same folder).
+
+    Plug-in modules named by --plugin or the config's plugins list are imported, which
+    executes their code.
+    """
     from autophagy.executors import make_executor
     from autophagy.runner import execute, plan_run
 
     try:
         if task_seconds < 0:
             raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
-        plan = plan_run(load_config(config, set_ or []), out)
+        plan = plan_run(load_config(config, set_ or [], plugin or []), out)
         tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
         pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
         _fail(exc)
     try:
         folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
+    except ConfigError as exc:  # raised by a worker: a plug-in's error, or a check made there
+        _fail(exc)
     finally:
         pool.shutdown()
     what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
@@ -73,15 +86,36 @@ def demo(
     console.print(f"plots in [bold]{out / 'plots'}[/], one run folder per row in [bold]{out}[/]")
 
 
+HUE_HELP = "swept key drawn as one colour per value (default: the first swept key)"
+ROWS_HELP = "swept key drawn as one row of panels per value (default: the third)"
+COLS_HELP = "swept key drawn as one column of panels per value (default: the second)"
+
+
+def _layout_error(exc: ConfigError) -> ConfigError:
+    """Name the CLI option (``--hue``) rather than the Python argument (``hue``)."""
+    if exc.field in ("hue", "rows", "cols", "metric"):
+        return ConfigError(f"--{exc.field}", exc.message)
+    return exc
+
+
 @app.command()
-def plot(run: Annotated[Path, typer.Argument(help="run or sweep folder")]) -> None:
-    """(Re)draw a run's or sweep's metric-versus-generation plots (and a run's sample pictures)."""
-    from autophagy.runner import plot_folder
+def plot(
+    run: Annotated[Path, typer.Argument(help="run or sweep folder")],
+    metric: Annotated[
+        list[str] | None, typer.Option(help="metric to draw (repeatable; default: every metric)")
+    ] = None,
+    hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
+    rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
+    cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
+) -> None:
+    """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
+    one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
+    from autophagy.run import open_run
 
     try:
-        paths = plot_folder(run)
+        paths = open_run(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
-        _fail(exc)
+        _fail(_layout_error(exc))
     for path in paths:
         console.print(str(path))
 
@@ -93,30 +127,35 @@ def export(
     format: Annotated[str, typer.Option(help="csv or parquet")] = "csv",
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
-    from autophagy.export import FORMATS, export_table
-    from autophagy.runner import open_folder
+    from autophagy.export import FORMATS
+    from autophagy.run import open_run
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
     try:
-        columns, rows = open_folder(run).table()
+        path, count = open_run(run).export(output, format)
     except ConfigError as exc:
         _fail(exc)
-    console.print(f"{len(rows)} rows written to {export_table(columns, rows, output, format)}")
+    console.print(f"{count} rows written to {path}", markup=False, highlight=False)
 
 
 @app.command()
 def report(
     run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html)")] = None,
+    hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
+    rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
+    cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
 ) -> None:
-    """One static HTML page: config, metric plots faceted by the swept keys, pictures, final values."""
+    """One static HTML page: final values with intervals, overlaid curves per metric, pictures, config.
+
+    The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
     from autophagy.report import write_report
 
     try:
-        path = write_report(run, output)
+        path = write_report(run, output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
-        _fail(exc)
+        _fail(_layout_error(exc))
     console.print(f"report written to [bold]{path}[/]")
 
 
@@ -218,26 +257,36 @@ def phase_map(
 
 
 @app.command("list")
-def list_plugins() -> None:
-    """The registered loop families, models, data sources and metrics."""
-    from autophagy.data import DATA
-    from autophagy.metrics import METRICS
-    from autophagy.models import MODELS
+def list_plugins(
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
+) -> None:
+    """The registered loop families, models, data sources and metrics, with the package that
+    provides each (installed plug-ins are found through their entry points)."""
+    from rich.markup import escape
+
+    import autophagy.config  # noqa: F401  (registers the built-ins)
+    from autophagy.registry import DATA, METRICS, MODELS, load_entry_points, load_plugins
     from autophagy.schedule import LOOPS
 
+    try:
+        load_entry_points()
+        load_plugins(plugin or [])
+    except ConfigError as exc:
+        _fail(exc)
     sections = {
-        "loops (loop.family)": {k: v.summary for k, v in LOOPS.items()},
-        "models (model.kind)": {k: v.summary for k, v in MODELS.items()},
-        "data (data.kind)": {k: v.summary for k, v in DATA.items()},
+        "loops (loop.family)": {k: ("autophagy", v.summary) for k, v in LOOPS.items()},
+        "models (model.kind)": {k: (v.provider, v.summary) for k, v in MODELS.items()},
+        "data (data.kind)": {k: (v.provider, v.summary) for k, v in DATA.items()},
         "metrics (metrics.names)": {
-            k: f"{'higher' if v.higher_is_better else 'lower'} is better; {v.summary}"
+            k: (v.provider, f"{'higher' if v.higher_is_better else 'lower'} is better; {v.summary}")
             for k, v in METRICS.items()
         },
     }
     for title, entries in sections.items():
         table = Table(title=title, show_header=False, title_justify="left")
         table.add_column(style="bold")
+        table.add_column(style="dim")
         table.add_column()
-        for name, summary in entries.items():
-            table.add_row(name, summary)
+        for name, (provider, summary) in entries.items():
+            table.add_row(escape(name), escape(provider), escape(summary))
         console.print(table)

@@ -9,6 +9,7 @@ raising one :class:`ConfigError` that names the field at fault, and returns the
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from autophagy.metrics import METRICS
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS
 from autophagy.protocols import DataSource, LabelledImages, ModelSettings
-from autophagy.registry import Options, Plugin
+from autophagy.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.schedule import DataSchedule, LoopOptions, resolve_schedule
 
 
@@ -59,6 +60,7 @@ class RunConfig(Options):
     """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
 
     name: str = Field("run", pattern=r"^[A-Za-z0-9_.\-]+$")
+    plugins: list[str] = Field(default_factory=list)  # modules imported (executed) before the run
     seed: NonNegativeInt = 0
     replicates: PositiveInt = 1
     generations: PositiveInt = 10
@@ -110,8 +112,16 @@ def set_key(raw: dict[str, Any], key: str, value: Any) -> None:
     table[leaf] = value
 
 
-def load_config(path: Path | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """Raw config dict from a TOML file (or an empty one) with overrides applied."""
+def load_config(
+    path: Path | None, overrides: Sequence[str] = (), plugins: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Raw config dict from a TOML file (or an empty one) with ``key=value`` overrides applied
+    and ``plugins`` appended to its ``plugins`` list.
+
+    Relative file paths in the file's ``[data]`` and ``[model]`` tables (and in its sweep) are
+    made absolute against the file's folder, so a run works from any working directory;
+    paths given as overrides stay relative to the working directory.
+    """
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -121,9 +131,51 @@ def load_config(path: Path | None, overrides: Sequence[str] = ()) -> dict[str, A
             raw = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
+        anchor_paths(raw, path.resolve().parent)
     for assignment in overrides:
         set_override(raw, assignment)
+    add_plugins(raw, plugins)
     return raw
+
+
+def add_plugins(raw: dict[str, Any], plugins: Sequence[str]) -> None:
+    """Append module names to ``raw["plugins"]`` in place (each once)."""
+    if not plugins:
+        return
+    listed = raw.get("plugins", [])
+    if not isinstance(listed, list):
+        raise ConfigError("plugins", f"must be a list of module names, got {listed!r}")
+    raw["plugins"] = [*listed, *(m for m in plugins if m not in listed)]
+
+
+PATH_KEYS = ("path", "labels")  # keys of [data] / [model] that name files (mnist's labels file too)
+
+
+def _is_path_key(key: str) -> bool:
+    return key.split(".")[-1] in PATH_KEYS or key.endswith("_path")
+
+
+def anchor_paths(raw: dict[str, Any], folder: Path) -> None:
+    """Make relative path strings in ``[data]``, ``[model]`` and sweep axes over them absolute
+    against ``folder``, in place."""
+
+    def anchor(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return os.path.abspath(folder / value)
+        return value
+
+    for section in ("data", "model"):
+        table = raw.get(section)
+        if isinstance(table, dict):
+            for key, value in table.items():
+                if _is_path_key(key):
+                    table[key] = anchor(value)
+    sweep = raw.get("sweep")
+    for axes in (sweep.get("grid"), sweep.get("zip")) if isinstance(sweep, dict) else ():
+        if isinstance(axes, dict):
+            for key, values in axes.items():
+                if key.startswith(("data.", "model.")) and _is_path_key(key) and isinstance(values, list):
+                    axes[key] = [anchor(v) for v in values]
 
 
 def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any, dict]:
@@ -146,9 +198,17 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
 
 
 def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]:
-    """Validate ``raw`` fully; return the experiment, the typed config and the resolved dict."""
+    """Validate ``raw`` fully; return the experiment, the typed config and the resolved dict.
+
+    Installed plug-ins (entry points) and the modules in ``raw["plugins"]`` are imported first.
+    """
+    load_entry_points()
+    plugins = raw.get("plugins", [])
+    if not isinstance(plugins, list):
+        raise ConfigError("plugins", f"must be a list of module names, got {plugins!r}")
+    load_plugins(plugins)
     try:
-        config = RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw, context={"plugins": plugins})
     except ValidationError as exc:
         raise pydantic_error(exc) from None
     data, data_resolved = _plugin("data", config.data, DATA)
@@ -255,8 +315,9 @@ def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings
         sizes = {
             "loop.n_ini": schedule.n_ini,
             "loop.n_real": schedule.fresh_real,
-            "metrics.n_eval": config.metrics.n_eval,
         }
+        if not hasattr(data, "draw_reference"):  # held-out references cap the draw themselves
+            sizes["metrics.n_eval"] = config.metrics.n_eval
         for field, n in sizes.items():
             if n > data.capacity:
                 raise ConfigError(field, f"{n} exceeds the {data.capacity} samples the data source holds")

@@ -13,7 +13,8 @@ import numpy as np
 
 from autophagy.executors import make_executor
 from autophagy.plots import curves, plot_comparison
-from autophagy.runner import execute, plan_run, read_rows
+from autophagy.run import open_run
+from autophagy.runner import execute, plan_run
 
 FAMILIES = ("fully_synthetic", "synthetic_augmentation", "fresh_data", "accumulate")
 BIASES = (1.0, 0.8)
@@ -52,7 +53,7 @@ def run_demo(out: Path, *, progress: bool = True) -> list[dict]:
     finally:
         pool.shutdown()
     for plan in plans:
-        rows = read_rows(plan.out)
+        rows = open_run(plan.out).rows(0)
         config = plan.cells[0].config
         rows_by_label[config.name] = rows
         final = {m: v[:, -1] for m, (_, v) in curves(rows).items()}

@@ -106,7 +106,7 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             results[name] = np.asarray(METRICS[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
     by_samples = [n for n in exp.metrics if METRICS[n].needs in ("samples", "modes", "images")]
     if by_samples:
-        real = SampleSimulator(exp.data, exp.model).real(
+        real = SampleSimulator(exp.data, exp.model).reference(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
         )
         bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
@@ -119,7 +119,11 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             if id(metric.fn) not in shared:
                 # P_r's known modes, or the classifier trained on its images
                 extra = {"data": exp.data} if metric.needs in ("modes", "images") else {}
-                shared[id(metric.fn)] = metric.fn(real, synthetic, k=exp.k, **extra)
+                if metric.takes_k:
+                    extra["k"] = exp.k
+                if metric.takes_rng:
+                    extra["rng"] = streams(exp.seed, replicates, t, f"metric:{name}")
+                shared[id(metric.fn)] = metric.fn(real, synthetic, **extra)
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
     for name in (n for n in exp.metrics if METRICS[n].needs == "model"):

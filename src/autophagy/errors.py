@@ -21,3 +21,38 @@ class ConfigError(ValueError):
 
 class PluginError(ConfigError):
     """A user plug-in (model, data source, metric, hook) raised while the loop ran it."""
+
+
+class WorkerError(RuntimeError):
+    """An unexpected exception in autophagy's own code, raised in a worker: an internal bug.
+    Carries the worker's formatted traceback, since the original exception may not pickle."""
+
+    def __init__(self, summary: str, trace: str) -> None:
+        super().__init__(f"{summary}\n--- worker traceback ---\n{trace}")
+        self.summary = summary
+        self.trace = trace
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.trace))
+
+
+def worker_error(exc: BaseException) -> ConfigError | WorkerError:
+    """The exception to send to the parent for ``exc``: a :class:`PluginError` naming the
+    plug-in module when the innermost frame outside autophagy belongs to a user plug-in
+    (registered by another package, or from ``__main__``), else a :class:`WorkerError`."""
+    import traceback
+
+    from autophagy.registry import user_modules
+
+    users = user_modules()
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in users:
+            where = frames[-1] if frames else None
+            line = f" ({where.name}, {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+            return PluginError(f"plugin {module}", f"{type(exc).__name__}: {exc}{line}")
+    trace = "".join(traceback.format_exception(exc))
+    return WorkerError(
+        f"internal error (this is a bug; please report it): {type(exc).__name__}: {exc}", trace
+    )

@@ -121,7 +121,20 @@ class RayExecutor:
         self.remote = ray.remote(num_cpus=1)(_limited)
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
-        return self.remote.remote(fn, 1, arg).future()
+        """A future that raises the task's own exception, not Ray's ``RayTaskError`` wrapper
+        (whose message holds the remote traceback), so errors read as they do inline."""
+        inner = self.remote.remote(fn, 1, arg).future()
+        outer: Future = Future()
+
+        def relay(done: Future) -> None:
+            exc = done.exception()
+            if exc is None:
+                outer.set_result(done.result())
+            else:
+                outer.set_exception(getattr(exc, "cause", None) or exc)
+
+        inner.add_done_callback(relay)
+        return outer
 
     def shutdown(self) -> None:
         if self.started:

@@ -1,17 +1,34 @@
-"""Figures: each metric versus generation (mean line and 10-90 % band over replicates), and
-sample panels per chosen generation (real samples in grey, synthetic in colour)."""
+"""Figures: each metric versus generation, and sample panels per chosen generation (real
+samples in grey, synthetic in colour).
+
+:func:`plot_metric` draws a run's summary (``Run.summary()``: mean and Student-t interval over
+replicates per swept point and generation) as overlaid curves, one colour per value of a
+chosen key and one panel per value of two others; it is what ``autophagy plot``,
+``autophagy report`` and ``Run.plot`` draw. :func:`plot_comparison`
+overlays the raw rows of separate runs (mean and 10-90 % spread of replicates) for the demo
+and the mitigation example.
+"""
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from autophagy.errors import ConfigError
 
 Row = tuple[int, int, str, float]
 
@@ -39,11 +56,6 @@ def _band(ax: plt.Axes, gens: np.ndarray, values: np.ndarray, label: str | None 
     low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
     (line,) = ax.plot(gens, mean, label=label)
     ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-
-
-def plot_run(rows: Iterable[Row], folder: Path, *, title: str = "") -> list[Path]:
-    """One PNG per metric in ``folder``: mean and 10-90 % band over replicates."""
-    return plot_comparison({"": rows}, folder, title=title)
 
 
 def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: str = "") -> list[Path]:
@@ -101,3 +113,308 @@ def plot_samples(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+# --- overlaid curves from a run's summary -----------------------------------------------------
+
+SUMMARY_COLUMNS = ("generation", "metric", "mean", "low", "high", "n")
+"""The columns of ``Run.summary()`` after the swept keys (one row per key values, generation, metric)."""
+
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+@dataclass(frozen=True)
+class Facets:
+    """How a summary's keys map onto a figure. Each entry is a group of keys that move together
+    (zipped sweep axes: one value of the first fixes the others), so ``hue`` may hold two keys."""
+
+    hue: list[str]  # one colour per value
+    rows: list[str]  # one row of panels per value
+    cols: list[str]  # one column of panels per value
+    rest: list[str]  # further multi-valued keys: one line style per value, named in the legend
+    fixed: dict[str, Any]  # keys with a single value: named in the title
+
+
+def summary_keys(summary: pd.DataFrame) -> list[str]:
+    """The key columns of a summary (the swept keys it kept), in their order."""
+    return [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+
+
+def summary_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The distinct swept points of a summary (``{key: value}``), in order of first appearance.
+    Values may be lists (a swept vector): points are told apart by their JSON text."""
+    keys = summary_keys(summary)
+    if not keys:
+        return [{}]
+    distinct: dict[tuple[str, ...], dict[str, Any]] = {}
+    for record in summary[keys].to_dict("records"):
+        distinct.setdefault(tuple(value_text(record[k]) for k in keys), record)
+    return list(distinct.values())
+
+
+def value_text(value: Any) -> str:
+    """A value as a label: strings as they are, everything else as JSON (``0.8``, ``[1, 2]``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return str(value)
+
+
+def _label(values: Mapping[str, Any], keys: Iterable[str]) -> str:
+    return ", ".join(f"{k}={value_text(values[k])}" for k in keys)
+
+
+def _levels(records: list[dict[str, Any]], keys: list[str]) -> list[str]:
+    """The distinct labels of ``keys`` over ``records``, sorted by value when every key holds
+    numbers (so lambda 0.6, 0.8, 1.0), else in order of first appearance."""
+    distinct: dict[str, tuple] = {}
+    for record in records:
+        distinct.setdefault(_label(record, keys), tuple(record[k] for k in keys))
+    numeric = all(
+        isinstance(v, int | float | np.number) and not isinstance(v, bool)
+        for values in distinct.values()
+        for v in values
+    )
+    return sorted(distinct, key=distinct.__getitem__) if numeric else list(distinct)
+
+
+def distinct_values(values: Iterable[Any]) -> list[Any]:
+    """Distinct values: sorted when all are numbers, else in order of first appearance."""
+    distinct: dict[str, Any] = {}
+    for value in values:
+        distinct.setdefault(value_text(value), value)
+    out = list(distinct.values())
+    if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in out):
+        out.sort()
+    return out
+
+
+def _groups(cells: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
+    """Keys grouped into dimensions: two keys share one when each one's value fixes the other's
+    across the cells (``zip`` axes); otherwise every key is its own dimension."""
+    text = [{k: value_text(c[k]) for k in keys} for c in cells]
+    dims: list[list[str]] = []
+    for key in keys:
+        for dim in dims:
+            lead = dim[0]
+            pairs = {(t[lead], t[key]) for t in text}
+            if len(pairs) == len({t[lead] for t in text}) == len({t[key] for t in text}):
+                dim.append(key)
+                break
+        else:
+            dims.append([key])
+    return dims
+
+
+def facets(
+    summary: pd.DataFrame, *, hue: str | None = None, rows: str | None = None, cols: str | None = None
+) -> Facets:
+    """Assign a summary's keys to colour, panel rows and panel columns.
+
+    Unset options take the multi-valued key groups in order: ``hue`` the first, ``cols`` the
+    second, ``rows`` the third; the rest become line styles. A key zipped with a chosen one
+    follows it. Raises :class:`~autophagy.errors.ConfigError` naming the option (``hue``,
+    ``rows`` or ``cols``) when a key is not among the summary's keys or is chosen twice.
+    """
+    keys = summary_keys(summary)
+    cells = summary_points(summary)
+    dims = _groups(cells, keys)
+    chosen: dict[str, list[str]] = {}
+    for option, key in (("hue", hue), ("rows", rows), ("cols", cols)):
+        if key is None:
+            continue
+        if key not in keys:
+            known = ", ".join(keys) if keys else "none: this run sweeps nothing"
+            why = "is pooled: seeds count as replicates" if key == "seed" else "is not a swept key"
+            raise ConfigError(option, f"{key!r} {why} (keys to draw: {known})")
+        dim = next(d for d in dims if key in d)
+        taken = next((o for o, d in chosen.items() if d is dim), None)
+        if taken is not None:
+            raise ConfigError(option, f"{key!r} is already drawn by {taken} ({', '.join(dim)} move together)")
+        chosen[option] = dim
+    free = [d for d in dims if all(d is not c for c in chosen.values())]
+    varied = [d for d in free if len({value_text(c[d[0]]) for c in cells}) > 1]
+    fixed = {k: cells[0][k] for d in free if d not in varied for k in d}
+    for option in ("hue", "cols", "rows"):
+        if option not in chosen and varied:
+            chosen[option] = varied.pop(0)
+    return Facets(
+        hue=chosen.get("hue", []),
+        rows=chosen.get("rows", []),
+        cols=chosen.get("cols", []),
+        rest=[k for d in varied for k in d],
+        fixed=fixed,
+    )
+
+
+def metric_direction(metric: str) -> str:
+    """``"higher is better"`` / ``"lower is better"`` for a registered metric, else ``""``."""
+    from autophagy.metrics import METRICS
+
+    entry = METRICS.get(metric)
+    if entry is None:
+        return ""
+    return "higher is better" if entry.higher_is_better else "lower is better"
+
+
+def band_label(summary: pd.DataFrame, ci: float | None = None) -> str:
+    """What a band means, e.g. ``"band: 95 % t-interval over n = 8 replicates"``."""
+    level = ci if ci is not None else summary.attrs.get("ci", 0.95)
+    counts = summary["n"].dropna().astype(int) if len(summary) else pd.Series([], dtype=int)
+    low, high = (int(counts.min()), int(counts.max())) if len(counts) else (0, 0)
+    n = f"n = {low}" if low == high else f"n = {low}-{high}"
+    note = " (none where n < 2)" if low < 2 and high > 0 else ""
+    return f"band: {100 * level:g} % t-interval over {n} replicates{note}"
+
+
+def _panel(count: int, size: float, most: float) -> float:
+    """Inches for ``count`` panels of ``size`` each, shrunk to fit ``most`` (never below half size)."""
+    return count * max(min(size, most / max(count, 1)), size / 2)
+
+
+def plot_metric(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    hue: str | None = None,
+    rows: str | None = None,
+    cols: str | None = None,
+    title: str = "",
+    ci: float | None = None,
+) -> Figure:
+    """One figure of ``metric`` versus generation from a run's summary (``Run.summary()``).
+
+    ``summary`` has one row per (swept keys..., generation, metric) with ``mean``, ``low``,
+    ``high`` and ``n``. Lines are the means, one colour per value of ``hue``, panels one per
+    value of ``rows`` x ``cols`` (see :func:`facets` for the defaults), further swept keys as
+    line styles; bands are the summary's interval, labelled with its level (``ci``, default
+    ``summary.attrs["ci"]`` or 0.95) and replicate count. Every string is drawn as plain text
+    (no mathtext). Raises :class:`~autophagy.errors.ConfigError` naming ``metric``, ``hue``,
+    ``rows`` or ``cols`` when it is not in the summary. The figure is returned, not shown or saved.
+    """
+    metrics = distinct_values(summary["metric"])
+    if metric not in metrics:
+        known = ", ".join(map(str, metrics)) if metrics else "none: no rows stored yet"
+        raise ConfigError("metric", f"{metric!r} has no rows (metrics: {known})")
+    layout = facets(summary, hue=hue, rows=rows, cols=cols)
+    data = summary[summary["metric"] == metric]
+    records = data.to_dict("records")
+    row_values, col_values, hue_values, rest_values = (
+        _levels(records, keys) for keys in (layout.rows, layout.cols, layout.hue, layout.rest)
+    )
+    palette = plt.get_cmap("tab10" if len(hue_values) <= 10 else "viridis")
+    colours = {
+        h: palette(i if len(hue_values) <= 10 else i / max(len(hue_values) - 1, 1))
+        for i, h in enumerate(hue_values)
+    }
+    styles = {r: LINESTYLES[i % len(LINESTYLES)] for i, r in enumerate(rest_values)}
+    fig, axes = plt.subplots(
+        len(row_values),
+        len(col_values),
+        figsize=(_panel(len(col_values), 4.2, 20) + 2.8, _panel(len(row_values), 3.0, 16) + 1.0),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        dpi=100,
+        layout="constrained",
+    )
+    lines: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        where = tuple(_label(record, k) for k in (layout.rows, layout.cols, layout.hue, layout.rest))
+        lines.setdefault(where, []).append(record)
+    handles: dict[str, Any] = {}
+    for (row, col, colour, style), points in lines.items():
+        points.sort(key=lambda r: r["generation"])
+        gens = np.array([p["generation"] for p in points], dtype=float)
+        mean, low, high = (np.array([p[c] for p in points], dtype=float) for c in ("mean", "low", "high"))
+        ax = axes[row_values.index(row)][col_values.index(col)]
+        label = "; ".join(x for x in (colour, style) if x) or metric
+        (drawn,) = ax.plot(gens, mean, color=colours[colour], linestyle=styles[style], linewidth=1.5)
+        ax.fill_between(gens, low, high, color=colours[colour], alpha=0.18, linewidth=0)
+        handles.setdefault(label, drawn)
+    for i, row in enumerate(row_values):
+        for j, col in enumerate(col_values):
+            ax = axes[i][j]
+            ax.grid(alpha=0.3)
+            panel = "\n".join(x for x in (col, row) if x)
+            if panel:
+                ax.set_title(panel, fontsize=8, parse_math=False)
+            if i == len(row_values) - 1:
+                ax.set_xlabel("generation", fontsize=9)
+        direction = metric_direction(metric)
+        axes[i][0].set_ylabel(
+            f"{metric} ({direction})" if direction else metric, fontsize=9, parse_math=False
+        )
+    heading = f"{title}: {metric}" if title else metric
+    details = "; ".join(x for x in (band_label(data, ci), _label(layout.fixed, layout.fixed)) if x)
+    fig.suptitle(f"{heading}\nmean line, {details}", fontsize=10, parse_math=False)
+    if len(handles) > 1 or layout.hue or layout.rest:
+        order = {
+            f"{h}; {r}" if h and r else h or r: i
+            for i, (h, r) in enumerate(itertools.product(hue_values, rest_values))
+        }
+        labels = sorted(handles, key=lambda label: order.get(label, len(order)))
+        legend = fig.legend(
+            [handles[label] for label in labels],
+            labels,
+            loc="outside right center",
+            fontsize=8,
+            frameon=False,
+        )
+        for text in legend.get_texts():
+            text.set_parse_math(False)
+    axes[0][0].xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def plot_metrics(
+    summary: pd.DataFrame,
+    *,
+    hue: str | None = None,
+    rows: str | None = None,
+    cols: str | None = None,
+    title: str = "",
+    ci: float | None = None,
+) -> dict[str, Figure]:
+    """:func:`plot_metric` for every metric in ``summary``: ``{metric: Figure}``."""
+    return {
+        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci)
+        for m in distinct_values(summary["metric"])
+    }
+
+
+def save_figures(figures: Mapping[str, Figure], folder: Path) -> list[Path]:
+    """Write each figure as ``folder/<name>.png`` and close it; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fig in figures.items():
+        path = folder / f"{name}.png"
+        fig.savefig(path, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def save_metric_plots(
+    run: Any,
+    *,
+    metrics: Iterable[str] | None = None,
+    hue: str | None = None,
+    rows: str | None = None,
+    cols: str | None = None,
+    ci: float = 0.95,
+) -> list[Path]:
+    """Draw ``run``'s metrics (default: all) with :func:`plot_metric` into ``<run.path>/plots/
+    <metric>.png``. ``run`` is a ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``).
+    Every option is checked, and every figure drawn, before the first file is written."""
+    summary = run.summary(ci=ci)
+    names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
+    figures = {
+        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=run.name, ci=ci) for m in names
+    }
+    return save_figures(figures, Path(run.path) / "plots")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,6 +62,8 @@ class Metric:
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
     data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
     provider: str = "autophagy"
+    takes_rng: bool = False  # sample metrics: called with rng = one generator per replicate
+    takes_k: bool = True  # sample metrics: called with the config's k (metrics.k)
 
 
 MODELS: dict[str, Plugin] = {}
@@ -128,23 +132,42 @@ def register_metric(
     key: str | None = None,
     models: Iterable[str] = (),
     data: Iterable[str] = (),
+    takes_rng: bool | None = None,
     replace: bool = False,
 ) -> None:
     """Make ``name`` usable in ``metrics.names``.
 
-    A ``"samples"`` metric is ``fn(real (R, n, d), synthetic (R, m, d), *, k, rng) -> (R,)``
-    (or a dict of ``(R,)`` arrays, ``key`` picking one); ``rng`` holds one generator per
-    replicate. See :mod:`autophagy.metrics` for the other ``needs``.
+    A ``"samples"`` metric is ``fn(real (R, n, d), synthetic (R, m, d), *, rng, k) -> (R,)``
+    (or a dict of ``(R,)`` arrays, ``key`` picking one): ``rng`` is a list of one generator
+    per replicate (stream ``metric:<name>``), passed when ``fn`` has a parameter named ``rng``
+    (or ``takes_rng=True``); ``k`` (the config's ``metrics.k``) when it has one named ``k`` or
+    takes ``**kwargs``. ``real`` is the held-out reference where the data source keeps one.
+    See :mod:`autophagy.metrics` for the other ``needs``.
     """
     _check_name("metric", name, METRICS, replace)
     if needs not in ("moments", "samples", "model", "modes", "images"):
         raise ValueError(f"needs must be moments, samples, model, modes or images, got {needs!r}")
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin or C function: no introspection
+        parameters = {}
+    variadic = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     METRICS[name] = Metric(
-        fn, bool(higher_is_better), needs, summary, key, tuple(models), tuple(data), provider=_provider(fn)
+        fn,
+        bool(higher_is_better),
+        needs,
+        summary,
+        key,
+        tuple(models),
+        tuple(data),
+        provider=_provider(fn),
+        takes_rng="rng" in parameters if takes_rng is None else bool(takes_rng),
+        takes_k="k" in parameters or variadic or not parameters,
     )
 
 
-_ENTRY_POINTS_LOADED: list[bool] = []
+_SCANNED: dict[str, tuple[str, ...]] = {}  # "path": the sys.path last scanned for entry points
+_LOADED_ENTRY_POINTS: set[tuple[str, str, str]] = set()
 
 
 def entry_points() -> list[importlib.metadata.EntryPoint]:
@@ -156,29 +179,37 @@ def entry_points() -> list[importlib.metadata.EntryPoint]:
 
 
 def load_entry_points() -> None:
-    """Load installed packages' plug-ins once per process. An entry point names a module (whose
-    import registers) or a callable taking no arguments (which registers when called)."""
-    if _ENTRY_POINTS_LOADED:
+    """Load installed packages' plug-ins (again only when ``sys.path`` changed). An entry point
+    names a module (whose import registers) or a callable taking no arguments (which registers
+    when called)."""
+    if _SCANNED.get("path") == tuple(sys.path):
         return
-    _ENTRY_POINTS_LOADED.append(True)
+    _SCANNED["path"] = tuple(sys.path)
     for ep in entry_points():
+        key = (ep.group, ep.name, ep.value)
+        if key in _LOADED_ENTRY_POINTS:
+            continue
         try:
             target = ep.load()
             if callable(target) and not isinstance(target, type):
                 target()
         except Exception as exc:
-            _ENTRY_POINTS_LOADED.clear()
+            _SCANNED.clear()
             package = ep.dist.name if ep.dist is not None else ep.value
             raise ConfigError(
                 "plugins", f"entry point {ep.name!r} of {package} failed to load: {type(exc).__name__}: {exc}"
             ) from None
+        _LOADED_ENTRY_POINTS.add(key)
 
 
 def load_plugins(modules: Iterable[str]) -> None:
     """Import each named module (code execution: only modules a config or ``--plugin`` names).
 
-    A module already imported is not imported again; relative names are refused.
+    A module already imported is not imported again; relative names are refused. The working
+    directory is searched too (as ``python -m`` does), after the installed packages.
     """
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
     for module in modules:
         if (
             not isinstance(module, str)
@@ -197,3 +228,51 @@ def load_plugins(modules: Iterable[str]) -> None:
             raise
         except Exception as exc:
             raise ConfigError("plugins", f"importing {module!r} raised {type(exc).__name__}: {exc}") from None
+
+
+def unimportable_entries() -> tuple[tuple[str, str, Plugin | Metric], ...]:
+    """Entries registered from ``__main__`` (a script or notebook): worker processes cannot
+    import them, so tasks carry them (pickled by value) and :func:`adopt` registers them there."""
+    tables = {"model": MODELS, "data": DATA, "metric": METRICS}
+    return tuple(
+        (kind, name, entry)
+        for kind, table in tables.items()
+        for name, entry in table.items()
+        if entry.provider == "__main__"
+    )
+
+
+def adopt(entries: Iterable[tuple[str, str, Plugin | Metric]]) -> None:
+    """Register, in this (worker) process, entries shipped by :func:`unimportable_entries`."""
+    tables: dict[str, dict[str, Any]] = {"model": MODELS, "data": DATA, "metric": METRICS}
+    for kind, name, entry in entries:
+        tables[kind].setdefault(name, entry)
+
+
+def user_modules() -> set[str]:
+    """Top-level packages that registered plug-ins other than autophagy's own (and ``__main__``)."""
+    return {e.provider for t in (MODELS, DATA, METRICS) for e in t.values()} - {"autophagy"}
+
+
+def plugin_roots(modules: Iterable[str]) -> tuple[str, ...]:
+    """The ``sys.path`` folders the (imported) plug-in modules came from, so that a worker
+    process started elsewhere finds them too (see :func:`extend_path`)."""
+    roots: list[str] = []
+    for module in modules:
+        top = sys.modules.get(module.split(".")[0])
+        file = getattr(top, "__file__", None)
+        if file is None:
+            continue
+        root = (
+            os.path.dirname(os.path.dirname(file)) if file.endswith("__init__.py") else os.path.dirname(file)
+        )
+        if root not in roots:
+            roots.append(root)
+    return tuple(roots)
+
+
+def extend_path(roots: Iterable[str]) -> None:
+    """Append plug-in roots to this (worker) process's ``sys.path``."""
+    for root in roots:
+        if root not in sys.path:
+            sys.path.append(root)

@@ -1,11 +1,14 @@
-"""``autophagy report RUN_OR_SWEEP``: one self-contained static HTML page.
+"""``autophagy report RUN_OR_SWEEP``: one self-contained static HTML page that leads with the answer.
 
-The page holds the resolved config (and the sweep table), one metric-versus-generation
-figure per metric faceted by the swept keys (columns: the first swept axis, rows: the
-second, lines: the rest; seeds pooled as replicates), any sample pictures in the folder
-(every picture under ``plots/`` that is not a metric plot, e.g. sample panels), and a table of
-final-generation means with 95 % intervals. Images are embedded as base64 PNG; there are
-no scripts and no links, so it opens anywhere offline. Every user-provided string is escaped.
+The page opens with a table of final-generation values per swept point and metric (mean
+and Student-t interval over replicates, seeds pooled, each metric marked with its
+direction), then one figure per metric of overlaid curves (:func:`autophagy.plots.plot_metric`:
+one colour per value of ``hue``, panels by ``rows`` and ``cols``, bands the same interval),
+then any pictures in the folder (every PNG under ``plots/`` that is not a metric plot, e.g.
+sample panels), and the configuration last. The layout is chosen here, at report time, from
+the stored rows: nothing is rerun. Images are embedded as base64 PNG; there are no scripts
+and no links, so it opens anywhere offline. Every user-provided string is HTML-escaped, and
+drawn as plain text in the figures.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import html
 import io
 import json
 import math
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
+import pandas as pd
 
-from autophagy.plots import curves
-from autophagy.runner import Folder, open_folder
-from autophagy.sweep import axes as sweep_axes
+from autophagy.plots import (
+    band_label,
+    distinct_values,
+    metric_direction,
+    plot_metric,
+    summary_keys,
+    summary_points,
+    value_text,
+)
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -38,8 +46,9 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2e
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: .85em; }
 table { border-collapse: collapse; font-size: .9em; } td, th { border: 1px solid #ccc; padding: .25em .6em; }
 th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th small, td small { color: #666; font-weight: normal; }
 figure { display: inline-block; margin: .5em; } figcaption { font-size: .85em; color: #555; }
-img { max-width: 100%; }
+img { max-width: 100%; } p.warn { background: #fff3cd; padding: .5em 1em; border: 1px solid #e0c36a; }
 """
 
 
@@ -54,127 +63,121 @@ def _img(data: str, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _dims(folder: Folder) -> list[list[str]]:
-    """Facet axes: each grid key alone, the zipped keys together; seeds are pooled."""
-    zipped = (
-        list(sweep_axes(folder.manifest.get("sweep", {}).get("zip", {}), "sweep.zip"))
-        if folder.is_sweep
-        else []
-    )
-    dims = [[key] for key in folder.swept if key != "seed" and key not in zipped]
-    return dims + ([zipped] if zipped else [])
+def _is_sweep(run: Any) -> bool:
+    return bool(getattr(run, "is_sweep", None) or ("sweep" in run.manifest and "cells" in run.manifest))
 
 
-def _label(values: dict[str, Any], keys: list[str]) -> str:
-    return ", ".join(f"{k}={values[k]}" for k in keys)
+def _number(value: float, decimals: int | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "&ndash;"
+    return f"{value:.{decimals}f}" if decimals is not None else f"{value:.4g}"
 
 
-def _groups(folder: Folder) -> dict[tuple[str, str, str], list[tuple[int, int, str, float]]]:
-    """Rows per (facet row, facet column, line), replicate ids made unique across cells."""
-    dims = _dims(folder)
-    cols, rows, lines = (dims[:1], dims[1:2], dims[2:]) if len(dims) >= 2 else ([], [], dims)
-    keys = [k for dim in lines for k in dim]
-    groups: dict[tuple[str, str, str], list] = defaultdict(list)
-    for run, replicate, generation, metric, value in folder.rows():
-        values = folder.cells[run]["values"]
-        key = (
-            _label(values, rows[0]) if rows else "",
-            _label(values, cols[0]) if cols else "",
-            _label(values, keys),
-        )
-        groups[key].append((run * 1_000_000 + replicate, generation, metric, value))
-    return groups
+def interval_text(mean: float, low: float, high: float) -> str:
+    """``mean [low, high]`` with two significant digits of the half-width (4 when there is none)."""
+    half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
+    decimals = None
+    if math.isfinite(half) and half > 0 and abs(mean) < 1e6:
+        decimals = min(max(0, 1 - math.floor(math.log10(half))), 10)
+    return f"{_number(mean, decimals)} [{_number(low, decimals)}, {_number(high, decimals)}]"
 
 
-def _figures(folder: Folder, groups: dict[tuple[str, str, str], list]) -> list[str]:
-    per_group = {key: curves(rows) for key, rows in groups.items()}
-    metrics = sorted({m for c in per_group.values() for m in c})
-    row_labels = sorted({k[0] for k in groups}, key=str)
-    col_labels = sorted({k[1] for k in groups}, key=str)
-    parts = []
+def final_values(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each (swept point, metric)'s row at its last stored generation."""
+    keys = summary_keys(summary)
+    if summary.empty:
+        return summary
+    order = summary.sort_values("generation", kind="stable")
+    text = order[keys].map(value_text) if keys else pd.DataFrame(index=order.index)
+    groups = [text[k] for k in keys] + [order["metric"]]
+    return order.groupby(groups, sort=False, dropna=False).tail(1)
+
+
+def _final_table(summary: pd.DataFrame, ci: float) -> str:
+    """Rows: swept points; columns: the keys, then per metric ``mean [low, high]`` at the last
+    generation, with the generation and replicate count when they are not the same everywhere."""
+    if summary.empty:
+        return "<p>No rows stored yet.</p>"
+    keys = summary_keys(summary)
+    final = final_values(summary)
+    metrics = distinct_values(final["metric"])
+    points = summary_points(final)
+    generations = set(final["generation"])
+    counts = set(final["n"])
+    by_point: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+    for record in final.to_dict("records"):
+        by_point.setdefault(tuple(value_text(record[k]) for k in keys), {})[record["metric"]] = record
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
     for metric in metrics:
-        fig, axes = plt.subplots(
-            len(row_labels),
-            len(col_labels),
-            figsize=(3.6 * len(col_labels) + 1.5, 2.8 * len(row_labels) + 0.6),
-            sharey=True,
-            squeeze=False,
-        )
-        for (row, col, line), c in sorted(per_group.items()):
-            if metric not in c:
+        direction = metric_direction(metric)
+        arrow = {"higher is better": " &uarr;", "lower is better": " &darr;"}.get(direction, "")
+        note = f"<br><small>{html.escape(direction)}</small>" if direction else ""
+        head += f"<th>{html.escape(metric)}{arrow}{note}</th>"
+    body = []
+    for point in points:
+        cells = "".join(f"<td>{html.escape(value_text(point[k]))}</td>" for k in keys)
+        found = by_point.get(tuple(value_text(point[k]) for k in keys), {})
+        for metric in metrics:
+            row = found.get(metric)
+            if row is None:
+                cells += "<td></td>"
                 continue
-            ax = axes[row_labels.index(row)][col_labels.index(col)]
-            gens, values = c[metric]
-            mean = np.nanmean(values, axis=0)
-            low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
-            (drawn,) = ax.plot(gens, mean, label=line or None)
-            ax.fill_between(gens, low, high, color=drawn.get_color(), alpha=0.2, linewidth=0)
-        for i, row in enumerate(row_labels):
-            for j, col in enumerate(col_labels):
-                ax = axes[i][j]
-                ax.set_title("\n".join(x for x in (col, row) if x), fontsize=8)
-                ax.grid(alpha=0.3)
-                ax.set_xlabel("generation", fontsize=8)
-                if ax.get_legend_handles_labels()[1]:
-                    ax.legend(fontsize=7)
-            axes[i][0].set_ylabel(metric)
-        fig.suptitle(f"{metric} (mean, 10-90 % band over replicates)", fontsize=10)
-        fig.tight_layout()
+            extra = []
+            if len(generations) > 1:
+                extra.append(f"generation {int(row['generation'])}")
+            if len(counts) > 1:
+                extra.append(f"n = {int(row['n'])}")
+            small = f" <small>({', '.join(extra)})</small>" if extra else ""
+            text = interval_text(row["mean"], row["low"], row["high"])
+            cells += f'<td class="num">{text}{small}</td>'
+        body.append(f"<tr>{cells}</tr>")
+    what = f"generation {next(iter(generations))}" if len(generations) == 1 else "the last stored generation"
+    caption = (
+        f"Mean [{100 * ci:g} % Student-t interval] over "
+        + (f"n = {next(iter(counts))}" if len(counts) == 1 else "n")
+        + f" replicates (seeds pooled) at {what}."
+    )
+    return f"<p>{html.escape(caption)}</p><table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str | None]) -> list[str]:
+    parts = []
+    for metric in distinct_values(summary["metric"]):
+        fig = plot_metric(summary, metric, title=run.name, ci=ci, **layout)
+        caption = f"{metric}: mean line, {band_label(summary[summary['metric'] == metric], ci)}"
         parts.append(
-            f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(metric)}</figcaption></figure>"
+            f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     return parts
 
 
-def _final_table(groups: dict[tuple[str, str, str], list]) -> str:
-    per_group = {key: curves(rows) for key, rows in sorted(groups.items())}
-    metrics = sorted({m for c in per_group.values() for m in c})
-    head = "".join(f"<th>{html.escape(m)}</th>" for m in ["run", "replicates", *metrics])
-    body = []
-    for key, c in per_group.items():
-        label = "; ".join(x for x in key if x) or "all"
-        cells = [f"<td>{html.escape(label)}</td>"]
-        n = max(v.shape[0] for _, v in c.values())
-        cells.append(f'<td class="num">{n}</td>')
-        for metric in metrics:
-            if metric not in c:
-                cells.append("<td></td>")
-                continue
-            final = c[metric][1][:, -1]
-            final = final[np.isfinite(final)]
-            half = 1.96 * final.std(ddof=1) / math.sqrt(final.size) if final.size > 1 else float("nan")
-            cells.append(f'<td class="num">{final.mean():.4g} &plusmn; {half:.2g}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def _pictures(folder: Folder, metrics: set[str]) -> list[str]:
-    plots = folder.path / "plots"
+def _pictures(path: Path, metrics: set[str]) -> list[str]:
+    plots = path / "plots"
     paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in metrics]
     parts = []
-    for path in paths[:MAX_PICTURES]:
-        data = path.read_bytes()
+    for picture in paths[:MAX_PICTURES]:
+        data = picture.read_bytes()
         if len(data) > MAX_PICTURE_BYTES or not data.startswith(b"\x89PNG"):
             continue
-        name = str(path.relative_to(folder.path))
+        name = str(picture.relative_to(path))
         encoded = base64.b64encode(data).decode("ascii")
         parts.append(f"<figure>{_img(encoded, name)}<figcaption>{html.escape(name)}</figcaption></figure>")
     return parts
 
 
-def _config_section(folder: Folder) -> str:
-    if not folder.is_sweep:
-        return f"<pre>{html.escape(json.dumps(folder.manifest, indent=2))}</pre>"
-    sweep = html.escape(json.dumps(folder.manifest.get("sweep"), indent=2))
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in ["cell", *folder.swept, "ignored"])
+def _config_section(run: Any) -> str:
+    if not _is_sweep(run):
+        return f"<pre>{html.escape(json.dumps(run.manifest, indent=2))}</pre>"
+    sweep = html.escape(json.dumps(run.manifest.get("sweep"), indent=2))
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in ["cell", *run.swept, "ignored"])
     rows = "".join(
         "<tr>"
         + f'<td class="num">{i}</td>'
-        + "".join(f"<td>{html.escape(json.dumps(c['values'][k]))}</td>" for k in folder.swept)
+        + "".join(f"<td>{html.escape(json.dumps(c['values'][k]))}</td>" for k in run.swept)
         + f"<td>{html.escape(', '.join(c.get('ignored', [])))}</td></tr>"
-        for i, c in enumerate(folder.cells)
+        for i, c in enumerate(run.cells)
     )
-    first = html.escape(json.dumps(folder.cells[0]["config"], indent=2))
+    first = html.escape(json.dumps(run.cells[0]["config"], indent=2))
     return (
         f"<h3>Sweep</h3><pre>{sweep}</pre><h3>Cells</h3><table><tr>{head}</tr>{rows}</table>"
         f"<h3>Resolved config of cell 0</h3><pre>{first}</pre>"
@@ -182,23 +185,47 @@ def _config_section(folder: Folder) -> str:
     )
 
 
-def render(path: Path) -> str:
-    """The report page of a run or sweep folder, as HTML text."""
-    folder = open_folder(path)
-    groups = _groups(folder)
-    figures = _figures(folder, groups)
-    metrics = {m for rows in groups.values() for _, _, m, _ in rows}
-    pictures = _pictures(folder, metrics)
-    kind = f"sweep of {len(folder.cells)} runs" if folder.is_sweep else "run"
-    title = html.escape(f"{folder.name}: autophagy report")
-    sections = [
-        f"<h1>{title}</h1><p>{html.escape(kind)} in <code>{html.escape(str(folder.path))}</code></p>",
-        f"<h2>Configuration</h2>{_config_section(folder)}",
+def render(
+    run: Any,
+    *,
+    hue: str | None = None,
+    rows: str | None = None,
+    cols: str | None = None,
+    ci: float = 0.95,
+) -> str:
+    """The report page of a run (``autophagy.Run`` or a path to its folder), as HTML text.
+
+    ``hue``, ``rows`` and ``cols`` choose the figures' layout (see
+    :func:`autophagy.plots.facets`); a key that is not swept raises
+    :class:`~autophagy.errors.ConfigError` naming the option, before anything is drawn.
+    """
+    if isinstance(run, str | Path):
+        from autophagy.run import open_run
+
+        run = open_run(run)
+    summary = run.summary(ci=ci)
+    layout = {"hue": hue, "rows": rows, "cols": cols}
+    if not summary.empty:
+        from autophagy.plots import facets
+
+        facets(summary, **layout)  # option errors first
+    figures = _figures(run, summary, ci, layout) if not summary.empty else []
+    pictures = _pictures(Path(run.path), set(summary["metric"]))
+    kind = f"sweep of {len(run.cells)} runs" if _is_sweep(run) else "run"
+    title = html.escape(f"{run.name}: autophagy report")
+    sections = [f"<h1>{title}</h1><p>{html.escape(kind)} in <code>{html.escape(str(run.path))}</code></p>"]
+    if not run.complete:
+        sections.append(
+            '<p class="warn">Incomplete: some planned generations or replicates are not stored yet; '
+            "the values below are those stored so far.</p>"
+        )
+    sections += [
+        f"<h2>Final generation</h2>{_final_table(summary, ci)}",
         f"<h2>Metrics by generation</h2>{''.join(figures) or '<p>No rows stored yet.</p>'}",
-        f"<h2>Final generation (mean &plusmn; 95 % interval)</h2>{_final_table(groups)}",
     ]
     if pictures:
         sections.append(f"<h2>Pictures</h2>{''.join(pictures)}")
+    sections.append(f"<h2>Configuration</h2>{_config_section(run)}")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{STYLE}</style></head><body>\n"
@@ -207,10 +234,23 @@ def render(path: Path) -> str:
     )
 
 
-def write_report(path: Path, output: Path | None = None) -> Path:
-    """Write the report of ``path`` to ``output`` (default ``path/report.html``); returns it."""
-    output = Path(output) if output is not None else Path(path) / "report.html"
-    text = render(Path(path))
+def write_report(
+    run: Any,
+    output: Path | None = None,
+    *,
+    hue: str | None = None,
+    rows: str | None = None,
+    cols: str | None = None,
+    ci: float = 0.95,
+) -> Path:
+    """Write the report of ``run`` (a ``Run`` or a folder) to ``output`` (default
+    ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
+    if isinstance(run, str | Path):
+        from autophagy.run import open_run
+
+        run = open_run(run)
+    text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
+    output = Path(output) if output is not None else Path(run.path) / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output

@@ -1,19 +1,17 @@
-"""Run and sweep folders: validate, write the manifest, schedule tasks, store, resume, plot.
+"""Plan and execute runs and sweeps: validate, write the manifest, schedule tasks, resume.
 
-A run folder holds ``config.json`` (the resolved config); a sweep folder holds
-``sweep.json`` (the sweep table, the swept keys and every cell's values and resolved
-config). Both hold ``results.sqlite`` (one store for all cells) and ``plots/``. Work is
-split into tasks (a cell times a block of replicates, see :mod:`autophagy.tasks`) that an
-executor runs; the parent commits each finished task in one transaction and submits the
-block's next piece. Starting again on a folder with the same manifest resumes every block
-from its last committed generation.
+Work is split into tasks (a cell times a block of replicates, see :mod:`autophagy.tasks`)
+that an executor runs; the parent commits each finished task in one transaction and submits
+the block's next piece. Starting again on a folder with the same manifest resumes every
+block from its last committed generation. Reading a folder is :mod:`autophagy.run`'s job.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autophagy.errors import ConfigError
 from autophagy.executors import Executor, make_executor
-from autophagy.pictures import draw_snapshots
-from autophagy.plots import plot_comparison, plot_run
-from autophagy.store import Row, RunStore
+from autophagy.registry import plugin_roots, unimportable_entries, user_modules
+from autophagy.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
+from autophagy.store import RunStore
 from autophagy.sweep import Cell, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
 
-CONFIG_FILE = "config.json"
-SWEEP_FILE = "sweep.json"
-STORE_FILE = "results.sqlite"
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
 
 
@@ -62,7 +57,24 @@ class RunPlan:
 
 
 def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
-    """Validate a raw config (with or without ``[sweep]``) and its output folder; writes nothing."""
+    """Validate a raw config (with or without ``[sweep]``) and its output folder; writes nothing.
+
+    A folder written before file data kept rows out (its ``data`` table has no ``held_out``)
+    resumes as it was written: its config gets ``held_out = 0`` unless the config sets one.
+    """
+    plan = _plan(raw, out)
+    stored = read_manifest(plan.out)
+    if stored is not None and _legacy_file_data(stored[1]) and "held_out" not in raw.get("data", {}):
+        raw = {**raw, "data": {**raw["data"], "held_out": 0}}
+        plan = _plan(raw, out)
+    if stored is not None and not _same_run(stored, plan):
+        raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
+    if (out / STORE_FILE).is_file():
+        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
+    return plan
+
+
+def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
     swept, cells = plan_cells(raw)
     name = cells[0].config.name
     out = Path(out) if out is not None else Path("runs") / name
@@ -70,14 +82,31 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     plan = RunPlan(name, swept, cells, out, json.loads(json.dumps(sweep)) if sweep is not None else None)
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{out} exists and is not a folder")
-    mine, other = (SWEEP_FILE, CONFIG_FILE) if plan.is_sweep else (CONFIG_FILE, SWEEP_FILE)
-    if (out / other).is_file() or (
-        (out / mine).is_file() and json.loads((out / mine).read_text()) != plan.manifest
-    ):
-        raise ConfigError("--out", f"{out} holds a run with a different config; choose another folder")
-    if (out / STORE_FILE).is_file():
-        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
     return plan
+
+
+def _data_tables(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    configs = [c["config"] for c in manifest["cells"]] if "cells" in manifest else [manifest]
+    return [c.get("data", {}) for c in configs]
+
+
+def _legacy_file_data(manifest: dict[str, Any]) -> bool:
+    return any(d.get("kind") == "file" and "held_out" not in d for d in _data_tables(manifest))
+
+
+def _same_run(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> bool:
+    """Whether a folder's manifest is this plan's. Older folders stored data paths as given
+    (relative to the working directory) and file data without a held-out split."""
+    name, manifest = stored
+    if name != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE):
+        return False
+    manifest = json.loads(json.dumps(manifest))
+    for table in _data_tables(manifest):
+        if table.get("kind") == "file" and "held_out" not in table:  # written before the option
+            table.update(held_out=0, split_seed=table.get("split_seed", 0))
+        if isinstance(table.get("path"), str):
+            table["path"] = os.path.abspath(table["path"])
+    return manifest == plan.manifest
 
 
 def execute(
@@ -93,6 +122,9 @@ def execute(
     manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
     manifest_file.write_text(json.dumps(plan.manifest, indent=2) + "\n")
     with RunStore(plan.out / STORE_FILE) as store:
+        shipped = unimportable_entries()
+        modules = {m for cell in plan.cells for m in cell.config.plugins} | user_modules()
+        paths = plugin_roots(sorted(modules - {"__main__"}))
         todo: list[Task] = []
         total = finished = 0
         for cell in plan.cells:
@@ -104,7 +136,17 @@ def execute(
                 finished += generation
                 if generation < generations:
                     todo.append(
-                        Task(cell.index, cell.raw_json, block[0], block.stop, generation, state, task_seconds)
+                        Task(
+                            cell.index,
+                            cell.raw_json,
+                            block[0],
+                            block.stop,
+                            generation,
+                            state,
+                            task_seconds,
+                            shipped,
+                            paths,
+                        )
                     )
         pool = make_executor(executor, tasks=len(todo)) if isinstance(executor, str) else executor
         try:
@@ -121,7 +163,7 @@ def execute(
             if isinstance(executor, str):
                 pool.shutdown()
     if plots:
-        plot_folder(plan.out)
+        open_run(plan.out).write_plots()
     return plan.out
 
 
@@ -142,85 +184,4 @@ def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar
             )
             bar.advance(bar_task, result.generation - task.generation)
             if not result.done:
-                todo.append(
-                    Task(
-                        task.run,
-                        task.config_json,
-                        task.first,
-                        task.stop,
-                        result.generation,
-                        result.state,
-                        task.budget_s,
-                    )
-                )
-
-
-@dataclass(frozen=True)
-class Folder:
-    """A finished or partial run or sweep folder, as the report and exports read it."""
-
-    path: Path
-    name: str
-    swept: list[str]
-    cells: list[dict[str, Any]]  # {"values": {key: value}, "config": resolved}
-    manifest: dict[str, Any]
-
-    @property
-    def is_sweep(self) -> bool:
-        return (self.path / SWEEP_FILE).is_file()
-
-    def rows(self) -> list[tuple[int, int, int, str, float]]:
-        """Every row as (cell, replicate, generation, metric, value)."""
-        with RunStore(self.path / STORE_FILE) as store:
-            return store.all_rows()
-
-    def table(self) -> tuple[list[str], list[tuple]]:
-        """Columns and rows of the tidy export: one column per swept key, then the row keys."""
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
-        rows = [(*values[run], r, g, m, v) for run, r, g, m, v in self.rows()]
-        return [*self.swept, "replicate", "generation", "metric", "value"], rows
-
-
-def open_folder(path: Path) -> Folder:
-    """Read a run or sweep folder; a clear error if it is neither."""
-    path = Path(path)
-    if not (path / STORE_FILE).is_file():
-        raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
-    if (path / SWEEP_FILE).is_file():
-        manifest = json.loads((path / SWEEP_FILE).read_text())
-        return Folder(path, manifest["name"], manifest["swept"], manifest["cells"], manifest)
-    config_file = path / CONFIG_FILE
-    manifest = json.loads(config_file.read_text()) if config_file.is_file() else {}
-    return Folder(path, manifest.get("name", path.name), [], [{"values": {}, "config": manifest}], manifest)
-
-
-def cell_label(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
-    """``key=value, ...`` for a cell, leaving out ``skip`` keys."""
-    return ", ".join(f"{k}={v}" for k, v in values.items() if k not in skip)
-
-
-def plot_folder(path: Path) -> list[Path]:
-    """Metric-versus-generation PNGs in ``plots/`` (one band a run, or one line a cell, seeds
-    pooled), and a run's pictures of its sample snapshots."""
-    folder = open_folder(path)
-    if not folder.is_sweep:
-        with RunStore(folder.path / STORE_FILE) as store:
-            rows, snapshots = store.rows(0), store.snapshots(0)
-        paths = plot_run(rows, folder.path / "plots", title=folder.name)
-        if snapshots:
-            paths += draw_snapshots(folder.manifest, snapshots, folder.path / "plots")
-        return paths
-    groups: dict[str, list[Row]] = {}
-    for run, replicate, generation, metric, value in folder.rows():
-        label = cell_label(folder.cells[run]["values"], skip=("seed",))
-        groups.setdefault(label, []).append((run * 1_000_000 + replicate, generation, metric, value))
-    return plot_comparison(groups, folder.path / "plots", title=folder.name)
-
-
-def read_rows(run: Path) -> list[Row]:
-    """All stored rows of a run folder; clear error if it is not one."""
-    folder = open_folder(run)
-    if folder.is_sweep:
-        raise ConfigError("RUN", f"{run} is a sweep folder; use `autophagy export` or `autophagy report`")
-    with RunStore(folder.path / STORE_FILE) as store:
-        return store.rows(0)
+                todo.append(replace(task, generation=result.generation, checkpoint=result.state))

@@ -67,6 +67,12 @@ class SampleSimulator:
     def real(self, n: int, rng: Rngs) -> np.ndarray:
         return np.stack([self.data.draw(n, rng=g) for g in rng]).reshape(len(rng), n, self.data.dim)
 
+    def reference(self, n: int, rng: Rngs) -> np.ndarray:
+        """Real samples the metrics compare against, ``(R, m, d)``: held-out rows where the source
+        keeps some (``draw_reference``, ``m <= n``), else fresh draws (``m = n``)."""
+        draw = getattr(self.data, "draw_reference", self.data.draw)
+        return np.stack([draw(n, rng=g) for g in rng])
+
     def synthetic(self, models: Sequence[FittedModel], n: int, bias: float, rngs_for: RngsFor) -> np.ndarray:
         """Every model draws ``n`` from its own stream and each slot keeps its chosen model's
         draw: exact i.i.d. mixture samples at K times the sampling cost."""

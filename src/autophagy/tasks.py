@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autophagy.engine import Experiment, LoopState, run_block
+from autophagy.errors import ConfigError, worker_error
+from autophagy.registry import adopt, extend_path
 from autophagy.rng import streams
 from autophagy.store import Row, decode_state, encode_state
 
@@ -37,6 +39,8 @@ class Task:
     generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
     checkpoint: bytes | None
     budget_s: float
+    registrations: tuple = ()  # plug-ins registered in the parent's __main__ (see registry.adopt)
+    plugin_paths: tuple[str, ...] = ()  # where the parent found the config's plug-in modules
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,23 @@ def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np
 
 
 def run_task(task: Task) -> TaskResult:
-    """Run one task (in a worker or inline); see the module docstring."""
+    """Run one task (in a worker or inline); see the module docstring.
+
+    Errors reach the parent as exceptions that pickle: a :class:`ConfigError` as it is, an
+    exception raised in a user plug-in's code as a one-line :class:`PluginError`, anything else
+    as a :class:`WorkerError` carrying the worker's traceback (an internal bug).
+    """
+    extend_path(task.plugin_paths)
+    adopt(task.registrations)
+    try:
+        return _run_task(task)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise worker_error(exc) from None
+
+
+def _run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
     exp, config = _experiment(task.config_json)
     replicates = range(task.first, task.stop)

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from autophagy.data import FileData, GaussianData, read_array
+from autophagy.data.files import FileDataOptions
 from autophagy.data.gaussian import GaussianDataOptions
 
 
@@ -78,3 +79,53 @@ def test_gaussian_options():
         GaussianDataOptions(dim=2, covariance=[[1, 2], [2, 1]])
     with pytest.raises(ValidationError, match="at least 1"):
         GaussianDataOptions(dim=0)
+
+
+def test_held_out_rows_are_a_reproducible_disjoint_split(tmp_path):
+    rows = np.column_stack([np.arange(200.0), np.random.default_rng(2).normal(size=200)])
+    np.save(tmp_path / "ids.npy", rows)
+    for held_out, expected in ((0.2, 40), (25, 25)):
+        options = FileDataOptions(path=tmp_path / "ids.npy", held_out=held_out)
+        data = FileData.from_options(options)
+        train, reference = set(data.rows[:, 0]), set(data.held_out()[:, 0])
+        assert len(reference) == expected and not train & reference and train | reference == set(range(200))
+        again = FileData.from_options(options)
+        np.testing.assert_array_equal(again.held_out(), data.held_out())
+        mean, cov = data.moments()
+        np.testing.assert_allclose(cov, np.cov(data.held_out(), rowvar=False))
+        np.testing.assert_allclose(mean, data.held_out().mean(axis=0))
+        assert data.capacity == 200 - expected
+        picked = data.draw_reference(500, rng=np.random.default_rng(0))
+        assert picked.shape == (expected, 2) and set(picked[:, 0]) == reference
+    with pytest.raises(ValidationError, match="held_out"):
+        FileDataOptions(path=tmp_path / "ids.npy", held_out=199)
+
+
+def test_sample_metrics_compare_against_held_out_rows_only(tmp_path):
+    """The real side of every sample metric comes from rows the loop never trained on."""
+    import autophagy as ap
+    from autophagy.registry import METRICS
+
+    rows = np.column_stack([np.arange(300.0), np.random.default_rng(3).normal(size=300)])
+    np.save(tmp_path / "ids.npy", rows)
+    seen: list[np.ndarray] = []
+
+    def reference_ids(real, synthetic):
+        seen.append(real[..., 0].copy())
+        return np.zeros(real.shape[0])
+
+    ap.register_metric("probe_reference_ids", reference_ids, higher_is_better=True)
+    try:
+        config = {
+            "replicates": 3,
+            "generations": 2,
+            "data": {"kind": "file", "path": str(tmp_path / "ids.npy")},
+            "loop": {"family": "fully_synthetic", "n_ini": 100, "n_synthetic": 100},
+            "metrics": {"names": ["probe_reference_ids"], "n_eval": 50},
+        }
+        ap.run(config, out=tmp_path / "run", executor="inline", progress=False, plots=False)
+    finally:
+        METRICS.pop("probe_reference_ids")
+    held = set(FileData.from_options(FileDataOptions(path=tmp_path / "ids.npy")).held_out()[:, 0])
+    assert len(seen) == 2 and all(set(ids.ravel()) <= held for ids in seen)
+    assert all(ids.shape == (3, 50) for ids in seen)

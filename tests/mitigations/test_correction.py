@@ -80,6 +80,7 @@ def _run(mitigation, generations=4, replicates=range(3), **loop):
     raw["model"] = {"kind": "gaussian", "simulator": "samples"}
     if mitigation is not None:
         raw["mitigation"] = mitigation
+        raw["plugins"] = [__name__]  # a hook's module must be listed (importing runs it)
     spy = RecordingModel()
     exp = dataclasses.replace(resolve(raw)[0], model=spy)
     metrics = [m for _, m in run_block(exp, replicates)]

@@ -48,6 +48,7 @@ def _fits(mitigation, generations=4, **loop):
     raw["model"] = {"kind": "gaussian", "simulator": "samples"}
     if mitigation is not None:
         raw["mitigation"] = mitigation
+        raw["plugins"] = [__name__]  # a hook's module must be listed (importing runs it)
     spy = RecordingModel()
     list(run_block(dataclasses.replace(resolve(raw)[0], model=spy), range(3)))
     return [data for data, _ in spy.fits]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from autophagy.config import load_config, resolve
-from autophagy.runner import execute, plan_run, read_rows
+from autophagy.run import open_run
+from autophagy.runner import execute, plan_run
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "mitigations"
 GAUSSIAN = sorted(EXAMPLES.glob("gaussian_*.toml"))
@@ -24,7 +25,7 @@ def test_gaussian_example_runs(path, tmp_path):
     exp = resolve(raw)[0]
     assert exp.simulator == "samples"
     assert (exp.mitigation is None) == path.stem.endswith("_none")
-    rows = read_rows(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False))
+    rows = open_run(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False)).rows(0)
     metrics = {metric for _, _, metric, _ in rows}
     assert {"wasserstein2", "trace_cov", "mean_drift"} <= metrics
     assert ("detector_accuracy" in metrics) == path.stem.endswith("_filter")
@@ -34,6 +35,6 @@ def test_gaussian_example_runs(path, tmp_path):
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("mixture_*.toml")), ids=lambda p: p.stem)
 def test_mixture_example_runs(path, tmp_path):
     raw = load_config(path, ["replicates=1", "generations=2", "metrics.n_eval=200"])
-    rows = read_rows(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False))
+    rows = open_run(execute(plan_run(raw, tmp_path / path.stem), progress=False, plots=False)).rows(0)
     covered = [v for _, g, metric, v in rows if metric == "modes_covered"]
     assert len(covered) == 2 and all(1 <= v <= 25 for v in covered)

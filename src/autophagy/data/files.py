@@ -1,8 +1,10 @@
 """A fixed real data set read from a local ``.npy`` or ``.csv`` file (rows = samples).
 
-Draws are random rows without replacement within one draw, so "fresh" real data from a
-file are fresh subsets of a finite set. The reference moments P_r are the plug-in mean
-and covariance of the whole file.
+A fixed share of the rows (``held_out``, default 20 %, chosen by a seeded permutation) is
+kept apart: the loop never trains on it, and the metrics use it as the real reference
+(sample metrics compare against held-out rows, P_r's moments are the held-out rows' mean and
+covariance). Training draws are random rows of the rest, without replacement within one
+draw, so "fresh" real data from a file are fresh subsets of a finite set.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 
 from autophagy.registry import Options
 
@@ -60,9 +62,15 @@ def _numeric(line: str) -> bool:
 
 
 class FileDataOptions(Options):
-    """``path``: a ``.npy`` or ``.csv`` file of shape (N, d), one sample per row."""
+    """``path``: a ``.npy`` or ``.csv`` file of shape (N, d), one sample per row (relative
+    paths are relative to the config file's folder). ``held_out``: rows kept for evaluation
+    only, a fraction in [0, 1) or a count (0 = evaluate against the training rows, as
+    folders written before this option did); ``split_seed`` seeds the permutation that
+    picks them."""
 
     path: Path
+    held_out: float | int = Field(0.2, ge=0)
+    split_seed: int = Field(0, ge=0)
 
     @field_validator("path")
     @classmethod
@@ -70,12 +78,29 @@ class FileDataOptions(Options):
         read_array(v)
         return v
 
+    @model_validator(mode="after")
+    def _split_leaves_rows(self) -> FileDataOptions:
+        if isinstance(self.held_out, float) and self.held_out >= 1:
+            raise ValueError("held_out: a fraction must be below 1 (or give a whole number of rows)")
+        rows = read_array(self.path).shape[0]
+        n_held = held_out_count(self.held_out, rows)
+        if n_held and (n_held < 2 or rows - n_held < 2):
+            raise ValueError(f"held_out: {n_held} of {rows} rows leaves fewer than 2 rows on a side")
+        return self
+
+
+def held_out_count(held_out: float | int, rows: int) -> int:
+    """Rows kept out of training: ``round(held_out * rows)`` for a fraction, else the count."""
+    return round(held_out * rows) if isinstance(held_out, float) else int(held_out)
+
 
 @dataclass(frozen=True)
 class FileData:
-    """A fixed real set ``rows`` ``(N, d)``; each draw is a random subset of its rows."""
+    """A fixed real set: training ``rows`` ``(N, d)`` (each draw a random subset of them) and the
+    held-out ``reference`` ``(M, d)`` the metrics compare against (None: the training rows)."""
 
     rows: np.ndarray
+    reference: np.ndarray | None = None
 
     @property
     def dim(self) -> int:
@@ -86,14 +111,34 @@ class FileData:
         return self.rows.shape[0]
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        """``n`` distinct random rows, shape ``(n, d)``; ``n`` may not exceed the file's rows."""
-        if n > self.rows.shape[0]:
-            raise ValueError(f"asked for {n} real samples but the file has {self.rows.shape[0]} rows")
-        return self.rows[rng.choice(self.rows.shape[0], size=n, replace=False)]
+        """``n`` distinct random training rows, shape ``(n, d)``; ``n`` may not exceed them."""
+        return _rows(self.rows, n, rng, "training rows")
+
+    def draw_reference(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``min(n, M)`` distinct held-out rows ``(., d)``: the real side of sample metrics."""
+        rows = self.rows if self.reference is None else self.reference
+        return _rows(rows, min(n, rows.shape[0]), rng, "held-out rows")
+
+    def held_out(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Every held-out row ``(M, d)`` (the training rows when nothing is held out)."""
+        return self.rows if self.reference is None else self.reference
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.rows.mean(axis=0), np.cov(self.rows, rowvar=False, ddof=1).reshape(self.dim, self.dim)
+        """P_r's mean ``(d,)`` and covariance ``(d, d)``, from the held-out rows."""
+        ref = self.held_out()
+        return ref.mean(axis=0), np.cov(ref, rowvar=False, ddof=1).reshape(self.dim, self.dim)
 
     @classmethod
     def from_options(cls, options: FileDataOptions) -> FileData:
-        return cls(read_array(options.path))
+        data = read_array(options.path)
+        n_held = held_out_count(options.held_out, data.shape[0])
+        if n_held == 0:
+            return cls(data)
+        order = np.random.default_rng(options.split_seed).permutation(data.shape[0])
+        return cls(data[order[n_held:]], data[order[:n_held]])
+
+
+def _rows(rows: np.ndarray, n: int, rng: np.random.Generator, what: str) -> np.ndarray:
+    if n > rows.shape[0]:
+        raise ValueError(f"asked for {n} real samples but the file has {rows.shape[0]} {what}")
+    return rows[rng.choice(rows.shape[0], size=n, replace=False)]

@@ -1,7 +1,8 @@
 """The ``[mitigation]`` config table: curation, self-correction and filtering, each optional.
 
 Built-in choices are plain names; a user-supplied function is a ``"module:function"`` import
-path, imported while the config is validated so a typo fails before any work starts.
+path. Importing runs code, so the module must be listed in the config's top-level
+``plugins`` (which imports it before validation); a typo fails before any work starts.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
 from autophagy.registry import Options
 
@@ -37,8 +38,14 @@ def import_function(path: str) -> Callable:
     return target
 
 
-def _builtin_or_import(value: str, builtins: tuple[str, ...]) -> str:
+def _builtin_or_import(value: str, builtins: tuple[str, ...], info: ValidationInfo) -> str:
     if ":" in value:
+        module = value.partition(":")[0]
+        if module not in (info.context or {}).get("plugins", ()):
+            raise ValueError(
+                f"hook module {module!r} is not listed in plugins; a hook runs code, so name its module "
+                f"in the config's top-level plugins = [{module!r}] (or pass --plugin {module})"
+            )
         import_function(value)
         return value
     if value not in builtins:
@@ -60,8 +67,8 @@ class CurationOptions(Options):
 
     @field_validator("score")
     @classmethod
-    def _score(cls, v: str) -> str:
-        return _builtin_or_import(v, CURATION_SCORES)
+    def _score(cls, v: str, info: ValidationInfo) -> str:
+        return _builtin_or_import(v, CURATION_SCORES, info)
 
 
 class CorrectionOptions(Options):
@@ -82,8 +89,8 @@ class CorrectionOptions(Options):
 
     @field_validator("method")
     @classmethod
-    def _method(cls, v: str) -> str:
-        return _builtin_or_import(v, CORRECTIONS)
+    def _method(cls, v: str, info: ValidationInfo) -> str:
+        return _builtin_or_import(v, CORRECTIONS, info)
 
 
 class FilterOptions(Options):

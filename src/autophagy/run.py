@@ -1,0 +1,212 @@
+"""A run or sweep folder, read: the one home of everything that opens a finished or partial run.
+
+A folder holds ``config.json`` (a run's resolved config) or ``sweep.json`` (the sweep table,
+the swept keys and every cell's values and resolved config), ``results.sqlite`` (rows and
+per-block checkpoints, see :mod:`autophagy.store`) and ``plots/``. :class:`Run` reads them
+and answers in pandas: :meth:`Run.table` (long form), :meth:`Run.summary` (means with
+Student-t intervals over replicates), :attr:`Run.complete`; it draws plots and writes
+exports and the report. The runner writes folders; nothing else reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autophagy.errors import ConfigError
+from autophagy.store import Row, RunStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+CONFIG_FILE = "config.json"
+SWEEP_FILE = "sweep.json"
+STORE_FILE = "results.sqlite"
+ROW_COLUMNS = ("replicate", "generation", "metric", "value")
+
+
+def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
+    """``(file name, manifest)`` of a folder's ``config.json`` or ``sweep.json``; None if it has
+    neither; a :class:`ConfigError` if one cannot be read."""
+    for name in (SWEEP_FILE, CONFIG_FILE):
+        file = Path(folder) / name
+        if file.is_file():
+            try:
+                return name, json.loads(file.read_text())
+            except (OSError, ValueError) as exc:
+                raise ConfigError("RUN", f"{file} cannot be read: {exc}") from None
+    return None
+
+
+def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and two-sided Student-t interval (df = n - 1) of independent replicates' values:
+    ``mean -+ t_{(1+ci)/2, n-1} * s / sqrt(n)``; the interval is NaN for fewer than 2 values."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    n = values.size
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(values.mean())
+    if n < 2:
+        return mean, np.nan, np.nan, n
+    half = float(stats.t.ppf((1 + ci) / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+@dataclass(frozen=True)
+class Run:
+    """An opened run or sweep folder (see the module docstring). Open with :func:`open_run`."""
+
+    path: Path
+    manifest: dict[str, Any]
+    is_sweep: bool
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("name", self.path.name)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved config of a run; for a sweep, the sweep manifest (table, swept keys,
+        every cell's values and resolved config)."""
+        return self.manifest
+
+    @property
+    def swept(self) -> list[str]:
+        """The swept keys (dotted config keys), in sweep order; empty for a run."""
+        return list(self.manifest.get("swept", [])) if self.is_sweep else []
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        """One ``{"values": {key: value}, "config": resolved}`` per cell (one for a run)."""
+        if self.is_sweep:
+            return self.manifest["cells"]
+        return [{"values": {}, "config": self.manifest}]
+
+    def store(self) -> RunStore:
+        """The folder's result store (close it, or use it in a ``with`` block)."""
+        return RunStore(self.path / STORE_FILE)
+
+    @cached_property
+    def _rows(self) -> list[tuple[int, int, int, str, float]]:
+        with self.store() as store:
+            rows = store.all_rows()
+        for run, *_ in rows[:1] + rows[-1:]:
+            if not 0 <= run < len(self.cells):
+                raise ConfigError(
+                    "RUN", f"{self.path}: results hold rows of cell {run}, which is not planned"
+                )
+        return rows
+
+    def rows(self, cell: int | None = None) -> list[Row] | list[tuple[int, int, int, str, float]]:
+        """Stored rows: ``(replicate, generation, metric, value)`` of one cell, or, without
+        ``cell``, ``(cell, replicate, generation, metric, value)`` of all, sorted by those keys."""
+        if cell is None:
+            return list(self._rows)
+        return [row[1:] for row in self._rows if row[0] == cell]
+
+    def table(self) -> pd.DataFrame:
+        """Long form: one column per swept key, then replicate, generation, metric, value."""
+        import pandas as pd
+
+        values = [[c["values"][k] for k in self.swept] for c in self.cells]
+        records = [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
+        return pd.DataFrame.from_records(records, columns=[*self.swept, *ROW_COLUMNS])
+
+    def summary(self, ci: float = 0.95) -> pd.DataFrame:
+        """Per sweep point (seeds pooled), generation and metric: the mean over replicates, its
+        two-sided Student-t interval at level ``ci`` (columns ``low``, ``high``) and ``n``."""
+        import pandas as pd
+
+        if not 0 < ci < 1:
+            raise ValueError(f"ci must be in (0, 1), got {ci}")
+        keys = [k for k in self.swept if k != "seed"]
+        table = self.table()
+        columns = [*keys, "generation", "metric", "mean", "low", "high", "n"]
+        if table.empty:
+            return pd.DataFrame(columns=columns)
+        groups = table.groupby([*keys, "generation", "metric"], sort=False, dropna=False)["value"]
+        records = [
+            (*(key if isinstance(key, tuple) else (key,)), *t_interval(group.to_numpy(), ci))
+            for key, group in groups
+        ]
+        out = pd.DataFrame.from_records(records, columns=columns)
+        out.attrs["ci"] = ci  # the level, for plot labels
+        return out
+
+    def progress(self) -> tuple[int, int]:
+        """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
+        with self.store() as store:
+            done = planned = 0
+            for index, cell in enumerate(self.cells):
+                config = cell["config"]
+                replicates, generations = int(config["replicates"]), int(config["generations"])
+                block = int(config.get("block_size", 64))
+                planned += replicates * generations
+                for first in range(0, replicates, block):
+                    saved = store.checkpoint(index, first)
+                    done += min(block, replicates - first) * (saved[0] if saved else 0)
+        return done, planned
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned block of every cell has run its last generation."""
+        done, planned = self.progress()
+        return done == planned
+
+    def plot(self, metric: str, **layout: Any) -> Figure:
+        """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
+        one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
+        :func:`autophagy.plots.plot_metric`)."""
+        from autophagy.plots import plot_metric
+
+        return plot_metric(self.summary(), metric, title=self.name, **layout)
+
+    def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
+        """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
+        them (``layout``: ``hue``, ``rows``, ``cols``), and a run's pictures of its sample
+        snapshots. Every option is checked before the first file is written."""
+        from autophagy.plots import save_metric_plots
+
+        paths = save_metric_plots(self, metrics=metrics, **layout)
+        if not self.is_sweep:
+            with self.store() as store:
+                snapshots = store.snapshots(0)
+            if snapshots:
+                from autophagy.pictures import draw_snapshots
+
+                paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
+        return paths
+
+    def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
+        """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
+        from autophagy.export import export_table
+
+        columns = [*self.swept, *ROW_COLUMNS]
+        values = [[c["values"][k] for k in self.swept] for c in self.cells]
+        records = [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
+        return export_table(columns, records, output, format), len(records)
+
+    def report(self, output: Path | None = None, **layout: Any) -> Path:
+        """Write the static HTML report (default ``report.html`` in the folder)."""
+        from autophagy.report import write_report
+
+        return write_report(self, output, **layout)
+
+
+def open_run(folder: str | Path) -> Run:
+    """Open a run or sweep folder written by :func:`autophagy.run` or ``autophagy run``."""
+    path = Path(folder)
+    if not (path / STORE_FILE).is_file():
+        raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
+    found = read_manifest(path)
+    name, manifest = found if found is not None else (CONFIG_FILE, {})
+    return Run(path, manifest, name == SWEEP_FILE)
