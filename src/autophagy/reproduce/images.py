@@ -192,16 +192,21 @@ def draw_grids(m: ImageRuns, labels: list[str], path: Path) -> None:
     """Sample grids, one row of panels per setting, one column per pictured generation."""
     times = sorted(m.snapshots[labels[0]])
     fig, axes = plt.subplots(
-        len(labels), len(times), figsize=(2.2 * len(times), 2.5 * len(labels)), squeeze=False
+        len(labels), len(times), figsize=(2.8 * len(times), 3.4 * len(labels)), squeeze=False
     )
     for row, label in zip(axes, labels, strict=True):
         for ax, t in zip(row, times, strict=True):
             grid = sample_grid(m.snapshots[label][t], m.shape, 10, GRID_PER_CLASS)
             ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title(f"{label}, generation {t}", fontsize=7)
+            ax.set_title(f"{label}, generation {t}", fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
-    save_figure(fig, path, dpi=72)
+    save_figure(fig, path, dpi=96)  # about 3.5 screen pixels per image pixel
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as image:  # grey levels only: a 32-colour palette keeps the file small
+        quantized = image.convert("RGB").quantize(colors=32)
+    quantized.save(path, optimize=True)
 
 
 def draw_tsne(m: ImageRuns, labels: list[str], path: Path) -> None:
