@@ -267,7 +267,11 @@ def matches_everywhere(
         x - floor * abs(x),
         x + floor * abs(x),
         min(1.0, expected.size * ps[worst]),
-        f"worst of {expected.size} points (#{worst + 1}){'; ' + note if note else ''}",
+        "; ".join(
+            filter(
+                None, [f"worst of {expected.size} points (#{worst + 1})" if expected.size > 1 else "", note]
+            )
+        ),
         points=expected.size,
     )
 
