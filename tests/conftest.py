@@ -60,3 +60,17 @@ def digits_images(tmp_path_factory):
     cache = tmp_path_factory.mktemp("lenet-cache")
     entry = DATA["digits"]
     return entry.build(entry.options.model_validate({"classifier": {"cache_dir": str(cache)}}))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny networks train faster on one thread, and much faster on a busy machine."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

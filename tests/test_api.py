@@ -127,7 +127,7 @@ def test_not_a_folder_is_a_config_error(tmp_path):
         ap.open_run(tmp_path)
 
 
-def test_a_folder_from_before_held_out_resumes_with_its_stored_config(tmp_path, monkeypatch):
+def test_a_folder_from_before_new_keys_resumes_with_its_stored_config(tmp_path, monkeypatch):
     """Old folders stored file data without ``held_out`` and with the path as given: the same
     config resumes there (as held_out = 0, its rows untouched) instead of being refused."""
     monkeypatch.chdir(tmp_path)
@@ -141,7 +141,8 @@ def test_a_folder_from_before_held_out_resumes_with_its_stored_config(tmp_path, 
     raw = ap.load_config(tmp_path / "cfg.toml", {"data.held_out": 0})
     first = ap.run(raw, out="old", executor="inline", progress=False, plots=False)
     manifest = json.loads((first.path / "config.json").read_text())
-    del manifest["data"]["held_out"], manifest["data"]["split_seed"]
+    del manifest["data"]["held_out"], manifest["data"]["split_seed"], manifest["plugins"]
+    del manifest["loop"]["retention"]
     manifest["data"]["path"] = "real.npy"  # as older versions stored it
     (first.path / "config.json").write_text(json.dumps(manifest))
     again = ap.run(ap.load_config(tmp_path / "cfg.toml"), out="old", executor="inline", progress=False)

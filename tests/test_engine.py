@@ -196,3 +196,38 @@ def test_k_latest_models_are_mixed_uniformly():
     for label in (2.0, 3.0, 4.0):
         share = np.mean(final == label)
         assert abs(share - 1 / k) <= Z * np.sqrt((1 / k) * (1 - 1 / k) / total)
+
+
+def _final_w2(simulator: str, seed: int, reps: int = 1500, **loop) -> np.ndarray:
+    exp = experiment(
+        seed=seed,
+        generations=4,
+        model={"kind": "gaussian", "simulator": simulator},
+        data={"kind": "gaussian", "dim": 3, "covariance": [2.0, 1.0, 0.5]},
+        loop={"sampling_bias": 1.0, **loop},
+        metrics={"names": ["wasserstein2"], "n_eval": 10},
+    )
+    return collect(exp, range(reps))["wasserstein2"][:, -1]
+
+
+@pytest.mark.parametrize("simulator", ["exact", "samples"])
+def test_fresh_data_without_synthetic_is_the_real_only_baseline(simulator):
+    """n_synthetic = 0: every generation is a fresh fit on n real samples, so its W2 is distributed
+    as a real-only fit at n (two-sample KS, independent seeds); not as one at 2n (negative control)."""
+    from scipy.stats import ks_2samp
+
+    baseline = _final_w2(simulator, 1, family="fresh_data", n_ini=40, n_real=40, n_synthetic=0)
+    first = experiment(
+        seed=3,
+        generations=1,
+        model={"kind": "gaussian", "simulator": simulator},
+        data={"kind": "gaussian", "dim": 3, "covariance": [2.0, 1.0, 0.5]},
+        loop={"family": "fresh_data", "n_ini": 40, "n_real": 40, "n_synthetic": 0},
+        metrics={"names": ["wasserstein2"], "n_eval": 10},
+    )
+    at_n = collect(first, range(1500))["wasserstein2"][:, 0]  # a generation-1 fit: real only at n
+    twice = collect(
+        dataclasses.replace(first, schedule=dataclasses.replace(first.schedule, n_ini=80)), range(1500)
+    )
+    assert ks_2samp(baseline, at_n).pvalue > 1e-3
+    assert ks_2samp(baseline, twice["wasserstein2"][:, 0]).pvalue < 1e-3

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.config import load_config
+from autophagy.errors import ConfigError
 from autophagy.sweep import SweepOptions, expand, plan_cells
 
 ISSUE_SWEEP = """\
@@ -81,7 +82,6 @@ BAD_SWEEPS = [
     ('grid = { "loop.sampling_bias" = [1.0, 1.5] }', 'sweep.grid["loop.sampling_bias"]: value 1.5'),
     ('grid = { "loop.sampling_bias" = [] }', 'sweep.grid["loop.sampling_bias"]: is empty'),
     ('grid = { "loop.sampling_bias" = 0.5 }', 'sweep.grid["loop.sampling_bias"]: must be a list'),
-    ('grid = { "loop.sampling_bias" = [0.5, 0.5] }', "repeats a value"),
     ('zip = { "loop.n_real" = [50, 100], "loop.n_synthetic" = [450] }', "sweep.zip: lists must have equal"),
     (
         'grid = { "loop.n_real" = [50] }\nzip = { "loop.n_real" = [50, 100], "loop.n_synthetic" = [4, 5] }',
@@ -95,7 +95,7 @@ BAD_SWEEPS = [
         'grid = { "loop.family" = ["fresh_data", "sideways"] }',
         "sweep.grid[\"loop.family\"]: value 'sideways'",
     ),
-    ('grid = { "loop.n_synthetic" = [10, 0] }', 'sweep.grid["loop.n_synthetic"]: value 0'),
+    ('grid = { "loop.n_real" = [10, 0] }', 'sweep.grid["loop.n_real"]: value 0: must be positive'),
     ('grids = { "seed" = [1] }', "sweep.grids: unknown key"),
     ('grid = { "sweep.seeds" = [[1]] }', "a sweep cannot sweep itself"),
     ('grid = { "loop.sampling_bias.x" = [1] }', 'sweep.grid["loop.sampling_bias.x"]'),
@@ -206,3 +206,107 @@ def test_toml_helper_round_trips(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(_toml(raw))
     assert load_config(path) == raw
+
+
+FAMILY_SWEEP = """\
+name = "families"
+replicates = 3
+generations = 3
+block_size = 3
+[data]
+kind = "gaussian"
+dim = 2
+[loop]
+family = "fresh_data"
+n_ini = 100
+n_real = 100
+n_synthetic = 100
+[metrics]
+names = ["wasserstein2", "trace_cov"]
+n_eval = 20
+[sweep]
+grid = { "loop.family" = ["fully_synthetic", "fresh_data"] }
+"""
+
+
+def test_family_sweep_over_a_base_with_n_real_runs_and_exports_both_points(tmp_path):
+    """A base key a family does not use (n_real for fully_synthetic) is ignored there, said once."""
+    path = tmp_path / "s.toml"
+    path.write_text(FAMILY_SWEEP)
+    out = tmp_path / "out"
+    result = invoke("run", path, "--out", out, "--quiet", "--executor", "inline")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert text.count("loop.n_real is not used by loop.family = 'fully_synthetic'") == 1, result.output
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert [c["ignored"] for c in manifest["cells"]] == [["loop.n_real"], []]
+    assert [c["config"]["loop"]["n_real"] for c in manifest["cells"]] == [0, 100]
+    assert invoke("export", out, "--output", out / "t.csv").exit_code == 0
+    rows = _csv((out / "t.csv").read_text())
+    assert {r["loop.family"] for r in rows} == {"fully_synthetic", "fresh_data"}
+    assert len(rows) == 2 * 3 * 3 * 2  # cells x replicates x generations x metrics
+
+
+def test_family_that_needs_a_key_the_base_lacks_gets_one_error_naming_it(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        FAMILY_SWEEP.replace('family = "fresh_data"', 'family = "fully_synthetic"').replace(
+            "n_real = 100\n", ""
+        )
+    )
+    out = tmp_path / "out"
+    result = invoke("run", path, "--out", out, "--quiet")
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    text = " ".join(result.output.split())
+    assert text.startswith("error: loop.n_real: must be positive for fresh_data: set loop.n_real"), text
+    assert "loop.family = 'fresh_data'" in text and text.count("error:") == 1 and len(lines) <= 3
+    assert not out.exists()
+
+
+def test_a_plain_run_still_refuses_a_key_its_family_does_not_use():
+    raw = base_config(n_real=10)  # fully_synthetic
+    with pytest.raises(ConfigError) as err:
+        plan_cells(raw)
+    assert err.value.field == "loop.n_real"
+
+
+def test_repeated_values_are_points_keyed_by_position_and_labelled_apart(tmp_path):
+    raw = base_config(family="fresh_data", n_real=10)
+    raw.update(replicates=2, generations=2, block_size=2)
+    raw["metrics"] = {"names": ["wasserstein2"], "n_eval": 20}
+    raw["sweep"] = {
+        "zip": {"loop.sampling_bias": [1.0, 1.0, 0.5], "loop.n_real": [10, 10, 20]},
+        "seeds": [0, 1],
+    }
+    _, cells = plan_cells(raw)
+    assert [c.tags for c in cells] == [{}, {}, {"loop.sampling_bias": 2}, {"loop.sampling_bias": 2}, {}, {}]
+    path, out = tmp_path / "s.toml", tmp_path / "out"
+    path.write_text(_toml(raw))
+    assert invoke("run", path, "--out", out, "--quiet", "--executor", "inline").exit_code == 0
+    from autophagy.report import render
+    from autophagy.run import cell_label, open_run
+
+    folder = open_run(out)
+    labels = {cell_label(c["values"], skip=("seed",), tags=c.get("tags")) for c in folder.cells}
+    assert labels == {
+        "loop.sampling_bias=1.0, loop.n_real=10",
+        "loop.sampling_bias=1.0 #2, loop.n_real=10",
+        "loop.sampling_bias=0.5, loop.n_real=20",
+    }
+    page = render(out)
+    assert "1.0 #2</td>" in page  # the cells table tells the repeat apart
+    table = folder.table()
+    assert list(table.columns[:4]) == ["loop.sampling_bias", "loop.n_real", "seed", "point"]
+    assert sorted(table["point"].unique()) == [0, 1, 2]  # seeds pooled into their point
+    summary = folder.summary()
+    assert len(summary[(summary.metric == "wasserstein2") & (summary.generation == 2)]) == 3
+    assert set(summary["n"]) == {4}  # 2 seeds x 2 replicates per point
+
+
+def test_fully_repeated_point_gives_the_same_rows_as_its_twin():
+    raw = base_config()
+    raw["sweep"] = {"grid": {"loop.sampling_bias": [0.5, 0.5]}}
+    _, cells = plan_cells(raw)
+    assert [c.tags for c in cells] == [{}, {"loop.sampling_bias": 2}]
+    assert cells[0].raw_json == cells[1].raw_json  # a cell is its config run alone: twins agree

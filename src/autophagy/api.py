@@ -13,6 +13,7 @@ message names the field) for bad input; nothing is written then.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,8 @@ def run(
     if task_seconds < 0:
         raise ConfigError("task_seconds", f"must be >= 0, got {task_seconds}")
     plan = plan_run(raw, Path(out) if out is not None else None)
+    for note in plan.notes:  # keys some sweep cells ignore, said once
+        warnings.warn(note, stacklevel=2)
     tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
     pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     try:

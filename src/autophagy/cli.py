@@ -54,6 +54,8 @@ def run(
         if task_seconds < 0:
             raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or [], plugin or []), out)
+        for note in plan.notes:
+            console.print(f"note: {note}", highlight=False)
         tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
         pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
     except ConfigError as exc:
@@ -290,3 +292,31 @@ def list_plugins(
         for name, (provider, summary) in entries.items():
             table.add_row(escape(name), escape(provider), escape(summary))
         console.print(table)
+
+
+@app.command("check-model")
+def check_model_command(
+    name: Annotated[str, typer.Argument(help="registered model kind, e.g. gmm or a plug-in's name")],
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="module to import first (this runs its code); repeatable"),
+    ] = None,
+) -> None:
+    """Fit a model on small data and check its contract: exit 0 if every item passes, 1 if not."""
+    from autophagy.testing import check_model
+
+    try:
+        report = check_model(name, plugins=plugin or [])
+    except ConfigError as exc:
+        _fail(exc)
+    console.print(f"contract of model {name!r}", markup=False, highlight=False)
+    for item in report.items:
+        console.print(
+            f"  {'ok  ' if item.passed else 'FAIL'} {item.name}: {item.detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    failed = len(report.failures())
+    console.print(f"{len(report.items) - failed} passed, {failed} failed", markup=False, highlight=False)
+    raise typer.Exit(0 if report.passed else 1)

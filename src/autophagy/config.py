@@ -239,7 +239,13 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
     if config.plots.generations and data.dim < 2:
         raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
-    if schedule.sampling_bias == 0 and not MODELS[model_resolved["kind"]].zero_bias:
+    entry = MODELS[model_resolved["kind"]]
+    if schedule.sampling_bias > entry.max_bias:
+        where = "a temperature" if entry.max_bias > 1 else "lambda in [0, 1]"
+        raise ConfigError(
+            "loop.sampling_bias", f"must be at most {entry.max_bias:g} for {model_resolved['kind']} ({where})"
+        )
+    if schedule.sampling_bias == 0 and not entry.zero_bias:
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
         )
@@ -259,6 +265,10 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         config.mitigation, schedule, MODELS[model_resolved["kind"]], model.min_samples, config.generations
     )
 
+    if mitigation is not None and mitigation.options.filter is not None and schedule.retention != "all":
+        raise ConfigError(
+            "loop.retention", "cannot be combined with [mitigation.filter] (use retention = 'all')"
+        )
     choice = model_resolved.get("simulator", "samples")
     simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None)
     experiment = Experiment(
@@ -296,6 +306,8 @@ def _simulator(
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:
         blockers.append("no subsampling (loop.train_size)")
+    if schedule.retention != "all":
+        blockers.append("every pooled sample kept (loop.retention = 'all')")
     if mitigated:
         blockers.append("no [mitigation] (mitigations act on samples)")
     if choice == "exact" and blockers:

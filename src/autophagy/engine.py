@@ -48,7 +48,7 @@ class Experiment:
 
 SIMULATORS: dict[str, Callable[[Experiment], Simulator]] = {
     "samples": lambda exp: SampleSimulator(exp.data, exp.model),
-    "exact": lambda exp: ExactGaussianSimulator(exp.data),
+    "exact": lambda exp: ExactGaussianSimulator(exp.data, exp.model),
 }
 
 
@@ -87,8 +87,12 @@ def _training_set(
     if exp.mitigation is None:
         synthetic, notes = draw(s.synthetic, rngs_for), {}
     else:
-        synthetic, notes = exp.mitigation.apply(draw, MitigationContext(exp, replicates, t, models, rngs_for))
-    train = sim.concat([state.fixed, state.pool, fresh, synthetic])
+        synthetic, notes = exp.mitigation.apply(
+            draw, MitigationContext(exp.seed, s, exp.data, exp.model, replicates, t, models, rngs_for)
+        )
+    rows = s.pool_rows(t)  # the schedule's retention: which pooled rows this generation uses
+    pool = state.pool if rows is None else sim.take(state.pool, rows)
+    train = sim.concat([state.fixed, pool, fresh, synthetic])
     kept = sim.concat([state.pool] + [fresh] * s.keep_real + [synthetic] * s.keep_synthetic)
     if s.train_size is not None and s.train_size < sim.size(train):
         train = sim.subsample(train, s.train_size, rngs_for("subsample"))

@@ -48,6 +48,7 @@ class Plugin:
     has_log_prob: bool = False  # models only: fitted models score samples with ``log_prob(x)``
     zero_bias: bool = True  # models only: sampling_bias = 0 is defined (the modes)
     provider: str = "autophagy"  # the package (or module) that registered it
+    max_bias: float = 1.0  # models only: the largest sampling_bias (a temperature above 1 where > 1)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def register_model(
     has_moments: bool = False,
     has_log_prob: bool = False,
     zero_bias: bool = True,
+    max_bias: float = 1.0,
     replace: bool = False,
 ) -> None:
     """Make ``model.kind = name`` available.
@@ -100,11 +102,22 @@ def register_model(
     ``build(options)`` returns settings with ``min_samples``, ``fit(data (R, n, d), *, rng,
     init)`` and ``load(state)`` (see :class:`autophagy.protocols.ModelSettings`). Declare
     ``has_moments`` / ``has_log_prob`` when fitted models offer ``moments()`` / ``log_prob(x)``,
-    and ``zero_bias=False`` when ``sampling_bias = 0`` is undefined for the family.
+    and ``zero_bias=False`` when ``sampling_bias = 0`` is undefined for the family. ``max_bias``
+    is the largest ``sampling_bias`` a config may set (default 1: lambda in [0, 1]); families
+    whose lambda is a temperature (discrete and language models) may allow more.
     """
     _check_name("model", name, MODELS, replace)
+    if not max_bias >= 1.0:
+        raise ValueError(f"max_bias must be at least 1, got {max_bias!r}")
     MODELS[name] = Plugin(
-        options, build, summary, has_moments, has_log_prob, zero_bias, provider=_provider(build)
+        options,
+        build,
+        summary,
+        has_moments,
+        has_log_prob,
+        zero_bias,
+        provider=_provider(build),
+        max_bias=float(max_bias),
     )
 
 

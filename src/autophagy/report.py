@@ -165,6 +165,11 @@ def _pictures(path: Path, metrics: set[str]) -> list[str]:
     return parts
 
 
+def _value(cell: dict[str, Any], key: str) -> str:
+    tag = cell.get("tags", {}).get(key)
+    return json.dumps(cell["values"][key]) + (f" #{tag}" if tag else "")
+
+
 def _config_section(run: Any) -> str:
     if not _is_sweep(run):
         return f"<pre>{html.escape(json.dumps(run.manifest, indent=2))}</pre>"
@@ -173,7 +178,7 @@ def _config_section(run: Any) -> str:
     rows = "".join(
         "<tr>"
         + f'<td class="num">{i}</td>'
-        + "".join(f"<td>{html.escape(json.dumps(c['values'][k]))}</td>" for k in run.swept)
+        + "".join(f"<td>{html.escape(_value(c, k))}</td>" for k in run.swept)
         + f"<td>{html.escape(', '.join(c.get('ignored', [])))}</td></tr>"
         for i, c in enumerate(run.cells)
     )

@@ -44,6 +44,15 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:
+    """``key=value, ...`` for a cell, leaving out ``skip`` keys; the k-th repeat of a value on
+    its sweep axis (``tags``, see :mod:`autophagy.sweep`) reads ``key=value #k``."""
+    tags = tags or {}
+    return ", ".join(
+        f"{k}={v}" + (f" #{tags[k]}" if k in tags else "") for k, v in values.items() if k not in skip
+    )
+
+
 def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and two-sided Student-t interval (df = n - 1) of independent replicates' values:
     ``mean -+ t_{(1+ci)/2, n-1} * s / sqrt(n)``; the interval is NaN for fewer than 2 values."""
@@ -86,10 +95,33 @@ class Run:
 
     @property
     def cells(self) -> list[dict[str, Any]]:
-        """One ``{"values": {key: value}, "config": resolved}`` per cell (one for a run)."""
+        """One ``{"values": {key: value}, "config": resolved}`` per cell (one for a run); a
+        repeated sweep value also has ``"tags": {key: k}`` (its k-th repeat, k >= 2)."""
         if self.is_sweep:
             return self.manifest["cells"]
         return [{"values": {}, "config": self.manifest}]
+
+    @cached_property
+    def _points(self) -> list[int] | None:
+        """Per cell, the position of its sweep point (cells differing only by seed share one),
+        when the sweep repeats a value; None otherwise (the swept values tell points apart)."""
+        if not any(c.get("tags") for c in self.cells):
+            return None
+        labels = [cell_label(c["values"], skip=("seed",), tags=c.get("tags")) for c in self.cells]
+        ordinal = {label: i for i, label in enumerate(dict.fromkeys(labels))}
+        return [ordinal[label] for label in labels]
+
+    def _columns(self) -> list[str]:
+        """The swept keys, then ``point`` when the sweep repeats a value."""
+        return [*self.swept, *(["point"] if self._points is not None else [])]
+
+    def _records(self) -> list[tuple]:
+        points = self._points
+        values = [
+            [c["values"][k] for k in self.swept] + ([points[i]] if points is not None else [])
+            for i, c in enumerate(self.cells)
+        ]
+        return [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
 
     def store(self) -> RunStore:
         """The folder's result store (close it, or use it in a ``with`` block)."""
@@ -114,12 +146,11 @@ class Run:
         return [row[1:] for row in self._rows if row[0] == cell]
 
     def table(self) -> pd.DataFrame:
-        """Long form: one column per swept key, then replicate, generation, metric, value."""
+        """Long form: one column per swept key (and ``point``, the sweep point's position, when a
+        value repeats), then replicate, generation, metric, value."""
         import pandas as pd
 
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
-        records = [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
-        return pd.DataFrame.from_records(records, columns=[*self.swept, *ROW_COLUMNS])
+        return pd.DataFrame.from_records(self._records(), columns=[*self._columns(), *ROW_COLUMNS])
 
     def summary(self, ci: float = 0.95) -> pd.DataFrame:
         """Per sweep point (seeds pooled), generation and metric: the mean over replicates, its
@@ -128,15 +159,25 @@ class Run:
 
         if not 0 < ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {ci}")
-        keys = [k for k in self.swept if k != "seed"]
-        table = self.table()
+        keys = [k for k in self._columns() if k != "seed"]
         columns = [*keys, "generation", "metric", "mean", "low", "high", "n"]
-        if table.empty:
+        if not self._rows:
             return pd.DataFrame(columns=columns)
-        groups = table.groupby([*keys, "generation", "metric"], sort=False, dropna=False)["value"]
+        # a point is its values as JSON text: list-valued keys (a swept mean) cannot group
+        points = self._points
+        labels = [
+            json.dumps([c["values"][k] for k in keys if k != "point"] + ([points[i]] if points else []))
+            for i, c in enumerate(self.cells)
+        ]
+        values = {label: json.loads(label) for label in labels}
+        frame = pd.DataFrame.from_records(
+            [(labels[run], g, m, v) for run, _, g, m, v in self._rows],
+            columns=["point", "generation", "metric", "value"],
+        )
+        groups = frame.groupby(["point", "generation", "metric"], sort=False)["value"]
         records = [
-            (*(key if isinstance(key, tuple) else (key,)), *t_interval(group.to_numpy(), ci))
-            for key, group in groups
+            (*values[point], generation, metric, *t_interval(group.to_numpy(), ci))
+            for (point, generation, metric), group in groups
         ]
         out = pd.DataFrame.from_records(records, columns=columns)
         out.attrs["ci"] = ci  # the level, for plot labels
@@ -190,10 +231,8 @@ class Run:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
         from autophagy.export import export_table
 
-        columns = [*self.swept, *ROW_COLUMNS]
-        values = [[c["values"][k] for k in self.swept] for c in self.cells]
-        records = [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
-        return export_table(columns, records, output, format), len(records)
+        records = self._records()
+        return export_table([*self._columns(), *ROW_COLUMNS], records, output, format), len(records)
 
     def report(self, output: Path | None = None, **layout: Any) -> Path:
         """Write the static HTML report (default ``report.html`` in the folder)."""

@@ -22,7 +22,7 @@ from autophagy.executors import Executor, make_executor
 from autophagy.registry import plugin_roots, unimportable_entries, user_modules
 from autophagy.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
 from autophagy.store import RunStore
-from autophagy.sweep import Cell, plan_cells
+from autophagy.sweep import Cell, ignored_notes, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
 
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
@@ -47,8 +47,21 @@ class RunPlan:
         """What the folder records: the resolved config of a run, or the whole sweep."""
         if not self.is_sweep:
             return self.cells[0].resolved
-        cells = [{"values": c.values, "ignored": c.ignored, "config": c.resolved} for c in self.cells]
+        cells = [
+            {
+                "values": c.values,
+                "ignored": c.ignored,
+                "config": c.resolved,
+                **({"tags": c.tags} if c.tags else {}),
+            }
+            for c in self.cells
+        ]
         return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines to show once before running: keys some cells ignore (see :func:`ignored_notes`)."""
+        return ignored_notes(self.cells)
 
     def blocks(self, cell: Cell) -> list[range]:
         """Replicates of a cell grouped into blocks that share the leading array axis."""
@@ -86,8 +99,30 @@ def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
 
 
 def _data_tables(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    configs = [c["config"] for c in manifest["cells"]] if "cells" in manifest else [manifest]
-    return [c.get("data", {}) for c in configs]
+    return [c.get("data", {}) for c in _configs(manifest)]
+
+
+LEGACY_DEFAULTS = (  # keys added since folders were first written, with the value that reproduces
+    # the behaviour of a folder written without them: (section, kind or None, key, value)
+    ("", None, "plugins", []),
+    ("loop", None, "retention", "all"),
+    ("model", "gaussian", "estimator", "unbiased"),
+    ("data", "file", "held_out", 0),
+    ("data", "file", "split_seed", 0),
+)
+
+
+def _configs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c["config"] for c in manifest["cells"]] if "cells" in manifest else [manifest]
+
+
+def _fill_legacy(manifest: dict[str, Any]) -> None:
+    """Give an older folder's configs, in place, the keys added since (see LEGACY_DEFAULTS)."""
+    for config in _configs(manifest):
+        for section, kind, key, value in LEGACY_DEFAULTS:
+            table = config if not section else config.get(section)
+            if isinstance(table, dict) and (kind is None or table.get("kind") == kind):
+                table.setdefault(key, json.loads(json.dumps(value)))
 
 
 def _legacy_file_data(manifest: dict[str, Any]) -> bool:
@@ -96,14 +131,13 @@ def _legacy_file_data(manifest: dict[str, Any]) -> bool:
 
 def _same_run(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> bool:
     """Whether a folder's manifest is this plan's. Older folders stored data paths as given
-    (relative to the working directory) and file data without a held-out split."""
+    (relative to the working directory) and lack keys added since (``LEGACY_DEFAULTS``)."""
     name, manifest = stored
     if name != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE):
         return False
     manifest = json.loads(json.dumps(manifest))
+    _fill_legacy(manifest)
     for table in _data_tables(manifest):
-        if table.get("kind") == "file" and "held_out" not in table:  # written before the option
-            table.update(held_out=0, split_seed=table.get("split_seed", 0))
         if isinstance(table.get("path"), str):
             table["path"] = os.path.abspath(table["path"])
     return manifest == plan.manifest

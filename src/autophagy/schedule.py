@@ -3,16 +3,19 @@
 A :class:`DataSchedule` says, for every generation t >= 2, how many samples the training
 set takes from each source: the fixed real set of generation 1, fresh real draws, new
 synthetic samples from the K latest models (with sampling bias lambda), and a pool that
-keeps earlier fresh-real and/or synthetic samples; optionally the union is subsampled to
-a fixed size. Every loop family in ``LOOPS`` is a preset of these knobs, and any knob set
-explicitly in the config overrides the preset, which is how variants combine.
+keeps earlier fresh-real and/or synthetic samples (all of them, or a shrinking share of each
+earlier synthetic batch: ``retention``); optionally the union is subsampled to a fixed size.
+Every loop family in ``LOOPS`` is a preset of these knobs, and any knob set explicitly in the
+config overrides the preset, which is how variants combine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from autophagy.errors import ConfigError
@@ -30,7 +33,7 @@ class LoopOptions(Options):
     n_ini: PositiveInt | None = None
     n_real: NonNegativeInt = 0
     n_synthetic: NonNegativeInt = 0
-    sampling_bias: float = Field(1.0, ge=0.0, le=1.0)
+    sampling_bias: float = Field(1.0, ge=0.0)  # at most the model's max_bias (checked by config.resolve)
     from_latest: PositiveInt = 1
     fixed_real: NonNegativeInt | None = None
     keep_real: bool | None = None
@@ -39,6 +42,7 @@ class LoopOptions(Options):
     real_fraction: float | None = Field(None, ge=0.0, le=1.0)
     total_size: PositiveInt | None = None
     finetune: bool = False
+    retention: Literal["all", "linear"] = "all"
 
 
 @dataclass(frozen=True)
@@ -49,17 +53,46 @@ class DataSchedule:
     fixed_real: int  # first rows of the generation-1 real set, reused every generation
     fresh_real: int  # new real samples per generation
     synthetic: int  # new synthetic samples per generation
-    sampling_bias: float  # lambda in [0, 1] for the synthetic samples
+    sampling_bias: float  # lambda in [0, max_bias of the model] for the synthetic samples
     from_latest: int = 1  # K: synthetic samples drawn uniformly from the K latest models
     keep_real: bool = False  # fresh real samples stay in the pool for later generations
     keep_synthetic: bool = False  # synthetic samples stay in the pool for later generations
     train_size: int | None = None  # subsample the training union to this size
     finetune: bool = False  # start each fit from the previous generation's model
+    retention: str = "all"  # "all" or "linear": the share of each pooled synthetic batch trained on
+
+    def retained(self, made: int, generation: int, size: int) -> int:
+        """Rows of the synthetic batch of ``size`` made at generation ``made`` that generation
+        ``generation`` (> made) trains on: all of them (``"all"``), or, ``"linear"`` (Gillman et
+        al.'s accumulation), the first floor((made - 1) size / (generation - 1)): a share that
+        shrinks as the pool ages, 1/(t - 1) for the oldest batch, and the newest one whole."""
+        if self.retention == "all":
+            return size
+        return (made - 1) * size // (generation - 1)
 
     def pool_size(self, generation: int) -> int:
         """Samples kept from earlier generations when generation ``generation`` (>= 2) trains."""
-        per_generation = self.keep_real * self.fresh_real + self.keep_synthetic * self.synthetic
-        return max(0, generation - 2) * per_generation
+        real = self.keep_real * self.fresh_real
+        return sum(
+            real + self.keep_synthetic * self.retained(made, generation, self.synthetic)
+            for made in range(2, generation)
+        )
+
+    def pool_rows(self, generation: int) -> np.ndarray | None:
+        """Which rows of the pool generation ``generation`` trains on (None: all of them).
+
+        The pool holds, for each earlier generation t >= 2 in order, its kept fresh-real rows then
+        its synthetic rows; retention keeps a prefix of each synthetic batch."""
+        if self.retention == "all" or not self.keep_synthetic:
+            return None
+        rows, start = [], 0
+        for made in range(2, generation):
+            real = self.keep_real * self.fresh_real
+            rows.append(np.arange(start, start + real))
+            start += real
+            rows.append(np.arange(start, start + self.retained(made, generation, self.synthetic)))
+            start += self.synthetic
+        return np.concatenate(rows) if rows else np.arange(0)
 
     def union_size(self, generation: int) -> int:
         """Training samples available at ``generation`` before any subsampling."""
@@ -83,7 +116,10 @@ def _fully_synthetic(o: LoopOptions) -> dict:
 
 def _fresh_data(o: LoopOptions) -> dict:
     if o.n_real == 0:
-        raise ConfigError("loop.n_real", "must be positive for fresh_data")
+        raise ConfigError(
+            "loop.n_real",
+            "must be positive for fresh_data: set loop.n_real (without it the loop is fully_synthetic)",
+        )
     return {"fixed_real": 0}
 
 
@@ -93,7 +129,9 @@ def _real_fraction(o: LoopOptions) -> dict:
         raise ConfigError(field, "is required for the real_fraction family")
     for field in ("n_real", "n_synthetic"):
         if field in o.model_fields_set:
-            raise ConfigError(f"loop.{field}", "is derived from real_fraction and total_size; do not set it")
+            raise NotApplicable(
+                f"loop.{field}", "is derived from real_fraction and total_size; do not set it"
+            )
     n_real = round(o.real_fraction * o.total_size)
     return {"fixed_real": 0, "fresh_real": n_real, "synthetic": o.total_size - n_real, "n_ini": o.total_size}
 
@@ -111,7 +149,10 @@ LOOPS: dict[str, LoopFamily] = {
     "synthetic_augmentation": LoopFamily(
         lambda o: {"fixed_real": o.n_ini}, "the fixed generation-1 real set + n_synthetic from G(t-1)"
     ),
-    "fresh_data": LoopFamily(_fresh_data, "n_real fresh real samples + n_synthetic from G(t-1)"),
+    "fresh_data": LoopFamily(
+        _fresh_data,
+        "n_real fresh real samples + n_synthetic from G(t-1) (n_synthetic = 0: the real-only baseline)",
+    ),
     "accumulate": LoopFamily(
         lambda o: {"fixed_real": o.n_ini, "keep_real": True, "keep_synthetic": True},
         "every real and synthetic sample so far + n_synthetic new ones",
@@ -134,6 +175,12 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides."""
     if o.family not in LOOPS:
         raise ConfigError("loop.family", f"unknown family {o.family!r}; choose from {', '.join(LOOPS)}")
+    if o.family != "real_fraction":
+        for field in ("real_fraction", "total_size"):
+            if field in o.model_fields_set:
+                raise NotApplicable(
+                    f"loop.{field}", f"is only used by the real_fraction family, not {o.family}"
+                )
     preset = LOOPS[o.family].preset(o)
     n_ini = preset.pop("n_ini", o.n_ini)
     if n_ini is None:
@@ -150,11 +197,21 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     for field in ("fixed_real", "keep_real", "keep_synthetic", "train_size"):
         if field in o.model_fields_set:
             knobs[field] = getattr(o, field)
+    if o.retention != "all" and not knobs["keep_synthetic"]:
+        raise NotApplicable(
+            "loop.retention",
+            f"needs a loop that pools synthetic data ({o.family} keeps none; set keep_synthetic)",
+        )
     schedule = DataSchedule(
-        n_ini=n_ini, sampling_bias=o.sampling_bias, from_latest=o.from_latest, finetune=o.finetune, **knobs
+        n_ini=n_ini,
+        sampling_bias=o.sampling_bias,
+        from_latest=o.from_latest,
+        finetune=o.finetune,
+        retention=o.retention,
+        **knobs,
     )
     if schedule.fixed_real > n_ini:
         raise ConfigError("loop.fixed_real", f"cannot exceed n_ini = {n_ini}")
-    if schedule.synthetic == 0 and o.family != "real_fraction":
+    if schedule.synthetic == 0 and o.family not in ("real_fraction", "fresh_data"):
         raise ConfigError("loop.n_synthetic", f"must be positive for {o.family}")
     return schedule

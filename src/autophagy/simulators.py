@@ -45,6 +45,10 @@ class Simulator(Protocol):
         """``size`` samples per replicate drawn without replacement from ``batch``."""
         ...
 
+    def take(self, batch: Any, rows: np.ndarray) -> Any:
+        """The given rows (same for every replicate) of ``batch``."""
+        ...
+
     def size(self, batch: Any) -> int:
         """Samples per replicate in ``batch``."""
         ...
@@ -91,6 +95,9 @@ class SampleSimulator:
     def subsample(self, batch: np.ndarray, size: int, rng: Rngs) -> np.ndarray:
         picks = np.stack([g.permutation(batch.shape[1])[:size] for g in rng])
         return np.take_along_axis(batch, picks[:, :, None], axis=1)
+
+    def take(self, batch: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return batch[:, rows]
 
     def size(self, batch: np.ndarray) -> int:
         return batch.shape[1]

@@ -4,9 +4,14 @@
 lengths), and ``seeds`` repeats every cell once per seed. Keys are dotted config keys
 (``"loop.sampling_bias"``); nested tables (``grid.loop.sampling_bias``) mean the same. Every
 cell is validated like a plain run before any work starts, and an error names the sweep
-field at fault (``sweep.grid["loop.sampling_bias"]: value 1.5: ...``). A swept key that a
-cell's loop family does not use (``loop.n_real`` in a ``fully_synthetic`` cell) is left at
-its default in that cell and listed in the cell's ``ignored`` keys.
+field at fault (``sweep.grid["loop.sampling_bias"]: value 1.5: ...``). A key that a cell's
+loop family does not use (``loop.n_real`` in a ``fully_synthetic`` cell), swept or set in the
+base config, is left at its default in that cell and listed in the cell's ``ignored`` keys.
+
+An axis may repeat a value (``zip = {"loop.sampling_bias" = [1.0, 1.0, 0.5]}``): every point
+is keyed by its position, and the k-th repeat (k >= 2) of a grid value or of a whole zip row
+carries the tag k (on the first zipped key), shown as ``loop.sampling_bias=1.0 #2`` in plots
+and the report; the export adds a ``point`` column (the cell's position).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field, NonNegativeInt, ValidationError
@@ -40,11 +45,12 @@ class Cell:
 
     index: int
     values: dict[str, Any]
-    ignored: list[str]  # swept keys this cell's loop family does not use (left at their default)
+    ignored: list[str]  # keys this cell's loop family does not use (left at their default)
     raw: dict[str, Any]
     experiment: Experiment
     config: RunConfig
     resolved: dict[str, Any]
+    tags: dict[str, int] = field(default_factory=dict)  # key -> k for the k-th repeat (k >= 2) of a value
 
     @property
     def raw_json(self) -> str:
@@ -53,7 +59,7 @@ class Cell:
 
 
 def axes(table: dict[str, Any], field: str) -> dict[str, list]:
-    """Flatten nested tables into dotted keys; every leaf must be a non-empty list of distinct values."""
+    """Flatten nested tables into dotted keys; every leaf must be a non-empty list (repeats allowed)."""
     axes: dict[str, list] = {}
 
     def walk(node: dict[str, Any], prefix: str) -> None:
@@ -71,17 +77,32 @@ def axes(table: dict[str, Any], field: str) -> dict[str, list]:
                 raise ConfigError(where, f"must be a list of values, got {value!r}")
             if not value:
                 raise ConfigError(where, "is empty; give at least one value")
-            encoded = [json.dumps(v, sort_keys=True) for v in value]
-            if len(set(encoded)) != len(encoded):
-                raise ConfigError(where, "repeats a value; every cell must differ")
             axes[dotted] = value
 
     walk(table, "")
     return axes
 
 
+def repeat_tags(values: list) -> list[int]:
+    """For each position of an axis, which occurrence of its value it is (1 = first)."""
+    seen: dict[str, int] = {}
+    tags = []
+    for value in values:
+        encoded = json.dumps(value, sort_keys=True)
+        seen[encoded] = seen.get(encoded, 0) + 1
+        tags.append(seen[encoded])
+    return tags
+
+
 def expand(spec: SweepOptions) -> tuple[list[str], list[dict[str, Any]]]:
     """The swept keys (grid, then zip, then ``seed``) and each cell's values, in a stable order."""
+    keys, cells, _ = expand_points(spec)
+    return keys, cells
+
+
+def expand_points(spec: SweepOptions) -> tuple[list[str], list[dict[str, Any]], list[dict[str, int]]]:
+    """:func:`expand`, plus each cell's repeat tags ``{key: k}`` for values that are an axis's
+    k-th repeat (k >= 2), so that every point stays distinct by its position."""
     grid = axes(spec.grid, "sweep.grid")
     zipped = axes(spec.zip, "sweep.zip")
     for key in zipped:
@@ -101,14 +122,25 @@ def expand(spec: SweepOptions) -> tuple[list[str], list[dict[str, Any]]]:
             raise ConfigError("sweep.seeds", "seed is also a grid or zip key; sweep it once")
         seeds = list(spec.seeds)
     keys = [*grid, *zipped, *(["seed"] if seeds is not None else [])]
-    zip_rows = list(zip(*zipped.values(), strict=True)) if zipped else [()]
-    cells = []
-    for grid_values in itertools.product(*grid.values()):
-        for zip_values in zip_rows:
+    grid_points = itertools.product(*(range(len(v)) for v in grid.values()))
+    zip_rows = list(range(len(next(iter(zipped.values()))))) if zipped else [None]
+    grid_tags = {key: repeat_tags(values) for key, values in grid.items()}
+    # a zip point is a whole row: its repeat tag goes on the first zipped key
+    zip_tags = repeat_tags([list(row) for row in zip(*zipped.values(), strict=True)]) if zipped else []
+    cells, tags = [], []
+    for grid_index in grid_points:
+        for row in zip_rows:
             for seed in seeds if seeds is not None else [None]:
-                values = [*grid_values, *zip_values, *([seed] if seeds is not None else [])]
-                cells.append(dict(zip(keys, values, strict=True)))
-    return keys, cells
+                values = {key: grid[key][i] for key, i in zip(grid, grid_index, strict=True)}
+                tag = {key: grid_tags[key][i] for key, i in zip(grid, grid_index, strict=True)}
+                if row is not None:
+                    values |= {key: zipped[key][row] for key in zipped}
+                    tag[next(iter(zipped))] = zip_tags[row]
+                if seeds is not None:
+                    values["seed"] = seed
+                cells.append(values)
+                tags.append({key: k for key, k in tag.items() if k > 1})
+    return keys, cells, tags
 
 
 def _sweep_field(key: str, spec: SweepOptions) -> str:
@@ -138,6 +170,15 @@ def _drop_key(raw: dict[str, Any], key: str) -> None:
     table.pop(leaf, None)
 
 
+def _has_key(raw: dict[str, Any], key: str) -> bool:
+    """Whether the dotted ``key`` is set in ``raw``."""
+    *parents, leaf = key.split(".")
+    table: Any = raw
+    for part in parents:
+        table = table.get(part) if isinstance(table, dict) else None
+    return isinstance(table, dict) and leaf in table
+
+
 def plan_cells(raw: dict[str, Any]) -> tuple[list[str], list[Cell]]:
     """Expand and validate every cell of ``raw`` (a config with or without ``[sweep]``).
 
@@ -154,25 +195,41 @@ def plan_cells(raw: dict[str, Any]) -> tuple[list[str], list[Cell]]:
         spec = SweepOptions.model_validate(table)
     except ValidationError as exc:
         raise pydantic_error(exc, "sweep") from None
-    keys, cell_values = expand(spec)
+    keys, cell_values, cell_tags = expand_points(spec)
     cells = []
-    for index, values in enumerate(cell_values):
+    for index, (values, tags) in enumerate(zip(cell_values, cell_tags, strict=True)):
         ignored: list[str] = []
         while True:
             cell_raw = copy.deepcopy(raw)
             try:
                 for key, value in values.items():
-                    if key in ignored:
-                        _drop_key(cell_raw, key)
-                    else:
+                    if key not in ignored:
                         set_key(cell_raw, key, copy.deepcopy(value))
+                for key in ignored:
+                    _drop_key(cell_raw, key)
                 experiment, config, resolved = resolve(cell_raw)
                 break
             except NotApplicable as exc:
-                if exc.field not in values or exc.field in ignored:
+                # a key this cell's loop family does not use, swept (loop.n_real next to
+                # fully_synthetic cells) or set in the base config (a family sweep): drop it here
+                if exc.field in ignored or not (exc.field in values or _has_key(raw, exc.field)):
                     raise _cell_error(exc, values, spec) from None
-                ignored.append(exc.field)  # e.g. loop.n_real swept next to fully_synthetic cells
+                ignored.append(exc.field)
             except ConfigError as exc:
                 raise _cell_error(exc, values, spec) from None
-        cells.append(Cell(index, values, ignored, cell_raw, experiment, config, resolved))
+        cells.append(Cell(index, values, ignored, cell_raw, experiment, config, resolved, tags))
     return keys, cells
+
+
+def ignored_notes(cells: list[Cell]) -> list[str]:
+    """One line per ignored key, naming the cells' loop families that do not use it."""
+    families: dict[str, list[str]] = {}
+    for cell in cells:
+        for key in cell.ignored:
+            family = cell.config.loop.family
+            if family not in families.setdefault(key, []):
+                families[key].append(family)
+    return [
+        f"{key} is not used by loop.family = {', '.join(repr(f) for f in fams)}; ignored in those cells"
+        for key, fams in families.items()
+    ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from scipy import stats
 
 from autophagy.data import DATA, MixtureData, RosenbrockData
 from autophagy.metrics import mode_stats
 
-KINDS = ["mode_grid", "ring", "rosenbrock", "two_moons"]
+KINDS = ["mode_grid", "ring", "rosenbrock", "two_moons", "two_moons_iid"]
 
 
 def _source(kind: str, **options):
@@ -67,3 +68,44 @@ def test_mode_grid_layout_and_mode_quality():
 def test_bad_options_are_rejected(kind, options):
     with pytest.raises(ValidationError):
         DATA[kind].options(**options)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100, 101])
+def test_noise_free_two_moons_is_make_moons_point_set(n):
+    """Same angle grid and exact halves as scikit-learn: identical point sets up to order."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    ours = _source("two_moons", noise=0.0).draw(n, rng=np.random.default_rng(n))
+    theirs, labels = datasets.make_moons(n, noise=0.0, random_state=0)
+    assert np.array_equal(np.unique(ours, axis=0), np.unique(theirs, axis=0))
+    assert (labels == 0).sum() == n // 2  # make_moons' upper (outer) moon holds n // 2 points
+
+
+def _set_statistics(sets: np.ndarray) -> np.ndarray:
+    """Per set ``(R, n, 2)``: mean x, mean y, var x, var y, cov xy -> ``(R, 5)``."""
+    centred = sets - sets.mean(axis=1, keepdims=True)
+    products = np.einsum("rni,rnj->rij", centred, centred) / (sets.shape[1] - 1)
+    return np.column_stack([sets.mean(axis=1), products[:, 0, 0], products[:, 1, 1], products[:, 0, 1]])
+
+
+def _matches_make_moons(kind: str, n: int = 51, reps: int = 400, noise: float = 0.2) -> bool:
+    """Welch t-test (means) and Brown-Forsythe test (spreads) of 5 set statistics against
+    make_moons' at the same n and noise, Holm-corrected over the 10 checks at 1 %."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    source = _source(kind, noise=noise)
+    rng = np.random.default_rng(7)
+    ours = _set_statistics(np.stack([source.draw(n, rng=rng) for _ in range(reps)]))
+    theirs = _set_statistics(
+        np.stack([datasets.make_moons(n, noise=noise, random_state=s)[0] for s in range(reps)])
+    )
+    p = [stats.ttest_ind(ours[:, j], theirs[:, j], equal_var=False).pvalue for j in range(5)]
+    p += [stats.levene(ours[:, j], theirs[:, j], center="median").pvalue for j in range(5)]
+    return min(p) > 0.01 / len(p)  # Holm rejects nothing iff its first step (the smallest p) passes
+
+
+def test_noisy_two_moons_statistics_match_make_moons():
+    assert _matches_make_moons("two_moons")
+
+
+def test_iid_two_moons_does_not_match_make_moons():
+    """Negative control: random angles and moons spread the set statistics more than the grid."""
+    assert not _matches_make_moons("two_moons_iid")

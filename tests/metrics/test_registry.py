@@ -41,3 +41,20 @@ def test_shared_computations_share_one_function():
     # the engine computes a function once per generation and picks entries by key
     assert METRICS["density"].fn is METRICS["coverage"].fn
     assert METRICS["precision"].fn is METRICS["recall"].fn
+
+
+def test_every_builtin_summary_states_its_direction():
+    """Each registered built-in says which way is better, matching ``higher_is_better``."""
+    from autophagy.metrics import METRICS
+
+    for name, metric in METRICS.items():
+        if metric.provider != "autophagy":
+            continue
+        word = "higher" if metric.higher_is_better else "lower"
+        assert metric.summary.startswith(f"{word} is better"), (name, metric.summary)
+
+
+def test_trace_cov_is_higher_is_better_since_collapse_lowers_it():
+    from autophagy.metrics import METRICS
+
+    assert METRICS["trace_cov"].higher_is_better and "collapse shrinks" in METRICS["trace_cov"].summary

@@ -75,3 +75,23 @@ def test_mitigated_replicates_do_not_depend_on_their_block():
         for t, metrics in enumerate(part):
             for name, values in metrics.items():
                 np.testing.assert_allclose(values, whole[t][name][block.start : block.stop], rtol=1e-10)
+
+
+def test_mitigations_do_not_import_the_engine():
+    """One engine, no circle: no mitigation module imports the engine (even for typing), and
+    their context is a small record, not the Experiment."""
+    import ast
+    from pathlib import Path
+
+    import autophagy.mitigations as mitigations
+
+    for path in Path(mitigations.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n == "autophagy.engine" or n.startswith("autophagy.engine.") for n in names), path
+    fields = {f.name for f in dataclasses.fields(mitigations.MitigationContext)}
+    assert "exp" not in fields and {"seed", "schedule", "data", "model"} <= fields

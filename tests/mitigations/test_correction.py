@@ -145,3 +145,91 @@ def test_gamma_one_toward_the_reference_fit_does_not_grow():
     w2 = _w2({"correct": {"gamma": 1.0}}, reps, gens)
     diff = w2[:, -1] - w2[:, 1]
     assert abs(diff.mean()) <= Z * diff.std(ddof=1) / np.sqrt(reps)
+
+
+def _mixture_recursion(weight: float, n_ini: int, n: int, generations: int, total: float, mle: bool):
+    """E tr(Sigma_t) and E |mu_t - mu_r|^2 of the fully synthetic Gaussian loop whose synthetic
+    batch is drawn from (1 - w) N(mu, Sigma) + w P_r (lambda = 1). With a = E tr Sigma,
+    b = E |mu - mu_r|^2 and the mixture's trace c = (1 - w) a + w tr Sigma_r + w (1 - w) b:
+    a' = c (times (n - 1)/n for the MLE), b' = (1 - w)^2 b + c / n (all linear, so exact)."""
+    shrink = (n - 1) / n if mle else 1.0
+    a, b = total * ((n_ini - 1) / n_ini if mle else 1.0), total / n_ini
+    out = [(a, b)]
+    for _ in range(generations - 1):
+        c = (1 - weight) * a + weight * total + weight * (1 - weight) * b
+        a, b = c * shrink, (1 - weight) ** 2 * b + c / n
+        out.append((a, b))
+    return np.array(out)  # (G, 2)
+
+
+def _mixture_run(gamma: float, reps: int = 1000, generations: int = 6):
+    raw = base_config(n_ini=10, n_synthetic=10, sampling_bias=1.0)
+    raw.update(
+        replicates=reps,
+        generations=generations,
+        block_size=reps,
+        seed=21,
+        data={"kind": "gaussian", "dim": 3, "mean": [1.0, -1.0, 0.5], "covariance": [2.0, 1.0, 0.5]},
+        model={"kind": "gaussian", "estimator": "mle"},
+        metrics={"names": ["trace_cov", "mean_drift"], "n_eval": 10},
+        mitigation={"correct": {"method": "mixture", "gamma": gamma, "target": "truth"}},
+    )
+    exp = resolve(raw)[0]
+    per_generation = [m for _, m in run_block(exp, range(reps))]
+    trace = np.stack([m["trace_cov"] for m in per_generation], axis=1)
+    drift2 = np.stack([m["mean_drift"] for m in per_generation], axis=1) ** 2
+    return trace, drift2
+
+
+def _holm_passes(samples: list[np.ndarray], expected: list[float], alpha: float = 1e-3) -> bool:
+    """One-sample Student-t tests of every replicate column against its closed form; Holm's
+    procedure rejects nothing iff the smallest p-value exceeds alpha / m."""
+    from scipy import stats
+
+    p = [stats.ttest_1samp(x, e).pvalue for x, e in zip(samples, expected, strict=True)]
+    return min(p) > alpha / len(p)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 3.0])
+def test_mixture_correction_follows_gillman_gamma_convention(gamma):
+    """Gillman et al.'s pi_gamma = 1/(1+gamma) p_model + gamma/(1+gamma) P_r, gamma > 1 allowed:
+    trace and squared mean error match the mixture recursion at every generation (Holm over all)."""
+    trace, drift2 = _mixture_run(gamma)
+    generations = trace.shape[1]
+    columns = [trace[:, g] for g in range(generations)] + [drift2[:, g] for g in range(generations)]
+
+    def closed(weight: float) -> list[float]:
+        ab = _mixture_recursion(weight, 10, 10, generations, total=3.5, mle=True)
+        return list(ab[:, 0]) + list(ab[:, 1])
+
+    assert _holm_passes(columns, closed(gamma / (1 + gamma)))
+    # negative controls: the roles of model and target swapped (weight 1 / (1 + gamma)), no correction
+    assert not _holm_passes(columns, closed(1 / (1 + gamma)))
+    assert not _holm_passes(columns, closed(0.0))
+
+
+def test_mixture_correction_at_gamma_zero_is_the_plain_loop():
+    """gamma = 0 replaces nothing: the trained batches are the plain loop's, draw for draw."""
+    plain, corrected = RecordingModel(), RecordingModel()
+    for spy, mitigation in ((plain, None), (corrected, {"correct": {"method": "mixture", "gamma": 0.0}})):
+        raw = base_config()
+        if mitigation:
+            raw["mitigation"] = mitigation
+        exp = dataclasses.replace(resolve(raw)[0], model=spy, simulator="samples")
+        list(run_block(exp, range(3)))
+    for (a, _), (b, _) in zip(plain.fits, corrected.fits, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mixture_reference_target_draws_reference_rows():
+    """target = 'reference' replaces samples by rows of the generation-1 real set (resampled)."""
+    spy = RecordingModel()
+    raw = base_config(n_ini=15, n_synthetic=40)
+    raw["mitigation"] = {"correct": {"method": "mixture", "gamma": 1e9, "target": "reference"}}
+    exp = dataclasses.replace(resolve(raw)[0], model=spy, simulator="samples")
+    list(run_block(exp, range(2)))
+    reference = spy.fits[0][0]  # generation 1 trains on exactly the reference set
+    for data, _ in spy.fits[1:]:
+        for r in range(2):
+            rows = {tuple(x) for x in reference[r]}
+            assert all(tuple(x) in rows for x in data[r])

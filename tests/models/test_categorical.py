@@ -126,3 +126,88 @@ def test_discrete_configs_are_checked_before_running():
     raw = discrete_experiment({"kind": "zipf", "beta": 0.9}, {"kind": "memorizer"}, [])
     with pytest.raises(ConfigError, match=r"data\.beta"):
         resolve(raw)
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
+
+
+def test_temperature_above_one_raises_the_entropy_toward_uniform_on_the_support():
+    """p^(1/T) renormalised: entropy strictly increases with T (non-uniform p) and stays below
+    log(support); zero-probability outcomes never return."""
+    weights = np.array([0.5, 0.25, 0.12, 0.08, 0.05, 0.0])
+    temperatures = [0.5, 1.0, 1.5, 2.0, 5.0, 10.0]
+    entropies = [_entropy(biased_weights(weights, t)[1]) for t in temperatures]
+    assert np.all(np.diff(entropies) > 0)
+    assert entropies[-1] < np.log(5) and entropies[-1] > 0.98 * np.log(5)
+    order, probs = biased_weights(weights, 10.0)
+    assert probs[list(order).index(5)] == 0.0
+
+
+def test_categorical_loop_at_temperature_two_draws_higher_entropy_samples():
+    """End to end: a categorical run with sampling_bias = 2 is valid, and its synthetic samples'
+    empirical entropy exceeds that of the same model sampled at T = 1 (paired, many samples)."""
+    raw = discrete_experiment(
+        {"kind": "categorical", "n_categories": 20, "exponent": 1.2},
+        {"kind": "categorical"},
+        ["gini_simpson"],
+        n_ini=200,
+        n_synthetic=200,
+        sampling_bias=2.0,
+    )
+    exp = resolve(raw)[0]
+    assert len(list(run_block(exp, range(2)))) == exp.generations
+    model = exp.model.fit(exp.data.draw(2000, rng=np.random.default_rng(0))[None], rng=[])
+    n = 50_000
+    hot = model.sample(n, rng=[np.random.default_rng(1)], sampling_bias=2.0)[0, :, 0].astype(int)
+    plain = model.sample(n, rng=[np.random.default_rng(1)], sampling_bias=1.0)[0, :, 0].astype(int)
+    h_hot = _entropy(np.bincount(hot, minlength=20) / n)
+    h_plain = _entropy(np.bincount(plain, minlength=20) / n)
+    _, p_hot = biased_weights(model.counts[0], 2.0)
+    _, p_plain = biased_weights(model.counts[0], 1.0)
+    assert _entropy(p_hot) > _entropy(p_plain)
+    # a plug-in entropy's error is O(K / n) bias + O(1 / sqrt(n)) noise: far below the gap here
+    assert h_hot - h_plain > 0.5 * (_entropy(p_hot) - _entropy(p_plain)) > 0.05
+
+
+@pytest.mark.parametrize(
+    ("model", "bias", "message"),
+    [
+        ({"kind": "categorical"}, 10.5, "must be at most 10 for categorical"),
+        ({"kind": "gaussian"}, 1.5, "must be at most 1 for gaussian"),
+    ],
+)
+def test_sampling_bias_above_the_models_maximum_is_refused(model, bias, message):
+    data = (
+        {"kind": "categorical", "n_categories": 5} if model["kind"] == "categorical" else {"kind": "gaussian"}
+    )
+    raw = discrete_experiment(data, model, [], sampling_bias=bias)
+    if model["kind"] == "gaussian":
+        raw["data"]["dim"] = 2
+        raw["metrics"] = {"names": ["trace_cov"], "n_eval": 10}
+    with pytest.raises(ConfigError) as err:
+        resolve(raw)
+    assert err.value.field == "loop.sampling_bias" and message in str(err.value)
+
+
+def test_a_plugin_declares_its_maximum_bias(monkeypatch):
+    """max_bias on the registry entry, checked where the model is known (config.resolve)."""
+    from autophagy.models import MODELS
+    from autophagy.registry import register_model
+
+    with pytest.raises(ValueError, match="max_bias"):
+        register_model("too_cold", options=MODELS["gaussian"].options, build=lambda o: None, max_bias=0.5)
+    monkeypatch.setitem(MODELS, "gaussian", MODELS["gaussian"])  # restored after the test
+    register_model(
+        "gaussian",
+        options=MODELS["gaussian"].options,
+        build=MODELS["gaussian"].build,
+        has_moments=True,
+        max_bias=3.0,
+        replace=True,
+    )
+    raw = discrete_experiment(
+        {"kind": "gaussian", "dim": 2}, {"kind": "gaussian"}, ["trace_cov"], sampling_bias=2.5
+    )
+    assert resolve(raw)[0].schedule.sampling_bias == 2.5

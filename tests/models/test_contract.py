@@ -1,211 +1,176 @@
-"""The contract every registered model passes (scikit-learn's check_estimator, for our protocol).
-
-Each model family runs on data it can read, at a tiny size (``CASES``; Gaussian rows
-``(3, 60, 3)`` by default): a data source for discrete models (ids of categories, items or
-tokens; settings with a ``for_data`` method are bound to it first, as ``config.resolve``
-does), 4 x 4 labelled image rows (pixels, then the class) for the image models.
-"""
+"""Every registered model passes the shared contract (:func:`autophagy.testing.check_model`), and
+the check catches models that break it, naming the item at fault."""
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from autophagy.data import DATA, CategoricalData, GaussianData, ZipfData, zipf_probabilities
-from autophagy.models import MODELS
-from autophagy.protocols import FittedModel
+from autophagy.errors import ConfigError
+from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.registry import MODELS, Options, register_model
+from autophagy.testing import CASES, ModelCase, check_model
 
-R, N = 3, 60
-
-
-def _rngs(seed: int, count: int = R) -> list[np.random.Generator]:
-    return [np.random.default_rng([seed, i]) for i in range(count)]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _gaussian() -> GaussianData:
-    return GaussianData(np.array([0.0, 1.0, -1.0]), np.diag([1.0, 2.0, 0.5]))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_registered_model_passes_the_contract(name):
+    if CASES.get(name, ModelCase()).torch:
+        pytest.importorskip("torch")
+    report = check_model(name)
+    assert [item.name for item in report.failures()] == [], str(report)
+    assert report.passed
+    assert len(report.items) == 13
 
 
-def _text() -> Any:
-    return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
-
-
-def _image_data() -> np.ndarray:
-    """4 x 4 images of three classes (a bright row per class plus noise), label last."""
-    rng = np.random.default_rng(99)
-    labels = rng.integers(0, 3, size=(R, N))
-    pattern = np.zeros((3, 4, 4))
-    pattern[[0, 1, 2], [0, 1, 2]] = 1.0
-    pixels = np.clip(pattern[labels].reshape(R, N, 16) + rng.normal(scale=0.1, size=(R, N, 16)), 0, 1)
-    return np.concatenate([pixels, labels[..., None]], axis=-1).astype(np.float64)
-
-
-def _total_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations about each replicate's sample mean."""
-    return ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
-
-
-def _off_mode(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Discrete draws that differ from the lambda = 0 draw (the mode): a lower temperature never
-    raises their number under common random numbers."""
-    return np.any(x != mode, axis=2).sum(axis=1).astype(float)
-
-
-def _within_class_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations of the pixels from their class mean, summed per replicate."""
-    out = np.zeros(len(x))
-    for r, rows in enumerate(x):
-        for label in np.unique(rows[:, -1]):
-            group = rows[rows[:, -1] == label, :-1]
-            out[r] += ((group - group.mean(axis=0)) ** 2).sum()
-    return out
+# -- deliberately broken models: each breaks one promise --------------------------------------
 
 
 @dataclass(frozen=True)
-class Case:
-    """How one model family is exercised: options, data, and what its sampling bias promises."""
+class NoRng(FittedGaussian):
+    """Samples from the global numpy generator instead of the rngs it is given."""
 
-    options: dict = field(default_factory=dict)
-    source: Callable[[], Any] | None = _gaussian  # real-data source, or None for ``data``
-    data: Callable[[], np.ndarray] | None = None
-    spread: Callable[[np.ndarray, np.ndarray], np.ndarray] = _total_spread
-    monotone: bool = True  # spread never widens as lambda falls (common random numbers)
-    torch: bool = False
+    def sample(self, n, *, rng, sampling_bias):
+        noise = np.random.default_rng().standard_normal((len(self.mean), n, self.mean.shape[1]))
+        return self.mean[:, None, :] + np.sqrt(sampling_bias) * noise
 
 
-TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
-CASES: dict[str, Case] = {
-    "categorical": Case(source=lambda: CategoricalData(zipf_probabilities(1.1, 12)), spread=_off_mode),
-    "memorizer": Case(
-        source=lambda: ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3),
-        spread=_off_mode,
-    ),
-    "ngram": Case(source=_text, spread=_off_mode),
-    "transformer": Case({"steps": 30}, source=_text, spread=_off_mode, torch=True),
-    "flow": Case(torch=True),
-    "ddpm": Case(
-        {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
-        None,
-        _image_data,
-        _within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-    "wgan_gp": Case(
-        {**TINY_TORCH, "latent_dim": 4, "train_steps": 4, "critic_steps": 2},
-        None,
-        _image_data,
-        _within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-}
+@dataclass(frozen=True)
+class WrongShape(FittedGaussian):
+    """Returns samples as (n, R, d), replicates second."""
+
+    def sample(self, n, *, rng, sampling_bias):
+        return np.swapaxes(super().sample(n, rng=rng, sampling_bias=sampling_bias), 0, 1)
 
 
-def _case(kind: str) -> Case:
-    return CASES.get(kind, Case())
+@dataclass(frozen=True)
+class Widening(FittedGaussian):
+    """Reads lambda backwards: lambda -> 0 widens the samples."""
+
+    def sample(self, n, *, rng, sampling_bias):
+        return super().sample(n, rng=rng, sampling_bias=1.0 + (1.0 - sampling_bias))
 
 
-def _settings(kind: str):
-    case = _case(kind)
-    if case.torch:
-        pytest.importorskip("torch")
-    entry = MODELS[kind]
-    settings = entry.build(entry.options(**case.options))
-    if case.source is not None and hasattr(settings, "for_data"):
-        settings = settings.for_data(case.source())
-    return settings
+@dataclass(frozen=True)
+class LossyState(FittedGaussian):
+    """Forgets the mean in its checkpoint."""
+
+    def state_dict(self):
+        return {"mean": np.zeros_like(self.mean), "cov": self.cov}
 
 
-def _data(kind: str) -> np.ndarray:
-    case = _case(kind)
-    if case.data is not None:
-        return case.data()
-    source = case.source()
-    return np.stack([source.draw(N, rng=g) for g in _rngs(99)])
+@dataclass(frozen=True)
+class Broken(GaussianModel):
+    fitted: type = FittedGaussian
+
+    def fit(self, data, *, rng, init=None):
+        model = super().fit(data, rng=rng, init=init)
+        return self.fitted(model.mean, model.cov)
+
+    def load(self, state):
+        return self.fitted(state["mean"], state["cov"])
 
 
-@pytest.fixture(params=sorted(MODELS), scope="module")
-def fitted(request) -> tuple:
-    settings = _settings(request.param)
-    return request.param, settings, settings.fit(_data(request.param), rng=_rngs(1))
+class NoOptions(Options):
+    pass
 
 
-def test_fit_returns_fitted_model_and_samples_have_shape(fitted):
-    kind, _, model = fitted
-    d = _data(kind).shape[2]
-    assert isinstance(model, FittedModel)
-    assert model.sample(7, rng=_rngs(2), sampling_bias=1.0).shape == (R, 7, d)
-    assert model.sample(0, rng=_rngs(2), sampling_bias=1.0).shape == (R, 0, d)
+@pytest.fixture
+def broken():
+    """Register a broken model for one test, then remove it."""
+    names = []
+
+    def make(name, fitted, **flags):
+        register_model(name, options=NoOptions, build=lambda o: Broken(fitted=fitted), replace=True, **flags)
+        names.append(name)
+        return name
+
+    yield make
+    for name in names:
+        MODELS.pop(name, None)
 
 
-def test_same_seed_same_samples_and_successive_calls_differ(fitted):
-    _, _, model = fitted
-    a = model.sample(50, rng=_rngs(3), sampling_bias=0.7)
-    b = model.sample(50, rng=_rngs(3), sampling_bias=0.7)
-    np.testing.assert_array_equal(a, b)
-    rngs = _rngs(3)
-    first, second = (
-        model.sample(50, rng=rngs, sampling_bias=0.7),
-        model.sample(50, rng=rngs, sampling_bias=0.7),
+def _only_failure(report, item):
+    failed = [i.name for i in report.failures()]
+    assert item in failed, str(report)
+    return report[item].detail
+
+
+def test_model_ignoring_its_rng_fails_determinism(broken):
+    report = check_model(broken("no_rng", NoRng))
+    assert not report.passed
+    detail = _only_failure(report, "determinism")
+    assert "identically seeded rngs gave different samples" in detail
+    assert report["shape"].passed and report["bias_narrows"].passed  # the rest of the contract holds
+
+
+def test_wrong_shape_fails_shape_with_the_shapes(broken):
+    report = check_model(broken("wrong_shape", WrongShape))
+    detail = _only_failure(report, "shape")
+    assert "shape (7, 3, 3), expected (3, 7, 3)" in detail
+
+
+def test_bias_that_widens_fails_bias_narrows(broken):
+    report = check_model(broken("widening", Widening))
+    detail = _only_failure(report, "bias_narrows")
+    assert "not below" in detail and "lambda = 1" in detail
+
+
+def test_lossy_checkpoint_fails_state_dict(broken):
+    report = check_model(broken("lossy", LossyState))
+    detail = _only_failure(report, "state_dict")
+    assert "load(state_dict()) samples differently" in detail
+    assert [i.name for i in report.failures()] == ["state_dict"]
+
+
+def test_undeclared_capability_fails_its_item(broken):
+    """Declaring has_log_prob on a model without log_prob is a contract failure, not a crash."""
+
+    @dataclass(frozen=True)
+    class NoLogProb:
+        inner: FittedGaussian
+
+        def sample(self, n, *, rng, sampling_bias):
+            return self.inner.sample(n, rng=rng, sampling_bias=sampling_bias)
+
+        def state_dict(self):
+            return self.inner.state_dict()
+
+        def moments(self):
+            return self.inner.moments()
+
+    report = check_model(broken("liar", lambda m, c: NoLogProb(FittedGaussian(m, c)), has_log_prob=True))
+    assert (
+        _only_failure(report, "log_prob")
+        == "declared has_log_prob=True but the fitted model has no log_prob(x) method"
     )
-    assert not np.allclose(first, second)
+    assert [i.name for i in report.failures()] == ["log_prob"]
 
 
-def test_fit_does_not_mutate_input():
-    for kind in [k for k in MODELS if not _case(k).torch or importlib.util.find_spec("torch")]:
-        data = _data(kind)
-        before = data.copy()
-        _settings(kind).fit(data, rng=_rngs(1))
-        np.testing.assert_array_equal(data, before)
+def test_build_failure_skips_the_rest_with_a_reason():
+    register_model("explodes", options=NoOptions, build=lambda o: 1 / 0, replace=True)
+    try:
+        report = check_model("explodes")
+    finally:
+        MODELS.pop("explodes")
+    assert report["build"].detail == "raised ZeroDivisionError: division by zero"
+    assert all("not checked: build failed" in i.detail for i in report.items[1:])
+    assert not report.passed
 
 
-def test_smaller_lambda_concentrates_samples(fitted):
-    kind, _, model = fitted
-    case = _case(kind)
-    if not MODELS[kind].zero_bias:  # e.g. guidance w = 1/lambda - 1 is infinite at lambda = 0
-        with pytest.raises(ValueError, match="sampling_bias"):
-            model.sample(5, rng=_rngs(4), sampling_bias=0.0)
-        return
-    mode = model.sample(400, rng=_rngs(4), sampling_bias=0.0)
-    biases = (0.0, 0.1, 0.4, 0.7, 1.0) if case.monotone else (0.0, 0.05, 1.0)
-    spreads = np.stack([case.spread(model.sample(400, rng=_rngs(4), sampling_bias=b), mode) for b in biases])
-    if case.monotone:  # common random numbers: exact monotonicity
-        assert np.all(np.diff(spreads, axis=0) >= -1e-12)
-    assert np.all(spreads[1] < spreads[-1])  # lowering lambda from 1 strictly narrows the samples
+def test_unknown_model_is_a_config_error():
+    with pytest.raises(ConfigError, match="model: unknown model 'nope'"):
+        check_model("nope")
 
 
-def test_zero_lambda_samples_the_modes_only(fitted):
-    """lambda = 0 (spec §2) leaves a finite set of atoms, at most one per training sample: one
-    point for a Gaussian or a flow, the K means of a mixture, the training points of a KDE,
-    one image per class for a GAN."""
-    kind, _, model = fitted
-    if not MODELS[kind].zero_bias:
-        pytest.skip(f"lambda = 0 is undefined for {kind}")
-    atoms = model.sample(4 * N, rng=_rngs(4), sampling_bias=0.0)
-    for replicate in atoms:  # rounded to 1e-9 so that rounding noise does not split an atom
-        assert len(np.unique(np.round(replicate, 9), axis=0)) <= N
-    spread = np.var(model.sample(4 * N, rng=_rngs(4), sampling_bias=1.0), axis=1).sum(axis=1)
-    assert np.all(spread > 0)
-
-
-def test_replicates_are_independent_of_batch(fitted):
-    kind, settings, model = fitted
-    data = _data(kind)
-    alone = settings.fit(data[1:2], rng=_rngs(1)[1:2]).sample(20, rng=_rngs(5)[1:2], sampling_bias=0.8)
-    batched = model.sample(20, rng=_rngs(5), sampling_bias=0.8)
-    np.testing.assert_allclose(alone[0], batched[1], rtol=1e-12, atol=1e-12)
-
-
-def test_state_dict_round_trip(fitted):
-    _, settings, model = fitted
-    restored = settings.load(model.state_dict())
-    np.testing.assert_array_equal(
-        restored.sample(10, rng=_rngs(6), sampling_bias=0.5),
-        model.sample(10, rng=_rngs(6), sampling_bias=0.5),
-    )
+def test_options_and_data_override_the_case():
+    """Explicit options and data replace the family's case: a 2-component mixture on 1-d rows."""
+    rows = np.random.default_rng(0).normal(size=(2, 40, 1))
+    report = check_model("gmm", options={"components": 2}, data=rows)
+    assert report.passed, str(report)
+    assert "data (2, 40, 1)" in report["build"].detail
+    bad = check_model("gmm", options={"components": 0})
+    assert not bad.passed and "components" in bad["build"].detail

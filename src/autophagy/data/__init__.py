@@ -97,7 +97,13 @@ register_data(
     "two_moons",
     options=TwoMoonsOptions,
     build=TwoMoonsData.from_options,
-    summary="2-D two moons plus Gaussian noise",
+    summary="2-D two moons plus Gaussian noise, drawn as sklearn's make_moons (angle grid, exact halves)",
+)
+register_data(
+    "two_moons_iid",
+    options=TwoMoonsOptions,
+    build=TwoMoonsData.iid,
+    summary="2-D two moons plus Gaussian noise, i.i.d. samples (uniform angle, moon chosen at random)",
 )
 register_data(
     "digits",

@@ -5,7 +5,10 @@
 - ``ring``: ``count`` isotropic Gaussians evenly spaced on a circle (Metz et al. 2017);
 - ``rosenbrock``: p(x1, x2) ~ exp(-x1^2 / 2 - (x2 - x1^2)^2) (Pagani et al. 2022, paper B.4),
   sampled exactly as x1 ~ N(0, 1), x2 | x1 ~ N(x1^2, 1/2);
-- ``two_moons``: two interleaved half circles plus isotropic Gaussian noise.
+- ``two_moons``: two interleaved half circles plus isotropic Gaussian noise, drawn exactly as
+  scikit-learn's ``make_moons`` (an evenly spaced angle grid, n // 2 points on the upper moon
+  and n - n // 2 on the lower one, rows shuffled, then the noise); ``two_moons_iid`` is the
+  i.i.d. variant (uniform angle and moon per sample).
 
 Every source returns its exact mean and covariance from :meth:`moments`.
 """
@@ -42,7 +45,8 @@ class RosenbrockOptions(Options):
 
 
 class TwoMoonsOptions(Options):
-    """Two half circles of radius 1 (scikit-learn's ``make_moons`` layout) plus N(0, noise^2 I)."""
+    """Two half circles of radius 1 (scikit-learn's ``make_moons`` layout) plus N(0, noise^2 I);
+    ``noise`` is make_moons' standard deviation (data units)."""
 
     noise: float = Field(0.1, ge=0.0)
 
@@ -107,23 +111,40 @@ class RosenbrockData:
 
 @dataclass(frozen=True)
 class TwoMoonsData:
-    """Upper moon (cos t, sin t) and lower moon (1 - cos t, 1/2 - sin t), t ~ U[0, pi], each with
-    probability 1/2, plus N(0, noise^2 I)."""
+    """Upper moon (cos t, sin t) and lower moon (1 - cos t, 1/2 - sin t), t in [0, pi], plus
+    N(0, noise^2 I).
+
+    ``grid`` (``two_moons``) draws as scikit-learn's ``make_moons(n, noise=noise)``: t on
+    ``linspace(0, pi, m)`` with m = n // 2 upper and n - n // 2 lower points, rows shuffled,
+    then the noise (noise-free, the same point set as make_moons). Otherwise (``two_moons_iid``)
+    every sample takes t ~ U[0, pi] and a moon with probability 1/2 independently. Both have the
+    same limit distribution, whose moments :meth:`moments` returns.
+    """
 
     noise: float = 0.1
+    grid: bool = True
     dim: int = 2
     capacity: int | None = None
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` samples ``(n, 2)``."""
-        lower = rng.integers(2, size=n).astype(bool)
-        t = rng.uniform(0.0, np.pi, size=n)
-        x = np.where(lower, 1.0 - np.cos(t), np.cos(t))
-        y = np.where(lower, 0.5 - np.sin(t), np.sin(t))
-        return np.stack([x, y], axis=1) + self.noise * rng.standard_normal((n, 2))
+        if self.grid:
+            upper = np.linspace(0.0, np.pi, n // 2)
+            lower = np.linspace(0.0, np.pi, n - n // 2)
+            x = np.concatenate([np.cos(upper), 1.0 - np.cos(lower)])
+            y = np.concatenate([np.sin(upper), 1.0 - np.sin(lower) - 0.5])  # make_moons, bit for bit
+            points = np.stack([x, y], axis=1)[rng.permutation(n)]
+        else:
+            is_lower = rng.integers(2, size=n).astype(bool)
+            t = rng.uniform(0.0, np.pi, size=n)
+            x = np.where(is_lower, 1.0 - np.cos(t), np.cos(t))
+            y = np.where(is_lower, 0.5 - np.sin(t), np.sin(t))
+            points = np.stack([x, y], axis=1)
+        return points + self.noise * rng.standard_normal((n, 2))
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Closed form from E cos t = E sin t cos t = 0, E sin t = 2/pi, E cos^2 t = E sin^2 t = 1/2."""
+        """Limit moments (t uniform on [0, pi], equal halves) from E cos t = E sin t cos t = 0,
+        E sin t = 2/pi, E cos^2 t = E sin^2 t = 1/2; a grid set of n points differs by O(1/n)."""
         s = 2.0 / np.pi  # E sin t
         upper_mean, lower_mean = np.array([0.0, s]), np.array([1.0, 0.5 - s])
         upper_m2 = np.diag([0.5, 0.5])
@@ -135,3 +156,7 @@ class TwoMoonsData:
     @classmethod
     def from_options(cls, options: TwoMoonsOptions) -> TwoMoonsData:
         return cls(options.noise)
+
+    @classmethod
+    def iid(cls, options: TwoMoonsOptions) -> TwoMoonsData:
+        return cls(options.noise, grid=False)

@@ -19,6 +19,12 @@ Five kinds, told apart by ``needs``:
   real image set: called as ``fn(real, synthetic, k=..., data=<LabelledImages source>)``;
   configs must use an image data source (``digits``, ``mnist``).
 
+Every registered metric's ``summary`` starts with its direction ("higher is better" or "lower
+is better", with the reason where it is not obvious) and gives its formula. Metrics with a
+target value rather than an end point (``trace_cov``: P_r's tr(Sigma_r); ``tail_share``: 0.05)
+are marked by the way collapse moves them: collapse shrinks variance and tails, so higher is
+better up to the target.
+
 Metrics that need inputs the engine does not supply are plain functions, not registered:
 ``mode_stats`` with other settings, ``total_variation`` / ``kl_divergence`` (discrete
 distributions), and ``fid`` with a non-identity feature extractor.
@@ -62,35 +68,46 @@ register_metric(
     lambda m, c, m0, c0: wasserstein2_gaussian(m0, c0, m, c),
     higher_is_better=False,
     needs="moments",
-    summary="closed-form W2 (not squared) between the fitted Gaussian and P_r",
+    summary=(
+        "lower is better (0 = P_r): W2 (not squared) between the fitted Gaussian and P_r, sqrt(|mu "
+        "- mu_r|^2 + tr(S + S_r - 2 (S_r^1/2 S S_r^1/2)^1/2))"
+    ),
 )
 register_metric(
     "trace_cov",
     lambda m, c, m0, c0: trace_cov(c),
-    higher_is_better=False,
+    higher_is_better=True,
     needs="moments",
-    summary="total variance tr(Sigma_t) of the fit",
+    summary=(
+        "higher is better up to P_r's tr(Sigma_r) (diversity): total variance tr(Sigma_t) of the "
+        "fit; collapse shrinks it toward 0"
+    ),
 )
 register_metric(
     "mean_drift",
     lambda m, c, m0, c0: mean_drift(m, m0),
     higher_is_better=False,
     needs="moments",
-    summary="|mu_t - mu0|, the mean's random walk",
+    summary=(
+        "lower is better (0 = P_r's mean): |mu_t - mu_r|, the fitted mean's random walk away from P_r's"
+    ),
 )
 register_metric(
     "frechet",
     lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
     higher_is_better=False,
     needs="samples",
-    summary="Frechet distance (squared, as FID) between Gaussian fits of real and synthetic samples",
+    summary=(
+        "lower is better (0 = equal fits): |m1 - m2|^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2) "
+        "between Gaussian fits of real and synthetic samples (squared, as FID)"
+    ),
 )
 register_metric(
     "precision",
     precision_recall,
     higher_is_better=True,
     needs="samples",
-    summary="quality: synthetic share inside real k-NN balls",
+    summary="higher is better (quality): share of synthetic samples inside some real sample's k-NN ball",
     key="precision",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -99,7 +116,7 @@ register_metric(
     precision_recall,
     higher_is_better=True,
     needs="samples",
-    summary="diversity: real share inside synthetic k-NN balls",
+    summary=("higher is better (diversity): share of real samples inside some synthetic sample's k-NN ball"),
     key="recall",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -108,7 +125,10 @@ register_metric(
     prdc,
     higher_is_better=True,
     needs="samples",
-    summary="quality: real k-NN balls holding each synthetic sample / k",
+    summary=(
+        "higher is better (quality; about 1 when matched): mean over synthetic samples of (real "
+        "k-NN balls holding it) / k"
+    ),
     key="density",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -117,7 +137,7 @@ register_metric(
     prdc,
     higher_is_better=True,
     needs="samples",
-    summary="diversity: share of real k-NN balls holding a synthetic sample",
+    summary="higher is better (diversity): share of real k-NN balls holding a synthetic sample",
     key="coverage",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -126,21 +146,27 @@ register_metric(
     lambda real, synthetic, k=None, **kw: kid(real, synthetic, **kw),
     higher_is_better=False,
     needs="samples",
-    summary="unbiased MMD^2 with the cubic kernel (x.y/d + 1)^3 between real and synthetic samples",
+    summary=("lower is better (0 in expectation when matched): unbiased MMD^2 with the kernel (x.y/d + 1)^3"),
 )
 register_metric(
     "vendi",
     lambda real, synthetic, k=None, **kw: synthetic_vendi(real, synthetic, **kw),
     higher_is_better=True,
     needs="samples",
-    summary="diversity: Vendi score (effective number of distinct directions) of the synthetic samples",
+    summary=(
+        "higher is better (diversity): exp(-sum_i l_i log l_i), l the eigenvalues of the synthetic "
+        "cosine Gram matrix / n"
+    ),
 )
 register_metric(
     "gini_simpson",
     gini_simpson,
     higher_is_better=True,
     needs="model",
-    summary="1 - sum p_k^2 of the fitted discrete distribution (E = (1 - 1/n)^t (1 - sum p0^2), replace)",
+    summary=(
+        "higher is better (diversity; collapse drives it to 0): 1 - sum_k p_k^2 of the fit (E = (1 "
+        "- 1/n)^t (1 - sum p0^2), replace)"
+    ),
     models=("categorical", "memorizer"),
 )
 register_metric(
@@ -148,7 +174,7 @@ register_metric(
     surviving,
     higher_is_better=True,
     needs="model",
-    summary="outcomes the fitted model can still produce",
+    summary="higher is better (a lost outcome never returns): #{k: p_k > 0} of the fitted model",
     models=("categorical", "memorizer"),
 )
 register_metric(
@@ -156,7 +182,10 @@ register_metric(
     true_tv,
     higher_is_better=False,
     needs="model",
-    summary="total variation between the fitted and the true discrete distribution",
+    summary=(
+        "lower is better (0 = the truth): (1/2) sum_k |p_k - q_k| between the fitted and the true "
+        "distribution"
+    ),
     models=("categorical", "memorizer"),
     data=("categorical", "zipf"),
 )
@@ -165,7 +194,7 @@ register_metric(
     cross_entropy,
     higher_is_better=False,
     needs="model",
-    summary="nats per token of held-out real text under the fitted language model",
+    summary="lower is better: -(1/N) sum log q(token | context), nats per token of held-out real text",
     models=("ngram", "transformer"),
     data=("text_grammar", "text_file"),
 )
@@ -174,16 +203,18 @@ register_metric(
     cross_entropy_true,
     higher_is_better=False,
     needs="model",
-    summary="exact H(P, Q) / L against the built-in language (>= its entropy rate)",
+    summary=(
+        "lower is better (bounded below by the entropy rate): exact H(P, Q) / L against the built-in language"
+    ),
     models=("ngram",),
     data=("text_grammar",),
 )
 for _name, _summary in {
-    "type_token_ratio": "distinct tokens / tokens of the synthetic text (distinct-1)",
-    "distinct_2": "distinct bigrams / bigrams of the synthetic text",
-    "distinct_3": "distinct trigrams / trigrams of the synthetic text",
-    "unigram_entropy": "entropy (nats) of the synthetic text's token frequencies",
-    "tail_mass": "share of synthetic tokens outside the real head (types holding 90 % of real text)",
+    "type_token_ratio": "higher is better (diversity): distinct tokens / tokens of the synthetic text",
+    "distinct_2": "higher is better (diversity): distinct bigrams / bigrams of the synthetic text",
+    "distinct_3": "higher is better (diversity): distinct trigrams / trigrams of the synthetic text",
+    "unigram_entropy": "higher is better (diversity): -sum_w f_w log f_w (nats), synthetic token frequencies",
+    "tail_mass": "higher is better (diversity): synthetic share outside the real head (90 % of real text)",
 }.items():
     register_metric(_name, _lexical, higher_is_better=True, needs="samples", summary=_summary, key=_name)
 register_metric(
@@ -191,7 +222,10 @@ register_metric(
     _lexical,
     higher_is_better=False,
     needs="samples",
-    summary="fitted s of count ~ rank^-s in the synthetic text (steeper = narrower)",
+    summary=(
+        "lower is better (collapse steepens it; P_r's is the target): fitted s of count ~ rank^-s "
+        "in the synthetic text"
+    ),
     key="zipf_exponent",
 )
 register_metric(
@@ -199,7 +233,10 @@ register_metric(
     test_error,
     higher_is_better=False,
     needs="model",
-    summary="memoriser's exact error on (item, answer) pairs from the truth; unseen items are errors",
+    summary=(
+        "lower is better: sum_i p(i) (1 - P(answer_hat_i | i)), the memoriser's exact error; unseen"
+        " items are errors"
+    ),
     models=("memorizer",),
     data=("zipf",),
 )
@@ -208,7 +245,9 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="diversity: known modes holding a synthetic sample within 3 std (mode_grid, ring)",
+    summary=(
+        "higher is better (diversity): known modes holding a synthetic sample within 3 std (mode_grid, ring)"
+    ),
     key="modes_covered",
 )
 register_metric(
@@ -216,7 +255,7 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="quality: synthetic share within 3 std of a known mode (0.989 when matched)",
+    summary=("higher is better (quality; 0.989 when matched): synthetic share within 3 std of a known mode"),
     key="high_quality",
 )
 register_metric(
@@ -224,7 +263,9 @@ register_metric(
     known_mode_stats,
     higher_is_better=True,
     needs="modes",
-    summary="diversity: mean per-mode variance of the high-quality samples (paper fig. 15)",
+    summary=(
+        "higher is better up to P_r's std^2 (diversity): mean per-mode variance of the high-quality samples"
+    ),
     key="mode_variance",
 )
 register_metric(
@@ -232,14 +273,16 @@ register_metric(
     lambda real, synthetic, k=None, **kw: tail_share(real, synthetic, **kw),
     higher_is_better=True,
     needs="samples",
-    summary="diversity: synthetic share beyond the real 95 % Mahalanobis radius (0.05 when matched)",
+    summary=(
+        "higher is better up to 0.05 (diversity): synthetic share beyond the real 95 % Mahalanobis radius"
+    ),
 )
 register_metric(
     "lenet_fid",
     image_metrics,
     higher_is_better=False,
     needs="images",
-    summary="FID on features of the cached local LeNet",
+    summary="lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)",
     key="fid",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -248,7 +291,7 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="quality: precision (k-NN balls) on LeNet features",
+    summary="higher is better (quality): precision (k-NN balls) on LeNet features",
     key="precision",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -257,7 +300,7 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="diversity: recall (k-NN balls) on LeNet features",
+    summary="higher is better (diversity): recall (k-NN balls) on LeNet features",
     key="recall",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -266,7 +309,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="quality: density on LeNet features",
+    summary=(
+        "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features"
+    ),
     key="density",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -275,7 +320,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="diversity: coverage on LeNet features",
+    summary=(
+        "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one"
+    ),
     key="coverage",
     takes_rng=False,  # its rng is one generator for subsampling
 )
@@ -284,7 +331,9 @@ register_metric(
     image_metrics,
     higher_is_better=True,
     needs="images",
-    summary="share of synthetic images the LeNet labels as the class they were generated for",
+    summary=(
+        "higher is better (quality): share of synthetic images the LeNet labels as their conditioning class"
+    ),
     key="legibility",
     takes_rng=False,  # its rng is one generator for subsampling
 )

@@ -43,10 +43,14 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray) -> np.ndarray:
 
 
 def trace_cov(cov: np.ndarray) -> np.ndarray:
-    """Total variance tr(Sigma) of covariances ``(..., d, d)``."""
+    """Total variance tr(Sigma) of covariances ``(..., d, d)``.
+
+    Higher is better up to P_r's tr(Sigma_r): collapse shrinks the fitted variance toward 0
+    (E tr Sigma_t = lambda^(t-1) tr Sigma_1 in the fully synthetic loop), so a falling trace is
+    the loss of diversity this metric exists to show."""
     return np.trace(cov, axis1=-2, axis2=-1)
 
 
 def mean_drift(mean: np.ndarray, reference_mean: np.ndarray) -> np.ndarray:
-    """Euclidean distance |mu_t - mu0| between fitted and real means."""
+    """Euclidean distance |mu_t - mu0| between fitted and real means; lower is better (0 = P_r's)."""
     return np.linalg.norm(np.asarray(mean) - np.asarray(reference_mean), axis=-1)

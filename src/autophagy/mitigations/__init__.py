@@ -8,7 +8,7 @@ the sample simulator.
 
 The real data a mitigation may use is the *reference set*: the loop's own generation-1 real
 set (``n_ini`` samples per replicate, re-derived from its random streams), which every loop
-family has seen. Only ``correct.target = "moments"`` goes beyond it, to P_r's moments.
+family has seen. Only ``correct.target = "truth"`` (or "moments") goes beyond it, to P_r itself.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -31,14 +31,11 @@ from autophagy.mitigations.options import (
     MitigationOptions,
     import_function,
 )
-from autophagy.protocols import FittedModel, HasMoments
+from autophagy.protocols import DataSource, FittedModel, HasMoments, ModelSettings
 from autophagy.registry import Plugin
 from autophagy.rng import streams
 from autophagy.schedule import DataSchedule
 from autophagy.simulators import RngsFor, SampleSimulator
-
-if TYPE_CHECKING:
-    from autophagy.engine import Experiment
 
 Draw = Callable[[int, RngsFor], np.ndarray]
 """Draws ``n`` synthetic samples per replicate ``(R, n, d)`` from the latest models with given streams."""
@@ -46,10 +43,15 @@ Draw = Callable[[int, RngsFor], np.ndarray]
 
 @dataclass(frozen=True)
 class MitigationContext:
-    """What a generation's mitigation sees: the experiment, whose replicates, which generation,
-    the models that generate its synthetic batch (newest first) and its random streams."""
+    """What a generation's mitigation sees, and nothing more: the run's seed, schedule, data
+    source and model settings, whose replicates, which generation, the models that generate its
+    synthetic batch (newest first) and its random streams. The engine builds it; a mitigation
+    never drives a generation itself (so this package does not import the engine)."""
 
-    exp: Experiment
+    seed: int
+    schedule: DataSchedule
+    data: DataSource
+    model: ModelSettings
     replicates: Sequence[int]
     generation: int
     models: Sequence[FittedModel]
@@ -59,9 +61,9 @@ class MitigationContext:
     def reference(self) -> np.ndarray:
         """The generation-1 real set ``(R, n_ini, d)``, drawn from the same streams as the engine."""
         if "reference" not in self.cache:
-            s, sim = self.exp.schedule, SampleSimulator(self.exp.data, self.exp.model)
-            first = streams(self.exp.seed, self.replicates, 1, "initial")
-            rest = streams(self.exp.seed, self.replicates, 1, "initial_rest")
+            s, sim = self.schedule, SampleSimulator(self.data, self.model)
+            first = streams(self.seed, self.replicates, 1, "initial")
+            rest = streams(self.seed, self.replicates, 1, "initial_rest")
             self.cache["reference"] = sim.concat(
                 [sim.real(s.fixed_real, first), sim.real(s.n_ini - s.fixed_real, rest)]
             )
@@ -95,7 +97,7 @@ class Mitigation:
     def apply(self, draw: Draw, ctx: MitigationContext) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The synthetic batch generation ``ctx.generation`` trains on, and per-replicate notes
         (``detector_accuracy`` when filtering) recorded with the generation's metrics."""
-        synthetic = self.prepare(draw, ctx.exp.schedule.synthetic, ctx.rngs_for, ctx)
+        synthetic = self.prepare(draw, ctx.schedule.synthetic, ctx.rngs_for, ctx)
         if self.options.filter is None:
             return synthetic, {}
         return self._filter(synthetic, draw, ctx)
@@ -124,20 +126,37 @@ class Mitigation:
     ) -> np.ndarray:
         if o.method == "gaussian_ot":
             if self.options.curate is None and all(isinstance(m, HasMoments) for m in ctx.models):
-                source = synthetic_moments(ctx.models, ctx.exp.schedule.sampling_bias)
+                source = synthetic_moments(ctx.models, ctx.schedule.sampling_bias)
             else:
                 source = unbiased_moments(batch)
-            target = ctx.exp.data.moments() if o.target == "moments" else unbiased_moments(ctx.reference())
+            target = unbiased_moments(ctx.reference()) if o.target == "reference" else ctx.data.moments()
             return correction.gaussian_ot(batch, source, target, o.gamma)
+        if o.method == "mixture":
+            return correction.mixture(
+                batch, self._target_draws(o, batch, rngs_for, ctx), o.gamma, rngs_for("mitigation:mixture")
+            )
         if o.method == "nearest_real":
             return correction.nearest_real(batch, ctx.reference(), o.gamma)
         if o.method == "centroid":
             if "centroids" not in ctx.cache:  # one clustering of the reference, fixed across generations
-                rng = streams(ctx.exp.seed, ctx.replicates, 1, "mitigation:centroids")
+                rng = streams(ctx.seed, ctx.replicates, 1, "mitigation:centroids")
                 ctx.cache["centroids"] = correction.centroids(ctx.reference(), o.clusters, rng)
             return correction.centroid_snap(batch, ctx.cache["centroids"], o.gamma)
         moved = import_function(o.method)(batch, ctx.reference(), o.gamma, rngs_for("mitigation:correct"))
         return _checked(moved, batch.shape, o.method)
+
+    @staticmethod
+    def _target_draws(
+        o: CorrectionOptions, batch: np.ndarray, rngs_for: RngsFor, ctx: MitigationContext
+    ) -> np.ndarray:
+        """One target draw per synthetic row ``(R, n, d)``: fresh P_r samples ("truth") or rows of
+        the reference set drawn with replacement ("reference")."""
+        rng = rngs_for("mitigation:target")
+        if o.target == "truth":
+            return SampleSimulator(ctx.data, ctx.model).real(batch.shape[1], rng)
+        reference = ctx.reference()
+        rows = np.stack([g.integers(reference.shape[1], size=batch.shape[1]) for g in rng])
+        return np.take_along_axis(reference, rows[..., None], axis=1)
 
     def _filter(
         self, synthetic: np.ndarray, draw: Draw, ctx: MitigationContext
@@ -145,9 +164,7 @@ class Mitigation:
         o, keep = self.options.filter, self.kept[ctx.generation - 2]
         if o.detector == "watermark":  # every synthetic sample carries the tag: keep the first `keep`
             return synthetic[:, :keep], {"detector_accuracy": np.ones(len(synthetic))}
-        real = SampleSimulator(ctx.exp.data, ctx.exp.model).real(
-            o.n_holdout, ctx.rngs_for("mitigation:holdout_real")
-        )
+        real = SampleSimulator(ctx.data, ctx.model).real(o.n_holdout, ctx.rngs_for("mitigation:holdout_real"))
         fake = self.prepare(draw, o.n_holdout, lambda role: ctx.rngs_for(f"mitigation:holdout:{role}"), ctx)
         half = o.n_holdout // 2
         labels = np.repeat([0.0, 1.0], [half, half])

@@ -1,7 +1,9 @@
-"""Self-correction (Gillman et al. 2024): x -> (1 - gamma) x + gamma c(x), toward the real data.
+"""Self-correction (Gillman et al. 2024), toward the real data.
 
-Every map here is batched over replicates: synthetic ``(R, n, d)``, reference real samples
-``(R, m, d)``; ``gamma`` in [0, 1] (0 leaves samples unchanged, 1 applies c fully).
+Point maps x -> (1 - gamma) x + gamma c(x), gamma in [0, 1] (0 leaves samples unchanged, 1
+applies c fully), and :func:`mixture`, Gillman et al.'s resampling from 1/(1 + gamma) p_model +
+gamma/(1 + gamma) p_target, gamma in [0, inf). Everything is batched over replicates: synthetic
+``(R, n, d)``, reference real samples ``(R, m, d)``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,22 @@ from autophagy.rng import Rngs
 def toward(x: np.ndarray, target: np.ndarray, gamma: float) -> np.ndarray:
     """(1 - gamma) x + gamma target: exactly ``x`` at gamma = 0 and exactly ``target`` at 1."""
     return (1.0 - gamma) * x + gamma * target
+
+
+def mixture_weight(gamma: float) -> float:
+    """Gillman et al.'s convention: the target's share gamma / (1 + gamma) of the corrected mixture."""
+    return gamma / (1.0 + gamma)
+
+
+def mixture(synthetic: np.ndarray, target: np.ndarray, gamma: float, rng: Rngs) -> np.ndarray:
+    """Draws of 1/(1 + gamma) p_model + gamma/(1 + gamma) p_target, ``(R, n, d)``.
+
+    ``synthetic`` holds i.i.d. draws of p_model and ``target`` ``(R, n, d)`` i.i.d. draws of
+    p_target (row i is used only if sample i is replaced); each sample is independently replaced
+    with probability gamma / (1 + gamma), so the rows are i.i.d. draws of the mixture.
+    """
+    replace = np.stack([g.random(synthetic.shape[1]) for g in rng]) < mixture_weight(gamma)
+    return np.where(replace[..., None], target, synthetic)
 
 
 def _pinv_sqrt(cov: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 from autophagy.registry import Options
 
 CURATION_SCORES = ("likelihood", "nearest_real", "real_mean")
-CORRECTIONS = ("gaussian_ot", "nearest_real", "centroid")
+CORRECTIONS = ("gaussian_ot", "nearest_real", "centroid", "mixture")
 DETECTORS = ("logistic", "quadratic", "knn", "watermark")
 
 
@@ -72,25 +72,49 @@ class CurationOptions(Options):
 
 
 class CorrectionOptions(Options):
-    """Move each synthetic sample x to (1 - gamma) x + gamma c(x) before training (Gillman et al. 2024).
+    """Self-correction of each synthetic batch before training (Gillman et al. 2024).
 
-    ``method``: "gaussian_ot" (c = the optimal-transport map from the synthetic distribution's
+    Point maps move each synthetic sample x to (1 - gamma) x + gamma c(x), gamma in [0, 1]:
+    ``method`` "gaussian_ot" (c = the optimal-transport map from the synthetic distribution's
     Gaussian to the real Gaussian), "nearest_real" (c = the nearest real reference sample),
     "centroid" (c = the nearest of ``clusters`` k-means centroids of the real reference), or
     "module:function" with ``fn(synthetic (R, n, d), reference (R, m, d), gamma, rng) -> (R, n, d)``.
-    ``target`` (gaussian_ot): "reference" fits the real Gaussian to the loop's generation-1 real
-    set; "moments" uses P_r's moments from the data source (an oracle).
+
+    "mixture" is Gillman et al.'s own convention: the corrected batch is drawn from the mixture
+    pi_gamma = 1/(1 + gamma) p_model + gamma/(1 + gamma) p_target, gamma in [0, inf) (their
+    "correction strength"; gamma = 1 is an even mixture): each synthetic sample is independently
+    replaced, with probability gamma / (1 + gamma), by a draw from the target.
+
+    ``target``: "reference" uses the loop's generation-1 real set (gaussian_ot: its Gaussian fit;
+    mixture: its rows, resampled with replacement); "truth" uses P_r itself, an oracle as in
+    Gillman et al.'s toy (gaussian_ot: P_r's moments; mixture: fresh draws from the data source);
+    "moments" is gaussian_ot's older name for "truth".
     """
 
-    gamma: float = Field(ge=0.0, le=1.0)
     method: str = "gaussian_ot"
-    target: Literal["reference", "moments"] = "reference"
+    gamma: float = Field(ge=0.0)
+    target: Literal["reference", "truth", "moments"] = "reference"
     clusters: PositiveInt = 25
 
     @field_validator("method")
     @classmethod
     def _method(cls, v: str, info: ValidationInfo) -> str:
         return _builtin_or_import(v, CORRECTIONS, info)
+
+    @field_validator("gamma")
+    @classmethod
+    def _gamma(cls, v: float, info: ValidationInfo) -> float:
+        method = info.data.get("method", "gaussian_ot")
+        if method != "mixture" and v > 1.0:
+            raise ValueError(f"must be in [0, 1] for method {method!r} (only 'mixture' takes gamma > 1)")
+        return v
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("method") == "mixture" and v == "moments":
+            raise ValueError("'moments' is for gaussian_ot; the mixture's oracle target is 'truth'")
+        return v
 
 
 class FilterOptions(Options):

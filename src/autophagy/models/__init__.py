@@ -16,12 +16,20 @@ from autophagy.models.ngram import NgramModel
 from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import MODELS, Options, register_model
 
+MAX_TEMPERATURE = 10.0
+"""Largest sampling bias (temperature T) of the categorical, n-gram and transformer models. Above
+1 the tail widens (Marchi et al.'s "heat death" regime): sampling probabilities are p^(1/T)
+renormalised, so at T = 10 a probability ratio r between two outcomes shrinks to r^(1/10) (10^4
+becomes 2.5), close to uniform over the model's support; higher temperatures add little."""
+
 
 class GaussianModelOptions(Options):
-    """``simulator``: "auto" uses the exact sufficient-statistic path whenever it applies
-    (Gaussian real data, closed-form metrics only, no subsampling), "exact" requires it,
-    "samples" forces the sample-based reference path."""
+    """``estimator``: the covariance fit, "unbiased" (scatter / (n - 1), paper eq. 1) or "mle"
+    (scatter / n, maximum likelihood, the peers' convention). ``simulator``: "auto" uses the
+    exact sufficient-statistic path whenever it applies (Gaussian real data, closed-form metrics
+    only, no subsampling), "exact" requires it, "samples" forces the sample-based reference path."""
 
+    estimator: Literal["unbiased", "mle"] = "unbiased"
     simulator: Literal["auto", "exact", "samples"] = "auto"
 
 
@@ -115,8 +123,8 @@ class FlowOptions(Options):
 register_model(
     "gaussian",
     options=GaussianModelOptions,
-    build=lambda options: GaussianModel(),
-    summary="full-covariance Gaussian, unbiased mean/covariance (paper eq. 1); lambda scales Sigma",
+    build=lambda options: GaussianModel(options.estimator),
+    summary="full-covariance Gaussian, unbiased (eq. 1) or mle covariance (estimator); lambda scales Sigma",
     has_moments=True,
     has_log_prob=True,
 )
@@ -125,6 +133,7 @@ register_model(
     options=CategoricalModelOptions,
     build=lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
     summary="unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "memorizer",
@@ -137,12 +146,14 @@ register_model(
     options=NgramModelOptions,
     build=lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
     summary="n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "transformer",
     options=TransformerModelOptions,
     build=_transformer,
     summary="tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
+    max_bias=MAX_TEMPERATURE,
 )
 register_model(
     "gmm",
@@ -177,6 +188,9 @@ register_model(
     build=WGANGP,
     summary="class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
 )
+
+# the VAE registers itself through the public API, as a plug-in would
+from autophagy.models import vae  # noqa: E402, F401
 
 __all__ = [
     "DDPM",

@@ -18,8 +18,9 @@ def biased_weights(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rank order ``(..., K)`` of ``weights`` and the biased probabilities in that order.
 
-    ``weights`` ``(..., K)`` are nonnegative with a positive sum per row; ``temperature`` in
-    [0, 1] narrows the tail (0 keeps the top outcome), ``top_k`` keeps the k most probable,
+    ``weights`` ``(..., K)`` are nonnegative with a positive sum per row; ``temperature`` below
+    1 narrows the tail (0 keeps the top outcome), above 1 widens it toward uniform over the
+    outcomes of positive weight (zero weights stay zero), ``top_k`` keeps the k most probable,
     ``top_p`` the smallest ranked prefix holding at least that probability mass.
     """
     weights = np.asarray(weights, dtype=np.float64)

@@ -1,17 +1,25 @@
 """Full-covariance Gaussian model, batched over replicates (paper §3.1).
 
-Fit: the unbiased sample mean and covariance of paper eq. 1. Sampling bias lambda draws
-from N(mu, lambda * Sigma), so lambda = 0 returns the mean only.
+Fit: the sample mean and the covariance scatter / (n - 1) (``estimator = "unbiased"``, paper
+eq. 1) or scatter / n (``"mle"``, maximum likelihood, as Shumailov et al., Schaeffer et al. and
+Gillman et al. fit), where scatter = sum_i (x_i - mean)(x_i - mean)^T. Sampling bias lambda
+draws from N(mu, lambda * Sigma), so lambda = 0 returns the mean only.
+
+Closed forms of the fully synthetic loop (n samples a generation from the previous fit, lambda
+= 1): E[Sigma_{s+t} | Sigma_s] = c^t Sigma_s with c = 1 for the unbiased estimator and c =
+(n - 1) / n for the MLE, so the expected trace of the fit t refits later is ((n - 1) / n)^t
+times the current one (lambda c per refit with a sampling bias).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from autophagy.linalg import psd_sqrt, unbiased_moments
+from autophagy.linalg import psd_sqrt
 from autophagy.rng import Rngs, stacked_normal
 
 
@@ -58,20 +66,32 @@ class FittedGaussian:
 
 @dataclass(frozen=True)
 class GaussianModel:
-    """Settings of the Gaussian family (it has none but the estimator it uses).
+    """Settings of the Gaussian family: the covariance ``estimator``, "unbiased" (scatter /
+    (n - 1), paper eq. 1) or "mle" (scatter / n).
 
     Fitting is closed-form, so fine-tuning (``init``) has nothing to start from and is
     ignored: a fine-tuned Gaussian equals a retrained one.
     """
 
+    estimator: Literal["unbiased", "mle"] = "unbiased"
     min_samples: int = 2
 
     def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedGaussian | None = None) -> FittedGaussian:
-        """Unbiased mean and covariance (paper eq. 1) of ``data`` ``(R, n, d)``."""
+        """Sample mean and covariance (by ``estimator``) of ``data`` ``(R, n, d)``."""
         if data.ndim != 3 or data.shape[1] < self.min_samples:
             raise ValueError(f"data must have shape (R, n >= 2, d), got {data.shape}")
-        mean, cov = unbiased_moments(np.asarray(data, dtype=np.float64))
-        return FittedGaussian(mean, cov)
+        data = np.asarray(data, dtype=np.float64)
+        mean = data.mean(axis=1)
+        centred = data - mean[:, None, :]
+        count = np.full(len(data), data.shape[1])
+        return self.from_statistics(count, mean, np.swapaxes(centred, 1, 2) @ centred)
+
+    def from_statistics(self, count: np.ndarray, mean: np.ndarray, scatter: np.ndarray) -> FittedGaussian:
+        """The fit from sufficient statistics, the one home of the estimator: ``count`` ``(R,)``,
+        ``mean`` ``(R, d)``, ``scatter`` ``(R, d, d)`` = sum of outer products of deviations;
+        covariance = scatter / (count - 1) (unbiased) or scatter / count (mle)."""
+        divisor = np.asarray(count, dtype=np.float64) - (self.estimator == "unbiased")
+        return FittedGaussian(mean, scatter / divisor[:, None, None])
 
     def load(self, state: dict[str, np.ndarray]) -> FittedGaussian:
         return FittedGaussian(np.asarray(state["mean"]), np.asarray(state["cov"]))

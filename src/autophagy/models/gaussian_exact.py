@@ -1,6 +1,6 @@
 """Exact sufficient-statistic simulator of Gaussian loops.
 
-The unbiased Gaussian fit (paper eq. 1) sees its training set only through the count,
+The Gaussian fit (unbiased, paper eq. 1, or maximum likelihood) sees its training set only through the count,
 mean and scatter matrix of each group of i.i.d. samples, so those can be drawn directly:
 for c samples of N(mu, C) with C = L L^T, the mean is N(mu, C / c) and, independently, the
 scatter is L W L^T with W ~ Wishart_d(I, c - 1), drawn by the Bartlett decomposition
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from autophagy.data.gaussian import GaussianData
 from autophagy.linalg import psd_sqrt
-from autophagy.models.gaussian import FittedGaussian
+from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.rng import Rngs
 from autophagy.simulators import RngsFor
 
@@ -95,9 +95,11 @@ def covariance_root(cov: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ExactGaussianSimulator:
-    """Batches are :class:`GroupStats`; real data must be a known Gaussian P_r."""
+    """Batches are :class:`GroupStats`; real data must be a known Gaussian P_r. ``model`` holds
+    the covariance estimator the fit applies to the pooled statistics."""
 
     data: GaussianData
+    model: GaussianModel = field(default_factory=GaussianModel)
 
     def empty(self, replicates: int) -> GroupStats:
         d = self.data.dim
@@ -132,9 +134,12 @@ class ExactGaussianSimulator:
     def subsample(self, batch: GroupStats, size: int, rng: Rngs) -> GroupStats:
         raise NotImplementedError("the exact simulator cannot subsample a pool; use simulator = 'samples'")
 
+    def take(self, batch: GroupStats, rows: np.ndarray) -> GroupStats:
+        raise NotImplementedError("the exact simulator cannot take rows of a pool; use simulator = 'samples'")
+
     def size(self, batch: GroupStats) -> int:
         return int(batch.count[0]) if batch.count.size else 0
 
     def fit(self, batch: GroupStats, rng: Rngs, init: FittedGaussian | None) -> FittedGaussian:
-        """Paper eq. 1 from the statistics: mean, scatter / (n - 1)."""
-        return FittedGaussian(batch.mean, batch.scatter / (batch.count - 1)[:, None, None])
+        """The model's estimator from the statistics: mean, scatter / (n - 1) or scatter / n."""
+        return self.model.from_statistics(batch.count, batch.mean, batch.scatter)

@@ -1,0 +1,581 @@
+"""The model contract as a library: :func:`check_model` (scikit-learn's ``check_estimator`` for
+the protocols of :mod:`autophagy.protocols`).
+
+``check_model("gmm")`` builds the registered model, fits it on small data and checks, one
+item each, what the loop engine relies on: fitted-model protocol, output shape and dtype
+``(R, n, d)`` float, finite values, determinism for a fixed rng (fit and sample), replicates
+independent of the batch, ``sampling_bias = 1`` sampling the fitted distribution, smaller
+lambda narrowing the spread, the lambda = 0 promise, the declared capabilities (``moments()``,
+``log_prob(x)``), fine-tuning from ``init``, and the ``state_dict()``/``load()`` round trip.
+Contract failures are listed in the :class:`ContractReport`, never raised; an unknown model
+name raises :class:`~autophagy.errors.ConfigError`.
+
+Each built-in family runs on data it can read (``CASES``): Gaussian rows ``(3, 60, 3)`` by
+default, a data source for discrete models (ids of categories, items or tokens; settings with
+a ``for_data`` method are bound to it first, as ``config.resolve`` does), 4 x 4 labelled image
+rows (pixels, then the class) for the image models. A plug-in passes its own
+:class:`ModelCase` (``case=``) when the defaults do not fit it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autophagy.errors import ConfigError
+from autophagy.protocols import FittedModel
+from autophagy.registry import MODELS, Plugin, load_entry_points, load_plugins
+
+R, N = 3, 60  # replicates and training rows per replicate of the default cases
+BIASES = (0.0, 0.1, 0.4, 0.7, 1.0)  # lambdas at which the spread is compared
+
+
+def rngs(seed: int, count: int = R) -> list[np.random.Generator]:
+    """``count`` generators, replicate ``i`` seeded by ``[seed, i]``."""
+    return [np.random.default_rng([seed, i]) for i in range(count)]
+
+
+def gaussian_source() -> Any:
+    """A 3-d Gaussian with unequal variances and correlated-free axes (the default real data)."""
+    from autophagy.data import GaussianData
+
+    return GaussianData(np.array([0.0, 1.0, -1.0]), np.diag([1.0, 2.0, 0.5]))
+
+
+def text_source() -> Any:
+    """Sentences of the bundled toy grammar, vocabulary 8, length 6."""
+    from autophagy.data import DATA
+
+    return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
+
+
+def categorical_source() -> Any:
+    from autophagy.data import CategoricalData, zipf_probabilities
+
+    return CategoricalData(zipf_probabilities(1.1, 12))
+
+
+def zipf_source() -> Any:
+    from autophagy.data import ZipfData, zipf_probabilities
+
+    return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
+
+
+def image_rows(replicates: int = R, n: int = N) -> np.ndarray:
+    """4 x 4 images of three classes (a bright row per class plus noise), label last: ``(R, n, 17)``."""
+    rng = np.random.default_rng(99)
+    labels = rng.integers(0, 3, size=(replicates, n))
+    pattern = np.zeros((3, 4, 4))
+    pattern[[0, 1, 2], [0, 1, 2]] = 1.0
+    noise = rng.normal(scale=0.1, size=(replicates, n, 16))
+    pixels = np.clip(pattern[labels].reshape(replicates, n, 16) + noise, 0, 1)
+    return np.concatenate([pixels, labels[..., None]], axis=-1).astype(np.float64)
+
+
+def total_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Squared deviations about each replicate's sample mean, ``(R,)``."""
+    return ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
+
+
+def off_mode(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Discrete draws that differ from the lambda = 0 draw (the mode): a lower temperature never
+    raises their number under common random numbers."""
+    return np.any(x != mode, axis=2).sum(axis=1).astype(float)
+
+
+def within_class_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Squared deviations of the pixels from their class mean, summed per replicate."""
+    out = np.zeros(len(x))
+    for r, rows in enumerate(x):
+        for label in np.unique(rows[:, -1]):
+            group = rows[rows[:, -1] == label, :-1]
+            out[r] += ((group - group.mean(axis=0)) ** 2).sum()
+    return out
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """How one model family is exercised: options, data, and what its sampling bias promises.
+
+    ``source`` is a real-data source (drawn ``n`` rows per replicate, and bound by ``for_data``)
+    or None when ``data`` gives the rows ``(R, n, d)`` directly. ``spread(x, mode) -> (R,)``
+    measures how spread-out samples are (``mode`` is the lambda = 0 draw, or None when lambda = 0
+    is undefined); ``monotone`` promises the spread never widens as lambda falls under common
+    random numbers (otherwise only lambda = 0.1 (0.05 without lambda = 0) below lambda = 1 is
+    required)."""
+
+    options: dict = field(default_factory=dict)
+    source: Callable[[], Any] | None = gaussian_source
+    data: Callable[[], np.ndarray] | None = None
+    spread: Callable[[np.ndarray, Any], np.ndarray] = total_spread
+    monotone: bool = True
+    torch: bool = False  # needs PyTorch (test suites skip it without)
+
+
+TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
+CASES: dict[str, ModelCase] = {
+    "gaussian": ModelCase(),
+    "gmm": ModelCase(),
+    "kde": ModelCase(),
+    "categorical": ModelCase(source=categorical_source, spread=off_mode),
+    "memorizer": ModelCase(source=zipf_source, spread=off_mode),
+    "ngram": ModelCase(source=text_source, spread=off_mode),
+    "transformer": ModelCase({"steps": 30}, source=text_source, spread=off_mode, torch=True),
+    "flow": ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
+    "vae": ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),
+    "ddpm": ModelCase(
+        {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
+        None,
+        image_rows,
+        within_class_spread,
+        monotone=False,
+        torch=True,
+    ),
+    "wgan_gp": ModelCase(
+        {**TINY_TORCH, "latent_dim": 4, "train_steps": 4, "critic_steps": 2},
+        None,
+        image_rows,
+        within_class_spread,
+        monotone=False,
+        torch=True,
+    ),
+}
+DEFAULT_CASE = ModelCase(monotone=False)  # a plug-in without a case: Gaussian rows, strict narrowing only
+
+
+@dataclass(frozen=True)
+class ContractItem:
+    """One checked promise: its ``name``, whether it ``passed`` and a human-readable ``detail``."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class ContractReport:
+    """The outcome of :func:`check_model`: one :class:`ContractItem` per promise, in order."""
+
+    model: str
+    items: list[ContractItem] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every item passed (and there is at least one)."""
+        return bool(self.items) and all(item.passed for item in self.items)
+
+    def failures(self) -> list[ContractItem]:
+        return [item for item in self.items if not item.passed]
+
+    def __getitem__(self, name: str) -> ContractItem:
+        for item in self.items:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        lines = [f"{'ok  ' if i.passed else 'FAIL'} {i.name}: {i.detail}" for i in self.items]
+        return "\n".join([f"contract of model {self.model!r}", *lines])
+
+
+class _Failed(Exception):
+    """A contract item failed; its message is the item's detail."""
+
+
+def _lookup(name: str, plugins: Iterable[str]) -> Plugin:
+    import autophagy.data
+    import autophagy.models  # noqa: F401  (registers the built-in models)
+
+    load_plugins(list(plugins))
+    if name not in MODELS:
+        load_entry_points()
+    if name not in MODELS:
+        raise ConfigError("model", f"unknown model {name!r}; choose from {', '.join(sorted(MODELS))}")
+    return MODELS[name]
+
+
+def _as_case(name: str, case: ModelCase | None, options: dict | None, data: Any) -> ModelCase:
+    base = case or CASES.get(name, DEFAULT_CASE)
+    changes: dict[str, Any] = {}
+    if options is not None:
+        changes["options"] = dict(options)
+    if data is not None:
+        if isinstance(data, np.ndarray) or isinstance(data, list | tuple):
+            rows = np.asarray(data, dtype=np.float64)
+            changes.update(source=None, data=lambda: rows)
+        else:
+            changes.update(source=lambda: data, data=None)
+    return ModelCase(**{**base.__dict__, **changes})
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> str:
+    if a.shape != b.shape:
+        return f"shapes {a.shape} and {b.shape}"
+    bad = np.argwhere(~np.isclose(a, b, rtol=0, atol=0, equal_nan=True))
+    where = tuple(int(i) for i in bad[0]) if len(bad) else ()
+    top = np.nanmax(np.abs(a - b)) if a.size else 0.0
+    return f"{len(bad)} of {a.size} values differ (first at index {where}, max |diff| {top:.3g})"
+
+
+def _same(a: Any, b: Any, what: str) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        raise _Failed(f"{what}: {_diff(a, b)}")
+
+
+class _Checker:
+    """Runs the items in order; an item that needs a failed one is skipped (listed as failed)."""
+
+    def __init__(self, name: str, entry: Plugin, case: ModelCase) -> None:
+        self.name, self.entry, self.case = name, entry, case
+        self.report = ContractReport(name)
+
+    def item(self, name: str, check: Callable[[], str]) -> bool:
+        try:
+            detail = check()
+            passed = True
+        except _Failed as exc:
+            detail, passed = str(exc), False
+        except Exception as exc:  # the model itself raised: that is the failure
+            detail, passed = f"raised {type(exc).__name__}: {exc}", False
+        self.report.items.append(ContractItem(name, passed, detail))
+        return passed
+
+    def skip(self, names: Iterable[str], because: str) -> None:
+        for name in names:
+            self.report.items.append(ContractItem(name, False, f"not checked: {because} failed"))
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def build(self) -> str:
+        options = self.entry.options(**self.case.options)
+        settings = self.entry.build(options)
+        source = self.case.source() if self.case.source is not None else None
+        if source is not None and hasattr(settings, "for_data"):
+            settings = settings.for_data(source)
+        for attr in ("fit", "load"):
+            if not callable(getattr(settings, attr, None)):
+                raise _Failed(f"settings {type(settings).__name__} have no {attr}() method")
+        min_samples = getattr(settings, "min_samples", None)
+        if not isinstance(min_samples, int | np.integer) or min_samples < 1:
+            raise _Failed(f"settings need an integer min_samples >= 1, got {min_samples!r}")
+        if self.case.data is not None:
+            self.data = np.asarray(self.case.data(), dtype=np.float64)
+        else:
+            self.data = np.stack([source.draw(N, rng=g) for g in rngs(99)]).astype(np.float64)
+        if self.data.ndim != 3:
+            raise _Failed(f"contract data must have shape (R, n, d), got {self.data.shape}")
+        self.settings = settings
+        self.r, self.n, self.d = self.data.shape
+        return f"{type(settings).__name__} from options {self.case.options or '{}'}; data {self.data.shape}"
+
+    def rngs(self, seed: int) -> list[np.random.Generator]:
+        return rngs(seed, self.r)
+
+    def fit(self) -> str:
+        before = self.data.copy()
+        self.model = self.settings.fit(self.data, rng=self.rngs(1))
+        missing = [m for m in ("sample", "state_dict") if not callable(getattr(self.model, m, None))]
+        if missing or not isinstance(self.model, FittedModel):
+            raise _Failed(f"fit returned {type(self.model).__name__}, which lacks {', '.join(missing)}")
+        if not np.array_equal(self.data, before, equal_nan=True):
+            raise _Failed("fit modified its input array in place")
+        return f"fit {self.data.shape} -> {type(self.model).__name__}; input left unchanged"
+
+    # -- the items -----------------------------------------------------------------------------
+
+    def shape(self) -> str:
+        for n in (7, 0):
+            x = self.model.sample(n, rng=self.rngs(2), sampling_bias=1.0)
+            if not isinstance(x, np.ndarray):
+                raise _Failed(f"sample({n}) returned {type(x).__name__}, not a numpy array")
+            if x.shape != (self.r, n, self.d):
+                raise _Failed(f"sample({n}) has shape {x.shape}, expected {(self.r, n, self.d)}")
+            if not np.issubdtype(x.dtype, np.floating):
+                raise _Failed(f"sample({n}) has dtype {x.dtype}, expected a float dtype")
+        return f"sample(n) is a float array ({self.r}, n, {self.d}), n = 0 included"
+
+    def finite(self) -> str:
+        biases = [b for b in BIASES if b > 0 or self.entry.zero_bias]
+        for b in biases:
+            x = self.model.sample(200, rng=self.rngs(3), sampling_bias=b)
+            if not np.isfinite(x).all():
+                raise _Failed(f"sampling_bias={b}: {np.size(x) - np.isfinite(x).sum()} non-finite values")
+        return f"200 samples per replicate finite at lambda in {biases}"
+
+    def determinism(self) -> str:
+        a = self.model.sample(50, rng=self.rngs(3), sampling_bias=0.7)
+        b = self.model.sample(50, rng=self.rngs(3), sampling_bias=0.7)
+        _same(
+            a,
+            b,
+            "two sample() calls with identically seeded rngs gave different samples (hidden randomness?)",
+        )
+        g = self.rngs(3)
+        first, second = (self.model.sample(50, rng=g, sampling_bias=0.7) for _ in range(2))
+        if np.array_equal(first, second):
+            raise _Failed(
+                "successive sample() calls on the same rngs gave the same samples (rng not consumed)"
+            )
+        again = self.settings.fit(self.data, rng=self.rngs(1))
+        _same(
+            again.sample(50, rng=self.rngs(3), sampling_bias=0.7),
+            a,
+            "two fits with identically seeded rngs sample differently (hidden randomness in fit?)",
+        )
+        s1, s2 = self.model.state_dict(), again.state_dict()
+        if set(s1) != set(s2):
+            raise _Failed(
+                f"two identically seeded fits have different state keys: {sorted(set(s1) ^ set(s2))}"
+            )
+        for key in s1:
+            _same(s1[key], s2[key], f"two identically seeded fits differ in state {key!r}")
+        return "same rng seeds: identical fits (state_dict) and samples; successive calls advance the rng"
+
+    def batch(self) -> str:
+        last = self.r - 1
+        alone = self.settings.fit(self.data[last:], rng=self.rngs(1)[last:])
+        single = alone.sample(20, rng=self.rngs(5)[last:], sampling_bias=0.8)
+        batched = self.model.sample(20, rng=self.rngs(5), sampling_bias=0.8)
+        if single.shape != (1, 20, self.d) or not np.allclose(
+            single[0], batched[last], rtol=1e-12, atol=1e-12
+        ):
+            raise _Failed(
+                f"replicate {last} fitted alone samples differently than inside a batch of {self.r}: "
+                f"{_diff(single[0], batched[last])}"
+            )
+        return f"replicate {last} fitted and sampled alone equals its slice of the batch of {self.r}"
+
+    def unbiased(self) -> str:
+        notes = []
+        default = inspect.signature(self.model.sample).parameters.get("sampling_bias")
+        if default is not None and default.default is not inspect.Parameter.empty:
+            _same(
+                self.model.sample(50, rng=self.rngs(6)),
+                self.model.sample(50, rng=self.rngs(6), sampling_bias=1.0),
+                "sample() without sampling_bias differs from sampling_bias=1",
+            )
+            notes.append("the default equals lambda = 1")
+        _same(
+            self.model.sample(50, rng=self.rngs(6), sampling_bias=1),
+            self.model.sample(50, rng=self.rngs(6), sampling_bias=1.0),
+            "sampling_bias=1 (int) differs from sampling_bias=1.0",
+        )
+        if self.entry.has_moments:
+            notes.append(self._moments_match())
+        else:
+            notes.append("lambda = 1 and 1.0 agree (no closed-form moments to compare samples with)")
+        return "; ".join(notes)
+
+    def _moments_match(self) -> str:
+        """lambda = 1 samples have the fitted mean and total variance: per replicate, the
+        Hotelling-type statistic n (xbar - mu)' Sigma^+ (xbar - mu) below the chi2_d quantile at
+        1e-6 / R, and the z-score of the mean squared distance to xbar against tr Sigma below 5.5
+        (standard error estimated from the same draws)."""
+        from scipy import stats
+
+        mean, cov = self.model.moments()
+        n = 4000
+        x = self.model.sample(n, rng=self.rngs(7), sampling_bias=1.0)
+        bound = stats.chi2.ppf(1 - 1e-6 / self.r, self.d)
+        for r in range(self.r):
+            gap = x[r].mean(axis=0) - mean[r]
+            t2 = n * gap @ np.linalg.pinv(cov[r]) @ gap
+            if t2 > bound:
+                raise _Failed(
+                    f"replicate {r}: lambda = 1 sample mean is off the fitted mean "
+                    f"(T2 {t2:.1f} > {bound:.1f})"
+                )
+            q = ((x[r] - x[r].mean(axis=0)) ** 2).sum(axis=1)
+            z = (q.mean() - np.trace(cov[r])) / (q.std(ddof=1) / np.sqrt(n) + 1e-300)
+            if abs(z) > 5.5:
+                raise _Failed(
+                    f"replicate {r}: lambda = 1 total variance {q.mean():.4g} is not tr(Sigma) = "
+                    f"{np.trace(cov[r]):.4g} (z = {z:.1f})"
+                )
+        return f"lambda = 1 samples ({n} per replicate) match moments(): mean and total variance"
+
+    def narrows(self) -> str:
+        case = self.case
+        mode = self.model.sample(400, rng=self.rngs(4), sampling_bias=0.0) if self.entry.zero_bias else None
+        biases = BIASES if self.entry.zero_bias else (0.05, 0.4, 1.0)
+        spreads = np.stack(
+            [case.spread(self.model.sample(400, rng=self.rngs(4), sampling_bias=b), mode) for b in biases]
+        )
+        low = 1 if self.entry.zero_bias else 0
+        if not np.all(spreads[low] < spreads[-1]):
+            r = int(np.argmin(spreads[-1] - spreads[low]))
+            raise _Failed(
+                f"replicate {r}: spread at lambda = {biases[low]} is {spreads[low, r]:.4g}, not below "
+                f"{spreads[-1, r]:.4g} at lambda = 1"
+            )
+        if case.monotone:
+            steps = np.diff(spreads, axis=0)
+            if np.any(steps < -1e-12):
+                i, r = np.argwhere(steps < -1e-12)[0]
+                raise _Failed(
+                    f"replicate {r}: spread falls from {spreads[i, r]:.4g} at lambda = {biases[i]} to "
+                    f"{spreads[i + 1, r]:.4g} at lambda = {biases[i + 1]} (promised monotone)"
+                )
+        kind = "never widens as lambda falls" if case.monotone else "is smaller at small lambda"
+        return f"spread ({case.spread.__name__}) {kind}: " + ", ".join(
+            f"{b:g}: {s:.3g}" for b, s in zip(biases, spreads.mean(axis=1), strict=True)
+        )
+
+    def zero(self) -> str:
+        if not self.entry.zero_bias:
+            try:
+                self.model.sample(5, rng=self.rngs(4), sampling_bias=0.0)
+            except ValueError as exc:
+                if "sampling_bias" not in str(exc):
+                    raise _Failed(
+                        f"lambda = 0 raised ValueError without naming sampling_bias: {exc}"
+                    ) from None
+                return "declared zero_bias=False: lambda = 0 raises ValueError naming sampling_bias"
+            raise _Failed("declared zero_bias=False but sampling_bias=0 did not raise ValueError")
+        atoms = self.model.sample(4 * self.n, rng=self.rngs(4), sampling_bias=0.0)
+        for r, replicate in enumerate(atoms):  # rounded so that float noise does not split an atom
+            distinct = len(np.unique(np.round(replicate, 9), axis=0))
+            if distinct > self.n:
+                raise _Failed(
+                    f"replicate {r}: lambda = 0 gave {distinct} distinct points from {4 * self.n} draws, "
+                    f"more than the {self.n} training rows (not the modes)"
+                )
+        return f"lambda = 0 samples a finite set of modes (at most {self.n} distinct points)"
+
+    def moments(self) -> str:
+        if not self.entry.has_moments:
+            has = callable(getattr(self.model, "moments", None))
+            return "not declared" + (" (a moments() method exists: declare has_moments=True?)" if has else "")
+        if not callable(getattr(self.model, "moments", None)):
+            raise _Failed("declared has_moments=True but the fitted model has no moments() method")
+        mean, cov = self.model.moments()
+        mean, cov = np.asarray(mean), np.asarray(cov)
+        if mean.shape != (self.r, self.d) or cov.shape != (self.r, self.d, self.d):
+            raise _Failed(
+                f"moments() shapes {mean.shape}, {cov.shape}; expected ({self.r}, {self.d}) and "
+                f"({self.r}, {self.d}, {self.d})"
+            )
+        if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+            raise _Failed("moments() has non-finite values")
+        if not np.allclose(cov, np.swapaxes(cov, 1, 2), rtol=1e-8, atol=1e-10):
+            raise _Failed("moments() covariance is not symmetric")
+        return f"moments(): mean ({self.r}, {self.d}), symmetric covariance ({self.r}, {self.d}, {self.d})"
+
+    def log_prob(self) -> str:
+        if not self.entry.has_log_prob:
+            has = callable(getattr(self.model, "log_prob", None))
+            return "not declared" + (
+                " (a log_prob() method exists: declare has_log_prob=True?)" if has else ""
+            )
+        if not callable(getattr(self.model, "log_prob", None)):
+            raise _Failed("declared has_log_prob=True but the fitted model has no log_prob(x) method")
+        x = self.model.sample(11, rng=self.rngs(8), sampling_bias=1.0)
+        lp = np.asarray(self.model.log_prob(x))
+        if lp.shape != (self.r, 11):
+            raise _Failed(f"log_prob(x) for x {x.shape} has shape {lp.shape}, expected ({self.r}, 11)")
+        if not np.isfinite(lp).all():
+            raise _Failed("log_prob of the model's own samples is not finite")
+        return f"log_prob(x (R, n, d)) -> ({self.r}, n), finite on the model's samples"
+
+    def init(self) -> str:
+        tuned = self.settings.fit(self.data, rng=self.rngs(9), init=self.model)
+        x = tuned.sample(5, rng=self.rngs(2), sampling_bias=1.0)
+        if x.shape != (self.r, 5, self.d):
+            raise _Failed(
+                f"a model fine-tuned from init samples shape {x.shape}, expected {(self.r, 5, self.d)}"
+            )
+        return "fit(data, rng=..., init=model) gives a working model"
+
+    def round_trip(self) -> str:
+        state = self.model.state_dict()
+        if not isinstance(state, dict):
+            raise _Failed(f"state_dict() returned {type(state).__name__}, not a dict")
+        bad = [
+            k
+            for k, v in state.items()
+            if not isinstance(k, str) or not isinstance(v, np.ndarray) or v.dtype == object
+        ]
+        if bad:
+            raise _Failed(f"state_dict() values must be numeric numpy arrays keyed by str: {bad[:3]}")
+        restored = self.settings.load(state)
+        _same(
+            restored.sample(10, rng=self.rngs(6), sampling_bias=0.5),
+            self.model.sample(10, rng=self.rngs(6), sampling_bias=0.5),
+            "load(state_dict()) samples differently from the original",
+        )
+        return f"load(state_dict()) of {len(state)} arrays samples identically"
+
+    def run(self) -> ContractReport:
+        later = [
+            "shape",
+            "finite",
+            "determinism",
+            "batch_independence",
+            "unbiased",
+            "bias_narrows",
+            "zero_bias",
+            "moments",
+            "log_prob",
+            "init",
+            "state_dict",
+        ]
+        if not self.item("build", self.build):
+            self.skip(["fit", *later], "build")
+            return self.report
+        if not self.item("fit", self.fit):
+            self.skip(later, "fit")
+            return self.report
+        checks = [
+            self.shape,
+            self.finite,
+            self.determinism,
+            self.batch,
+            self.unbiased,
+            self.narrows,
+            self.zero,
+            self.moments,
+            self.log_prob,
+            self.init,
+            self.round_trip,
+        ]
+        for name, check in zip(later, checks, strict=True):
+            self.item(name, check)
+        return self.report
+
+
+def check_model(
+    name: str,
+    *,
+    options: dict | None = None,
+    data: Any = None,
+    plugins: Iterable[str] = (),
+    case: ModelCase | None = None,
+) -> ContractReport:
+    """Fit the registered model ``name`` on small data and check its contract, item by item.
+
+    ``options``: the model's ``[model]`` keys (default: the family's small case, or {}).
+    ``data``: training rows ``(R, n, d)`` or a data source (default: the family's case, else
+    ``(3, 60, 3)`` Gaussian rows). ``plugins``: modules to import first (their import runs
+    their code, so name only modules you trust). ``case``: a :class:`ModelCase` for a plug-in
+    whose spread or data differ from the defaults. Contract failures are listed, not raised;
+    an unknown ``name`` raises :class:`ConfigError` (field ``model``).
+    """
+    entry = _lookup(name, plugins)
+    return _Checker(name, entry, _as_case(name, case, options, data)).run()
+
+
+__all__ = [
+    "CASES",
+    "ContractItem",
+    "ContractReport",
+    "ModelCase",
+    "check_model",
+    "off_mode",
+    "total_spread",
+    "within_class_spread",
+]
