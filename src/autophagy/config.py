@@ -192,6 +192,8 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         raise pydantic_error(exc, section) from None
     try:
         plugin = entry.build(options)
+    except ConfigError:
+        raise
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section
         raise ConfigError(section, str(exc)) from None
     return plugin, {"kind": kind, **options.model_dump(mode="json")}
@@ -216,6 +218,8 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     if hasattr(model, "for_data"):  # settings that take sizes (vocabulary, items) from the data
         try:
             model = model.for_data(data)
+        except ConfigError:
+            raise
         except ValueError as exc:
             raise ConfigError("model", str(exc)) from None
     schedule = resolve_schedule(config.loop)

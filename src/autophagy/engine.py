@@ -130,9 +130,17 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
                 shared[id(metric.fn)] = metric.fn(real, synthetic, **extra)
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
+    computed: dict[int, object] = {}  # model metrics with a ``key`` share one call of their function
     for name in (n for n in exp.metrics if METRICS[n].needs == "model"):
-        rng = streams(exp.seed, replicates, t, f"metric:{name}")
-        results[name] = np.asarray(METRICS[name].fn(model, exp.data, rng=rng), dtype=np.float64)
+        metric = METRICS[name]
+        if metric.key is None:
+            rng = streams(exp.seed, replicates, t, f"metric:{name}")
+            results[name] = np.asarray(metric.fn(model, exp.data, rng=rng), dtype=np.float64)
+            continue
+        if id(metric.fn) not in computed:  # its stream is named by the function: any subset agrees
+            rng = streams(exp.seed, replicates, t, f"metric:{metric.fn.__name__}")
+            computed[id(metric.fn)] = metric.fn(model, exp.data, rng=rng)
+        results[name] = np.asarray(computed[id(metric.fn)][metric.key], dtype=np.float64)
     return results
 
 
@@ -155,5 +163,7 @@ def run_block(
             train, state, notes = _training_set(exp, sim, state, t, rngs_for, replicates)
         init = state.models[0] if s.finetune and state.models else None
         model = sim.fit(train, rngs_for("fit"), init)
+        if state.models and hasattr(model, "inherit"):  # e.g. a reference network from generation 1
+            model = model.inherit(state.models[0])
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])
         yield state, {**evaluate(exp, replicates, t, model), **notes}

@@ -65,6 +65,16 @@ def zipf_source() -> Any:
     return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
 
 
+def documents_source() -> Any:
+    """Short documents (48-byte pieces of five standard-library modules' docstrings) as UTF-8
+    byte rows, the last 8 held out."""
+    from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
+
+    docs = stdlib_docstrings(("json", "textwrap", "heapq", "copy", "shlex"))
+    rows = encode_texts([p.decode() for d in docs for p in split_utf8(d.encode(), 48)], 48)
+    return DocumentsData(rows[:-8], rows[-8:])
+
+
 def image_rows(replicates: int = R, n: int = N) -> np.ndarray:
     """4 x 4 images of three classes (a bright row per class plus noise), label last: ``(R, n, 17)``."""
     rng = np.random.default_rng(99)
@@ -127,6 +137,26 @@ CASES: dict[str, ModelCase] = {
     "transformer": ModelCase({"steps": 30}, source=text_source, spread=off_mode, torch=True),
     "flow": ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
     "vae": ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),
+    "hf_causal_lm": ModelCase(  # needs the hf extra (transformers)
+        {
+            "architecture": "gpt2",
+            "layers": 1,
+            "width": 16,
+            "heads": 2,
+            "context": 32,
+            "seq_length": 32,
+            "vocab_size": 300,
+            "steps": 30,
+            "lr": 1e-2,
+            "max_new_tokens": 3,
+            "generate_batch_size": 400,
+            "device": "cpu",
+        },
+        source=documents_source,
+        spread=off_mode,
+        monotone=False,  # torch's multinomial sampling: no common random numbers across lambdas
+        torch=True,
+    ),
     "ddpm": ModelCase(
         {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
         None,

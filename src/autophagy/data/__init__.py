@@ -9,6 +9,7 @@ from autophagy.data.discrete import (
     ZipfDataOptions,
     zipf_probabilities,
 )
+from autophagy.data.documents import DocumentsData, DocumentsOptions
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
 from autophagy.data.idx import read_idx, read_npz, write_idx
@@ -76,6 +77,12 @@ register_data(
     summary="length-L char or word windows of a UTF-8 text file; its end is held out for evaluation",
 )
 register_data(
+    "documents",
+    options=DocumentsOptions,
+    build=DocumentsData.from_options,
+    summary="variable-length documents as UTF-8 byte rows (pad -1): stdlib docstrings, text, JSONL, datasets",
+)
+register_data(
     "mode_grid",
     options=ModeGridOptions,
     build=MixtureData.grid,
@@ -121,6 +128,7 @@ register_data(
 __all__ = [
     "DATA",
     "CategoricalData",
+    "DocumentsData",
     "FileData",
     "GaussianData",
     "ImageData",

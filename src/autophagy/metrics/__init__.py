@@ -51,9 +51,18 @@ from autophagy.metrics.gaussian import (
 from autophagy.metrics.images import image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
+from autophagy.metrics.language import generation_stats
 from autophagy.metrics.modes import grid_modes, known_mode_stats, mode_stats
 from autophagy.metrics.tails import tail_share
-from autophagy.metrics.text import cross_entropy, cross_entropy_true, distinct_n, lexical, tail_mass, zipf_fit
+from autophagy.metrics.text import (
+    cross_entropy,
+    cross_entropy_true,
+    distinct_n,
+    lexical,
+    perplexity,
+    tail_mass,
+    zipf_fit,
+)
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 from autophagy.registry import METRICS, Metric, register_metric
@@ -195,9 +204,72 @@ register_metric(
     higher_is_better=False,
     needs="model",
     summary="lower is better: -(1/N) sum log q(token | context), nats per token of held-out real text",
-    models=("ngram", "transformer"),
-    data=("text_grammar", "text_file"),
+    models=("ngram", "transformer", "hf_causal_lm"),
+    data=("text_grammar", "text_file", "documents"),
 )
+register_metric(
+    "perplexity",
+    perplexity,
+    higher_is_better=False,
+    needs="model",
+    summary="lower is better: exp(cross_entropy), perplexity of held-out real text under the fitted model",
+    models=("ngram", "transformer", "hf_causal_lm"),
+    data=("text_grammar", "text_file", "documents"),
+)
+for _name, _higher, _summary in (
+    (
+        "generated_perplexity",
+        True,
+        "higher is better (tails kept): mean perplexity of generated documents under the reference "
+        "model; falls as text turns 'probable', also rises as errors accumulate",
+    ),
+    (
+        "generated_perplexity_q10",
+        True,
+        "higher is better: 10 % quantile of generated documents' reference perplexity",
+    ),
+    (
+        "generated_perplexity_q50",
+        True,
+        "higher is better: median of generated documents' reference perplexity",
+    ),
+    (
+        "generated_perplexity_q90",
+        True,
+        "higher is better: 90 % quantile of generated documents' reference perplexity",
+    ),
+    (
+        "generated_distinct_2",
+        True,
+        "higher is better (diversity): distinct token bigrams / bigrams, generated documents",
+    ),
+    (
+        "generated_distinct_3",
+        True,
+        "higher is better (diversity): distinct token trigrams / trigrams, generated documents",
+    ),
+    (
+        "novelty_3",
+        True,
+        "higher is better (less copying): generated token trigrams absent from the training text",
+    ),
+    ("length_mean", True, "higher is better (no shrinking): mean tokens per generated document"),
+    ("length_std", True, "higher is better (diversity): std of tokens per generated document"),
+    (
+        "rare_token_share",
+        True,
+        "higher is better (tail kept): share of the real text's rare types still produced",
+    ),
+):
+    register_metric(
+        _name,
+        generation_stats,
+        higher_is_better=_higher,
+        needs="model",
+        summary=_summary,
+        key=_name,
+        models=("hf_causal_lm",),
+    )
 register_metric(
     "cross_entropy_true",
     cross_entropy_true,

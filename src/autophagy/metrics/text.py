@@ -27,13 +27,49 @@ def _finish(values: np.ndarray, single: bool) -> float | np.ndarray:
     return finish({"v": values}, single)["v"]
 
 
-def distinct_n(tokens: np.ndarray, n: int) -> float:
-    """Distinct n-grams / all n-grams of one set of sequences ``(m, L)`` (Li et al. 2016); n = 1 is
-    the type-token ratio."""
+def ngrams(tokens: np.ndarray, n: int, pad: float | None = None) -> np.ndarray:
+    """Every n-gram ``(k, n)`` of sequences ``(m, L)``, never across sequences; with ``pad``, the
+    n-grams holding a pad entry are left out (variable-length sequences padded on the right)."""
     if n > tokens.shape[-1]:
         raise ValueError(f"n = {n} exceeds the sequence length {tokens.shape[-1]}")
     grams = np.stack([tokens[:, j : tokens.shape[1] - n + 1 + j] for j in range(n)], axis=-1).reshape(-1, n)
-    return len(np.unique(grams, axis=0)) / len(grams)
+    return grams if pad is None else grams[~(grams == pad).any(axis=1)]
+
+
+def distinct_n(tokens: np.ndarray, n: int, pad: float | None = None) -> float:
+    """Distinct n-grams / all n-grams of one set of sequences ``(m, L)`` (Li et al. 2016); n = 1 is
+    the type-token ratio. Higher = more diverse. ``pad`` entries (if given) are not tokens; NaN
+    when there is no n-gram."""
+    grams = ngrams(tokens, n, pad)
+    return len(np.unique(grams, axis=0)) / len(grams) if len(grams) else float("nan")
+
+
+def ngram_novelty(tokens: np.ndarray, reference: np.ndarray, n: int, pad: float | None = None) -> float:
+    """Share of the n-grams of ``tokens`` ``(m, L)`` (with repeats) that never occur in
+    ``reference`` ``(k, L')``: 0 when the text only copies the reference's n-grams. Higher = more
+    novel text (which, for a collapsing model, rises with its errors)."""
+    grams = ngrams(tokens, n, pad)
+    if not len(grams):
+        return float("nan")
+    known = ngrams(reference, n, pad)
+    joint = np.unique(np.concatenate([known, grams]), axis=0, return_inverse=True)[1].ravel()
+    return float((~np.isin(joint[len(known) :], joint[: len(known)])).mean())
+
+
+def rare_type_share(
+    tokens: np.ndarray, real: np.ndarray, head: float = 0.9, pad: float | None = None
+) -> float:
+    """Share of the real text's rare types (outside the head: the most frequent types holding
+    ``head`` of the real tokens, as in :func:`tail_mass`) that occur in ``tokens`` at least once.
+    Higher = more of the tail survives; compare runs at equal amounts of generated text."""
+    real, tokens = np.asarray(real).ravel(), np.asarray(tokens).ravel()
+    if pad is not None:
+        real, tokens = real[real != pad], tokens[tokens != pad]
+    types, counts = np.unique(real, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    before = np.cumsum(counts[order]) - counts[order]
+    rare = types[order][before >= head * counts.sum()]
+    return float(np.isin(rare, tokens).mean()) if rare.size else float("nan")
 
 
 def type_counts(tokens: np.ndarray) -> np.ndarray:
@@ -111,13 +147,24 @@ def cross_entropy(model: object, data: object, *, rng: Rngs) -> np.ndarray:
     """Cross-entropy (nats per token) of held-out real text under the fitted model, ``(R,)``.
 
     Held-out text is ``data.held_out(rng)``: fresh sequences of a built-in language, or the
-    held-out end of a text file.
+    held-out end of a text file. A model with its own tokenizer (``token_cross_entropy``,
+    e.g. ``hf_causal_lm``) reports nats per token of that tokenizer, summed over every held-out
+    token and divided by their count.
     """
+    per_token = getattr(model, "token_cross_entropy", None)  # models with their own tokenizer (hf)
     score, held_out = getattr(model, "log_likelihood", None), getattr(data, "held_out", None)
-    if score is None or held_out is None:
-        raise ValueError("cross_entropy needs a language model (ngram, transformer) on text data")
+    if (score is None and per_token is None) or held_out is None:
+        raise ValueError("cross_entropy needs a language model (ngram, transformer, hf) on text data")
     text = np.stack([held_out(g) for g in rng])
+    if per_token is not None:
+        return per_token(text)
     return -score(text).mean(axis=1) / text.shape[2]
+
+
+def perplexity(model: object, data: object, *, rng: Rngs) -> np.ndarray:
+    """Perplexity exp(cross_entropy) of held-out real text under the fitted model, ``(R,)``:
+    the effective number of equally likely next tokens. Lower is better."""
+    return np.exp(cross_entropy(model, data, rng=rng))
 
 
 def cross_entropy_true(model: object, data: object, *, rng: Rngs | None = None) -> np.ndarray:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.models import hf  # noqa: F401  (registers hf_causal_lm; transformers loads at build)
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.ddpm import DDPM, DDPMOptions
 from autophagy.models.flow import FittedFlow, FlowModel

@@ -9,6 +9,7 @@ one entry in ``FAMILIES`` below.
 
 from __future__ import annotations
 
+import inspect
 import json
 import platform
 import time
@@ -17,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from autophagy.reproduce import gaussian, gaussian_phase, images, loops, lowdim, tails
+from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
 from autophagy.reproduce.base import Check, Note, Recipe, Report
 
 PROFILES = ("quick", "full")
@@ -88,7 +89,7 @@ def _jsonable(value: Any) -> Any:
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages a verdict depends on (those installed)."""
     out = {"python": platform.python_version()}
-    for name in ("autophagy", "numpy", "scipy", "scikit-learn", "torch"):
+    for name in ("autophagy", "numpy", "scipy", "scikit-learn", "torch", "transformers"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -96,8 +97,8 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
@@ -114,7 +115,11 @@ def run_recipe(
     if replicates is not None:
         settings["replicates"] = replicates
     start = time.perf_counter()
-    measurement = recipe.measure(**settings)
+    extra = {}
+    if "folder" in inspect.signature(recipe.measure).parameters:  # runs kept there, resumable (T7)
+        custom = seed != 0 or replicates is not None  # another config: its own resumable folder
+        extra["folder"] = out / (f"{profile}-seed{seed}-r{settings['replicates']}" if custom else profile)
+    measurement = recipe.measure(**settings, **extra)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
