@@ -28,6 +28,13 @@ from pydantic import BaseModel, ConfigDict
 from autophagy.errors import ConfigError
 
 ENTRY_POINT_GROUPS = {"model": "autophagy.models", "data": "autophagy.data", "metric": "autophagy.metrics"}
+MAX_TEMPERATURE = 10.0
+"""Largest sampling bias (temperature T) of the discrete families (categorical, n-gram,
+transformer, hf_causal_lm). Above 1 the tail widens (Marchi et al.'s "heat death" regime):
+sampling probabilities are p^(1/T) renormalised, so at T = 10 a probability ratio r between
+two outcomes shrinks to r^(1/10) (10^4 becomes 2.5), close to uniform over the model's
+support; higher temperatures add little."""
+
 MetricNeeds = Literal["moments", "samples", "model", "modes", "images"]
 
 

@@ -15,13 +15,7 @@ from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
 from autophagy.models.wgan import WGANGP, WGANOptions
-from autophagy.registry import MODELS, Options, register_model
-
-MAX_TEMPERATURE = 10.0
-"""Largest sampling bias (temperature T) of the categorical, n-gram and transformer models. Above
-1 the tail widens (Marchi et al.'s "heat death" regime): sampling probabilities are p^(1/T)
-renormalised, so at T = 10 a probability ratio r between two outcomes shrinks to r^(1/10) (10^4
-becomes 2.5), close to uniform over the model's support; higher temperatures add little."""
+from autophagy.registry import MAX_TEMPERATURE, MODELS, Options, register_model
 
 
 class GaussianModelOptions(Options):

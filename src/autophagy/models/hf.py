@@ -20,9 +20,9 @@ Sampling and lambda: every sequence starts from BOS and ends at EOS or after
 ``max_new_tokens``. The loop's ``sampling_bias`` lambda drives the temperature,
 T = ``temperature`` x lambda: lambda = 1 samples the model as configured, smaller lambda is
 colder, lambda = 0 (or T = 0) is greedy decoding (beam search with ``num_beams`` > 1, as in
-Shumailov et al.). ``top_k`` / ``top_p`` cut the tail at every lambda. Temperatures above 1
-are refused for now (``temperature`` <= 1, lambda <= 1): the peers' conventions issue sets
-the rule for hotter sampling of discrete models (a registry ``max_bias``), not yet on main.
+Shumailov et al.). ``top_k`` / ``top_p`` cut the tail at every lambda. As for the other
+discrete families, lambda may exceed 1 up to ``MAX_TEMPERATURE`` (hotter sampling, Marchi et
+al.'s "heat death" setting); the ``temperature`` option itself stays in (0, 1].
 
 Data: rows of the ``documents`` source (UTF-8 bytes padded with -1, see
 :mod:`autophagy.data.documents`) or ``text_file`` windows at ``level = "char"`` (token ids of
@@ -52,7 +52,7 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from autophagy.errors import ConfigError
-from autophagy.registry import Options, register_model
+from autophagy.registry import MAX_TEMPERATURE, Options, register_model
 from autophagy.rng import Rngs
 
 
@@ -486,4 +486,5 @@ register_model(
     build=build,
     summary="Hugging Face causal LM (hf extra): a local save_pretrained folder or a small model from "
     "scratch; lambda scales the temperature (0 = greedy/beam)",
+    max_bias=MAX_TEMPERATURE,
 )
