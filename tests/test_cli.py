@@ -75,7 +75,7 @@ def run_and_export(config: Path, out: Path, *extra: str) -> str:
 def test_run_writes_folder_and_tidy_table(config, tmp_path):
     table = run_and_export(config, tmp_path / "run")
     lines = table.splitlines()
-    assert lines[0] == "replicate,generation,metric,value"
+    assert lines[0] == "replicate,generation,metric,value,complete"
     assert len(lines) == 1 + 5 * 6 * 5
     folder = tmp_path / "run"
     assert (folder / "config.json").is_file()
@@ -101,8 +101,8 @@ def test_parquet_export_matches_csv(config, tmp_path):
     assert result.exit_code == 0, result.output
     table = pq.read_table(tmp_path / "t.parquet").to_pylist()
     rows = [line.split(",") for line in csv_text.splitlines()[1:]]
-    assert [(d["replicate"], d["generation"], d["metric"], d["value"]) for d in table] == [
-        (int(r), int(g), m, float(v)) for r, g, m, v in rows
+    assert [(d["replicate"], d["generation"], d["metric"], d["value"], d["complete"]) for d in table] == [
+        (int(r), int(g), m, float(v), c == "True") for r, g, m, v, c in rows
     ]
 
 

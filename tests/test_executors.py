@@ -3,8 +3,8 @@ restarted ends with exactly the rows of an uninterrupted sweep."""
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.errors import ConfigError
-from autophagy.executors import InlineExecutor, make_executor
+from autophagy.executors import InlineExecutor, cpu_count, make_executor
 
 SWEEP = """\
 name = "executors"
@@ -86,7 +86,7 @@ def test_executor_choice_errors_name_the_option(sweep, tmp_path):
         assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "x").exists()
     assert isinstance(make_executor("local", tasks=1), InlineExecutor)  # one task needs no pool
-    assert make_executor("local", workers=3).workers == 3  # an explicit count is honoured
+    assert make_executor("local", workers=2).workers == min(2, cpu_count())  # honoured up to the cores
 
 
 def test_missing_ray_is_a_clear_error(monkeypatch):
@@ -104,7 +104,11 @@ def _progress(store: Path) -> int:
         return 0
 
 
-def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_rows(sweep, tmp_path):
+def _kill_at_random_then_resume(sweep: Path, tmp_path: Path, kills: int, seed: int) -> list[int]:
+    """SIGKILL a sweep ``kills`` times at random points, then resume it: the export must equal an
+    uninterrupted run's. A third of the kills land as the process takes the folder lock, just
+    before or while it writes ``sweep.json``; the others after a random number of further
+    committed generations. After every kill the manifest, when present, must parse whole."""
     slow = ["--set", "generations=12", "--set", "metrics.n_eval=150"]
     expected = run_and_export(sweep, tmp_path / "clean", "--executor", "inline", *slow)
     out = tmp_path / "killed"
@@ -112,21 +116,37 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_rows(swee
     cmd += ["--workers", "2", "--task-seconds", "0", *slow]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     total = CELLS * 2 * 12  # blocks x generations
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng(seed)
     seen = []
-    for _ in range(4):
-        # kill after a random number of further committed generations, or at a random time
-        # (possibly before the first commit): both are "any moment" for the store
-        target = _progress(out / "results.sqlite") + int(rng.integers(0, 30))
-        deadline = time.monotonic() + float(rng.uniform(1.0, 6.0))
+    for k in range(kills):
+        store = out / "results.sqlite"
+        at_lock = k % 3 == 0 or _progress(store) >= total - 2
+        target = _progress(store) + int(rng.integers(1, max(3, 2 * total // kills)))  # spread over the sweep
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            if _progress(out / "results.sqlite") >= target:
+            if at_lock and (out / ".lock").is_file():
+                if (out / ".lock").read_text().strip() == str(proc.pid):
+                    time.sleep(float(rng.uniform(0, 0.01)))
+                    break
+            elif not at_lock and _progress(store) >= target:
                 break
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
+            time.sleep(0.002)
+        proc.kill()  # a no-op when the run already ended
         proc.wait()
-        seen.append(_progress(out / "results.sqlite"))
-    print("progress at each kill", seen, "of", total)
+        if (out / "sweep.json").is_file():
+            json.loads((out / "sweep.json").read_text())  # whole, never torn
+        seen.append(_progress(store))
+    print(f"{kills} kills, progress at each", seen, "of", total)
     assert any(0 < s < total for s in seen), f"no kill landed mid-sweep: {seen}"
     assert run_and_export(sweep, out, *slow) == expected
+    return seen
+
+
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_rows(sweep, tmp_path):
+    _kill_at_random_then_resume(sweep, tmp_path, kills=4, seed=8)
+
+
+@pytest.mark.slow
+def test_sigkill_50_times_then_resume_gives_the_uninterrupted_rows(sweep, tmp_path):
+    _kill_at_random_then_resume(sweep, tmp_path, kills=50, seed=9)

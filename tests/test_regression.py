@@ -1,49 +1,169 @@
-"""The linear-regression loop (spec G8) against the closed forms of Gerstgrasser et al."""
+"""The linear-regression loop (spec G8) through the engine, against Gerstgrasser et al.'s closed forms."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
-from pydantic import ValidationError
+from scipy.stats import t as student_t
 
-from autophagy.regression import RegressionOptions, closed_forms, run_regression
+from autophagy.config import resolve
+from autophagy.data import DATA
+from autophagy.errors import ConfigError
+from autophagy.models.ols import OLSModel, closed_form_errors, least_squares
+from autophagy.reproduce.loops import g8_config, g8_measure
+from autophagy.rng import stream, streams
 
-Z = 4.5  # normal quantile per generation and mode: a false alarm below 1e-5 per check
+LEVEL = 1e-3  # family-wise false-alarm rate of each closed-form test (Bonferroni over its points)
+
+
+def covers(samples: np.ndarray, expected: np.ndarray, level: float = LEVEL) -> np.ndarray:
+    """Per point: does the Student-t interval of the mean of ``samples`` ``(R, K)`` cover ``expected``?"""
+    r, k = samples.shape
+    half = student_t.isf(level / (2 * k), r - 1) * samples.std(axis=0, ddof=1) / np.sqrt(r)
+    return np.abs(samples.mean(axis=0) - expected) <= half
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_regression(RegressionOptions(samples=20, dim=4, noise=0.7, generations=12, replicates=4000))
+def g8():
+    return g8_measure(samples=20, dim=4, generations=12, replicates=1500, noise=0.7)
 
 
 @pytest.mark.parametrize("mode", ["replace", "accumulate"])
-def test_mean_error_matches_the_closed_form_each_generation(result, mode):
-    errors = result.errors[mode]
-    se = errors.std(axis=0, ddof=1) / np.sqrt(len(errors))
-    assert np.all(np.abs(errors.mean(axis=0) - result.expected[mode]) <= Z * se)
+def test_autophagy_run_matches_the_closed_form_at_every_generation(g8, mode):
+    assert covers(g8.errors[mode], g8.expected[mode]).all()
 
 
-def test_replace_grows_linearly_and_accumulate_stays_bounded(result):
-    replace, accumulate = result.errors["replace"], result.errors["accumulate"]
-    first = result.expected["replace"][0]  # sigma^2 d / (T - d - 1)
-    # replace: the least-squares slope of the mean error on n is the first-generation error
-    gens = np.arange(1, replace.shape[1] + 1)
-    slopes = np.polyfit(gens, replace.T, 1)[0]
-    assert abs(slopes.mean() - first) <= Z * slopes.std(ddof=1) / np.sqrt(slopes.size)
-    # accumulate: below pi^2/6 times generation 1 at every generation, up to the interval
-    se = accumulate.std(axis=0, ddof=1) / np.sqrt(len(accumulate))
-    assert np.all(accumulate.mean(axis=0) <= np.pi**2 / 6 * first + Z * se)
-    assert np.all(result.expected["accumulate"] < np.pi**2 / 6 * first)
-    # and far below replace by the last generation (paired replicates share designs and noise)
-    gap = replace[:, -1] - accumulate[:, -1]
-    assert gap.mean() > Z * gap.std(ddof=1) / np.sqrt(gap.size)
+def test_closed_form_check_fails_for_the_other_mode(g8):
+    """Negative control: replace's errors are far from accumulate's closed form from generation 2."""
+    assert not covers(g8.errors["replace"], g8.expected["accumulate"])[1:].any()
 
 
-def test_closed_forms_and_validation():
-    forms = closed_forms(RegressionOptions(samples=11, dim=4, noise=2.0, generations=3))
+def test_accumulate_stays_bounded_and_ends_below_replace(g8):
+    first = g8.expected["replace"][0]
+    assert np.all(g8.expected["accumulate"] < np.pi**2 / 6 * first)
+    gap = g8.errors["replace"][:, -1] - g8.errors["accumulate"][:, -1]
+    assert gap.mean() > student_t.isf(LEVEL, gap.size - 1) * gap.std(ddof=1) / np.sqrt(gap.size)
+
+
+def test_closed_forms():
+    forms = closed_form_errors(samples=11, dim=4, noise=2.0, generations=3)
     np.testing.assert_allclose(forms["replace"], 4 * 4 / 6 * np.array([1, 2, 3]))
     np.testing.assert_allclose(forms["accumulate"], 4 * 4 / 6 * np.array([1, 1.25, 1.25 + 1 / 9]))
-    with pytest.raises(ValidationError, match="dim \\+ 2"):
-        RegressionOptions(samples=5, dim=4)
-    with pytest.raises(ValidationError, match="noise"):
-        RegressionOptions(noise=-1.0)
+    with pytest.raises(ValueError, match="dim \\+ 1"):
+        closed_form_errors(samples=5, dim=4, noise=1.0, generations=2)
+
+
+def test_design_is_fixed_per_replicate_and_only_labels_change():
+    data = DATA["linear_regression"].build(DATA["linear_regression"].options(samples=6, dim=3))
+    a, b = data.draw(6, rng=stream(0, 2, 1, "initial")), data.draw(6, rng=stream(0, 2, 7, "fresh"))
+    np.testing.assert_array_equal(a[:, :3], b[:, :3])
+    assert not np.allclose(a[:, 3], b[:, 3])
+    other = data.draw(6, rng=stream(0, 3, 1, "initial"))
+    assert not np.allclose(a[:, :3], other[:, :3])
+    model = OLSModel().for_data(data).fit(a[None], rng=streams(0, [2], 1, "fit"))
+    synthetic = model.sample(8, rng=streams(0, [2], 2, "synthetic"), sampling_bias=1.0)[0]
+    np.testing.assert_array_equal(synthetic[:, :3], a[np.arange(8) % 6, :3])  # cycles past T
+    noiseless = model.sample(6, rng=streams(0, [2], 2, "synthetic"), sampling_bias=0.0)[0]
+    np.testing.assert_allclose(noiseless[:, 3], a[:, :3] @ model.weights[0])
+
+
+def test_least_squares_matches_numpy_lstsq_and_the_ridge_normal_equations():
+    rng = np.random.default_rng(0)
+    for n, d in ((30, 4), (4, 6), (7, 7)):  # full rank, T < d (minimum norm), T = d
+        x, y = rng.standard_normal((2, n, d)), rng.standard_normal((2, n))
+        want = np.stack([np.linalg.lstsq(x[r], y[r], rcond=None)[0] for r in range(2)])
+        np.testing.assert_allclose(least_squares(x, y), want, rtol=1e-8, atol=1e-10)
+        ridge = np.stack([np.linalg.solve(x[r].T @ x[r] + 0.5 * np.eye(d), x[r].T @ y[r]) for r in range(2)])
+        np.testing.assert_allclose(least_squares(x, y, ridge=0.5), ridge, rtol=1e-10)
+
+
+def _raw(family: str = "fully_synthetic", samples: int = 20, dim: int = 4, **model) -> dict:
+    raw = g8_config(samples, dim, generations=3, replicates=4)
+    raw.pop("sweep")
+    raw["loop"]["family"] = family
+    raw["model"].update(model)
+    return raw
+
+
+def test_every_loop_family_and_underdetermined_designs_run():
+    from autophagy.reproduce.base import run_engine
+
+    for family in ("fully_synthetic", "accumulate", "accumulate_subsample"):
+        (cell,) = run_engine(_raw(family))
+        assert np.isfinite(cell.metrics["test_error"]).all() and cell.metrics["test_error"].shape == (4, 3)
+    (cell,) = run_engine(_raw(samples=3, dim=6))  # T <= d + 1: minimum-norm least squares
+    assert np.isfinite(cell.metrics["test_error"]).all()
+    (cell,) = run_engine(_raw(ridge=2.0))
+    assert np.isfinite(cell.metrics["test_error"]).all()
+
+
+def test_config_errors_name_the_field():
+    raw = _raw()
+    raw["data"] = {"kind": "gaussian", "dim": 3}
+    with pytest.raises(ConfigError) as err:
+        resolve(raw)
+    assert err.value.field == "model"
+    with pytest.raises(ConfigError) as err:
+        resolve(_raw(ridge=-1.0))
+    assert err.value.field == "model.ridge"
+
+
+REGRESSION_TOML = """\
+name = "g8-kill"
+replicates = 8
+generations = 60
+block_size = 4
+[data]
+kind = "linear_regression"
+samples = 12
+dim = 3
+[model]
+kind = "ols"
+[loop]
+family = "accumulate"
+n_ini = 12
+n_synthetic = 12
+[metrics]
+names = ["test_error"]
+n_eval = 2
+k = 1
+"""
+
+
+def _export(folder, path) -> list[str]:
+    cmd = [sys.executable, "-m", "autophagy", "export", str(folder), "--format", "csv", "--output", str(path)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return path.read_text().splitlines()
+
+
+def test_sigkill_mid_run_then_resume_gives_identical_rows(tmp_path):
+    config = tmp_path / "g8.toml"
+    config.write_text(REGRESSION_TOML)
+    base = [sys.executable, "-m", "autophagy", "run", str(config), "--quiet", "--executor", "inline"]
+    subprocess.run([*base, "--out", str(tmp_path / "clean")], check=True, stdout=subprocess.DEVNULL)
+    expected = _export(tmp_path / "clean", tmp_path / "clean.csv")
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*base, "--out", str(out), "--task-seconds", "0"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(out / "results.sqlite", timeout=1) as conn:
+                done = conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
+        except sqlite3.Error:
+            done = 0
+        if done >= 10:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] < 8 * 60
+    subprocess.run([*base, "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    assert _export(out, tmp_path / "resumed.csv") == expected

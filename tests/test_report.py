@@ -146,12 +146,12 @@ def test_cli_plot_redraws_a_runs_sample_pictures(tmp_path):
 def test_an_incomplete_run_says_so_and_shows_the_generation_it_reached(tmp_path):
     run = tmp_path / "run"
     execute(plan_run(base_config(), run), executor="inline", progress=False)
-    assert "Incomplete" not in render(run)
+    assert "incomplete:" not in render(run)
     with sqlite3.connect(run / "results.sqlite") as db:  # as if stopped after generation 3
         db.execute("DELETE FROM results WHERE generation = 4")
         db.execute("UPDATE checkpoints SET generation = 3")
     page = render(run)
-    assert "Incomplete" in page
+    assert "incomplete: 0 of 6 replicates" in page  # base_config: 6 replicates, none at generation 4
     table = page[page.index("Final generation") : page.index("Metrics by generation")]
     assert "at generation 3." in table
 

@@ -131,7 +131,7 @@ def test_issue_example_sweep_runs_and_exports_one_column_per_swept_key(tmp_path)
     text = (out / "table.csv").read_text()
     header = text.splitlines()[0].split(",")
     swept = ["loop.sampling_bias", "loop.family", "loop.n_real", "loop.n_synthetic", "seed"]
-    assert header == [*swept, "replicate", "generation", "metric", "value"]
+    assert header == [*swept, "replicate", "generation", "metric", "value", "complete"]
     rows = _csv(text)
     assert len(rows) == 16 * 3 * 4 * 3  # cells x replicates x generations x metrics
     manifest = json.loads((out / "sweep.json").read_text())

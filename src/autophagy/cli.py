@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from autophagy import __version__
 from autophagy.config import load_config
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, Interrupted, did_you_mean
+from autophagy.failures import GuardedGroup
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    cls=GuardedGroup,  # every failure ends as one plain `error: ...` line with a documented status
+    rich_markup_mode=None,  # help texts are plain: "[sweep]" is not a markup tag
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
-errors = Console(stderr=True)
 
 
-def _fail(exc: ConfigError | ValueError) -> None:
-    errors.print(f"error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2)
+def _fail(exc: ConfigError) -> None:
+    raise exc  # GuardedGroup prints it as one plain line, exit status 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"autophagy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Simulate and measure self-consuming generative-model loops. Exit status: 0 done, 1 a
+    reproduced result FAILed, 2 bad input, 3 environment (disk, permissions, locked or damaged
+    folder, interrupt; the same command resumes), 70 internal error (a bug)."""
 
 
 PLUGIN_HELP = (
@@ -30,7 +56,7 @@ PLUGIN_HELP = (
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="TOML config file (a sweep table makes it a sweep)")],
+    config: Annotated[Path, typer.Argument(help="TOML config file (a [sweep] table makes it a sweep)")],
     out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
@@ -51,23 +77,25 @@ def run(
     from autophagy.runner import execute, plan_run
 
     try:
-        if task_seconds < 0:
-            raise ConfigError("--task-seconds", f"must be >= 0, got {task_seconds}")
+        if not task_seconds >= 0 or task_seconds == float("inf"):  # also refuses NaN
+            raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds}")
         plan = plan_run(load_config(config, set_ or [], plugin or []), out)
         for note in plan.notes:
-            console.print(f"note: {note}", highlight=False)
-        tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
-        pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
+            console.print(f"note: {note}", highlight=False, markup=False)
+        pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count)
     except ConfigError as exc:
         _fail(exc)
     try:
         folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
-    except ConfigError as exc:  # raised by a worker: a plug-in's error, or a check made there
-        _fail(exc)
+    except Interrupted as exc:
+        resume = shlex.join(["autophagy", "run", str(config), "--out", str(plan.out)])
+        resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
+        resume += "".join(f" --plugin {shlex.quote(p)}" for p in plugin or [])
+        raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
     finally:
         pool.shutdown()
     what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
-    console.print(f"{what} written to [bold]{folder}[/]")
+    console.print(f"{what} written to [bold]{escape(str(folder))}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -85,7 +113,7 @@ def demo(
     for row in summary:
         table.add_row(row["family"], f"{row['sampling_bias']:g}", *(f"{row[m]:.3f}" for m in SUMMARY_METRICS))
     console.print(table)
-    console.print(f"plots in [bold]{out / 'plots'}[/], one run folder per row in [bold]{out}[/]")
+    console.print(f"plots in {out / 'plots'}, one run folder per row in {out}", markup=False)
 
 
 HUE_HELP = "swept key drawn as one colour per value (default: the first swept key)"
@@ -119,7 +147,7 @@ def plot(
     except ConfigError as exc:
         _fail(_layout_error(exc))
     for path in paths:
-        console.print(str(path))
+        console.print(str(path), markup=False, highlight=False)
 
 
 @app.command()
@@ -127,6 +155,9 @@ def export(
     run: Annotated[Path, typer.Argument(help="run or sweep folder")],
     output: Annotated[Path, typer.Option(help="file to write")],
     format: Annotated[str, typer.Option(help="csv or parquet")] = "csv",
+    salvage: Annotated[
+        bool, typer.Option(help="from a damaged results.sqlite, write the rows that can still be read")
+    ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
     from autophagy.export import FORMATS
@@ -134,11 +165,26 @@ def export(
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
+    if output.is_dir():
+        _fail(ConfigError("--output", f"{output} is a folder; give a file name"))
+    if salvage:
+        from autophagy.salvage import salvage_export
+
+        count, lost, path = salvage_export(run, output, format)
+        console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
+        return
     try:
         path, count = open_run(run).export(output, format)
     except ConfigError as exc:
         _fail(exc)
     console.print(f"{count} rows written to {path}", markup=False, highlight=False)
+    done, planned = open_run(run).replicates_done()
+    if done < planned:
+        typer.echo(
+            f"warning: incomplete: {done} of {planned} replicates ran every generation "
+            "(see the complete column); run the same command again to finish",
+            err=True,
+        )
 
 
 @app.command()
@@ -158,7 +204,7 @@ def report(
         path = write_report(run, output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
-    console.print(f"report written to [bold]{path}[/]")
+    console.print(f"report written to {path}", markup=False)
 
 
 @app.command()
@@ -196,7 +242,8 @@ def reproduce(
     if recipe is None and not all_:
         _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}), --all or --list"))
     if recipe is not None and recipe not in RECIPES:
-        _fail(ConfigError("ID", f"unknown id {recipe!r}; choose from {', '.join(RECIPES)}"))
+        hint = did_you_mean(recipe, RECIPES)
+        _fail(ConfigError("ID", f"unknown id {recipe!r}{hint}; choose from {', '.join(RECIPES)}"))
     if profile not in PROFILES:
         _fail(ConfigError("--profile", f"must be one of {', '.join(PROFILES)}, got {profile!r}"))
     if replicates is not None and replicates < 2:
@@ -219,7 +266,7 @@ def reproduce(
             console.print("  reported, not judged:", highlight=False)
             for note in outcome.notes:
                 console.print(f"    {escape(note.name)}: {escape(note.detail)}", highlight=False)
-        console.print(f"figure: {outcome.figure}", highlight=False)
+        console.print(f"figure: {outcome.figure}", highlight=False, markup=False)
         print(outcome.verdict)
         outcomes.append(outcome)
     if json_ is not None:
@@ -246,7 +293,8 @@ def phase_map(
     from autophagy.phase_maps import phase_map as compute
 
     if kind not in MAPS:
-        _fail(ConfigError("KIND", f"unknown map {kind!r}; choose from {', '.join(MAPS)}"))
+        hint = did_you_mean(kind, MAPS)
+        _fail(ConfigError("KIND", f"unknown map {kind!r}{hint}; choose from {', '.join(MAPS)}"))
     try:
         options = PhaseMapOptions.model_validate(load_config(None, set_ or []))
     except ValidationError as exc:
@@ -255,7 +303,7 @@ def phase_map(
         _fail(exc)
     with console.status(f"computing {kind}"):
         path = compute(kind, options, out or Path("runs") / "phase" / kind)
-    console.print(f"numbers in [bold]{path}[/], figure in [bold]{path.with_suffix('.png')}[/]")
+    console.print(f"numbers in {path}, figure in {path.with_suffix('.png')}", markup=False)
 
 
 @app.command("list")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,10 @@ from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
 from autophagy.data import DATA, GaussianData
 from autophagy.engine import Experiment
-from autophagy.errors import ConfigError
-from autophagy.metrics import METRICS
+from autophagy.errors import ConfigError, did_you_mean
+from autophagy.metrics import METRICS, metric_for
 from autophagy.mitigations import MitigationOptions, build_mitigation
-from autophagy.models import MODELS
+from autophagy.models import MODELS, GaussianModel
 from autophagy.protocols import DataSource, LabelledImages, ModelSettings
 from autophagy.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.schedule import DataSchedule, LoopOptions, resolve_schedule
@@ -59,7 +60,7 @@ class PlotsOptions(Options):
 class RunConfig(Options):
     """The whole TOML file. ``data`` and ``model`` tables are checked by their plug-in."""
 
-    name: str = Field("run", pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$")  # a safe file name
     plugins: list[str] = Field(default_factory=list)  # modules imported (executed) before the run
     seed: NonNegativeInt = 0
     replicates: PositiveInt = 1
@@ -79,7 +80,7 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or prefix or "config"
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        message = "unknown key"
+        message = "unknown key" + did_you_mean(err["loc"][-1], _known_keys(exc.title, err["loc"][:-1]))
     elif (
         err["type"] not in ("missing", "value_error")
         and "input" in err
@@ -89,6 +90,26 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     return ConfigError(field, message)
 
 
+def _known_keys(title: str, loc: tuple) -> list[str]:
+    """Field names of the (nested) options model at ``loc`` of the model called ``title``."""
+    from autophagy.registry import Options
+
+    pending, models = [Options], []
+    while pending:  # every Options subclass, to find the one that raised
+        cls = pending.pop()
+        models.append(cls)
+        pending.extend(cls.__subclasses__())
+    model = next((m for m in models if m.__name__ == title), None)
+    for part in loc:
+        field = model.model_fields.get(str(part)) if model is not None else None
+        inner = getattr(field, "annotation", None) if field is not None else None
+        options = [
+            t for t in (inner, *typing.get_args(inner)) if isinstance(t, type) and issubclass(t, Options)
+        ]
+        model = options[0] if options else None  # X or X | None
+    return list(model.model_fields) if model is not None else []
+
+
 def set_override(raw: dict[str, Any], assignment: str) -> None:
     """Apply one ``key.path=value`` override in place; the value is parsed as TOML if it can be."""
     key, sep, text = assignment.partition("=")
@@ -96,7 +117,7 @@ def set_override(raw: dict[str, Any], assignment: str) -> None:
         raise ConfigError("--set", f"expected key=value, got {assignment!r}")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         value = text
     set_key(raw, key.strip(), value)
 
@@ -128,9 +149,13 @@ def load_config(
         if not path.is_file():
             raise ConfigError("CONFIG", f"file not found: {path}")
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError("CONFIG", f"{path} is not UTF-8 text (byte {exc.start})") from None
+        except RecursionError:
+            raise ConfigError("CONFIG", f"{path} nests tables or arrays too deeply") from None
         anchor_paths(raw, path.resolve().parent)
     for assignment in overrides:
         set_override(raw, assignment)
@@ -184,18 +209,25 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
         raise ConfigError(f"{section}.kind", "is required")
     kind = table["kind"]
     if kind not in registry:
-        raise ConfigError(f"{section}.kind", f"unknown kind {kind!r}; choose from {', '.join(registry)}")
+        raise ConfigError(
+            f"{section}.kind",
+            f"unknown kind {kind!r}{did_you_mean(kind, registry)}; choose from {', '.join(registry)}",
+        )
     entry = registry[kind]
     try:
         options = entry.options.model_validate({k: v for k, v in table.items() if k != "kind"})
     except ValidationError as exc:
         raise pydantic_error(exc, section) from None
+    except MemoryError:  # e.g. a d x d covariance for a huge dim, built while validating
+        raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     try:
         plugin = entry.build(options)
     except ConfigError:
         raise
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section
         raise ConfigError(section, str(exc)) from None
+    except MemoryError:  # e.g. a d x d covariance for a huge dim
+        raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     return plugin, {"kind": kind, **options.model_dump(mode="json")}
 
 
@@ -226,13 +258,26 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
 
     for name in config.metrics.names:
         if name not in METRICS:
-            raise ConfigError("metrics.names", f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
+            raise ConfigError(
+                "metrics.names",
+                f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}",
+            )
+    gaussian = isinstance(model, GaussianModel)
     for name in config.metrics.names:
-        if METRICS[name].needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
+        metric = metric_for(name, gaussian)
+        if metric.needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
+        if metric.needs_log_prob and not MODELS[model_resolved["kind"]].has_log_prob:
+            raise ConfigError("metrics.names", f"{name} needs a model with a log-density (has_log_prob)")
+        check_metric = getattr(metric.fn, "check_config", None)
+        if check_metric is not None:
+            try:
+                check_metric(model_resolved["kind"], data)
+            except ValueError as exc:
+                raise ConfigError("metrics.names", f"{name}: {exc}") from None
         for section, kinds, kind in (
-            ("model", METRICS[name].models, model_resolved["kind"]),
-            ("data", METRICS[name].data, data_resolved["kind"]),
+            ("model", metric.models, model_resolved["kind"]),
+            ("data", metric.data, data_resolved["kind"]),
         ):
             if kinds and kind not in kinds:
                 raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
@@ -274,7 +319,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             "loop.retention", "cannot be combined with [mitigation.filter] (use retention = 'all')"
         )
     choice = model_resolved.get("simulator", "samples")
-    simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None)
+    simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None, gaussian)
     experiment = Experiment(
         seed=config.seed,
         generations=config.generations,
@@ -295,7 +340,12 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
 
 
 def _simulator(
-    choice: str, data: DataSource, schedule: DataSchedule, metrics: list[str], mitigated: bool = False
+    choice: str,
+    data: DataSource,
+    schedule: DataSchedule,
+    metrics: list[str],
+    mitigated: bool = False,
+    gaussian: bool = True,
 ) -> str:
     """Resolve ``model.simulator``: the exact path needs Gaussian P_r, closed-form metrics only,
     no subsampling and no mitigation (it holds no samples to act on); "auto" takes it whenever
@@ -305,7 +355,7 @@ def _simulator(
     blockers = []
     if not isinstance(data, GaussianData):
         blockers.append("real data that is a known Gaussian (data.kind = 'gaussian')")
-    sample_metrics = [m for m in metrics if METRICS[m].needs != "moments"]
+    sample_metrics = [m for m in metrics if metric_for(m, gaussian).needs != "moments"]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
     if schedule.train_size is not None:

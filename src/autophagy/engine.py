@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.metrics import METRICS
+from autophagy.metrics import metric_for
 from autophagy.mitigations import Mitigation, MitigationContext
+from autophagy.models.gaussian import FittedGaussian
 from autophagy.models.gaussian_exact import ExactGaussianSimulator
 from autophagy.protocols import DataSource, FittedModel, ModelSettings
 from autophagy.rng import streams
@@ -102,13 +103,15 @@ def _training_set(
 def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedModel) -> dict[str, np.ndarray]:
     """Every requested metric for generation ``t``: ``{name: values (R,)}``."""
     results: dict[str, np.ndarray] = {}
-    by_moments = [n for n in exp.metrics if METRICS[n].needs == "moments"]
+    gaussian = isinstance(model, FittedGaussian)  # metrics with a closed form for Gaussians use it
+    chosen = {name: metric_for(name, gaussian) for name in exp.metrics}
+    by_moments = [n for n in exp.metrics if chosen[n].needs == "moments"]
     if by_moments:
         mean, cov = model.moments()
         ref_mean, ref_cov = exp.data.moments()
         for name in by_moments:
-            results[name] = np.asarray(METRICS[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
-    by_samples = [n for n in exp.metrics if METRICS[n].needs in ("samples", "modes", "images")]
+            results[name] = np.asarray(chosen[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
+    by_samples = [n for n in exp.metrics if chosen[n].needs in ("samples", "modes", "images")]
     if by_samples:
         real = SampleSimulator(exp.data, exp.model).reference(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
@@ -119,7 +122,7 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
         )
         shared: dict[int, object] = {}  # metrics sharing one function are computed once
         for name in by_samples:
-            metric = METRICS[name]
+            metric = chosen[name]
             if id(metric.fn) not in shared:
                 # P_r's known modes, or the classifier trained on its images
                 extra = {"data": exp.data} if metric.needs in ("modes", "images") else {}
@@ -131,8 +134,8 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             value = shared[id(metric.fn)]
             results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
     computed: dict[int, object] = {}  # model metrics with a ``key`` share one call of their function
-    for name in (n for n in exp.metrics if METRICS[n].needs == "model"):
-        metric = METRICS[name]
+    for name in (n for n in exp.metrics if chosen[n].needs == "model"):
+        metric = chosen[name]
         if metric.key is None:
             rng = streams(exp.seed, replicates, t, f"metric:{name}")
             results[name] = np.asarray(metric.fn(model, exp.data, rng=rng), dtype=np.float64)

@@ -36,7 +36,7 @@ class WorkerError(RuntimeError):
         return (type(self), (self.summary, self.trace))
 
 
-def worker_error(exc: BaseException) -> ConfigError | WorkerError:
+def worker_error(exc: BaseException) -> BaseException:
     """The exception to send to the parent for ``exc``: a :class:`PluginError` naming the
     plug-in module when the innermost frame outside autophagy belongs to a user plug-in
     (registered by another package, or from ``__main__``), else a :class:`WorkerError`."""
@@ -44,6 +44,8 @@ def worker_error(exc: BaseException) -> ConfigError | WorkerError:
 
     from autophagy.registry import user_modules
 
+    if isinstance(exc, MemoryError | OSError | EnvironmentFault):
+        return exc  # the machine, not a bug: reported as an environment fault (exit 3)
     users = user_modules()
     frames = traceback.extract_tb(exc.__traceback__)
     for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
@@ -56,3 +58,32 @@ def worker_error(exc: BaseException) -> ConfigError | WorkerError:
     return WorkerError(
         f"internal error (this is a bug; please report it): {type(exc).__name__}: {exc}", trace
     )
+
+
+class EnvironmentFault(Exception):
+    """The machine, not the input, stopped the work: a full disk, a permission, a folder locked
+    by another process, a damaged file, an interrupt. ``where`` names the file, folder or
+    resource at fault. The CLI prints ``error: <where>: <message>`` and exits with status 3;
+    what was committed before the fault stays in the folder and a rerun resumes from it."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.where, self.message))
+
+
+class Interrupted(EnvironmentFault):
+    """SIGINT or SIGTERM arrived; the run stopped after committing the tasks in flight."""
+
+
+def did_you_mean(word: object, choices: object) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, or an empty string."""
+    import difflib
+
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

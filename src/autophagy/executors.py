@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from autophagy.errors import ConfigError
+from autophagy.signals import worker_init
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -86,7 +87,13 @@ class LokyExecutor:
         self.workers = max(1, workers or cpu_count())
         self.threads = threads_per_worker(self.workers)
         env = dict.fromkeys(THREAD_VARIABLES, str(self.threads))
-        self.pool = get_reusable_executor(max_workers=self.workers, env=env, timeout=60)
+        self.pool = get_reusable_executor(
+            max_workers=self.workers,
+            env=env,
+            timeout=60,
+            initializer=worker_init,  # ignore Ctrl-C (the parent decides); die with the parent
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
         return self.pool.submit(_limited, fn, self.threads, arg)
@@ -144,6 +151,13 @@ class RayExecutor:
 EXECUTORS = ("local", "inline", "ray")
 
 
+def warn(message: str) -> None:
+    """One plain ``warning: ...`` line on stderr."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def make_executor(
     name: str, *, workers: int | None = None, address: str | None = None, tasks: int | None = None
 ) -> Executor:
@@ -155,6 +169,10 @@ def make_executor(
         raise ConfigError("--address", "joins a Ray cluster; use it with --executor ray")
     if workers is not None and workers < 1:
         raise ConfigError("--workers", f"must be at least 1, got {workers}")
+    if workers is not None and workers > cpu_count() and address is None:
+        cores = cpu_count()
+        warn(f"--workers {workers} is above the {cores} cores this process may use; using {cores}")
+        workers = cores
     if name == "ray":
         return RayExecutor(address, workers)
     wanted = workers if workers is not None else min(cpu_count(), tasks or cpu_count())

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autophagy.safety import atomic_path
+
 COLUMNS = ("replicate", "generation", "metric", "value")
 FORMATS = ("csv", "parquet")
 
@@ -28,17 +30,24 @@ def export_table(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:  # a full disk or a kill leaves the old file or none, never half
+        _write(columns, rows, tmp, fmt)
+    return path
+
+
+def _write(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt: str) -> None:
     if fmt == "csv":
         with path.open("w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns)
             writer.writerows([_cell_text(v) for v in row] for row in rows)
-        return path
+        return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     data = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
     types = {"replicate": pa.int64(), "generation": pa.int64(), "metric": pa.string(), "value": pa.float64()}
+    types["complete"] = pa.bool_()
     arrays = {}
     for name, values in zip(columns, data, strict=True):
         if name in types:
@@ -49,7 +58,6 @@ def export_table(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             arrays[name] = pa.array([_cell_text(v) for v in values], pa.string())
     pq.write_table(pa.table(arrays), path)
-    return path
 
 
 def export_rows(rows: Sequence[tuple[int, int, str, float]], path: Path, fmt: str) -> Path:

@@ -18,3 +18,19 @@ def unbiased_moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     centred = data - mean[..., None, :]
     cov = np.swapaxes(centred, -1, -2) @ centred / (n - 1)
     return mean, cov
+
+
+def mixture_log_prob(x: np.ndarray, weights: np.ndarray, means: np.ndarray, covs: np.ndarray) -> np.ndarray:
+    """Log-density ``(n,)`` of points ``x`` ``(n, d)`` under sum_k w_k N(means_k, covs_k)
+    (``weights`` ``(K,)``, ``means`` ``(K, d)``, ``covs`` ``(K, d, d)`` positive definite)."""
+    from scipy.special import logsumexp
+
+    x = np.asarray(x, dtype=np.float64)
+    chol = np.linalg.cholesky(covs)  # (K, d, d)
+    diff = x[None, :, :] - means[:, None, :]  # (K, n, d)
+    z = np.linalg.solve(chol[:, None], diff[..., None])[..., 0]
+    half_logdet = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)  # (K,)
+    d = x.shape[-1]
+    log_n = -0.5 * (z**2).sum(-1) - half_logdet[:, None] - 0.5 * d * np.log(2 * np.pi)
+    with np.errstate(divide="ignore"):
+        return logsumexp(np.log(weights)[:, None] + log_n, axis=0)

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autophagy.errors import ConfigError
+from autophagy.safety import plain_text, safe_name
 
 Row = tuple[int, int, str, float]
 
@@ -66,22 +67,28 @@ def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: s
     metrics = sorted({m for c in per_run.values() for m in c})
     paths = []
     for metric in metrics:
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-        for label, c in per_run.items():
-            if metric in c:
-                _band(ax, *c[metric], label=label or None)
-        ax.set_xlabel("generation")
-        ax.set_ylabel(metric)
-        ax.set_title(f"{title}: {metric}" if title else metric)
-        if any(per_run):
-            ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+        with plain_text():  # metric names and cell labels are data: never mathtext
+            fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+            _draw(ax, per_run, metric, title)
         fig.tight_layout()
-        path = folder / f"{metric}.png"
+        path = folder / f"{safe_name(metric)}.png"  # a name read from a store cannot leave the folder
         fig.savefig(path)
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def _draw(ax: plt.Axes, per_run: dict, metric: str, title: str) -> None:
+    """One metric's bands, labels and legend on ``ax``."""
+    for label, c in per_run.items():
+        if metric in c:
+            _band(ax, *c[metric], label=label or None)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{title}: {metric}" if title else metric)
+    if any(per_run):
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def plot_samples(
@@ -393,7 +400,7 @@ def save_figures(figures: Mapping[str, Figure], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, fig in figures.items():
-        path = folder / f"{name}.png"
+        path = folder / f"{safe_name(name)}.png"  # a metric name read from a store stays in the folder
         fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
@@ -413,8 +420,7 @@ def save_metric_plots(
     <metric>.png``. ``run`` is a ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``).
     Every option is checked, and every figure drawn, before the first file is written."""
     summary = run.summary(ci=ci)
+    title = getattr(run, "title", run.name)  # says "incomplete: k of n replicates" when it is
     names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
-    figures = {
-        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=run.name, ci=ci) for m in names
-    }
+    figures = {m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci) for m in names}
     return save_figures(figures, Path(run.path) / "plots")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -39,9 +40,25 @@ MetricNeeds = Literal["moments", "samples", "model", "modes", "images"]
 
 
 class Options(BaseModel):
-    """Base of every plug-in's options: unknown keys are errors, values are immutable."""
+    """Base of every plug-in's options: unknown keys are errors, values are immutable, floats
+    finite, and a config's values are taken strictly: no string becomes a number or a boolean,
+    no float an integer (``replicates = 1e12`` or ``"200"`` is refused). Paths, tuples and
+    literals still read from TOML strings and lists (values are checked as JSON would be)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **kwargs: Any) -> Any:
+        """Validate a config table strictly in JSON mode (see the class docstring); values JSON
+        cannot hold (a TOML date, an array, a Path) fall back to the ordinary (lax) check."""
+        if strict is None and isinstance(obj, dict):
+            try:
+                text = json.dumps(obj, allow_nan=True)
+            except (TypeError, ValueError):
+                text = None
+            if text is not None:
+                return cls.model_validate_json(text, strict=True, **kwargs)
+        return super().model_validate(obj, strict=strict, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,8 @@ class Metric:
     models: tuple[str, ...] = ()  # model kinds a "model" metric accepts (empty = any)
     data: tuple[str, ...] = ()  # data kinds it accepts (empty = any)
     provider: str = "autophagy"
+    needs_log_prob: bool = False  # only models registered with has_log_prob
+    gaussian_form: str | None = None  # a "moments" metric computing the same value exactly for Gaussian fits
     takes_rng: bool = False  # sample metrics: called with rng = one generator per replicate
     takes_k: bool = True  # sample metrics: called with the config's k (metrics.k)
 
@@ -152,6 +171,8 @@ def register_metric(
     key: str | None = None,
     models: Iterable[str] = (),
     data: Iterable[str] = (),
+    needs_log_prob: bool = False,
+    gaussian_form: str | None = None,
     takes_rng: bool | None = None,
     replace: bool = False,
 ) -> None:
@@ -162,7 +183,10 @@ def register_metric(
     per replicate (stream ``metric:<name>``), passed when ``fn`` has a parameter named ``rng``
     (or ``takes_rng=True``); ``k`` (the config's ``metrics.k``) when it has one named ``k`` or
     takes ``**kwargs``. ``real`` is the held-out reference where the data source keeps one.
-    See :mod:`autophagy.metrics` for the other ``needs``.
+    See :mod:`autophagy.metrics` for the other ``needs``. ``needs_log_prob``
+    restricts it to models registered with ``has_log_prob``; ``gaussian_form`` names a registered
+    ``"moments"`` metric that gives the same value in closed form when the fitted model is a
+    Gaussian (the ``gaussian`` model), which is then used instead.
     """
     _check_name("metric", name, METRICS, replace)
     if needs not in ("moments", "samples", "model", "modes", "images"):
@@ -181,9 +205,17 @@ def register_metric(
         tuple(models),
         tuple(data),
         provider=_provider(fn),
+        needs_log_prob=bool(needs_log_prob),
+        gaussian_form=gaussian_form,
         takes_rng="rng" in parameters if takes_rng is None else bool(takes_rng),
         takes_k="k" in parameters or variadic or not parameters,
     )
+
+
+def metric_for(name: str, gaussian: bool) -> Metric:
+    """The metric that computes ``name``: its ``gaussian_form`` when the fitted model is a Gaussian."""
+    metric = METRICS[name]
+    return METRICS[metric.gaussian_form] if gaussian and metric.gaussian_form else metric
 
 
 _SCANNED: dict[str, tuple[str, ...]] = {}  # "path": the sys.path last scanned for entry points

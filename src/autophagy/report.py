@@ -36,6 +36,7 @@ from autophagy.plots import (
     summary_points,
     value_text,
 )
+from autophagy.safety import atomic_write_text, inside, safe_name
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -153,7 +154,9 @@ def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str |
 
 def _pictures(path: Path, metrics: set[str]) -> list[str]:
     plots = path / "plots"
-    paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in metrics]
+    stems = {safe_name(m) for m in metrics}
+    paths = [p for p in sorted(plots.glob("**/*.png")) if p.parent != plots or p.stem not in stems]
+    paths = [p for p in paths if inside(p, path)]  # regular files inside the folder: no symlinks out
     parts = []
     for picture in paths[:MAX_PICTURES]:
         data = picture.read_bytes()
@@ -220,9 +223,12 @@ def render(
     title = html.escape(f"{run.name}: autophagy report")
     sections = [f"<h1>{title}</h1><p>{html.escape(kind)} in <code>{html.escape(str(run.path))}</code></p>"]
     if not run.complete:
+        counts = getattr(run, "replicates_done", None)
+        done, planned = counts() if counts is not None else ("?", "?")
         sections.append(
-            '<p class="warn">Incomplete: some planned generations or replicates are not stored yet; '
-            "the values below are those stored so far.</p>"
+            f'<p class="warn"><strong>incomplete: {done} of {planned} replicates</strong> ran every '
+            "generation; the values below are those stored so far. Run the same command again to "
+            "finish.</p>"
         )
     sections += [
         f"<h2>Final generation</h2>{_final_table(summary, ci)}",
@@ -257,5 +263,5 @@ def write_report(
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
     output = Path(output) if output is not None else Path(run.path) / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    atomic_write_text(output, text)
     return output

@@ -48,3 +48,23 @@ def streams(seed: int, replicates: Sequence[int], generation: int, role: str) ->
 def stacked_normal(rng: Rngs, shape: tuple[int, ...]) -> np.ndarray:
     """Standard normals of shape ``(len(rng), *shape)``, row ``i`` drawn from ``rng[i]``."""
     return np.stack([g.standard_normal(shape) for g in rng]) if len(rng) else np.zeros((0, *shape))
+
+
+def replicate_stream(rng: np.random.Generator, role: str) -> np.random.Generator:
+    """A generator for ``role`` that depends only on the run seed and replicate ``rng`` belongs to.
+
+    ``rng`` is any generator of :func:`stream` (spawn key ``(replicate, generation, role)``):
+    the result is the same for every generation and role of that replicate, which is how a
+    data source keeps per-replicate structure fixed across generations (the design of the
+    regression loop). A generator built otherwise is keyed by its whole seed sequence.
+    """
+    return np.random.Generator(np.random.PCG64(replicate_seed(rng, role)))
+
+
+def replicate_seed(rng: np.random.Generator, role: str) -> np.random.SeedSequence:
+    """The seed sequence behind :func:`replicate_stream` (hashable through ``entropy`` and
+    ``spawn_key``, so callers can cache what they derive from it)."""
+    seq = rng.bit_generator.seed_seq
+    entropy = getattr(seq, "entropy", None)
+    replicate = tuple(getattr(seq, "spawn_key", ()))[:1]
+    return np.random.SeedSequence(entropy, spawn_key=(*replicate, 2**31 + role_key(role)))

@@ -38,9 +38,14 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
         file = Path(folder) / name
         if file.is_file():
             try:
-                return name, json.loads(file.read_text())
+                manifest = json.loads(file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ConfigError("RUN", f"{file} cannot be read: {exc}") from None
+            if not isinstance(manifest, dict) or (
+                name == SWEEP_FILE and not {"name", "swept", "cells"} <= set(manifest)
+            ):
+                raise ConfigError("RUN", f"{file} is not a {name.removesuffix('.json')} manifest")
+            return name, manifest
     return None
 
 
@@ -183,14 +188,50 @@ class Run:
         out.attrs["ci"] = ci  # the level, for plot labels
         return out
 
+    def _sizes(self) -> list[tuple[int, int, int] | None]:
+        """(replicates, generations, block_size) per cell; None where the manifest lacks them."""
+        sizes = []
+        for cell in self.cells:
+            config = cell.get("config") if isinstance(cell, dict) else None
+            config = config if isinstance(config, dict) else {}
+            values = (config.get("replicates"), config.get("generations"), config.get("block_size", 64))
+            ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+            sizes.append(values if ok else None)
+        return sizes
+
+    def finished(self) -> set[tuple[int, int]]:
+        """``(cell, replicate)`` of every replicate whose block has run its last generation."""
+        done = set()
+        with self.store() as store:
+            for index, size in enumerate(self._sizes()):
+                if size is None:
+                    continue
+                replicates, generations, block = size
+                for first in range(0, replicates, block):
+                    saved = store.checkpoint(index, first)
+                    if saved is not None and saved[0] >= generations:
+                        done.update((index, r) for r in range(first, min(first + block, replicates)))
+        return done
+
+    def replicates_done(self) -> tuple[int, int]:
+        """(replicates that ran every generation, replicates planned), over all cells."""
+        planned = sum(size[0] for size in self._sizes() if size is not None)
+        return len(self.finished()), planned
+
+    @property
+    def title(self) -> str:
+        """The name, with ``(incomplete: k of n replicates)`` while replicates are missing."""
+        done, planned = self.replicates_done()
+        return self.name if done == planned else f"{self.name} (incomplete: {done} of {planned} replicates)"
+
     def progress(self) -> tuple[int, int]:
         """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
         with self.store() as store:
             done = planned = 0
-            for index, cell in enumerate(self.cells):
-                config = cell["config"]
-                replicates, generations = int(config["replicates"]), int(config["generations"])
-                block = int(config.get("block_size", 64))
+            for index, size in enumerate(self._sizes()):
+                if size is None:
+                    continue
+                replicates, generations, block = size
                 planned += replicates * generations
                 for first in range(0, replicates, block):
                     saved = store.checkpoint(index, first)
@@ -231,8 +272,13 @@ class Run:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
         from autophagy.export import export_table
 
-        records = self._records()
-        return export_table([*self._columns(), *ROW_COLUMNS], records, output, format), len(records)
+        finished = self.finished()  # complete: the row's replicate ran every generation
+        records = [
+            (*record, (run, record[-4]) in finished)
+            for record, (run, *_) in zip(self._records(), self._rows, strict=True)
+        ]
+        columns = [*self._columns(), *ROW_COLUMNS, "complete"]
+        return export_table(columns, records, output, format), len(records)
 
     def report(self, output: Path | None = None, **layout: Any) -> Path:
         """Write the static HTML report (default ``report.html`` in the folder)."""

@@ -15,12 +15,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from autophagy.errors import ConfigError
+from autophagy.budget import check_budget
+from autophagy.errors import ConfigError, Interrupted
 from autophagy.executors import Executor, make_executor
 from autophagy.registry import plugin_roots, unimportable_entries, user_modules
 from autophagy.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
+from autophagy.safety import FolderLock, atomic_write_text, check_output_folder
+from autophagy.signals import GracefulStop
 from autophagy.store import RunStore
 from autophagy.sweep import Cell, ignored_notes, plan_cells
 from autophagy.tasks import Task, TaskResult, run_task
@@ -59,6 +70,11 @@ class RunPlan:
         return {"name": self.name, "sweep": self.sweep, "swept": self.swept, "cells": cells}
 
     @property
+    def task_count(self) -> int:
+        """Blocks over all cells (computed, not listed: sizes are checked before blocks exist)."""
+        return sum(-(-c.config.replicates // c.config.block_size) for c in self.cells)
+
+    @property
     def notes(self) -> list[str]:
         """Lines to show once before running: keys some cells ignore (see :func:`ignored_notes`)."""
         return ignored_notes(self.cells)
@@ -80,11 +96,16 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     if stored is not None and _legacy_file_data(stored[1]) and "held_out" not in raw.get("data", {}):
         raw = {**raw, "data": {**raw["data"], "held_out": 0}}
         plan = _plan(raw, out)
+    _check_folder(plan, stored)
+    return plan
+
+
+def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> None:
+    """Refuse a folder that holds another config or a store that cannot be resumed."""
     if stored is not None and not _same_run(stored, plan):
         raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
-    if (out / STORE_FILE).is_file():
-        RunStore(out / STORE_FILE).close()  # refuses a store it cannot resume
-    return plan
+    if (plan.out / STORE_FILE).is_file():
+        RunStore(plan.out / STORE_FILE).close()  # refuses a store it cannot resume
 
 
 def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
@@ -93,8 +114,7 @@ def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
     out = Path(out) if out is not None else Path("runs") / name
     sweep = raw.get("sweep")
     plan = RunPlan(name, swept, cells, out, json.loads(json.dumps(sweep)) if sweep is not None else None)
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--out", f"{out} exists and is not a folder")
+    check_output_folder(out)
     return plan
 
 
@@ -151,10 +171,41 @@ def execute(
     plots: bool = True,
     task_seconds: float = TASK_SECONDS,
 ) -> Path:
-    """Run (or resume) every block of every cell, committing each finished task; returns the folder."""
-    plan.out.mkdir(parents=True, exist_ok=True)
-    manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
-    manifest_file.write_text(json.dumps(plan.manifest, indent=2) + "\n")
+    """Run (or resume) every block of every cell, committing each finished task; returns the folder.
+
+    Sizes are checked first (:mod:`autophagy.budget`); the folder is locked for the whole run
+    (:class:`~autophagy.safety.FolderLock`) and its manifest written atomically. SIGINT or
+    SIGTERM stops after the tasks in flight are committed, raising
+    :class:`~autophagy.errors.Interrupted` (see :mod:`autophagy.signals`).
+    """
+    pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
+    try:
+        check_budget(plan.cells, plan.out, pool.workers)
+        plan.out.mkdir(parents=True, exist_ok=True)
+        with FolderLock(plan.out), GracefulStop() as stop:
+            _check_folder(plan, read_manifest(plan.out))  # again under the lock: another writer may be first
+            manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
+            text = json.dumps(plan.manifest, indent=2) + "\n"
+            if not manifest_file.is_file() or manifest_file.read_text(encoding="utf-8") != text:
+                atomic_write_text(manifest_file, text)
+            done, total = _execute(plan, pool, progress, task_seconds, stop)
+            if stop.requested:
+                raise Interrupted(
+                    str(plan.out),
+                    f"stopped by {stop.name}; {done:,} of {total:,} replicate-generations are saved",
+                )
+            if plots:
+                open_run(plan.out).write_plots()
+    finally:
+        if isinstance(executor, str):
+            pool.shutdown()
+    return plan.out
+
+
+def _execute(
+    plan: RunPlan, pool: Executor, progress: bool, task_seconds: float, stop: GracefulStop
+) -> tuple[int, int]:
+    """Run the blocks not yet finished; returns (done, planned) replicate x generation units."""
     with RunStore(plan.out / STORE_FILE) as store:
         shipped = unimportable_entries()
         modules = {m for cell in plan.cells for m in cell.config.plugins} | user_modules()
@@ -166,8 +217,8 @@ def execute(
             for block in plan.blocks(cell):
                 saved = store.checkpoint(cell.index, block[0])
                 generation, state = saved if saved is not None else (0, None)
-                total += generations
-                finished += generation
+                total += generations * len(block)
+                finished += generation * len(block)
                 if generation < generations:
                     todo.append(
                         Task(
@@ -182,40 +233,54 @@ def execute(
                             paths,
                         )
                     )
-        pool = make_executor(executor, tasks=len(todo)) if isinstance(executor, str) else executor
-        try:
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("generations"),
-                TimeElapsedColumn(),
-                disable=not progress,
-            ) as bar:
-                _drain(pool, store, todo, bar, bar.add_task(plan.name, total=total, completed=finished))
-        finally:
-            if isinstance(executor, str):
-                pool.shutdown()
-    if plots:
-        open_run(plan.out).write_plots()
-    return plan.out
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("replicate-generations"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            disable=not progress,
+        ) as bar:
+            bar_task = bar.add_task(escape(plan.name), total=total, completed=finished)
+            finished += _drain(pool, store, todo, bar, bar_task, stop)
+    return finished, total
 
 
-def _drain(pool: Executor, store: RunStore, todo: list[Task], bar: Progress, bar_task: Any) -> None:
-    """Keep about two tasks per worker in flight; commit each as it finishes, then continue its block."""
+def _drain(
+    pool: Executor,
+    store: RunStore,
+    todo: list[Task],
+    bar: Progress,
+    bar_task: Any,
+    stop: GracefulStop | None = None,
+) -> int:
+    """Keep about two tasks per worker in flight; commit each as it finishes, then continue its
+    block. After a stop request nothing new is submitted and the tasks in flight are committed.
+    Returns the replicate x generation units committed."""
     todo = todo[::-1]  # pop() from the end keeps the planned order
     running: dict[Future, Task] = {}
-    while todo or running:
-        while todo and len(running) < 2 * pool.workers:
+    committed = 0
+    while (todo and not (stop and stop.requested)) or running:
+        while todo and len(running) < 2 * pool.workers and not (stop and stop.requested):
             task = todo.pop()
             running[pool.submit(run_task, task)] = task
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in finished:
             task = running.pop(future)
-            result: TaskResult = future.result()
+            try:
+                result: TaskResult = future.result()
+            except Exception:
+                if stop is not None and stop.requested:
+                    continue  # a worker stopped by the same signal: its block resumes next time
+                raise
             store.commit_task(
                 result.run, result.first, result.generation, result.state, result.rows, result.snapshots
             )
-            bar.advance(bar_task, result.generation - task.generation)
+            units = (result.generation - task.generation) * (task.stop - task.first)
+            committed += units
+            bar.advance(bar_task, units)
             if not result.done:
                 todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    return committed

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, did_you_mean
 from autophagy.registry import Options
 
 
@@ -174,7 +174,10 @@ LOOPS: dict[str, LoopFamily] = {
 def resolve_schedule(o: LoopOptions) -> DataSchedule:
     """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides."""
     if o.family not in LOOPS:
-        raise ConfigError("loop.family", f"unknown family {o.family!r}; choose from {', '.join(LOOPS)}")
+        raise ConfigError(
+            "loop.family",
+            f"unknown family {o.family!r}{did_you_mean(o.family, LOOPS)}; choose from {', '.join(LOOPS)}",
+        )
     if o.family != "real_fraction":
         for field in ("real_fraction", "total_size"):
             if field in o.model_fields_set:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from autophagy.engine import LoopState
-from autophagy.errors import ConfigError
+from autophagy.errors import ConfigError, EnvironmentFault
 from autophagy.models.gaussian_exact import GroupStats
 from autophagy.protocols import ModelSettings
 
@@ -94,11 +94,28 @@ def decode_state(blob: bytes, model: ModelSettings) -> LoopState:
 class RunStore:
     """The ``results.sqlite`` of a run or sweep folder; ``run`` is the sweep cell (0 for a run)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, check: bool = True) -> None:
+        """Open (or create) the store; with ``check``, a damaged file is refused with an
+        :class:`~autophagy.errors.EnvironmentFault` (``PRAGMA quick_check``, milliseconds for
+        a typical run) that points at ``autophagy export --salvage``."""
         self.path = Path(path)
         self.conn = sqlite3.connect(self.path, timeout=60)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            verdict = self.conn.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise EnvironmentFault(str(self.path), f"is not a readable SQLite store ({exc})") from None
+        if verdict != "ok":
+            self.conn.close()
+            raise EnvironmentFault(
+                str(self.path),
+                f"is damaged ({verdict}); `autophagy export RUN --output FILE --salvage` saves the "
+                "rows that can still be read",
+            )
+        if not check:
+            return  # salvage: read only, as it is
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
         if columns and "run" not in columns:
             self.conn.close()
@@ -160,6 +177,32 @@ class RunStore:
             "SELECT run, replicate, generation, metric, value FROM results "
             "ORDER BY run, replicate, generation, metric"
         ).fetchall()
+
+    def salvage_rows(self, chunk: int = 256) -> tuple[list[tuple[int, int, int, str, float]], int]:
+        """The rows of a damaged store that can still be read, sorted as :meth:`all_rows` gives
+        them, and the number of row ids that could not be read. Rows are read by ranges of row
+        ids (dense from 1: rows are only inserted or updated) and, where a range fails, one by
+        one; the scan ends after 16 empty ranges in a row."""
+        query = "SELECT run, replicate, generation, metric, value FROM results WHERE rowid BETWEEN ? AND ?"
+        rows: list = []
+        lost = empty = 0
+        start = 1
+        while empty < 16:
+            try:
+                found = self.conn.execute(query, (start, start + chunk - 1)).fetchall()
+            except sqlite3.DatabaseError:
+                found = []
+                for rowid in range(start, start + chunk):
+                    try:
+                        found += self.conn.execute(query, (rowid, rowid)).fetchall()
+                    except sqlite3.DatabaseError:
+                        lost += 1
+                if len(found) + lost == 0:
+                    lost += 1
+            empty = 0 if found else empty + 1
+            rows += found
+            start += chunk
+        return sorted(rows), lost
 
     def snapshots(self, run: int = 0) -> dict[int, np.ndarray]:
         """Stored samples ``(n, d)`` of a run's first replicate, by generation."""

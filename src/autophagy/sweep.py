@@ -77,6 +77,8 @@ def axes(table: dict[str, Any], field: str) -> dict[str, list]:
                 raise ConfigError(where, f"must be a list of values, got {value!r}")
             if not value:
                 raise ConfigError(where, "is empty; give at least one value")
+            if dotted in axes:
+                raise ConfigError(where, "is given twice (as a dotted key and as a nested table)")
             axes[dotted] = value
 
     walk(table, "")

@@ -65,6 +65,12 @@ def zipf_source() -> Any:
     return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
 
 
+def regression_source() -> Any:
+    from autophagy.data import DATA
+
+    return DATA["linear_regression"].build(DATA["linear_regression"].options(samples=20, dim=3))
+
+
 def documents_source() -> Any:
     """Short documents (48-byte pieces of five standard-library modules' docstrings) as UTF-8
     byte rows, the last 8 held out."""
@@ -134,6 +140,8 @@ CASES: dict[str, ModelCase] = {
     "categorical": ModelCase(source=categorical_source, spread=off_mode),
     "memorizer": ModelCase(source=zipf_source, spread=off_mode),
     "ngram": ModelCase(source=text_source, spread=off_mode),
+    # lambda scales the label noise: with common normals the spread need not be monotone
+    "ols": ModelCase(source=regression_source, monotone=False),
     "transformer": ModelCase({"steps": 30}, source=text_source, spread=off_mode, torch=True),
     "flow": ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
     "vae": ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),

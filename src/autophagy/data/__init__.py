@@ -21,6 +21,7 @@ from autophagy.data.images import (
     load_mnist_data,
     split_rows,
 )
+from autophagy.data.regression import LinearRegressionData, LinearRegressionOptions
 from autophagy.data.text import (
     MarkovLanguage,
     MarkovLanguageOptions,
@@ -113,6 +114,12 @@ register_data(
     summary="2-D two moons plus Gaussian noise, i.i.d. samples (uniform angle, moon chosen at random)",
 )
 register_data(
+    "linear_regression",
+    options=LinearRegressionOptions,
+    build=LinearRegressionData.from_options,
+    summary="rows (x, y): a fixed per-replicate design T x d (samples, dim), y = x . w* + N(0, noise^2)",
+)
+register_data(
     "digits",
     options=DigitsOptions,
     build=load_digits_data,
@@ -132,6 +139,7 @@ __all__ = [
     "FileData",
     "GaussianData",
     "ImageData",
+    "LinearRegressionData",
     "MarkovLanguage",
     "MixtureData",
     "RosenbrockData",

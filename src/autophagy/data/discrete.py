@@ -77,13 +77,38 @@ class CategoricalData:
 class ZipfDataOptions(Options):
     """Items 1..n_items with p(i) ~ i^-beta (beta > 1), each with a fixed answer among
     ``n_answers``; ``answer_noise`` > 0 is the probabilistic-answer variant (with that
-    probability the answer is uniform over all answers). ``answer_seed`` fixes the answer table."""
+    probability the answer is uniform over all answers). ``answer_seed`` fixes the answer table.
+
+    ``top_k`` / ``temperature`` make the source emit what a perfect generator with tail cutting
+    / narrowing would (Tale of Tails' T2, T4): items from q ~ p^(1/temperature) cut to the k
+    most probable, mixed with a ``clean_fraction`` pi of draws from p itself (each draw is clean
+    with probability pi). Metrics still compare with the true law p (``test_error``, ``true_tv``).
+    """
 
     beta: float = Field(2.0, gt=1.0)
     n_items: int = Field(10_000, ge=2)
     n_answers: int = Field(10, ge=2)
     answer_noise: float = Field(0.0, ge=0.0, lt=1.0)
     answer_seed: int = Field(0, ge=0)
+    top_k: PositiveInt | None = None
+    temperature: float = Field(1.0, gt=0.0, le=1.0)
+    clean_fraction: float = Field(0.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _cut_fits(self) -> ZipfDataOptions:
+        if self.top_k is not None and self.top_k > self.n_items:
+            raise ValueError(f"top_k = {self.top_k} exceeds n_items = {self.n_items}")
+        return self
+
+    def emitted(self, p: np.ndarray) -> np.ndarray | None:
+        """The law draws follow, pi p + (1 - pi) q, or None when it is p itself."""
+        if self.top_k is None and self.temperature == 1.0:
+            return None
+        q = p ** (1.0 / self.temperature)  # p is decreasing, so the top k are the first k
+        if self.top_k is not None:
+            q[self.top_k :] = 0.0
+        q /= q.sum()
+        return self.clean_fraction * p + (1.0 - self.clean_fraction) * q
 
 
 @dataclass(frozen=True)
@@ -99,6 +124,7 @@ class ZipfData:
     answers: np.ndarray
     n_answers: int
     answer_noise: float = 0.0
+    emitted: np.ndarray | None = None  # the law draws follow when not the truth (tail-cut source)
     dim: int = 2
     capacity: int | None = None
 
@@ -106,8 +132,13 @@ class ZipfData:
     def n_items(self) -> int:
         return self.probabilities.size
 
+    @property
+    def sampling_probabilities(self) -> np.ndarray:
+        """Item law of the draws: the truth, or the cut / narrowed / mixed law of a generator."""
+        return self.probabilities if self.emitted is None else self.emitted
+
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        items = rng.choice(self.n_items, size=n, p=self.probabilities)
+        items = rng.choice(self.n_items, size=n, p=self.sampling_probabilities)
         answers = self.answers[items]
         if self.answer_noise > 0:
             noisy = rng.random(n) < self.answer_noise
@@ -121,9 +152,9 @@ class ZipfData:
         return table
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and covariance of the (item, answer) ids (for completeness; they are labels)."""
+        """Mean and covariance of the drawn (item, answer) ids (for completeness; they are labels)."""
         items = np.arange(self.n_items)
-        joint = self.probabilities[:, None] * self.answer_probabilities()
+        joint = self.sampling_probabilities[:, None] * self.answer_probabilities()
         values = np.stack(
             [np.repeat(items, self.n_answers), np.tile(np.arange(self.n_answers), self.n_items)], axis=1
         ).astype(np.float64)
@@ -135,9 +166,5 @@ class ZipfData:
     @classmethod
     def from_options(cls, options: ZipfDataOptions) -> ZipfData:
         answers = np.random.default_rng(options.answer_seed).integers(options.n_answers, size=options.n_items)
-        return cls(
-            zipf_probabilities(options.beta, options.n_items),
-            answers,
-            options.n_answers,
-            options.answer_noise,
-        )
+        p = zipf_probabilities(options.beta, options.n_items)
+        return cls(p, answers, options.n_answers, options.answer_noise, options.emitted(p))

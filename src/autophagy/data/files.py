@@ -32,13 +32,18 @@ def read_array(path: Path) -> np.ndarray:
     try:
         if suffix == ".npy":
             data = np.load(path, allow_pickle=False)
-        else:
-            with path.open() as fh:
+        else:  # utf-8-sig: a byte-order mark is not part of the first value
+            with path.open(encoding="utf-8-sig") as fh:
                 first = fh.readline()
-            data = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=0 if _numeric(first) else 1)
-    except (OSError, ValueError) as exc:
+            skip = 0 if _numeric(first) else 1
+            data = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=skip, encoding="utf-8-sig")
+    except (OSError, ValueError, EOFError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     data = np.asarray(data)
+    if np.iscomplexobj(data):
+        raise ValueError(f"{path} holds complex numbers; give real values (e.g. real and imaginary columns)")
+    if data.ndim == 2 and data.shape[1] == 0:
+        raise ValueError(f"{path} has rows but no columns (shape {data.shape})")
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2 or data.shape[0] < 2:

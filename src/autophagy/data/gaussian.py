@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from autophagy.linalg import psd_sqrt
+from autophagy.linalg import mixture_log_prob, psd_sqrt
 from autophagy.registry import Options
 
 
@@ -70,6 +70,14 @@ class GaussianData:
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mean, self.cov
+
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The density as a one-component mixture: weights ``(1,)``, means ``(1, d)``, covs ``(1, d, d)``."""
+        return np.ones(1), self.mean[None], self.cov[None]
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density ``(n,)`` of points ``x`` ``(n, d)`` (covariance positive definite)."""
+        return mixture_log_prob(x, *self.mixture())
 
     @classmethod
     def from_options(cls, options: GaussianDataOptions) -> GaussianData:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.linalg import mixture_log_prob
 from autophagy.metrics.modes import grid_modes
 from autophagy.registry import Options
 
@@ -77,6 +78,19 @@ class MixtureData:
         centred = self.modes - mean
         return mean, centred.T @ centred / len(self.modes) + self.mode_std**2 * np.eye(self.dim)
 
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The density as a Gaussian mixture: equal weights ``(K,)``, ``modes`` and std^2 I ``(K, d, d)``."""
+        k = len(self.modes)
+        return (
+            np.full(k, 1.0 / k),
+            self.modes,
+            np.broadcast_to(self.mode_std**2 * np.eye(self.dim), (k,) + (self.dim,) * 2),
+        )
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density ``(n,)`` of points ``x`` ``(n, d)``."""
+        return mixture_log_prob(x, *self.mixture())
+
     @classmethod
     def grid(cls, options: ModeGridOptions) -> MixtureData:
         return cls(grid_modes(options.side, options.spacing), options.std)
@@ -103,6 +117,11 @@ class RosenbrockData:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """E = (0, E x1^2) = (0, 1); Var x2 = Var(x1^2) + 1/2 = 2.5; Cov(x1, x2) = E x1^3 = 0."""
         return np.array([0.0, 1.0]), np.diag([1.0, 2.5])
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density ``(n,)``: log N(x1; 0, 1) + log N(x2; x1^2, 1/2), normaliser pi sqrt(2)."""
+        x = np.asarray(x, dtype=np.float64)
+        return -0.5 * x[:, 0] ** 2 - (x[:, 1] - x[:, 0] ** 2) ** 2 - np.log(np.pi * np.sqrt(2.0))
 
     @classmethod
     def from_options(cls, options: RosenbrockOptions) -> RosenbrockData:

@@ -54,3 +54,20 @@ def trace_cov(cov: np.ndarray) -> np.ndarray:
 def mean_drift(mean: np.ndarray, reference_mean: np.ndarray) -> np.ndarray:
     """Euclidean distance |mu_t - mu0| between fitted and real means; lower is better (0 = P_r's)."""
     return np.linalg.norm(np.asarray(mean) - np.asarray(reference_mean), axis=-1)
+
+
+def logdet_ratio(cov: np.ndarray, reference_cov: np.ndarray) -> np.ndarray:
+    """log det Sigma_t - log det Sigma_0 of covariances ``(..., d, d)`` against P_r's ``(d, d)``.
+
+    Twice the change in Gaussian differential entropy (H = (d log(2 pi e) + log det Sigma) / 2);
+    0 when the volume is kept, negative as the fit shrinks (collapse), -inf for a singular
+    Sigma_t. Higher (toward 0 from below) is better in a collapsing loop. For the unbiased
+    Gaussian fit to n samples of N(mu, Sigma), E[log det S] - log det Sigma =
+    sum_(i=1..d) psi((n - i) / 2) + d log(2 / (n - 1)) (Wishart), so in the fully synthetic
+    loop the expectation at generation t is t times that.
+    """
+    sign, logdet = np.linalg.slogdet(np.asarray(cov, dtype=np.float64))
+    ref_sign, ref_logdet = np.linalg.slogdet(np.asarray(reference_cov, dtype=np.float64))
+    if ref_sign <= 0:
+        raise ValueError("the reference covariance must be positive definite for logdet_ratio")
+    return np.where(sign > 0, logdet - ref_logdet, -np.inf)

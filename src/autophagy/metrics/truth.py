@@ -49,16 +49,23 @@ def true_tv(model: object, data: object, *, rng: Rngs | None = None) -> np.ndarr
 
 
 def test_error(model: object, data: object, *, rng: Rngs | None = None) -> np.ndarray:
-    """Exact test error of a memoriser: P(answer != true answer) for (item, answer) ~ truth, ``(R,)``.
+    """Exact test error of the fitted model against the truth, ``(R,)``; lower is better.
 
-    sum_i p(i) (1 - P(answer_hat_i | i)); an item never seen counts as an error. With fixed
-    answers and clean training data of size T its expectation scales as T^-(1 - 1/beta)
-    (Tale of Tails, spec T1).
+    - memoriser on ``zipf`` data: P(answer != true answer) for (item, answer) ~ truth,
+      sum_i p(i) (1 - P(answer_hat_i | i)); an item never seen counts as an error. With fixed
+      answers and clean training data of size T its expectation scales as T^-(1 - 1/beta)
+      (Tale of Tails, spec T1).
+    - ``ols`` on ``linear_regression`` data: the excess squared prediction error
+      E_x[(x . (w - w*))^2] = |w - w*|^2 for x ~ N(0, I) (spec G8; the irreducible label noise
+      sigma^2 is left out, as Gerstgrasser et al. do).
     """
+    weights, truth = getattr(model, "weights", None), getattr(data, "weights", None)
+    if weights is not None and truth is not None:
+        return ((np.asarray(weights, dtype=np.float64) - truth) ** 2).sum(axis=1)
     predictions = getattr(model, "predictions", None)
     answer_probabilities = getattr(data, "answer_probabilities", None)
     if predictions is None or answer_probabilities is None:
-        raise ValueError("test_error needs a memorizer model on zipf data")
+        raise ValueError("test_error needs a memorizer model on zipf data or ols on linear_regression data")
     guesses = predictions()
     table = answer_probabilities()
     p = _truth(data, guesses.shape[1])

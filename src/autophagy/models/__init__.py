@@ -14,6 +14,7 @@ from autophagy.models.gaussian import FittedGaussian, GaussianModel
 from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
+from autophagy.models.ols import FittedOLS, OLSModel
 from autophagy.models.wgan import WGANGP, WGANOptions
 from autophagy.registry import MAX_TEMPERATURE, MODELS, Options, register_model
 
@@ -97,6 +98,14 @@ class MixtureOptions(Options):
     restarts: PositiveInt = 1
 
 
+class OLSOptions(Options):
+    """``ridge`` alpha >= 0 (0 = ordinary least squares, minimum-norm when X^T X is singular);
+    ``noise``: sigma of synthetic labels (default: the data's)."""
+
+    ridge: float = Field(0.0, ge=0.0)
+    noise: PositiveFloat | None = None
+
+
 class KernelDensityOptions(Options):
     """``bandwidth``: "scott" or "silverman" (rule-of-thumb factor times each dimension's standard
     deviation) or a positive float, the same in every dimension (data units)."""
@@ -156,6 +165,7 @@ register_model(
     build=lambda options: GaussianMixtureModel(**options.model_dump()),
     summary="Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
     has_moments=True,
+    has_log_prob=True,
 )
 register_model(
     "kde",
@@ -163,12 +173,20 @@ register_model(
     build=lambda options: KernelDensityModel(options.bandwidth),
     summary="Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
     has_moments=True,
+    has_log_prob=True,
 )
 register_model(
     "flow",
     options=FlowOptions,
     build=lambda options: FlowModel(**options.model_dump()),
     summary="normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
+    has_log_prob=True,
+)
+register_model(
+    "ols",
+    options=OLSOptions,
+    build=lambda o: OLSModel(o.ridge, o.noise),
+    summary="least squares (ridge) on a fixed design; samples relabel the design, lambda scales the noise",
 )
 register_model(
     "ddpm",
@@ -196,10 +214,12 @@ __all__ = [
     "FittedGaussian",
     "FittedKDE",
     "FittedMixture",
+    "FittedOLS",
     "FlowModel",
     "GaussianMixtureModel",
     "GaussianModel",
     "KernelDensityModel",
     "MemorizerModel",
     "NgramModel",
+    "OLSModel",
 ]

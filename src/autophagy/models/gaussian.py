@@ -33,6 +33,10 @@ class FittedGaussian:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mean, self.cov
 
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One-component mixtures: weights ``(R, 1)``, means ``(R, 1, d)``, covs ``(R, 1, d, d)``."""
+        return np.ones((len(self.mean), 1)), self.mean[:, None], self.cov[:, None]
+
     def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
         """``n`` draws per replicate from N(mean, lambda * cov), shape ``(R, n, d)``."""
         if len(rng) != self.mean.shape[0]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from autophagy.rng import Rngs
 
@@ -45,6 +46,27 @@ class FittedKDE:
         centred = self.points - mean[:, None, :]
         cov = np.swapaxes(centred, 1, 2) @ centred / self.points.shape[1]
         return mean, cov + self.bandwidth[:, :, None] ** 2 * np.eye(self.points.shape[2])
+
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The KDE as a mixture: weights 1/n ``(R, n)``, the points, diag(h^2) ``(R, n, d, d)``."""
+        r, n, d = self.points.shape
+        covs = np.broadcast_to((self.bandwidth[:, :, None] ** 2 * np.eye(d))[:, None], (r, n, d, d))
+        return np.full((r, n), 1.0 / n), self.points, covs
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log-density ``(R, m)`` of ``x`` ``(R, m, d)``: log (1/n) sum_i N(x; x_i, diag(h^2)),
+        one replicate at a time (memory O(m n d))."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 3 or x.shape[0] != self.points.shape[0]:
+            raise ValueError(f"x must have shape ({self.points.shape[0]}, m, d), got {x.shape}")
+        n, d = self.points.shape[1:]
+        out = np.empty(x.shape[:2])
+        for r in range(len(x)):
+            h = self.bandwidth[r]
+            z2 = (((x[r][:, None, :] - self.points[r][None]) / h) ** 2).sum(-1)  # (m, n)
+            const = np.log(h).sum() + 0.5 * d * np.log(2 * np.pi) + np.log(n)
+            out[r] = logsumexp(-0.5 * z2, axis=1) - const
+        return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"points": self.points, "bandwidth": self.bandwidth}

@@ -74,6 +74,10 @@ class FittedMixture:
         second = np.sum(w[..., None] * (self.covs + self.means[..., :, None] * self.means[..., None, :]), 1)
         return mean, second - mean[:, :, None] * mean[:, None, :]
 
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``weights`` ``(R, K)``, ``means`` ``(R, K, d)``, ``covs`` ``(R, K, d, d)``."""
+        return self.weights, self.means, self.covs
+
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights, "means": self.means, "covs": self.covs}
 

@@ -315,3 +315,44 @@ def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+@dataclass(frozen=True)
+class EngineCell:
+    """One cell of a run through the engine: its swept values and every metric ``(R, G)``."""
+
+    values: dict[str, Any]
+    metrics: dict[str, np.ndarray]
+
+
+def run_engine(
+    raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
+) -> list[EngineCell]:
+    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.run` (validate, run
+    folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
+    temporary folder unless ``out``. Recipes run each block in one task (``task_seconds``), so
+    no checkpoint is written midway."""
+    import tempfile
+
+    from autophagy.api import run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out) if out is not None else Path(tmp) / "run"
+        done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
+        rows = done.rows()
+        planned = done.cells
+    by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
+    for cell, replicate, generation, metric, value in rows:
+        by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
+    cells = []
+    for index, cell in enumerate(planned):
+        metrics = {}
+        for name, table in by_cell.get(index, {}).items():
+            reps = 1 + max(r for r, _ in table)
+            gens = max(g for _, g in table)
+            values = np.full((reps, gens), np.nan)
+            for (r, g), v in table.items():
+                values[r, g - 1] = v
+            metrics[name] = values
+        cells.append(EngineCell(dict(cell["values"]), metrics))
+    return cells

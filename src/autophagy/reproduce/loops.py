@@ -1,7 +1,9 @@
 """Recipes G8, T5 and T6 (spec §4): the regression, categorical and text loops.
 
-G8 runs :func:`autophagy.regression.run_regression` against its closed forms; T5 and T6 run
-the fully synthetic loop through the engine (as ``examples/categorical_t5.toml`` and
+G8 runs the ``linear_regression`` data and ``ols`` model through the engine (a sweep over
+the loop family: replace = ``fully_synthetic`` and ``accumulate``) against the closed forms of
+:func:`autophagy.models.ols.closed_form_errors`; T5 and T6 run the fully synthetic loop
+through the engine (as ``examples/categorical_t5.toml`` and
 ``examples/text_t6.toml`` do), T5 against the exact Gini-Simpson identity, T6 comparing
 lexical diversity across generations and temperatures with paired replicate intervals.
 """
@@ -23,7 +25,7 @@ import numpy as np
 from autophagy import stats
 from autophagy.config import resolve
 from autophagy.engine import Experiment, run_block
-from autophagy.regression import RegressionOptions, RegressionResult, plot_regression, run_regression
+from autophagy.models.ols import closed_form_errors
 from autophagy.reproduce.base import (
     Check,
     Note,
@@ -33,6 +35,7 @@ from autophagy.reproduce.base import (
     equals,
     fact,
     matches_everywhere,
+    run_engine,
     save_figure,
 )
 
@@ -52,13 +55,47 @@ def _loop(n: int, bias: float) -> dict[str, Any]:
 # --- G8: linear regression, replace versus accumulate ------------------------------------
 
 
-def g8_measure(samples: int, dim: int, generations: int, replicates: int, seed: int = 0) -> RegressionResult:
-    return run_regression(
-        RegressionOptions(samples=samples, dim=dim, generations=generations, replicates=replicates, seed=seed)
-    )
+MODES = {"replace": "fully_synthetic", "accumulate": "accumulate"}
 
 
-def g8_judge(m: RegressionResult) -> list[Check | Note]:
+@dataclass(frozen=True)
+class G8Data:
+    """Test errors ``{mode: (R, G)}`` of both loops (same design per replicate) and
+    their closed forms ``{mode: (G,)}``."""
+
+    samples: int
+    dim: int
+    noise: float
+    errors: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
+
+
+def g8_config(samples: int, dim: int, generations: int, replicates: int, noise: float = 1.0, seed: int = 0):
+    """The G8 sweep: replace versus accumulate on one fixed design per replicate."""
+    return {
+        "name": "G8",
+        "seed": seed,
+        "replicates": replicates,
+        "generations": generations,
+        "block_size": 1000,
+        "data": {"kind": "linear_regression", "samples": samples, "dim": dim, "noise": noise},
+        "model": {"kind": "ols"},
+        "loop": {"family": "fully_synthetic", "n_ini": samples, "n_synthetic": samples},
+        "metrics": {"names": ["test_error"], "n_eval": 2, "k": 1},
+        "sweep": {"grid": {"loop.family": list(MODES.values())}},
+    }
+
+
+def g8_measure(
+    samples: int, dim: int, generations: int, replicates: int, noise: float = 1.0, seed: int = 0
+) -> G8Data:
+    cells = run_engine(g8_config(samples, dim, generations, replicates, noise, seed))
+    family = {c.values["loop.family"]: c.metrics["test_error"] for c in cells}
+    errors = {mode: family[name] for mode, name in MODES.items()}
+    return G8Data(samples, dim, noise, errors, closed_form_errors(samples, dim, noise, generations))
+
+
+def g8_judge(m: G8Data) -> list[Check | Note]:
     replace, accumulate = m.errors["replace"], m.errors["accumulate"]
     first = m.expected["replace"][0]  # sigma^2 d / (T - d - 1)
     n = replace.shape[1]
@@ -93,8 +130,23 @@ def g8_judge(m: RegressionResult) -> list[Check | Note]:
     ]
 
 
-def g8_draw(m: RegressionResult, path: Path) -> None:
-    plot_regression(m, str(path))
+def g8_draw(m: G8Data, path: Path) -> None:
+    """Test error versus generation for both loops: replicate mean with a 95 % interval of the
+    mean, the closed forms (dashed) and the accumulate bound pi^2/6 times generation 1 (dotted)."""
+    gens = np.arange(1, m.errors["replace"].shape[1] + 1)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for mode, e in m.errors.items():
+        mean, se = e.mean(axis=0), e.std(axis=0, ddof=1) / np.sqrt(len(e))
+        (line,) = ax.plot(gens, mean, "o-", ms=3, label=f"{mode} (autophagy run)")
+        ax.fill_between(gens, mean - 1.96 * se, mean + 1.96 * se, color=line.get_color(), alpha=0.2, lw=0)
+        ax.plot(gens, m.expected[mode], "--", color=line.get_color(), label=f"{mode} (closed form)")
+    ax.axhline(np.pi**2 / 6 * m.expected["replace"][0], color="k", ls=":", lw=1, label="pi^2/6 x gen. 1")
+    ax.set_xlabel("generation n")
+    ax.set_ylabel("test error |w_n - w*|^2")
+    ax.set_title(f"G8: linear regression loop, T = {m.samples}, d = {m.dim}, sigma = {m.noise:g}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    save_figure(fig, path, dpi=110)
 
 
 # --- T5: categorical replace loop ----------------------------------------------------------
@@ -262,8 +314,8 @@ RECIPES: dict[str, Recipe] = {
         "replace: error sigma^2 d n / (T - d - 1), linear in n; accumulate: sigma^2 d / (T - d - 1) "
         "sum_(i<=n) 1/i^2, under pi^2/6 x generation 1",
         {
-            "quick": {"samples": 64, "dim": 8, "generations": 20, "replicates": 5000},
-            "full": {"samples": 100, "dim": 20, "generations": 50, "replicates": 10_000},
+            "quick": {"samples": 20, "dim": 4, "generations": 12, "replicates": 2000},
+            "full": {"samples": 64, "dim": 8, "generations": 30, "replicates": 10_000},
         },
         g8_measure,
         g8_judge,

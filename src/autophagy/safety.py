@@ -1,0 +1,175 @@
+"""Run folders that survive faults and cannot be escaped.
+
+- :func:`atomic_write_text` / :func:`atomic_path`: a manifest or report is written to a
+  temporary file in the same folder, fsynced, then renamed over the target, so a reader (or a
+  process killed at any instruction) sees the old file or the new one, never a torn one.
+- :class:`FolderLock`: an exclusive advisory lock (``fcntl.flock`` on ``.lock`` in the
+  folder) held while a run or sweep writes; a second process on the same folder stops at once
+  with the holder's pid. The kernel drops the lock when its holder dies, SIGKILL included.
+- :func:`safe_name`: a file name built from data (a metric name, a sweep key) that cannot
+  leave its folder or clash with another.
+- :func:`check_output_folder`: ``--out`` checked before any work (not a file, inside a
+  folder that exists and can be written, no file where ``plots/`` goes).
+- :func:`inside`: whether a path (after resolving symlinks) is a regular file inside a folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from autophagy.errors import ConfigError, EnvironmentFault
+
+LOCK_FILE = ".lock"
+MAX_NAME = 100  # characters of a file name derived from data (well under the 255-byte limit)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Persist a rename: fsync the folder's entry table (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; once the block has written it, fsync it and
+    rename it onto ``path``. On any exception the temporary file is removed and ``path`` is
+    left as it was."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_folder(path.parent)
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_path`); returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`); returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+class FolderLock:
+    """Exclusive lock on a run or sweep folder for the life of one writer (a context manager).
+
+    ``acquire`` raises :class:`EnvironmentFault` naming the folder and the pid holding it when
+    another process has it. Where ``fcntl`` is missing (Windows) the lock is a no-op.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise EnvironmentFault(
+                str(self.folder),
+                f"in use by another autophagy process (pid {holder}); wait for it to finish, "
+                "or choose another folder with --out",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock; the file stays (unlinking would race)
+            self.fd = None
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def safe_name(text: str, max_length: int = MAX_NAME) -> str:
+    """A file name for ``text`` that stays in its folder: letters, digits, ``_ . -`` only, no
+    leading dot, at most ``max_length`` characters. A name that had to change gets a short
+    hash of the original appended, so two different texts never share a file."""
+    text = str(text)
+    cleaned = _UNSAFE.sub("_", text).lstrip(".") or "_"
+    if cleaned == text and len(text) <= max_length:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{cleaned[: max_length - 11]}-{digest}"
+
+
+def plain_text() -> contextlib.AbstractContextManager:
+    """Matplotlib settings under which text made is drawn as typed: ``$...$`` is not mathtext
+    (a user string cannot switch the parser on) and ``usetex`` is off."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False, "text.usetex": False})
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a regular file, not a symlink, whose real location is in ``folder``."""
+    path = Path(path)
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        return path.resolve().is_relative_to(Path(folder).resolve())
+    except OSError:
+        return False
+
+
+def check_output_folder(out: Path, field: str = "--out") -> None:
+    """Refuse, before any work, an output folder the run could not write: a file in its place or
+    above it (bad input, exit 2), a name too long for the file system (bad input), or a parent
+    folder this process may not write (environment, exit 3)."""
+    out = Path(out)
+    for part in out.parts:
+        if len(part.encode("utf-8", "surrogatepass")) > 255:
+            raise ConfigError(field, f"a path component is longer than 255 bytes: {part[:40]}...")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(field, f"{out} exists and is not a folder")
+    existing = out
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(field, f"{existing} is a file, so {out} cannot be a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise EnvironmentFault(field, f"{existing} is not writable by this user")
+    plots = out / "plots"
+    if plots.exists() and not plots.is_dir():
+        raise ConfigError(field, f"{plots} is a file; plots/ must be a folder (move the file away)")
