@@ -210,17 +210,25 @@ def report(
 
 @app.command()
 def reproduce(
-    recipe: Annotated[str | None, typer.Argument(help="result id, e.g. G1 (see --list)")] = None,
-    profile: Annotated[str, typer.Option(help="quick (a laptop minute) or full (paper sizes)")] = "quick",
+    recipe: Annotated[str | None, typer.Argument(help="result id from spec section 4, e.g. G1")] = None,
+    profile: Annotated[str, typer.Option(help="quick (2 CPU cores) or full (the paper's sizes)")] = "quick",
+    seed: Annotated[int, typer.Option(help="seed of every random stream")] = 0,
+    replicates: Annotated[
+        int | None, typer.Option(help="independent replicates (default: the profile's)")
+    ] = None,
+    json_: Annotated[
+        Path | None, typer.Option("--json", help="write every check's numbers, settings and versions here")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="run every recipe")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="folder for the figure (default runs/reproduce/ID)")
+        Path | None, typer.Option(help="folder for the figures (default runs/reproduce/ID)")
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="list the ids and what each expects")] = False,
 ) -> None:
     """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL."""
     from rich.markup import escape
 
-    from autophagy.reproduce import PROFILES, RECIPES, run_recipe
+    from autophagy.reproduce import PROFILES, RECIPES, run_recipe, write_json
 
     if list_:
         table = Table(show_header=True)
@@ -230,25 +238,44 @@ def reproduce(
             table.add_row(rid, escape(entry.title), escape(entry.expected))
         console.print(table)
         return
-    if recipe is None:
-        _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}) or --list"))
-    if recipe not in RECIPES:
+    if all_ and recipe is not None:
+        _fail(ConfigError("ID", "give a result id or --all, not both"))
+    if recipe is None and not all_:
+        _fail(ConfigError("ID", f"give a result id ({', '.join(RECIPES)}), --all or --list"))
+    if recipe is not None and recipe not in RECIPES:
         hint = did_you_mean(recipe, RECIPES)
         _fail(ConfigError("ID", f"unknown id {recipe!r}{hint}; choose from {', '.join(RECIPES)}"))
     if profile not in PROFILES:
         _fail(ConfigError("--profile", f"must be one of {', '.join(PROFILES)}, got {profile!r}"))
-    entry = RECIPES[recipe]
-    console.print(
-        f"[bold]{recipe}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
-    )
-    with console.status(f"running {recipe} ({profile})"):
-        outcome = run_recipe(recipe, profile, out or Path("runs") / "reproduce" / recipe)
-    for check in outcome.checks:
-        mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
-        console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
-    console.print(f"figure: {outcome.figure}", highlight=False, markup=False)
-    print(outcome.verdict)
-    raise typer.Exit(0 if outcome.passed else 1)
+    if replicates is not None and replicates < 2:
+        _fail(ConfigError("--replicates", f"must be at least 2 (intervals need a spread), got {replicates}"))
+    if seed < 0:
+        _fail(ConfigError("--seed", f"must be non-negative, got {seed}"))
+    outcomes = []
+    for rid in list(RECIPES) if all_ else [recipe]:
+        entry = RECIPES[rid]
+        console.print(
+            f"[bold]{rid}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
+        )
+        folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
+        with console.status(f"running {rid} ({profile})"):
+            outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates)
+        for check in outcome.checks:
+            mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
+            console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+        if outcome.notes:
+            console.print("  reported, not judged:", highlight=False)
+            for note in outcome.notes:
+                console.print(f"    {escape(note.name)}: {escape(note.detail)}", highlight=False)
+        console.print(f"figure: {outcome.figure}", highlight=False, markup=False)
+        print(outcome.verdict)
+        outcomes.append(outcome)
+    if json_ is not None:
+        console.print(f"verdict written to {write_json(outcomes, json_)}", highlight=False)
+    if all_:
+        passed = sum(o.passed for o in outcomes)
+        print(f"all: {passed} of {len(outcomes)} recipes pass")
+    raise typer.Exit(0 if all(o.passed for o in outcomes) else 1)
 
 
 @app.command("phase-map")

@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autophagy.reproduce.language import LOOPS, T7_METRICS, T7Data, t7_judge, t7_measure
+from autophagy.reproduce import RECIPES
+from autophagy.reproduce.language import LOOPS, T7_METRICS, T7Data, t7_measure
+
+
+def t7_judge(m: T7Data):
+    """The judged checks, in the judge's order (Holm across them at the recipe's level)."""
+    return RECIPES["T7"].verdict(m).checks
 
 
 def _data(replace_slope: float, accumulate_slope: float, r: int = 3, t: int = 5, seed: int = 0) -> T7Data:

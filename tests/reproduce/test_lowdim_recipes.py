@@ -7,7 +7,12 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw, g6_judge, g6_measure, g7_judge
+from autophagy.reproduce import RECIPES
+from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw, g6_measure
+
+
+def verdict(rid: str, m, profile: str = "full") -> dict[str, bool]:
+    return RECIPES[rid].verdict(m, profile).by_name()
 
 
 def test_list_names_g6_and_g7():
@@ -21,8 +26,8 @@ def test_g6_small_run_passes_and_draws(tmp_path):
     # interval widths beyond the 99.9 % intervals over 6 replicates
     m = g6_measure(replicates=6, generations=40, middle=15, n=300, n_eval=500, checkpoints=8)
     assert m.metrics["recall"].shape == (6, m.generations.size)
-    checks = g6_judge(m)
-    assert all(c.passed for c in checks), checks
+    report = RECIPES["G6"].verdict(m)
+    assert report.passed, report.checks
     g6_draw(m, tmp_path / "G6.png")
     assert (tmp_path / "G6.png").stat().st_size > 0
 
@@ -45,22 +50,45 @@ def _scale_collapse(replicates: int = 20) -> G6Data:
 
 
 def test_g6_judge_fails_when_modes_stay_and_total_variance_falls_most():
-    checks = {c.name: c.passed for c in g6_judge(_scale_collapse())}
+    checks = verdict("G6", _scale_collapse())
     assert checks == {
-        "modes covered fall from generation 1 to 10": False,
-        "modes covered fall from generation 10 to 100": False,
+        "modes covered fall over all 3 checkpoints (slope on log generation)": False,
+        "modes are still being lost from generation 10 to 100": False,
         "by generation 10 recall falls by a larger share than tr(Sigma)": False,
         "by generation 10 average per-mode variance falls by a larger share than tr(Sigma)": False,
     }
 
 
-def test_g7_judge_fails_when_biased_tails_are_kept():
-    # both loops keep the real tail share 0.05: each replicate's share is a binomial proportion
-    # of 2,000 evaluation samples, so neither the gap nor the fall is significant
+def _g7(shares: dict[float, tuple[float, float]], replicates: int = 4, generations: int = 6) -> G7Data:
+    """Tail shares moving linearly from ``start`` to ``end`` per lambda, each a binomial share
+    of 2,000 evaluation samples (as the measured ``tail_share`` is)."""
     rng = np.random.default_rng(2)
-    tail = {bias: rng.binomial(2000, 0.05, size=(8, 6)) / 2000 for bias in (1.0, 0.8)}
-    checks = g7_judge(G7Data(2000, 10, tail, {}, np.zeros((0, 2))))
-    assert [c.passed for c in checks] == [False, False, False]
+    tail = {
+        bias: rng.binomial(2000, np.linspace(start, end, generations), size=(replicates, generations)) / 2000
+        for bias, (start, end) in shares.items()
+    }
+    return G7Data(2000, 10, tail, {}, np.zeros((0, 2)))
+
+
+G7_CHECKS = (
+    "lambda=1: tail share falls over generations 1-6 (slope)",
+    "lambda=0.8: tail share falls over generations 1-6 (slope)",
+    "lambda=0.8: tails lost faster than lambda=1 (slope difference)",
+    "lambda=0.8: tail share at generation 6 below the real 0.05",
+)
+
+
+def test_g7_controls_fail_their_checks():
+    assert not any(v is False for v in verdict("G7", _g7({1.0: (0.05, 0.03), 0.8: (0.035, 0.001)})).values())
+    # both loops keep the real tail share 0.05: every check fails
+    kept = verdict("G7", _g7({1.0: (0.05, 0.05), 0.8: (0.05, 0.05)}))
+    assert kept == dict.fromkeys(G7_CHECKS, False)
+    # lambda = 0.8 no faster than lambda = 1 (the control "lambda = 1 for faster with bias")
+    same = verdict("G7", _g7({1.0: (0.035, 0.001), 0.8: (0.035, 0.001)}))
+    assert [name for name, ok in same.items() if not ok] == [G7_CHECKS[2]]
+    # the lambda = 1 half is judged at the full profile only (16 generations)
+    quick = RECIPES["G7"].verdict(_g7({1.0: (0.05, 0.05), 0.8: (0.035, 0.001)}), "quick")
+    assert quick.passed and any(G7_CHECKS[0] in note.name for note in quick.notes)
 
 
 @pytest.mark.slow
@@ -71,7 +99,7 @@ def test_g7_quick_profile_passes(tmp_path):
     torch.set_num_threads(1)
     result = CliRunner().invoke(app, ["reproduce", "G7", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1].startswith("G7: PASS")
+    assert any(line.startswith("G7: PASS") for line in result.output.splitlines())
 
 
 def test_g6_middle_outside_the_run_is_an_error():

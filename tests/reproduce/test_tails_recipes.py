@@ -1,4 +1,5 @@
-"""Recipes G8 and T1-T6: quick profiles pass through the CLI; data that violate spec §4 fail."""
+"""Recipes G8 and T1-T6: quick profiles pass through the CLI; every check fails on a
+measurement contradicting it (its negative control)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.loops import T5Data, T6Data, g8_judge, g8_measure, t5_judge, t6_judge, t6_measure
-from autophagy.reproduce.tails import t2_judge, t2_measure
+from autophagy.reproduce.loops import T5Data, T6Data, g8_measure
+from autophagy.reproduce.tails import t2_measure, t3_measure
 
 runner = CliRunner()
 IDS = ("G8", "T1", "T2", "T3", "T4", "T5", "T6")
 
 
-def failed(checks) -> set[str]:
-    return {c.name for c in checks if not c.passed}
+def failed(rid: str, m, profile: str = "full") -> set[str]:
+    return {c.name for c in RECIPES[rid].verdict(m, profile).checks if not c.passed}
 
 
 def test_list_names_the_tails_and_loop_recipes():
@@ -41,31 +42,107 @@ def test_quick_profile_passes_and_writes_its_figure(rid, tmp_path):
     assert (tmp_path / f"{rid}.png").stat().st_size > 0
 
 
-def test_g8_judge_fails_when_accumulate_grows_like_replace():
-    """Feeding replace's errors as accumulate's: linear growth breaks the closed form and the bound."""
-    result = g8_measure(samples=20, dim=4, generations=12, replicates=1000)
-    assert not failed(g8_judge(result))
-    grown = dataclasses.replace(
-        result, errors={"replace": result.errors["replace"]} | {"accumulate": result.errors["replace"]}
+G8_REPLACE = "replace: mean error = sigma^2 d n / (T - d - 1) at every n"
+G8_ACCUMULATE = "accumulate: mean error = sigma^2 d / (T - d - 1) sum_(i<=n) 1/i^2 at every n"
+G8_SLOPE = "replace grows linearly: least-squares slope over all n = sigma^2 d / (T - d - 1)"
+G8_FLATTENS = "accumulate flattens: growth from n = 6 to 12 = sigma^2 d / (T - d - 1) sum_(6<i<=12) 1/i^2"
+G8_BOUND = "accumulate at n = 12 below pi^2/6 x the generation-1 error (margin ~ 1/n of it)"
+G8_ENDS = "replace ends above accumulate (n = 12)"
+
+
+def test_g8_controls_fail_their_checks():
+    """Swapping the two modes' errors contradicts every claim: accumulate then grows linearly
+    (closed form, flattening and the pi^2/6 bound fail), replace flattens (closed form and its
+    slope fail), and replace ends below accumulate."""
+    result = g8_measure(samples=64, dim=8, generations=12, replicates=5000)
+    assert not failed("G8", result)
+    errors = result.errors
+    swapped = dataclasses.replace(
+        result, errors={"replace": errors["accumulate"], "accumulate": errors["replace"]}
     )
-    bad = failed(g8_judge(grown))
-    assert "accumulate: mean error = sigma^2 d / (T - d - 1) sum_(i<=n) 1/i^2 at every n" in bad
-    assert "accumulate stays under pi^2/6 x the generation-1 error (n = 12 not above it)" in bad
-    assert "replace grows linearly: slope in n = sigma^2 d / (T - d - 1)" not in bad
+    assert failed("G8", swapped) == {G8_REPLACE, G8_ACCUMULATE, G8_SLOPE, G8_FLATTENS, G8_BOUND, G8_ENDS}
+    # a tight bound: accumulate drifting 10 % above its closed form by n = 12 (1.72 x generation
+    # 1 against pi^2/6 = 1.645) breaks the bound and the flattening; the loose check (the
+    # interval's low end under pi^2/6 x generation 1) let such a loop through
+    grown = errors["accumulate"] * np.linspace(1.0, 1.10, 12)
+    bad = failed("G8", dataclasses.replace(result, errors={**errors, "accumulate": grown}))
+    assert {G8_BOUND, G8_FLATTENS} <= bad
 
 
-def test_t2_judge_fails_when_the_cut_curve_keeps_falling():
-    """Clean errors relabelled as the top-k curve: no plateau, so the plateau checks fail."""
+def test_t1_controls_fail_their_checks():
+    """Errors tilted by T^0.2: off the closed form and off the slope -(1 - 1/beta)."""
+    m = RECIPES["T1"].measure(betas=(2.0,), sizes=(1000, 3162, 10000, 31623), n_items=100_000, replicates=10)
+    assert not failed("T1", m)
+    (result,) = m
+    tilted = result.errors["clean"] * (result.sizes / result.sizes[0]) ** 0.2
+    slope, se = result.slopes["clean"]
+    bad = dataclasses.replace(result, errors={"clean": tilted}, slopes={"clean": (slope + 0.2, se)})
+    assert failed("T1", [bad]) == {
+        "beta=2: mean error = sum_i p_i (1 - p_i)^T at every T",
+        "beta=2: log-log slope = -(1 - 1/beta)",
+    }
+
+
+def test_t2_controls_fail_their_checks():
+    """Clean errors relabelled as the top-k curve: no plateau, and below where it should be."""
     (result,) = t2_measure(ks=(10,), sizes=(1000, 3162, 10000, 31623), n_items=100_000, replicates=10)
-    assert not failed(t2_judge([result]))
+    assert not failed("T2", [result])
     clean = result.errors["clean"]
     falling = dataclasses.replace(result, errors={"top-10": clean, "clean": clean})
-    bad = failed(t2_judge([falling]))
-    assert "k=10: flat in T: the error at the two largest T is the mass beyond k" in bad
-    assert "k=10: clean data at the largest T fall below the plateau" in bad
+    assert failed("T2", [falling]) == {
+        "k=10: mean error = sum_i p_i (1 - q_i)^T at every T",
+        "k=10: flat in T: the error at the two largest T is the mass beyond k",
+        "k=10: plateau near k^-(beta - 1) / ((beta - 1) Z) (between its integral bounds)",
+        "k=10: clean data at the largest T fall below the plateau",
+    }
 
 
-def test_t5_judge_fails_on_a_loop_that_refits_on_real_data():
+def test_t3_controls_fail_their_checks():
+    """Replace's generations relabelled in reverse (the error shrinks, generation 1 off its
+    closed form), accumulate forgetting, and accumulate_subsample swapped with replace."""
+    m = t3_measure(sizes=(1000, 3162, 10000), generations=(1, 2, 4), n_items=100_000, replicates=10)
+    assert not failed("T3", m)
+    labels = [f"generation {n}" for n in (1, 2, 4)]
+    reverse = dict(zip(labels, reversed([m.errors[k] for k in labels]), strict=True))
+    bad = failed("T3", dataclasses.replace(m, errors={**m.errors, **reverse}))
+    assert {
+        "replace: error at T = 10000 grows with every step in generations",
+        "generation 1: mean error = sum_i p_i (1 - p_i)^T at every T",
+    } <= bad
+    forgets = {**m.errors, "accumulate, generation 4": m.errors["generation 4"]}
+    assert failed("T3", dataclasses.replace(m, errors=forgets)) == {
+        "accumulate: the error at generation 4 is generation 1's at every T (nothing is forgotten)"
+    }
+    swapped = {
+        **m.errors,
+        "generation 4": m.errors["accumulate_subsample, generation 4"],
+        "accumulate_subsample, generation 4": m.errors["generation 4"],
+    }
+    assert "accumulate_subsample forgets less than replace (generation 4, T = 10000)" in failed(
+        "T3", dataclasses.replace(m, errors=swapped)
+    )
+
+
+@pytest.mark.slow
+def test_t4_controls_fail_their_checks():
+    """Mixed errors replaced by the synthetic-only ones (no resumption) or by their own
+    expectation without the plateau (clean scaling from the start: no delay)."""
+    m = RECIPES["T4"].measure(**RECIPES["T4"].profiles["quick"])
+    assert not failed("T4", m)
+    label = next(k for k in m.errors if "clean +" in k)
+    flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"]})
+    assert {
+        "mean error = sum_i p_i (1 - p_i)^(pi T) (1 - q_i)^((1 - pi) T) at every T",
+        "then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = -0.5)",
+        "mixing beats synthetic only at T = 3162278",
+    } <= failed("T4", flat)
+    sizes = m.sizes.astype(float)
+    clean_law = m.errors[label][:, :1] * (sizes / sizes[0]) ** -0.5
+    no_delay = failed("T4", dataclasses.replace(m, errors={**m.errors, label: clean_law}))
+    assert any(name.startswith("a delay") for name in no_delay)
+
+
+def test_t5_controls_fail_their_checks():
     """Each generation fits n fresh real draws: Gini-Simpson stays at (1 - 1/n) (1 - sum p0^2)
     instead of decaying, and lost outcomes come back."""
     p0 = np.arange(1, 21, dtype=float) ** -1.0
@@ -76,19 +153,45 @@ def test_t5_judge_fails_on_a_loop_that_refits_on_real_data():
     data = T5Data(
         n, 20, float(1 - (p0**2).sum()), 1 - (fitted**2).sum(-1), (counts > 0).sum(-1).astype(float)
     )
-    bad = failed(t5_judge(data))
-    assert bad == {
+    assert failed("T5", data) == {
         "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2) at every t",
         "a lost outcome never returns (surviving never increases)",
-        "outcomes die out: fewer survive at t = 30 than at t = 1",
+        "outcomes die out: surviving outcomes fall over generations 1-30 (slope)",
     }
 
 
-def test_t6_judge_fails_when_the_temperatures_are_swapped():
-    """Labelling the cold run as the hot one reverses 'faster at lower temperature'."""
-    m = t6_measure(**(RECIPES["T6"].profiles["quick"] | {"temperatures": (1.0, 0.7)}))
-    assert not failed(t6_judge(m))
-    swapped = T6Data(m.temperatures, {1.0: m.values[0.7], 0.7: m.values[1.0]})
-    bad = failed(t6_judge(swapped))
-    assert "distinct_2 falls faster at temperature 0.7 than 1 (smaller share kept)" in bad
-    assert "temperature 0.7: tail_mass falls over generations" in bad
+def _t6(shares: dict[float, float], replicates: int = 20, generations: int = 10) -> T6Data:
+    """Every metric starts at 1 and keeps ``shares[temperature]`` of it by the last generation
+    (linearly), 1 % noise."""
+    rng = np.random.default_rng(2)
+    t = np.linspace(0, 1, generations)
+    values = {
+        temp: {
+            name: (1 - (1 - keep) * t) * (1 + 0.01 * rng.standard_normal((replicates, generations)))
+            for name in ("distinct_2", "unigram_entropy", "tail_mass")
+        }
+        for temp, keep in shares.items()
+    }
+    return T6Data(tuple(sorted(shares, reverse=True)), values)
+
+
+def test_t6_controls_fail_their_checks():
+    assert not failed("T6", _t6({1.0: 0.9, 0.7: 0.6}))
+    stable = failed("T6", _t6({1.0: 1.0, 0.7: 1.0}))
+    assert stable == {
+        *(
+            f"temperature {t}: {name} falls over generations (slope)"
+            for t in ("1", "0.7")
+            for name in ("distinct_2", "unigram_entropy")
+        ),
+        "temperature 0.7: tail_mass falls over generations (slope)",
+        *(
+            f"{name} falls faster at temperature 0.7 than 1 (slope of the share kept)"
+            for name in ("distinct_2", "unigram_entropy", "tail_mass")
+        ),
+    }
+    swapped = failed("T6", _t6({1.0: 0.6, 0.7: 0.9}))
+    assert swapped == {
+        f"{name} falls faster at temperature 0.7 than 1 (slope of the share kept)"
+        for name in ("distinct_2", "unigram_entropy", "tail_mass")
+    }

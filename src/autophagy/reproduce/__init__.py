@@ -10,39 +10,94 @@ one entry in ``FAMILIES`` below.
 from __future__ import annotations
 
 import inspect
+import json
+import platform
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
-from autophagy.reproduce.base import Check, Recipe
+from autophagy.reproduce.base import Check, Note, Recipe, Report
 
 PROFILES = ("quick", "full")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a recipe run found: every check, the figure it wrote and how long it took."""
+    """What a recipe run found: the judged report, the settings, the figure and the wall time."""
 
     id: str
-    checks: list[Check]
+    profile: str
+    seed: int
+    settings: dict[str, Any]
+    report: Report
     figure: Path
     seconds: float
 
     @property
+    def checks(self) -> list[Check]:
+        return self.report.checks
+
+    @property
+    def notes(self) -> list[Note]:
+        return self.report.notes
+
+    @property
     def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
+        return self.report.passed
 
     @property
     def verdict(self) -> str:
         """The last line of ``autophagy reproduce``: ``ID: PASS ...`` or ``ID: FAIL ...``."""
         failed = [c.name for c in self.checks if not c.passed]
+        level = f"recipe-level error {self.report.alpha:g}, Holm"
         if failed:
-            return f"{self.id}: FAIL {len(failed)} of {len(self.checks)} checks failed: {'; '.join(failed)}"
-        return f"{self.id}: PASS all {len(self.checks)} checks hold ({self.seconds:.1f} s)"
+            count = f"{len(failed)} of {len(self.checks)}"
+            return f"{self.id}: FAIL {count} checks failed ({level}): {'; '.join(failed)}"
+        return f"{self.id}: PASS all {len(self.checks)} checks hold ({level}; {self.seconds:.1f} s)"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON verdict: every check with its numbers, the notes, settings and versions."""
+        recipe = RECIPES[self.id]
+        return {
+            "id": self.id,
+            "title": recipe.title,
+            "expected": recipe.expected,
+            "profile": self.profile,
+            "seed": self.seed,
+            "settings": _jsonable(self.settings),
+            "alpha": self.report.alpha,
+            "passed": self.passed,
+            "checks": [c.as_dict() for c in self.checks],
+            "reported_not_judged": [n.as_dict() for n in self.notes],
+            "figure": str(self.figure),
+            "wall_seconds": self.seconds,
+            "versions": versions(),
+        }
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N5, T7
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages a verdict depends on (those installed)."""
+    out = {"python": platform.python_version()}
+    for name in ("autophagy", "numpy", "scipy", "scikit-learn", "torch", "transformers"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7
 FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language)
 
 RECIPES: dict[str, Recipe] = dict(
@@ -50,15 +105,38 @@ RECIPES: dict[str, Recipe] = dict(
 )
 
 
-def run_recipe(recipe_id: str, profile: str, out: Path) -> Outcome:
-    """Measure, draw ``out/ID.png`` and judge one recipe at ``profile``."""
+def run_recipe(
+    recipe_id: str, profile: str, out: Path, seed: int = 0, replicates: int | None = None
+) -> Outcome:
+    """Measure, draw ``out/ID.png`` and judge one recipe at ``profile`` (``seed`` and
+    ``replicates`` override the profile's settings)."""
     recipe = RECIPES[recipe_id]
+    settings = dict(recipe.profiles[profile]) | {"seed": seed}
+    if replicates is not None:
+        settings["replicates"] = replicates
     start = time.perf_counter()
-    settings = dict(recipe.profiles[profile])
+    extra = {}
     if "folder" in inspect.signature(recipe.measure).parameters:  # runs kept there, resumable (T7)
-        settings["folder"] = out / profile
-    measurement = recipe.measure(**settings)
+        custom = seed != 0 or replicates is not None  # another config: its own resumable folder
+        extra["folder"] = out / (f"{profile}-seed{seed}-r{settings['replicates']}" if custom else profile)
+    measurement = recipe.measure(**settings, **extra)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
-    return Outcome(recipe_id, recipe.judge(measurement), figure, time.perf_counter() - start)
+    report = recipe.verdict(measurement, profile)
+    return Outcome(recipe_id, profile, seed, settings, report, figure, time.perf_counter() - start)
+
+
+def write_json(outcomes: list[Outcome], path: Path) -> Path:
+    """One recipe's verdict as an object, several as ``{"recipes": [...], "passed": ...}``."""
+    body = (
+        outcomes[0].as_dict()
+        if len(outcomes) == 1
+        else {"passed": all(o.passed for o in outcomes), "recipes": [o.as_dict() for o in outcomes]}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+__all__ = ["PROFILES", "RECIPES", "Outcome", "run_recipe", "versions", "write_json"]

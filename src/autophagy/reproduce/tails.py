@@ -34,16 +34,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import gamma, zeta
 
+from autophagy import stats
 from autophagy.data.discrete import zipf_probabilities
 from autophagy.reproduce.base import (
     Check,
-    Interval,
+    Note,
     Recipe,
-    Z,
-    contains,
+    above,
+    all_of,
+    below,
+    equals,
+    fact,
     matches_everywhere,
-    mean_interval,
-    paired,
     run_engine,
     save_figure,
 )
@@ -171,7 +173,7 @@ def _slope_bias(result: TailsResult, label: str, theory: float) -> float:
     return abs(fitted_slope(result.sizes[start:], result.expected[label][None, start:])[0] - theory)
 
 
-def t1_judge(m: list[TailsResult]) -> list[Check]:
+def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
     checks = []
     for result in m:
         beta, errors = result.beta, result.errors["clean"]
@@ -183,10 +185,17 @@ def t1_judge(m: list[TailsResult]) -> list[Check]:
             )
         )
         theory = -clean_exponent(beta)
-        slope, se = result.slopes["clean"]
-        # interval of the mean slope, widened by the exact expectation's finite-size deviation
-        estimate = Interval(slope, Z * se + _slope_bias(result, "clean", theory))
-        checks.append(contains(f"beta={beta:g}: log-log slope = -(1 - 1/beta)", estimate, theory))
+        slope, se = result.slopes["clean"]  # mean and standard error of the replicate slopes
+        r = errors.shape[0]
+        # tolerance: the exact expectation's own finite-size deviation from the power law
+        checks.append(
+            equals(
+                f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
+                stats.Estimate(slope, se, r - 1, r),
+                theory,
+                _slope_bias(result, "clean", theory),
+            )
+        )
     return checks
 
 
@@ -223,7 +232,7 @@ def t2_measure(
     return results
 
 
-def t2_judge(m: list[TailsResult]) -> list[Check]:
+def t2_judge(m: list[TailsResult]) -> list[Check | Note]:
     checks = []
     for result in m:
         k, cut = result.top_k, result.errors[f"top-{result.top_k}"]
@@ -244,19 +253,18 @@ def t2_judge(m: list[TailsResult]) -> list[Check]:
         norm = 1 / zipf_probabilities(b, n)[0]  # sum_(i<=N) i^-beta
         low = ((k + 1) ** (1 - b) - (n + 1) ** (1 - b)) / ((b - 1) * norm)
         high = (k ** (1 - b) - n ** (1 - b)) / ((b - 1) * norm)
-        final = mean_interval(cut[:, -1])
         checks.append(
-            Check(
+            equals(
                 f"k={k}: plateau near k^-(beta - 1) / ((beta - 1) Z) (between its integral bounds)",
-                low <= final.value <= high,
-                f"{final.value:.4g} in [{low:.4g}, {high:.4g}]",
+                stats.mean(cut[:, -1]),
+                (low + high) / 2,
+                (high - low) / 2,
             )
         )
         checks.append(
-            paired(
+            above(
                 f"k={k}: clean data at the largest T fall below the plateau",
-                cut[:, -1],
-                result.errors["clean"][:, -1],
+                stats.paired(cut[:, -1], result.errors["clean"][:, -1]),
             )
         )
     return checks
@@ -296,7 +304,7 @@ def t3_measure(
     return _with_slopes(TailsResult("generations", 2.0, n_items, s, errors, expected, {}, reference))
 
 
-def t3_judge(m: TailsResult) -> list[Check]:
+def t3_judge(m: TailsResult) -> list[Check | Note]:
     gens = sorted(int(label.split()[-1]) for label in m.errors if label.startswith("generation"))
     last = gens[-1]
     checks = [
@@ -306,27 +314,29 @@ def t3_judge(m: TailsResult) -> list[Check]:
             m.expected["generation 1"],
         )
     ]
-    for a, b in itertools.pairwise(gens):
-        checks.append(
-            paired(
-                f"replace: error at T = {m.sizes[-1]} grows from generation {a} to {b}",
-                m.errors[f"generation {b}"][:, -1],
-                m.errors[f"generation {a}"][:, -1],
-            )
+    grows = [
+        above(
+            f"generation {a} -> {b}",
+            stats.paired(m.errors[f"generation {b}"][:, -1], m.errors[f"generation {a}"][:, -1]),
         )
+        for a, b in itertools.pairwise(gens)
+    ]
+    checks.append(all_of(f"replace: error at T = {m.sizes[-1]} grows with every step in generations", grows))
     kept, first = m.errors[f"accumulate, generation {last}"], m.errors["accumulate, generation 1"]
     checks.append(
-        Check(
+        fact(
             f"accumulate: the error at generation {last} is generation 1's at every T (nothing is forgotten)",
             bool(np.array_equal(kept, first)),
             f"largest difference {np.abs(kept - first).max():.3g}",
         )
     )
     checks.append(
-        paired(
+        above(
             f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
-            m.errors[f"generation {last}"][:, -1],
-            m.errors[f"accumulate_subsample, generation {last}"][:, -1],
+            stats.paired(
+                m.errors[f"generation {last}"][:, -1],
+                m.errors[f"accumulate_subsample, generation {last}"][:, -1],
+            ),
         )
     )
     return checks
@@ -363,15 +373,15 @@ def t4_measure(
     return _with_slopes(result)
 
 
-def t4_judge(m: TailsResult) -> list[Check]:
+def t4_judge(m: TailsResult) -> list[Check | Note]:
     sizes = m.sizes
     label = f"{m.clean_fraction:g} clean + top-{m.top_k}"
     mixed, delay = m.errors[label], m.reference["delay"]  # k^beta / pi
     before = (sizes >= delay / 10) & (sizes <= delay)
     after = sizes >= 10 * delay
     half = -clean_exponent(m.beta) / 2
-    slope_before = mean_interval(replicate_slopes(sizes[before], mixed[:, before]))
-    slope_after = mean_interval(replicate_slopes(sizes[after], mixed[:, after]))
+    slope_before = stats.mean(replicate_slopes(sizes[before], mixed[:, before]))
+    slope_after = stats.mean(replicate_slopes(sizes[after], mixed[:, after]))
     return [
         matches_everywhere(
             "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T", mixed, m.expected[label]
@@ -381,19 +391,20 @@ def t4_judge(m: TailsResult) -> list[Check]:
             m.errors["synthetic only"][:, -1:],
             np.array([m.reference["plateau"]]),
         ),
-        Check(
+        above(
             f"a delay: slope over T in [T*/10, T*] shallower than -(1 - 1/beta)/2 "
             f"(T* = k^beta/pi = {delay:g})",
-            slope_before.low > half,
-            f"{slope_before} vs {half:g}",
+            slope_before,
+            half,
         ),
-        Check(
+        below(
             f"then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = {2 * half:g})",
-            slope_after.high < half,
-            f"{slope_after} vs {half:g}",
+            slope_after,
+            half,
         ),
-        paired(
-            f"mixing beats synthetic only at T = {sizes[-1]}", m.errors["synthetic only"][:, -1], mixed[:, -1]
+        above(
+            f"mixing beats synthetic only at T = {sizes[-1]}",
+            stats.paired(m.errors["synthetic only"][:, -1], mixed[:, -1]),
         ),
     ]
 
