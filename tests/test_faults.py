@@ -115,7 +115,8 @@ def _wait_for_progress(store: Path, proc: subprocess.Popen, at_least: int, timeo
 @pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_signal_stops_at_a_commit_says_how_to_resume_and_resume_is_exact(tmp_path, signum):
     config = tmp_path / "sweep.toml"
-    config.write_text(SWEEP.replace("generations = 3", "generations = 40"))
+    generations = 400  # long enough that the tasks in flight at the signal cannot finish it
+    config.write_text(SWEEP.replace("generations = 3", f"generations = {generations}"))
     out = tmp_path / "stopped"
     args = ["--quiet", "--workers", "2", "--task-seconds", "0.1"]
     proc = subprocess.Popen(
@@ -130,7 +131,7 @@ def test_signal_stops_at_a_commit_says_how_to_resume_and_resume_is_exact(tmp_pat
     assert f"stopped by {signal.Signals(signum).name}" in err and "resume with: autophagy run" in err, err
     assert "Traceback" not in err
     saved = _progress(out / "results.sqlite")
-    assert 0 < saved < 2 * 2 * 40  # cells x blocks x generations
+    assert 0 < saved < 2 * 2 * generations  # cells x blocks x generations
     clean = tmp_path / "clean"
     subprocess.run(
         [*CLI, "run", str(config), "--out", str(clean), "--quiet", "--executor", "inline"],

@@ -210,7 +210,7 @@ def report(
 
 @app.command()
 def reproduce(
-    recipe: Annotated[str | None, typer.Argument(help="result id from spec section 4, e.g. G1")] = None,
+    recipe: Annotated[str | None, typer.Argument(help="result id, e.g. G1 (see --list)")] = None,
     profile: Annotated[str, typer.Option(help="quick (2 CPU cores) or full (the paper's sizes)")] = "quick",
     seed: Annotated[int, typer.Option(help="seed of every random stream")] = 0,
     replicates: Annotated[
