@@ -31,23 +31,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy import stats
+from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.base import Check, Note, Recipe, above, save_figure
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}
 ALPHA = 0.05
-T7_METRICS = (
-    "perplexity",
-    "generated_perplexity",
-    "generated_perplexity_q10",
-    "generated_perplexity_q50",
-    "generated_perplexity_q90",
-    "generated_distinct_2",
-    "generated_distinct_3",
-    "novelty_3",
-    "length_mean",
-    "length_std",
-    "rare_token_share",
-)
+T7_METRICS = ("perplexity", *GENERATED_TEXT_METRICS)
 
 
 @dataclass(frozen=True)
