@@ -38,6 +38,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from autophagy.data.files import distinct_rows
 from autophagy.data.text import read_text
 from autophagy.errors import ConfigError
 from autophagy.registry import Options
@@ -259,9 +260,7 @@ class DocumentsData:
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct training documents ``(n, L)``."""
-        if n > self.capacity:
-            raise ValueError(f"asked for {n} documents but the corpus has {self.capacity} for training")
-        return self.train[rng.choice(self.capacity, size=n, replace=False)]
+        return distinct_rows(self.train, n, rng, "training documents in the corpus")
 
     def held_out(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """Every held-out document ``(M, L)`` (never drawn for training)."""

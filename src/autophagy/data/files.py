@@ -117,12 +117,12 @@ class FileData:
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct random training rows, shape ``(n, d)``; ``n`` may not exceed them."""
-        return _rows(self.rows, n, rng, "training rows")
+        return distinct_rows(self.rows, n, rng, "training rows")
 
     def draw_reference(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``min(n, M)`` distinct held-out rows ``(., d)``: the real side of sample metrics."""
         rows = self.rows if self.reference is None else self.reference
-        return _rows(rows, min(n, rows.shape[0]), rng, "held-out rows")
+        return distinct_rows(rows, min(n, rows.shape[0]), rng, "held-out rows")
 
     def held_out(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """Every held-out row ``(M, d)`` (the training rows when nothing is held out)."""
@@ -143,7 +143,9 @@ class FileData:
         return cls(data[order[n_held:]], data[order[:n_held]])
 
 
-def _rows(rows: np.ndarray, n: int, rng: np.random.Generator, what: str) -> np.ndarray:
+def distinct_rows(rows: np.ndarray, n: int, rng: np.random.Generator, what: str) -> np.ndarray:
+    """``n`` distinct random rows of a fixed set ``(N, ...)``; a clear error naming ``what`` when
+    ``n > N``. The one draw of every fixed-set source (files, text windows, documents)."""
     if n > rows.shape[0]:
-        raise ValueError(f"asked for {n} real samples but the file has {rows.shape[0]} {what}")
+        raise ValueError(f"asked for {n} real samples but there are {rows.shape[0]} {what}")
     return rows[rng.choice(rows.shape[0], size=n, replace=False)]

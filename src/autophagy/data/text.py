@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from autophagy.data.discrete import zipf_probabilities
+from autophagy.data.files import distinct_rows
 from autophagy.registry import Options
 
 
@@ -195,9 +196,7 @@ class TextFileData:
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct training windows ``(n, L)``."""
-        if n > self.capacity:
-            raise ValueError(f"asked for {n} sequences but the text has {self.capacity} training windows")
-        return self.train[rng.choice(self.capacity, size=n, replace=False)].astype(np.float64)
+        return distinct_rows(self.train, n, rng, "training windows of the text").astype(np.float64)
 
     def held_out(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """Every held-out window ``(M, L)`` (the end of the file, never drawn for training)."""
