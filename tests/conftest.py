@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +80,24 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def committed_generations(store: Path) -> int:
+    """Generations committed so far in a run folder's store, summed over blocks (0 while the
+    store is not readable yet)."""
+    try:
+        with sqlite3.connect(store, timeout=1) as conn:
+            return conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def kill_after(proc: subprocess.Popen, store: Path, generations: int, timeout: float = 120) -> None:
+    """SIGKILL ``proc`` once ``generations`` are committed in ``store``; fail if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if committed_generations(store) >= generations:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from conftest import kill_after
 from typer.testing import CliRunner
 
 from autophagy import store as store_module
@@ -145,18 +143,7 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_table(config, tmp_p
     cmd = [sys.executable, "-m", "autophagy", "run", str(config), "--out", str(out), "--quiet", *slow]
     cmd += ["--task-seconds", "0.05"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    done, deadline = 0, time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(out / "results.sqlite", timeout=1) as conn:
-                done = conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
-        except sqlite3.Error:
-            done = 0
-        if done >= 10:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.01)
-    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    kill_after(proc, out / "results.sqlite", 10)
     with sqlite3.connect(out / "results.sqlite") as conn:
         assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] < 8 * 40 * 5
     assert run_and_export(config, out, *slow[len(SMALL) :]) == expected

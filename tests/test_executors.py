@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import committed_generations
 from typer.testing import CliRunner
 
 from autophagy.cli import app
@@ -95,15 +95,6 @@ def test_missing_ray_is_a_clear_error(monkeypatch):
         make_executor("ray")
 
 
-def _progress(store: Path) -> int:
-    """Generations committed so far, summed over blocks (0 if the store is not readable yet)."""
-    try:
-        with sqlite3.connect(store, timeout=1) as conn:
-            return conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def _kill_at_random_then_resume(sweep: Path, tmp_path: Path, kills: int, seed: int) -> list[int]:
     """SIGKILL a sweep ``kills`` times at random points, then resume it: the export must equal an
     uninterrupted run's. A third of the kills land as the process takes the folder lock, just
@@ -120,8 +111,10 @@ def _kill_at_random_then_resume(sweep: Path, tmp_path: Path, kills: int, seed: i
     seen = []
     for k in range(kills):
         store = out / "results.sqlite"
-        at_lock = k % 3 == 0 or _progress(store) >= total - 2
-        target = _progress(store) + int(rng.integers(1, max(3, 2 * total // kills)))  # spread over the sweep
+        at_lock = k % 3 == 0 or committed_generations(store) >= total - 2
+        target = committed_generations(store) + int(
+            rng.integers(1, max(3, 2 * total // kills))
+        )  # spread over the sweep
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
@@ -129,14 +122,14 @@ def _kill_at_random_then_resume(sweep: Path, tmp_path: Path, kills: int, seed: i
                 if (out / ".lock").read_text().strip() == str(proc.pid):
                     time.sleep(float(rng.uniform(0, 0.01)))
                     break
-            elif not at_lock and _progress(store) >= target:
+            elif not at_lock and committed_generations(store) >= target:
                 break
             time.sleep(0.002)
         proc.kill()  # a no-op when the run already ended
         proc.wait()
         if (out / "sweep.json").is_file():
             json.loads((out / "sweep.json").read_text())  # whole, never torn
-        seen.append(_progress(store))
+        seen.append(committed_generations(store))
     print(f"{kills} kills, progress at each", seen, "of", total)
     assert any(0 < s < total for s in seen), f"no kill landed mid-sweep: {seen}"
     assert run_and_export(sweep, out, *slow) == expected

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import committed_generations
 from test_hardening import SWEEP, TINY
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -97,17 +97,9 @@ def test_two_runs_started_at_once_on_one_folder_one_is_refused(tmp_path):
     assert _export(out, tmp_path / "shared.csv") == _export(clean, tmp_path / "clean.csv")
 
 
-def _progress(store: Path) -> int:
-    try:
-        with sqlite3.connect(store, timeout=1) as conn:
-            return conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def _wait_for_progress(store: Path, proc: subprocess.Popen, at_least: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while _progress(store) < at_least and proc.poll() is None and time.monotonic() < deadline:
+    while committed_generations(store) < at_least and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before the signal"
 
@@ -130,7 +122,7 @@ def test_signal_stops_at_a_commit_says_how_to_resume_and_resume_is_exact(tmp_pat
     assert code == 3, err
     assert f"stopped by {signal.Signals(signum).name}" in err and "resume with: autophagy run" in err, err
     assert "Traceback" not in err
-    saved = _progress(out / "results.sqlite")
+    saved = committed_generations(out / "results.sqlite")
     assert 0 < saved < 2 * 2 * generations  # cells x blocks x generations
     clean = tmp_path / "clean"
     subprocess.run(

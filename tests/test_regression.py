@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from conftest import kill_after
 from scipy.stats import t as student_t
 
 from autophagy.config import resolve
@@ -151,18 +149,7 @@ def test_sigkill_mid_run_then_resume_gives_identical_rows(tmp_path):
     expected = _export(tmp_path / "clean", tmp_path / "clean.csv")
     out = tmp_path / "killed"
     proc = subprocess.Popen([*base, "--out", str(out), "--task-seconds", "0"], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(out / "results.sqlite", timeout=1) as conn:
-                done = conn.execute("SELECT COALESCE(SUM(generation), 0) FROM checkpoints").fetchone()[0]
-        except sqlite3.Error:
-            done = 0
-        if done >= 10:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    kill_after(proc, out / "results.sqlite", 10)
     with sqlite3.connect(out / "results.sqlite") as conn:
         assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] < 8 * 60
     subprocess.run([*base, "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
