@@ -95,23 +95,37 @@ def test_n2_controls_fail_every_check():
     assert N2_RECALL in failing("N2", stable)
 
 
-def _n3(augmented: dict[float, dict[str, list[float]]]) -> ImageRuns:
+Curves = dict[float, dict[str, list[float]]]
+
+
+def _n3(augmented: Curves, synthetic: Curves | None = None) -> ImageRuns:
+    """N3's settings: the fully synthetic loop at every lambda (collapsing unless given) and the
+    augmented ones."""
+    synthetic = {**{b: _collapsing() for b in augmented}, **(synthetic or {})}
     return _runs(
         {
-            "fully synthetic, lambda = 1": _collapsing(),
+            **{f"fully synthetic, lambda = {b:g}": c for b, c in synthetic.items()},
             **{f"augmented, lambda = {b:g}": c for b, c in augmented.items()},
         }
     )
 
 
+def _n3_slower(b: str) -> set[str]:
+    reference = f"fully synthetic, lambda = {b} (slope difference)"
+    return {
+        f"augmented, lambda = {b}: FID rises more slowly than {reference}",
+        f"augmented, lambda = {b}: recall falls more slowly than {reference}",
+    }
+
+
 def test_n3_controls_fail_every_check():
     slow = {1.0: _collapsing(speed=0.4), 0.8: _collapsing(speed=0.3), 0.5: _collapsing(speed=0.45)}
     assert not failing("N3", _n3(slow))
-    fast = failing("N3", _n3({**slow, 1.0: _collapsing(speed=1.0)}))
-    assert fast == {
-        "augmented, lambda = 1: FID rises more slowly than fully synthetic, lambda = 1 (slope difference)",
-        "augmented, lambda = 1: recall falls more slowly than fully synthetic, lambda = 1 (slope difference)",
-    }
+    assert failing("N3", _n3({**slow, 1.0: _collapsing(speed=1.0)})) == _n3_slower("1")
+    # guidance alone is no loop effect: lambda = 0.5 augmented drifts more slowly than fully
+    # synthetic at lambda = 1 but as fast as fully synthetic at its own lambda, so it fails
+    guided = failing("N3", _n3(slow, synthetic={1.0: _collapsing(speed=1.0), 0.5: _collapsing(speed=0.45)}))
+    assert guided == _n3_slower("0.5")
     interior = "the best lambda is interior: augmented, lambda = 0.8 has the lowest FID at generation 5"
     flat = failing("N3", _n3({**slow, 0.5: _flat()}))  # a flat lambda = 0.5 is also the best one
     assert flat == {"augmented, lambda = 0.5: FID still rises over generations 1-5 (slope)", interior}
