@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import tempfile
 import time
@@ -143,11 +144,16 @@ def main() -> None:
         f"workers); CPU ratio {old_cpu / new_cpu:.2f}x"
     )
     for kind in args.full:
-        start = time.perf_counter()
+        start, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
         with tempfile.TemporaryDirectory() as folder:
             phase_map(kind, options, Path(folder))
         seconds = time.perf_counter() - start
-        print(f"{kind} default grid, d={dim}, {reps} replicates, {args.workers} workers: {seconds:.1f}s")
+        get_reusable_executor().shutdown(wait=True)
+        used = time.process_time() - cpu + _children_cpu() - children
+        print(
+            f"{kind} default grid, d={dim}, {reps} replicates, {args.workers} workers: {seconds:.1f}s wall, "
+            f"{used:.1f}s CPU (1-minute load average at the end {os.getloadavg()[0]:.1f})"
+        )
     print(f"speedup {old_s / new_s:.1f}x (wall; CPU {old_cpu / new_cpu:.1f}x)")
 
 

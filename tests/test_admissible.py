@@ -123,6 +123,58 @@ def test_grid_resumes_with_identical_rows(tmp_path):
     assert {c[-2] for c in cells} <= {"admissible", "inadmissible", "undecided"}
 
 
+def test_a_folder_of_another_map_is_refused_before_any_work(tmp_path):
+    """Cells are keyed by (x, y) only: resuming with another config or option would mix two
+    maps, so the folder's manifest must match (exit 2 naming the key, nothing written)."""
+    raw = _gauss(replicates=10)
+    o = PhaseOptions(x_values=[10], y_values=[20], window=5, max_generations=20, workers=1)
+    admissible_map(raw, o, tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    other = {**raw, "loop": {**raw["loop"], "sampling_bias": 0.5}}
+    with pytest.raises(ConfigError, match=r"another config") as err:
+        admissible_map(other, o, tmp_path)
+    assert err.value.field == "out"
+    with pytest.raises(ConfigError, match=r"another phase\.window"):
+        admissible_map(raw, o.model_copy(update={"window": 6}), tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+    admissible_map(raw, o.model_copy(update={"workers": 2}), tmp_path)  # workers change no number
+
+
+def test_a_folder_in_use_is_refused(tmp_path):
+    from autophagy.errors import EnvironmentFault
+    from autophagy.safety import FolderLock
+
+    raw = _gauss(replicates=10)
+    o = PhaseOptions(x_values=[10], y_values=[20], window=5, max_generations=20, workers=1)
+    tmp_path.mkdir(exist_ok=True)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        with pytest.raises(EnvironmentFault, match="in use"):
+            admissible_map(raw, o, tmp_path)
+    finally:
+        done.set()
+        holder.join(60)
+    assert not (tmp_path / "cells").exists()
+    with FolderLock(tmp_path):  # released: usable again
+        pass
+
+
+def _hold_lock(folder: str, ready, done) -> None:
+    from pathlib import Path
+
+    from autophagy.safety import FolderLock
+
+    with FolderLock(Path(folder)):
+        ready.set()
+        done.wait(60)
+
+
 def test_gaussian_exact_and_sample_paths_agree_on_n_e(tmp_path):
     """The exact simulator (fast path) and drawing every sample give the same n_e / n_r within
     their intervals on shared cells."""

@@ -23,9 +23,9 @@ quality-or-diversity scores are refused with the reason.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +40,7 @@ from autophagy.executors import parallel_map
 from autophagy.metrics import METRICS
 from autophagy.phase import Z95, Curve, Estimate, Limit, stationary_window
 from autophagy.registry import Options
+from autophagy.safety import FolderLock, atomic_path, atomic_write_text
 
 MONOTONE = {
     "wasserstein2": "W2 to P_r",
@@ -271,9 +272,7 @@ class Store:
 
     def put(self, c: Cell) -> None:
         path = self._path(c.x, c.y)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(c)))
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(asdict(c)))
 
 
 def _cached(folder: Path, raw: dict, metric: str, o: PhaseOptions, x: float, y: float, curve: Curve) -> Cell:
@@ -386,14 +385,63 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
     """
     metric = choose_metric(raw, o.metric)
     _check(raw, metric, o)
+    manifest = _manifest(raw, metric, o)
+    _same_map(out, manifest)  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):
+        _same_map(out, manifest)  # another process may have started it meanwhile
+        atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+        _compute(raw, metric, o, out)
+    return out / "cells.csv"
+
+
+MANIFEST = "admissible.json"
+
+
+def _manifest(raw: dict[str, Any], metric: str, o: PhaseOptions) -> dict[str, Any]:
+    """What the cells of a folder depend on: the loop config, the metric and the options (not
+    ``workers``, which never changes a number)."""
+    return {
+        "kind": "admissible",
+        "config": {k: v for k, v in raw.items() if k != "phase"},
+        "metric": metric,
+        "phase": o.model_dump(exclude={"workers"}),
+    }
+
+
+def _same_map(out: Path, manifest: dict[str, Any]) -> None:
+    """A folder already holding cells of another config would mix them into this map: refused
+    (exit 2) naming the first differing key, before any work."""
+    path = out / MANIFEST
+    if not path.exists():
+        if out.exists() and (out / "cells").exists():
+            raise ConfigError("out", f"{out} holds cells without {MANIFEST}; choose another --out")
+        return
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ConfigError("out", f"{path} is unreadable; choose another --out") from None
+    here = json.loads(json.dumps(manifest))  # tuples as lists, as read back
+    if found != here:
+        key = next((k for k in ("kind", "metric", "config", "phase") if found.get(k) != here.get(k)), "kind")
+        if key == "phase":
+            key = "phase." + next(
+                k for k in here["phase"] if found.get("phase", {}).get(k) != here["phase"][k]
+            )
+        raise ConfigError(
+            "out",
+            f"{out} holds a map with another {key}; resume it with the same settings or choose another --out",
+        )
+
+
+def _compute(raw: dict[str, Any], metric: str, o: PhaseOptions, out: Path) -> None:
     saved = out / "baseline.json"
     if saved.exists():
         curve = Curve(*(np.array(v) for v in json.loads(saved.read_text())))
     else:
         sizes = o.ladder or default_ladder(raw, metric, o)
         curve = baseline(raw, metric, o, sizes, o.workers)
-        saved.write_text(json.dumps([curve.sizes.tolist(), curve.mean.tolist(), curve.se.tolist()]))
+        atomic_write_text(saved, json.dumps([curve.sizes.tolist(), curve.mean.tolist(), curve.se.tolist()]))
     if o.search == "grid":
         calls = [(out, raw, metric, o, x, y, curve) for y in o.y_values for x in o.x_values]
         cells = parallel_map(_cached, calls, o.workers, cost=[float(x) / float(y) for *_, x, y, _ in calls])
@@ -401,40 +449,47 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
         rows = parallel_map(_bisect_row, [(out, raw, metric, o, y, curve) for y in o.y_values], o.workers)
         cells = [c for row in rows for c in row]
     _write(out, metric, o, curve, cells)
-    return out / "cells.csv"
+
+
+def _csv(path: Path, header: list[str], rows: list) -> None:
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _write(out: Path, metric: str, o: PhaseOptions, curve: Curve, cells: list[Cell]) -> None:
-    import csv
-
-    with (out / "baseline.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["n", metric, "se"])
-        writer.writerows(
-            zip(curve.sizes.astype(int).tolist(), curve.mean.tolist(), curve.se.tolist(), strict=True)
-        )
+    """The map's files, each written atomically: a kill never leaves a half-written table."""
+    _csv(
+        out / "baseline.csv",
+        ["n", metric, "se"],
+        list(zip(curve.sizes.astype(int).tolist(), curve.mean.tolist(), curve.se.tolist(), strict=True)),
+    )
     rows = [
         {"x_key": o.x, "y_key": o.y, "metric": metric, **asdict(c)}
         for c in sorted(cells, key=lambda c: (c.y, c.x))
     ]
-    with (out / "cells.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _csv(out / "cells.csv", list(rows[0]), [list(r.values()) for r in rows])
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(rows), out / "cells.parquet")
+        with atomic_path(out / "cells.parquet") as tmp:
+            pq.write_table(pa.Table.from_pylist(rows), tmp)
     except ImportError:
         pass
     bounds = boundary(cells)
-    with (out / "boundary.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([o.y, f"largest admissible {o.x}", f"smallest inadmissible {o.x}"])
-        writer.writerows([y, *b] for y, b in bounds.items())
-    draw(out / "admissible.png", metric, o, cells, bounds)
-    (out / "report.html").write_text(render_report(out), encoding="utf-8")
+    _csv(
+        out / "boundary.csv",
+        [o.y, f"largest admissible {o.x}", f"smallest inadmissible {o.x}"],
+        [[y, *b] for y, b in bounds.items()],
+    )
+    with atomic_path(out / "admissible.png") as tmp:
+        draw(tmp, metric, o, cells, bounds)
+    atomic_write_text(out / "report.html", render_report(out))
 
 
 def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: dict) -> None:
@@ -473,7 +528,7 @@ def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: di
     ax.legend(fontsize=7, loc="upper right")
     fig.colorbar(image, label="log2(n_e / n_r)")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")
     plt.close(fig)
 
 

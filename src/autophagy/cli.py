@@ -252,7 +252,8 @@ def reproduce(
     if seed < 0:
         _fail(ConfigError("--seed", f"must be non-negative, got {seed}"))
     outcomes = []
-    for rid in list(RECIPES) if all_ else [recipe]:
+    chosen = list(RECIPES) if all_ else [recipe]
+    for rid in chosen:
         entry = RECIPES[rid]
         console.print(
             f"[bold]{rid}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
@@ -270,8 +271,11 @@ def reproduce(
         console.print(f"figure: {outcome.figure}", highlight=False, markup=False)
         print(outcome.verdict)
         outcomes.append(outcome)
+        if json_ is not None and all_:  # after every recipe: a long --all run keeps what it judged
+            write_json(outcomes, json_, many=True, total=len(chosen))
     if json_ is not None:
-        console.print(f"verdict written to {write_json(outcomes, json_)}", highlight=False)
+        written = write_json(outcomes, json_, many=all_, total=len(chosen))
+        console.print(f"verdict written to {written}", highlight=False)
     if all_:
         passed = sum(o.passed for o in outcomes)
         print(f"all: {passed} of {len(outcomes)} recipes pass")

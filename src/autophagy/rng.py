@@ -40,9 +40,39 @@ def stream(seed: int, replicate: int, generation: int, role: str) -> np.random.G
     return np.random.Generator(np.random.PCG64(seq))
 
 
-def streams(seed: int, replicates: Sequence[int], generation: int, role: str) -> list:
-    """Generators for several replicates at once, in the order given."""
-    return [stream(seed, r, generation, role) for r in replicates]
+class Streams(Sequence):
+    """Generators for several replicates, in the order given, each built on first use.
+
+    Building a generator (hashing its seed sequence) costs about as much as drawing a few
+    thousand numbers, so a role that a model never draws from (e.g. ``fit`` of a closed-form
+    estimator) or whose length alone is wanted costs nothing. A generator, once built, is kept:
+    indexing twice gives the same, advanced, generator, as a list would.
+    """
+
+    def __init__(self, seed: int, replicates: Sequence[int], generation: int, role: str) -> None:
+        self._key = (seed, generation, role)
+        self._replicates = tuple(int(r) for r in replicates)
+        self._built: dict[int, np.random.Generator] = {}
+
+    def __len__(self) -> int:
+        return len(self._replicates)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = range(len(self))[index]  # negative indices, IndexError
+        if i not in self._built:
+            seed, generation, role = self._key
+            self._built[i] = stream(seed, self._replicates[i], generation, role)
+        return self._built[i]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def streams(seed: int, replicates: Sequence[int], generation: int, role: str) -> Streams:
+    """Generators for several replicates at once, in the order given (built lazily)."""
+    return Streams(seed, replicates, generation, role)
 
 
 def stacked_normal(rng: Rngs, shape: tuple[int, ...]) -> np.ndarray:

@@ -124,3 +124,24 @@ def test_all_runs_every_recipe_and_writes_one_json(tmp_path, monkeypatch):
     assert a1["passed"] and a1["settings"] == {"replicates": 4, "seed": 0}
     assert a1["checks"][0]["replicates"] == 4 and a1["reported_not_judged"][0]["name"] == "shown"
     assert (tmp_path / "A1" / "A1.png").exists() and (tmp_path / "A2" / "A2.png").exists()
+
+
+def test_all_keeps_the_verdicts_judged_before_a_stop(tmp_path, monkeypatch):
+    """--all rewrites its JSON after every recipe (atomically, always the list form), so a run
+    stopped in recipe k still holds recipes 1..k-1."""
+
+    def stop(replicates, seed):
+        raise KeyboardInterrupt
+
+    recipes = {
+        "A1": _fake("A1", np.array([5.0, 5.1, 4.9, 5.2, 5.0])),
+        "A2": Recipe("A2", "stops", "-", {"quick": {"replicates": 5}}, stop, lambda m: [], lambda m, p: None),
+    }
+    monkeypatch.setattr(reproduce, "RECIPES", recipes)
+    verdict_file = tmp_path / "all.json"
+    result = runner.invoke(app, ["reproduce", "--all", "--out", str(tmp_path), "--json", str(verdict_file)])
+    assert result.exit_code != 0
+    body = json.loads(verdict_file.read_text())
+    assert [r["id"] for r in body["recipes"]] == ["A1"] and body["recipes"][0]["passed"]
+    assert body["complete"] is False and body["passed"] is False  # one of two judged: no PASS
+    assert not list(tmp_path.glob(".all.json.*"))  # no temporary file left behind

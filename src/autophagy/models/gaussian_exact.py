@@ -57,15 +57,48 @@ def _lower(dim: int) -> tuple[np.ndarray, np.ndarray]:
     return np.tril_indices(dim, -1)
 
 
+@functools.cache
+def _bartlett_slots(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions in a ``dim x dim`` matrix of its diagonal and of its strict lower triangle
+    (row-major, the order :func:`wishart_factor` fills them in)."""
+    return np.arange(dim) * (dim + 1), np.ravel_multi_index(_lower(dim), (dim, dim))
+
+
 def wishart_factor(dof: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     """F ``(dim, dim)`` with F F^T ~ Wishart_dim(I, dof): the Bartlett factor if dof >= dim,
     else Z^T (zero-padded) for Z of shape (dof, dim), the singular case."""
-    factor = np.zeros((dim, dim))
-    if dof >= dim:
-        factor[np.diag_indices(dim)] = np.sqrt(rng.chisquare(dof - np.arange(dim)))
-        factor[_lower(dim)] = rng.standard_normal(dim * (dim - 1) // 2)
-    elif dof > 0:
-        factor[:, :dof] = rng.standard_normal((dof, dim)).T
+    return wishart_factors(np.array([dof]), dim, [rng])[0]
+
+
+def wishart_factors(dof: np.ndarray, dim: int, rng: Rngs, normals: np.ndarray | None = None) -> np.ndarray:
+    """:func:`wishart_factor` for each replicate, ``(R, dim, dim)``, with ``dof`` ``(R,)``.
+
+    Each replicate draws from its own generator, optionally first ``dim`` standard normals
+    into ``normals[r]`` (the group mean's), then the factor's: for the Bartlett factor the
+    chi-square diagonal and the strict lower triangle, placed for all replicates at once
+    (the draws are those of the one-replicate function, so the numbers do not change).
+    """
+    reps = len(rng)
+    factor = np.zeros((reps, dim, dim))
+    full = np.flatnonzero(np.asarray(dof) >= dim)
+    diagonal, lower = np.empty((len(full), dim)), np.empty((len(full), dim * (dim - 1) // 2))
+    j, chi_dof = 0, dim - np.arange(dim)
+    for r, g in enumerate(rng):
+        if normals is not None:
+            g.standard_normal(out=normals[r])
+        k = int(dof[r])
+        if k >= dim:
+            diagonal[j] = g.chisquare(k - dim + chi_dof)
+            g.standard_normal(out=lower[j])
+            j += 1
+        elif k > 0:
+            factor[r, :, :k] = g.standard_normal((k, dim)).T
+    if len(full):
+        diag_at, lower_at = _bartlett_slots(dim)
+        flat = factor.reshape(reps, dim * dim)  # a view: the slots are written in place
+        rows = slice(None) if len(full) == reps else full[:, None]
+        flat[rows, lower_at] = lower
+        flat[rows, diag_at] = np.sqrt(diagonal)
     return factor
 
 
@@ -76,12 +109,9 @@ def gaussian_group(mean: np.ndarray, root: np.ndarray, counts: np.ndarray, rng: 
     """
     reps, dim = len(rng), root.shape[-1]
     z = np.empty((reps, dim))
-    factor = np.empty((reps, dim, dim))
-    for r, g in enumerate(rng):
-        z[r] = g.standard_normal(dim)
-        factor[r] = wishart_factor(int(counts[r]) - 1, dim, g)
+    factor = wishart_factors(np.asarray(counts, dtype=np.int64) - 1, dim, rng, normals=z)
     scale = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)[:, None]
-    group_mean = np.broadcast_to(mean, (reps, dim)) + scale * np.einsum("...ij,...j->...i", root, z)
+    group_mean = np.broadcast_to(mean, (reps, dim)) + scale * (root @ z[:, :, None])[..., 0]
     identity = root.ndim == 2 and np.array_equal(root, np.eye(dim))
     spread = factor if identity else root @ factor  # scatter = root W root^T with W = F F^T
     return GroupStats(np.asarray(counts, dtype=np.int64), group_mean, spread @ np.swapaxes(spread, 1, 2))
@@ -123,7 +153,7 @@ class ExactGaussianSimulator:
     ) -> GroupStats:
         """Multinomial counts over the K models (one stream), then one exact group per model."""
         if len(models) == 1:
-            counts = np.full((1, len(rngs_for("synthetic"))), n)
+            counts = np.full((1, len(rngs_for("synthetic"))), n)  # lazy streams: only the length
         else:
             k = len(models)
             counts = np.stack([g.multinomial(n, np.full(k, 1.0 / k)) for g in rngs_for("mixture")]).T

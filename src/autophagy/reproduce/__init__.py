@@ -20,6 +20,7 @@ from typing import Any
 
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
 from autophagy.reproduce.base import Check, Note, Recipe, Report
+from autophagy.safety import atomic_write_text
 
 PROFILES = ("quick", "full")
 
@@ -127,16 +128,24 @@ def run_recipe(
     return Outcome(recipe_id, profile, seed, settings, report, figure, time.perf_counter() - start)
 
 
-def write_json(outcomes: list[Outcome], path: Path) -> Path:
-    """One recipe's verdict as an object, several as ``{"recipes": [...], "passed": ...}``."""
-    body = (
-        outcomes[0].as_dict()
-        if len(outcomes) == 1
-        else {"passed": all(o.passed for o in outcomes), "recipes": [o.as_dict() for o in outcomes]}
-    )
+def write_json(
+    outcomes: list[Outcome], path: Path, many: bool | None = None, total: int | None = None
+) -> Path:
+    """One recipe's verdict as an object, several (or ``many``, as ``--all`` asks even for one)
+    as ``{"passed": ..., "complete": ..., "recipes": [...]}``: ``complete`` is false while fewer
+    than ``total`` recipes are judged, and ``passed`` needs it. Written atomically, so
+    ``--all`` rewrites it after every recipe and a stopped run keeps what it judged."""
+    if not (len(outcomes) > 1 if many is None else many):
+        body = outcomes[0].as_dict()
+    else:
+        complete = total is None or len(outcomes) >= total
+        body = {
+            "passed": complete and all(o.passed for o in outcomes),
+            "complete": complete,
+            "recipes": [o.as_dict() for o in outcomes],
+        }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(body, indent=2, allow_nan=False) + "\n")
-    return path
+    return atomic_write_text(path, json.dumps(body, indent=2, allow_nan=False) + "\n")
 
 
 __all__ = ["PROFILES", "RECIPES", "Outcome", "run_recipe", "versions", "write_json"]
