@@ -11,6 +11,7 @@ Each map writes ``KIND.csv`` (the numbers) and ``KIND.png`` into its folder:
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from pydantic import Field, PositiveInt
 from autophagy.executors import parallel_map
 from autophagy.phase import Curve, Limit, effective_ratio, fresh_limit, real_only_curve, w2_by_generation
 from autophagy.registry import Options
+from autophagy.safety import FolderLock, atomic_path, atomic_write_text
 from autophagy.schedule import DataSchedule
 
 
@@ -108,7 +110,8 @@ def _ratio_rows(o: PhaseMapOptions, cells: list[tuple[int, int, float, int]]) ->
 
 def _save(fig: plt.Figure, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
 
 
@@ -252,12 +255,13 @@ MAPS: dict[str, Callable[[PhaseMapOptions, Path], list[dict]]] = {
 
 
 def phase_map(kind: str, options: PhaseMapOptions, out: Path) -> Path:
-    """Compute one map into ``out``; returns the CSV path."""
+    """Compute one map into ``out`` (locked while in use; files written atomically); returns
+    the CSV path."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = MAPS[kind](options, out)
-    path = out / f"{kind}.csv"
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    with FolderLock(out):
+        rows = MAPS[kind](options, out)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return path
+        return atomic_write_text(out / f"{kind}.csv", buffer.getvalue())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -145,3 +146,17 @@ def test_all_keeps_the_verdicts_judged_before_a_stop(tmp_path, monkeypatch):
     assert [r["id"] for r in body["recipes"]] == ["A1"] and body["recipes"][0]["passed"]
     assert body["complete"] is False and body["passed"] is False  # one of two judged: no PASS
     assert not list(tmp_path.glob(".all.json.*"))  # no temporary file left behind
+
+
+def test_recipes_measure_on_one_thread_and_restore_the_settings(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    from autophagy.reproduce import one_thread
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    torch.set_num_threads(2)
+    with one_thread():
+        assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert torch.get_num_threads() == 2 and os.environ["OMP_NUM_THREADS"] == "7"
