@@ -229,6 +229,20 @@ def all_of(name: str, parts: Sequence[Check], note: str = "", full_only: bool = 
     return replace(worst, name=name, p=p_value, points=points, note=text, full_only=full_only)
 
 
+def any_of(name: str, parts: Sequence[Check], note: str = "") -> Check:
+    """One claim that holds when any of its directional parts holds (e.g. "the two loops start
+    apart in FID or in recall"), shown by its best part. Bonferroni within the claim: it
+    passes at level a when some part rejects at level a / K, so its p is K x the smallest part p."""
+    if not parts or not all(p.rejection_passes and p.kind != "fact" for p in parts):
+        raise ValueError(f"{name}: any_of takes directional parts only")
+    best = min(parts, key=lambda p: p.p)
+    text = f"best of {len(parts)}: {best.name}" + (f"; {best.note}" if best.note else "")
+    text += f"; {note}" if note else ""
+    return replace(
+        best, name=name, p=min(1.0, len(parts) * best.p), points=len(parts) * best.points, note=text
+    )
+
+
 def _agreement_p(estimate: Estimate, low: float, high: float) -> float:
     """Two-sided p-value of H0 "the expectation lies in [low, high]" (NaN for a NaN statistic)."""
     if math.isnan(estimate.value) or math.isnan(estimate.se):

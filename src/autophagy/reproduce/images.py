@@ -25,7 +25,7 @@ from autophagy import stats
 from autophagy.config import resolve
 from autophagy.engine import run_block
 from autophagy.pictures import sample_grid
-from autophagy.reproduce.base import Check, Note, Recipe, above, all_of, below, inside, save_figure
+from autophagy.reproduce.base import Check, Note, Recipe, above, all_of, any_of, below, inside, save_figure
 from autophagy.rng import stream, streams
 
 IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
@@ -476,15 +476,19 @@ def n4_level(m: ImageRuns, label: str) -> np.ndarray:
 
 def n4_judge(m: ImageRuns) -> list[Check | Note]:
     """FID convergence by equivalence (TOST) with the margin N4_MARGIN declared before the run;
-    the first sets must start measurably apart, or equivalence would say nothing."""
+    the first sets must start measurably apart (in FID or in recall, Bonferroni within), or
+    equivalence would say nothing."""
     small, large = m.metrics  # fewest first images first
     t = m.generations
     last = max(2, t // 4)
     recall_gap = m.at(large, "lenet_recall", -1) - m.at(small, "lenet_recall", -1)
     return [
-        above(
-            f"generation 1: FID of {small} above {large}'s (the loops start apart)",
-            stats.paired(m.at(small, "lenet_fid", 1), m.at(large, "lenet_fid", 1)),
+        any_of(  # a model fitted on a handful of images has a very noisy FID but a far lower recall
+            f"generation 1: the loops start apart ({small}'s FID above {large}'s, or its recall below)",
+            [
+                above("FID", stats.paired(m.at(small, "lenet_fid", 1), m.at(large, "lenet_fid", 1))),
+                below("recall", stats.paired(m.at(small, "lenet_recall", 1), m.at(large, "lenet_recall", 1))),
+            ],
         ),
         inside(
             f"FID level over generations {t - last + 1}-{t}: {small} and {large} "
