@@ -121,3 +121,28 @@ def test_covariance_root_is_chosen_per_replicate():
     batch = covariance_root(np.stack([full, singular]))
     np.testing.assert_array_equal(batch[0], covariance_root(full))
     np.testing.assert_allclose(batch[1] @ batch[1].T, singular, atol=1e-12)
+
+
+def _reference_factor(dof: int, dim: int, g: np.random.Generator) -> np.ndarray:
+    """The one-replicate Bartlett draw as first written (the numbers the batched one must keep)."""
+    factor = np.zeros((dim, dim))
+    if dof >= dim:
+        factor[np.diag_indices(dim)] = np.sqrt(g.chisquare(dof - np.arange(dim)))
+        factor[np.tril_indices(dim, -1)] = g.standard_normal(dim * (dim - 1) // 2)
+    elif dof > 0:
+        factor[:, :dof] = g.standard_normal((dof, dim)).T
+    return factor
+
+
+@pytest.mark.parametrize("dofs", [[9, 9, 9], [2, 30, 0, 5, 5], [4, 4]])
+def test_batched_bartlett_draws_equal_the_one_replicate_reference(dofs):
+    from autophagy.models.gaussian_exact import wishart_factors
+
+    dim = 5
+    seeds = range(len(dofs))
+    normals = np.empty((len(dofs), dim))
+    got = wishart_factors(np.array(dofs), dim, [np.random.default_rng(s) for s in seeds], normals)
+    for s, dof in zip(seeds, dofs, strict=True):
+        g = np.random.default_rng(s)
+        np.testing.assert_array_equal(normals[s], g.standard_normal(dim))  # the mean's draws first
+        np.testing.assert_array_equal(got[s], _reference_factor(dof, dim, g))
