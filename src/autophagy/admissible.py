@@ -424,10 +424,10 @@ def _same_map(out: Path, manifest: dict[str, Any]) -> None:
     here = json.loads(json.dumps(manifest))  # tuples as lists, as read back
     if found != here:
         key = next((k for k in ("kind", "metric", "config", "phase") if found.get(k) != here.get(k)), "kind")
-        if key == "phase":
-            key = "phase." + next(
-                k for k in here["phase"] if found.get("phase", {}).get(k) != here["phase"][k]
-            )
+        if key == "phase":  # name the first option that differs (set in either manifest)
+            old = found.get("phase") or {}
+            changed = [k for k in sorted({*here["phase"], *old}) if old.get(k) != here["phase"].get(k)]
+            key = f"phase.{changed[0]}" if changed else key
         raise ConfigError(
             "out",
             f"{out} holds a map with another {key}; resume it with the same settings or choose another --out",
