@@ -224,6 +224,10 @@ def reproduce(
         Path | None, typer.Option(help="folder for the figures (default runs/reproduce/ID)")
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="list the ids and what each expects")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes for the image recipes' loops (default: every core); same numbers"),
+    ] = None,
 ) -> None:
     """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL."""
     from rich.markup import escape
@@ -251,6 +255,8 @@ def reproduce(
         _fail(ConfigError("--replicates", f"must be at least 2 (intervals need a spread), got {replicates}"))
     if seed < 0:
         _fail(ConfigError("--seed", f"must be non-negative, got {seed}"))
+    if workers is not None and workers < 1:
+        _fail(ConfigError("--workers", f"must be at least 1, got {workers}"))
     outcomes = []
     chosen = list(RECIPES) if all_ else [recipe]
     for rid in chosen:
@@ -260,7 +266,7 @@ def reproduce(
         )
         folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
         with console.status(f"running {rid} ({profile})"):
-            outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates)
+            outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates, workers=workers)
         for check in outcome.checks:
             mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
             console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)

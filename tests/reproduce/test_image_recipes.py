@@ -9,7 +9,15 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.images import ImageRuns, draw_runs, n1_measure
+from autophagy.reproduce.images import (
+    ImageRuns,
+    _augmented,
+    _fully_synthetic,
+    draw_runs,
+    n1_measure,
+    n6_measure,
+)
+from autophagy.schedule import LoopOptions, resolve_schedule
 
 IDS = ("N1", "N2", "N3", "N4", "N5", "N6")
 
@@ -180,6 +188,39 @@ def test_n6_controls_fail_every_check():
         f"{pool}: FID rises more slowly than {fs} (slope difference)",
         f"{pool}: recall falls more slowly than {fs} (slope difference)",
     }
+
+
+@pytest.mark.parametrize("family", ["synthetic_augmentation", "synthetic_pool"])
+def test_augmented_loops_have_the_papers_sizes(family):
+    """N3 and N6 (paper sect. 4.1, n_r = n_s): the first model fits n real images, as the fully
+    synthetic loop's does; each later one the same n real plus n new synthetic (and, in the pool,
+    every earlier synthetic batch)."""
+    n = 1000
+    schedule = resolve_schedule(LoopOptions(**_augmented(n, 0.8, family)))
+    reference = resolve_schedule(LoopOptions(**_fully_synthetic(n, 0.8)))
+    assert schedule.training_size(1) == reference.training_size(1) == n
+    assert (schedule.fixed_real, schedule.synthetic, schedule.sampling_bias) == (n, n, 0.8)
+    pooled = family == "synthetic_pool"
+    assert [schedule.training_size(t) for t in (2, 3, 4)] == [2 * n + pooled * k * n for k in range(3)]
+
+
+def test_workers_do_not_change_the_numbers(digits_images):
+    """Loops split over processes by (setting, block of replicates) give the rows and pictures
+    of one process: every draw comes from per-replicate streams."""
+    pytest.importorskip("torch")
+    model = {"kind": "ddpm", "steps": 10, "train_steps": 20, "width": 16}
+    cache = str(digits_images.classifier_options.cache_dir)
+    settings = {"replicates": 3, "generations": 2, "n": 60, "model": model, "n_eval": 40, "cache_dir": cache}
+    one, two = n6_measure(**settings), n6_measure(**settings, workers=2)
+    assert list(two.metrics) == list(one.metrics)
+    for label, values in one.metrics.items():
+        for name, v in values.items():
+            assert v.shape == (3, 2)
+            np.testing.assert_array_equal(two.metrics[label][name], v)
+        assert sorted(two.snapshots[label]) == sorted(one.snapshots[label]) == [1, 2]
+        for t, rows in one.snapshots[label].items():
+            np.testing.assert_array_equal(two.snapshots[label][t], rows)
+    np.testing.assert_array_equal(two.real, one.real)
 
 
 def _pictured() -> ImageRuns:

@@ -224,6 +224,7 @@ def test_unknown_id_profile_and_bad_overrides_are_config_errors(tmp_path):
         ["reproduce", "Z9"],
         ["reproduce", "G1", "--profile", "huge"],
         ["reproduce", "G1", "--replicates", "1"],
+        ["reproduce", "N1", "--workers", "0"],
         ["reproduce", "G1", "--all"],
         ["reproduce"],
     ):

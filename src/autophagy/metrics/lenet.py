@@ -144,7 +144,7 @@ def trained_lenet(
     else:
         accuracy = _train(net, pixels, labels, shape, options)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # one per process: no shared half-file
         weights = {name: t.detach().cpu().numpy() for name, t in net.state_dict().items()}
         np.savez(tmp, __accuracy__=np.float64(accuracy), **weights)
         tmp.replace(path)  # atomic: concurrent runs never read a half-written file

@@ -9,21 +9,18 @@ one entry in ``FAMILIES`` below.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
-import os
 import platform
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from autophagy.executors import cpu_count
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
-from autophagy.reproduce.base import Check, Note, Recipe, Report
+from autophagy.reproduce.base import Check, Note, Recipe, Report, one_thread
 from autophagy.safety import atomic_write_text
 
 PROFILES = ("quick", "full")
@@ -40,6 +37,7 @@ class Outcome:
     report: Report
     figure: Path
     seconds: float
+    workers: int = 1
 
     @property
     def checks(self) -> list[Check]:
@@ -79,6 +77,7 @@ class Outcome:
             "reported_not_judged": [n.as_dict() for n in self.notes],
             "figure": str(self.figure),
             "wall_seconds": self.seconds,
+            "workers": self.workers,
             "versions": versions(),
         }
 
@@ -110,38 +109,18 @@ RECIPES: dict[str, Recipe] = dict(
 )
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Recipes measure on one thread (BLAS, OpenMP, torch): their networks are small, so a second
-    thread gains little on an idle machine and costs 10x or more on a busy one (G7 at the
-    quick size: 88 s against 6.6 s per two flow fits with another job running), and the numbers
-    no longer depend on the machine's core count. Torch reads ``OMP_NUM_THREADS`` when first
-    imported; if it is loaded already its pool is set directly. Restored on exit."""
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    before = os.environ.get("OMP_NUM_THREADS")
-    threads = torch.get_num_threads() if torch is not None else None
-    os.environ["OMP_NUM_THREADS"] = "1"
-    if torch is not None:
-        torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = before
-        if threads is not None:
-            torch.set_num_threads(threads)
-
-
 def run_recipe(
-    recipe_id: str, profile: str, out: Path, seed: int = 0, replicates: int | None = None
+    recipe_id: str,
+    profile: str,
+    out: Path,
+    seed: int = 0,
+    replicates: int | None = None,
+    workers: int | None = None,
 ) -> Outcome:
     """Measure, draw ``out/ID.png`` and judge one recipe at ``profile`` (``seed`` and
-    ``replicates`` override the profile's settings)."""
+    ``replicates`` override the profile's settings). Recipes whose ``measure`` takes ``workers``
+    (the image recipes) spread their loops over that many processes (default: every core),
+    each on one thread; the numbers do not depend on it."""
     recipe = RECIPES[recipe_id]
     settings = dict(recipe.profiles[profile]) | {"seed": seed}
     if replicates is not None:
@@ -151,13 +130,17 @@ def run_recipe(
     if "folder" in inspect.signature(recipe.measure).parameters:  # runs kept there, resumable (T7)
         custom = seed != 0 or replicates is not None  # another config: its own resumable folder
         extra["folder"] = out / (f"{profile}-seed{seed}-r{settings['replicates']}" if custom else profile)
+    parameters = inspect.signature(recipe.measure).parameters
+    if "workers" in parameters:
+        extra["workers"] = workers if workers is not None else cpu_count()
     with one_thread():
         measurement = recipe.measure(**settings, **extra)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
     report = recipe.verdict(measurement, profile)
-    return Outcome(recipe_id, profile, seed, settings, report, figure, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return Outcome(recipe_id, profile, seed, settings, report, figure, seconds, extra.get("workers", 1))
 
 
 def write_json(

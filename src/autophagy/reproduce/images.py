@@ -2,8 +2,9 @@
 digits, judged on LeNet-feature FID, precision and recall per generation.
 
 Every setting of a recipe is one loop run by the engine with the same seed, so replicate i of
-two settings shares its first training set (and, for the same model, its first fit): checks
-compare settings per replicate (:func:`paired`), valid however the two are correlated. The
+two settings of the same loop family shares its first training set (and, for the same model,
+its first fit); checks compare settings per replicate (:func:`paired`), valid however the two
+are correlated (also across families, whose first sets are drawn from different streams). The
 quick profiles shrink the DDPM (100 diffusion steps, 600 optimiser steps, width 128) so a
 recipe runs in a few CPU minutes; the full profiles use the example configs' sizes
 (``examples/images/n*_*.toml``). Torch is imported only when a loop fits.
@@ -25,7 +26,18 @@ from autophagy import stats
 from autophagy.config import resolve
 from autophagy.engine import run_block
 from autophagy.pictures import sample_grid
-from autophagy.reproduce.base import Check, Note, Recipe, above, all_of, any_of, below, inside, save_figure
+from autophagy.reproduce.base import (
+    Check,
+    Note,
+    Recipe,
+    above,
+    all_of,
+    any_of,
+    below,
+    inside,
+    one_thread,
+    save_figure,
+)
 from autophagy.rng import stream, streams
 
 IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
@@ -38,6 +50,10 @@ FULL_DDPM = {"kind": "ddpm", "train_steps": 3000}  # the example configs' model 
 # deviation 0.010 around about -0.007, which 6 replicates resolve with power about 0.4 only
 QUICK_WGAN = {"kind": "wgan_gp", "train_steps": 800}
 FULL_WGAN = {"kind": "wgan_gp", "train_steps": 1500}
+# 20 replicates: at lambda = 0.8 keeping the real images slows the FID rise by only about 0.55 per
+# generation (per-replicate SD about 0.87; seeds 0 and 1 at R = 6, the paper's sizes), which
+# 6 replicates resolve with power about 0.3 and 20 with about 0.85
+N3_QUICK_REPLICATES = 20
 ALPHA = 0.05  # recipe-level error of the neural recipes (3-6 replicates; Holm across checks)
 N4_MARGIN = 10.0  # FID units: "the same level", declared before any run (generation-1 gap ~20)
 PICTURED = 5  # generations pictured per setting: the first, the last and evenly between
@@ -74,7 +90,7 @@ def pictured(generations: int) -> list[int]:
     return sorted({round(float(t)) for t in np.linspace(1, generations, min(PICTURED, generations))})
 
 
-def _loop(
+def _experiment(
     seed: int,
     replicates: int,
     generations: int,
@@ -82,9 +98,8 @@ def _loop(
     loop: dict[str, Any],
     n_eval: int,
     cache_dir: str | None,
-) -> tuple[dict[str, np.ndarray], dict[int, np.ndarray], Any]:
-    """One loop on the digits, validated through :func:`autophagy.config.resolve`: metrics
-    ``{name: (R, T)}``, replicate 0's samples at the pictured generations and the data source."""
+) -> Any:
+    """One loop on the digits, validated through :func:`autophagy.config.resolve`."""
     data: dict[str, Any] = {"kind": "digits"}
     if cache_dir is not None:
         data["classifier"] = {"cache_dir": cache_dir}
@@ -98,19 +113,26 @@ def _loop(
         "loop": loop,
         "metrics": {"names": list(IMAGE_METRICS), "n_eval": n_eval},
     }
-    exp = resolve(raw)[0]
-    block = list(range(replicates))
-    bias = float(loop.get("sampling_bias", 1.0))
-    rows, snapshots, keep = [], {}, pictured(generations)
-    for state, values in run_block(exp, block):
-        rows.append(values)
-        if state.generation in keep:  # its own stream: pictures never change the numbers
-            draw = state.models[0].sample(
-                GRID_PER_CLASS * 30, rng=streams(seed, block, state.generation, "picture"), sampling_bias=bias
-            )
-            snapshots[state.generation] = draw[0]
-    metrics = {name: np.stack([row[name] for row in rows], axis=1) for name in IMAGE_METRICS}
-    return metrics, snapshots, exp.data
+    return resolve(raw)[0]
+
+
+def _loop_block(exp: Any, block: list[int]) -> tuple[dict[str, np.ndarray], dict[int, np.ndarray]]:
+    """Replicates ``block`` of one loop, on one thread: metrics ``{name: (len(block), T)}`` and,
+    when the block starts at replicate 0, its samples at the pictured generations. Every draw
+    comes from per-replicate streams, so a replicate's rows do not depend on its block."""
+    bias = float(exp.schedule.sampling_bias)
+    rows, snapshots, keep = [], {}, pictured(exp.generations) if block[0] == 0 else []
+    with one_thread():
+        for state, values in run_block(exp, block):
+            rows.append(values)
+            if state.generation in keep:  # its own stream: pictures never change the numbers
+                draw = state.models[0].sample(
+                    GRID_PER_CLASS * 30,
+                    rng=streams(exp.seed, block, state.generation, "picture"),
+                    sampling_bias=bias,
+                )
+                snapshots[state.generation] = draw[0]
+    return {name: np.stack([row[name] for row in rows], axis=1) for name in IMAGE_METRICS}, snapshots
 
 
 def _measure(
@@ -121,13 +143,37 @@ def _measure(
     n_eval: int,
     seed: int,
     cache_dir: str | None,
+    workers: int = 1,
 ) -> ImageRuns:
-    """Run every ``label: (model, loop)`` setting with the same seed."""
-    metrics, snapshots = {}, {}
-    for label, (model, loop) in settings.items():
-        metrics[label], snapshots[label], data = _loop(
-            seed, replicates, generations, model, loop, n_eval, cache_dir
+    """Run every ``label: (model, loop)`` setting with the same seed; ``workers`` processes
+    (joblib's loky pool) share the (setting, block of replicates) tasks, same numbers as one."""
+    exps = {
+        label: _experiment(seed, replicates, generations, model, loop, n_eval, cache_dir)
+        for label, (model, loop) in settings.items()
+    }
+    per_setting = max(1, min(workers, replicates))
+    blocks = [[int(r) for r in part] for part in np.array_split(np.arange(replicates), per_setting)]
+    tasks = [(label, block) for label in exps for block in blocks]
+    if workers > 1:
+        from joblib import Parallel, delayed
+
+        with one_thread():  # train (or load) the feature network once, here, not in every worker
+            exps[next(iter(exps))].data.classifier()
+        done = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_loop_block)(exps[label], block) for label, block in tasks
         )
+    else:
+        done = [_loop_block(exps[label], block) for label, block in tasks]
+    parts: dict[str, list[dict[str, np.ndarray]]] = {label: [] for label in exps}
+    snapshots: dict[str, dict[int, np.ndarray]] = {label: {} for label in exps}
+    for (label, _), (values, pictures) in zip(tasks, done, strict=True):  # blocks in replicate order
+        parts[label].append(values)
+        snapshots[label].update(pictures)
+    metrics = {
+        label: {name: np.concatenate([p[name] for p in blocks_of]) for name in IMAGE_METRICS}
+        for label, blocks_of in parts.items()
+    }
+    data = next(iter(exps.values())).data
     real = data.draw(GRID_PER_CLASS * 30, rng=stream(seed, 0, 0, "picture_real"))
     return ImageRuns(title, metrics, snapshots, data.shape, real)
 
@@ -264,6 +310,7 @@ def n1_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
     return _measure(
         f"N1: conditional DDPM on digits, fully synthetic, n = {n}",
@@ -273,6 +320,7 @@ def n1_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -284,6 +332,7 @@ def n5_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
     return _measure(
         f"N5: conditional WGAN-GP on digits, fully synthetic, n = {n}",
@@ -293,6 +342,7 @@ def n5_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -313,6 +363,7 @@ def n2_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
     """The N1 loop at each lambda; the same seed gives each replicate the same first fit."""
     return _measure(
@@ -323,6 +374,7 @@ def n2_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -359,8 +411,10 @@ def n2_judge(m: ImageRuns) -> list[Check | Note]:
 
 
 def _augmented(n: int, bias: float, family: str = "synthetic_augmentation") -> dict[str, Any]:
-    """n / 2 fixed real images + n / 2 synthetic ones per generation."""
-    return {"family": family, "n_ini": n // 2, "n_synthetic": n - n // 2, "sampling_bias": bias}
+    """The paper's sizes (n_r = n_s, sect. 4.1): the first model fits n real images, as the fully
+    synthetic loop's does, and every later one the same n real images plus n synthetic ones
+    (``synthetic_pool``: plus every synthetic image so far, n new per generation)."""
+    return {"family": family, "n_ini": n, "n_synthetic": n, "sampling_bias": bias}
 
 
 def n3_measure(
@@ -372,9 +426,10 @@ def n3_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
-    """At every lambda: fully synthetic (n per generation) and n / 2 fixed real + n / 2
-    synthetic. Settings in legend order: fully synthetic at lambda = 1, the augmented sweep, the
+    """At every lambda: fully synthetic (n per generation) and the fixed n real + n synthetic
+    (:func:`_augmented`). Settings in legend order: fully synthetic at lambda = 1, the augmented sweep, the
     other fully synthetic loops (the first three are pictured)."""
     ordered = sorted(biases, reverse=True)
     synthetic = {f"fully synthetic, lambda = {b:g}": (model, _fully_synthetic(n, b)) for b in ordered}
@@ -388,6 +443,7 @@ def n3_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -396,9 +452,9 @@ INTERIOR = "augmented, lambda = 0.8"  # the paper's best lambda (fig. 9), declar
 
 def n3_judge(m: ImageRuns) -> list[Check | Note]:
     """Every lambda of the sweep: the augmented loop's FID still rises, more slowly than the fully
-    synthetic loop's at the same lambda, and its recall falls more slowly (paired: the same
-    seed gives both loops the same first training set), so each comparison is the loop effect
-    of keeping real data, not the effect of the guidance; precision slopes are reported.
+    synthetic loop's at the same lambda, and its recall falls more slowly (paired per replicate;
+    both first models fit n real images), so each comparison is the loop effect of keeping real
+    data, not the effect of the guidance; precision slopes are reported.
     lambda = 0.8 best (lowest last-generation FID against both ends of the sweep, paired) is
     judged at the full profile only (the paper calls it fragile)."""
     augmented = [label for label in m.metrics if label.startswith("augmented")]
@@ -451,6 +507,7 @@ def n4_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
     """Fresh data with n real + n synthetic per generation after a first set of each n_ini."""
     loops = {
@@ -468,6 +525,7 @@ def n4_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -515,9 +573,10 @@ def n6_measure(
     n_eval: int = 300,
     seed: int = 0,
     cache_dir: str | None = None,
+    workers: int = 1,
 ) -> ImageRuns:
-    """Fully synthetic (n per generation) against the fixed n / 2 real images plus a pool of
-    every synthetic image so far (n / 2 new per generation, lambda = 1): the paper's StyleGAN setting."""
+    """Fully synthetic (n per generation) against the fixed n real images plus a pool of every
+    synthetic image so far (n new per generation, lambda = 1): the paper's StyleGAN setting."""
     return _measure(
         f"N6: conditional DDPM on digits, growing synthetic pool, n = {n}",
         {
@@ -529,6 +588,7 @@ def n6_measure(
         n_eval,
         seed,
         cache_dir,
+        workers,
     )
 
 
@@ -574,11 +634,11 @@ RECIPES: dict[str, Recipe] = {
     ),
     "N3": Recipe(
         "N3",
-        "conditional DDPM on the 8 x 8 digits, synthetic augmentation (half real, fixed), lambda sweep",
+        "conditional DDPM on the 8 x 8 digits, augmentation: n fixed real + n synthetic, lambda sweep",
         "FID still rises and recall falls more slowly than fully synthetic at the same lambda, at every "
         "lambda; lambda near 0.8 does best (fig. 9)",
         {
-            "quick": {"replicates": 6, "generations": 4, "n": 1000, "model": QUICK_DDPM},
+            "quick": {"replicates": N3_QUICK_REPLICATES, "generations": 4, "n": 1000, "model": QUICK_DDPM},
             "full": {"replicates": 5, "generations": 10, "n": 1797, "model": FULL_DDPM, "n_eval": 500},
         },
         n3_measure,
@@ -627,7 +687,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "N6": Recipe(
         "N6",
-        "conditional DDPM on the 8 x 8 digits, fixed real half + growing synthetic pool, lambda = 1",
+        "conditional DDPM on the 8 x 8 digits, n fixed real + a growing synthetic pool, lambda = 1",
         "FID still rises, precision and recall still fall, more slowly than fully synthetic (fig. 8)",
         {
             "quick": {"replicates": 5, "generations": 5, "n": 1000, "model": QUICK_DDPM},
