@@ -141,6 +141,15 @@ def test_n3_controls_fail_every_check():
     assert failing("N3", _n3(worst_inside)) == {interior}
     # the fragile claim is reported, not judged, at the quick profile
     assert not failing("N3", _n3(worst_inside), profile="quick")
+    # lambda = 0.8 augmented drifting in FID as fast as fully synthetic at 0.8 fails its FID
+    # comparison at full; at quick that comparison is reported (its recall one still judged)
+    fid_as_fast = {**slow, 0.8: {**_collapsing(speed=0.3), "lenet_fid": _collapsing()["lenet_fid"]}}
+    fid_slower_08 = "augmented, lambda = 0.8: FID rises more slowly than fully synthetic, lambda = 0.8"
+    assert failing("N3", _n3(fid_as_fast)) == {f"{fid_slower_08} (slope difference)", interior}
+    assert not failing("N3", _n3(fid_as_fast), profile="quick")
+    quick = RECIPES["N3"].verdict(_n3(slow), "quick")
+    assert any(n.name.startswith(fid_slower_08) and "full profile only" in n.name for n in quick.notes)
+    assert len(quick.checks) == 8
 
 
 N4_START = "generation 1: the loops start apart (n_ini = 20's FID above n_ini = 1000's, or its recall below)"
