@@ -127,10 +127,10 @@ def run_recipe(
         settings["replicates"] = replicates
     start = time.perf_counter()
     extra = {}
-    if "folder" in inspect.signature(recipe.measure).parameters:  # runs kept there, resumable (T7)
+    parameters = inspect.signature(recipe.measure).parameters
+    if "folder" in parameters:  # runs kept there, resumable (T7)
         custom = seed != 0 or replicates is not None  # another config: its own resumable folder
         extra["folder"] = out / (f"{profile}-seed{seed}-r{settings['replicates']}" if custom else profile)
-    parameters = inspect.signature(recipe.measure).parameters
     if "workers" in parameters:
         extra["workers"] = workers if workers is not None else cpu_count()
     with one_thread():

@@ -25,6 +25,7 @@ import numpy as np
 from autophagy import stats
 from autophagy.config import resolve
 from autophagy.engine import run_block
+from autophagy.executors import LokyExecutor
 from autophagy.pictures import sample_grid
 from autophagy.reproduce.base import (
     Check,
@@ -118,10 +119,12 @@ def _experiment(
     return resolve(raw)[0]
 
 
-def _loop_block(exp: Any, block: list[int]) -> tuple[dict[str, np.ndarray], dict[int, np.ndarray]]:
-    """Replicates ``block`` of one loop, on one thread: metrics ``{name: (len(block), T)}`` and,
-    when the block starts at replicate 0, its samples at the pictured generations. Every draw
-    comes from per-replicate streams, so a replicate's rows do not depend on its block."""
+def _loop_block(task: tuple[Any, list[int]]) -> tuple[dict[str, np.ndarray], dict[int, np.ndarray]]:
+    """Replicates ``block`` of the loop ``exp`` (``task = (exp, block)``), on one thread: metrics
+    ``{name: (len(block), T)}`` and, when the block starts at replicate 0, its samples at the
+    pictured generations. Every draw comes from per-replicate streams, so a replicate's rows do
+    not depend on its block."""
+    exp, block = task
     bias = float(exp.schedule.sampling_bias)
     rows, snapshots, keep = [], {}, pictured(exp.generations) if block[0] == 0 else []
     with one_thread():
@@ -148,7 +151,7 @@ def _measure(
     workers: int = 1,
 ) -> ImageRuns:
     """Run every ``label: (model, loop)`` setting with the same seed; ``workers`` processes
-    (joblib's loky pool) share the (setting, block of replicates) tasks, same numbers as one."""
+    (the runner's loky pool) share the (setting, block of replicates) tasks, same numbers as one."""
     exps = {
         label: _experiment(seed, replicates, generations, model, loop, n_eval, cache_dir)
         for label, (model, loop) in settings.items()
@@ -157,15 +160,13 @@ def _measure(
     blocks = [[int(r) for r in part] for part in np.array_split(np.arange(replicates), per_setting)]
     tasks = [(label, block) for label in exps for block in blocks]
     if workers > 1:
-        from joblib import Parallel, delayed
-
         with one_thread():  # train (or load) the feature network once, here, not in every worker
             exps[next(iter(exps))].data.classifier()
-        done = Parallel(n_jobs=workers, backend="loky")(
-            delayed(_loop_block)(exps[label], block) for label, block in tasks
-        )
+        pool = LokyExecutor(workers)
+        futures = [pool.submit(_loop_block, (exps[label], block)) for label, block in tasks]
+        done = [future.result() for future in futures]
     else:
-        done = [_loop_block(exps[label], block) for label, block in tasks]
+        done = [_loop_block((exps[label], block)) for label, block in tasks]
     parts: dict[str, list[dict[str, np.ndarray]]] = {label: [] for label in exps}
     snapshots: dict[str, dict[int, np.ndarray]] = {label: {} for label in exps}
     for (label, _), (values, pictures) in zip(tasks, done, strict=True):  # blocks in replicate order
