@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from autophagy.config import load_config
-from autophagy.engine import run_block
-from autophagy.pictures import draw_snapshots
-from autophagy.runner import plan_run
-from autophagy.tasks import snapshot
+from autophagy.loop.engine import run_block
+from autophagy.results.pictures import draw_snapshots
+from autophagy.running.config import load_config
+from autophagy.running.runner import plan_run
+from autophagy.running.tasks import snapshot
 
 PROFILE = Path(__file__).resolve().parents[1] / "examples" / "images" / "quick.toml"
 

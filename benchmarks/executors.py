@@ -14,9 +14,9 @@ import time
 from concurrent.futures import wait
 from pathlib import Path
 
-from autophagy.executors import InlineExecutor, LokyExecutor, RayExecutor, cpu_count
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.results.run import open_run
+from autophagy.running.executors import InlineExecutor, LokyExecutor, RayExecutor, cpu_count
+from autophagy.running.runner import execute, plan_run
 
 
 def empty_task_seconds(executor, n: int) -> float:

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.phase_maps import PhaseMapOptions, phase_map
+from autophagy.admissible.maps import PhaseMapOptions, phase_map
+from autophagy.loop.engine import run_block
+from autophagy.running.config import resolve
 
 
 def step_time(

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
+from autophagy.core.rng import Rngs
+from autophagy.loop.engine import run_block
 from autophagy.models.mixture import FittedMixture
-from autophagy.rng import Rngs
+from autophagy.running.config import resolve
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import time
 import numpy as np
 import torch
 
-from autophagy.config import resolve
 from autophagy.models import hf_train
+from autophagy.running.config import resolve
 
 
 def setup(quick: bool):

@@ -6,7 +6,7 @@
 
 The previous path (kept below, for comparison only) computed W2 with the general Gaussian
 formula at every generation and guessed the burn-in as ``4 / (1 - rho^2)`` generations capped
-at 400. Today's path (``autophagy.phase_maps.limits``) runs the loop without metrics, measures
+at 400. Today's path (``autophagy.admissible.maps.limits``) runs the loop without metrics, measures
 W2 against N(0, I) with one ``eigvalsh`` only on the windows the stationarity test reads, stops
 at the first flat window and splits cells over ``--workers`` processes. Both run on the same
 cells in one process tree, one after the other, BLAS threads pinned to 1 in both (unpinned
@@ -29,12 +29,12 @@ import numpy as np
 from joblib.externals.loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
+from autophagy.admissible.maps import PhaseMapOptions, limits, phase_map
+from autophagy.admissible.phase import Curve, Estimate, effective_ratio, real_only_curve
+from autophagy.core.schedule import DataSchedule
 from autophagy.data import GaussianData
-from autophagy.engine import Experiment, run_block
+from autophagy.loop.engine import Experiment, run_block
 from autophagy.models import GaussianModel
-from autophagy.phase import Curve, Estimate, effective_ratio, real_only_curve
-from autophagy.phase_maps import PhaseMapOptions, limits, phase_map
-from autophagy.schedule import DataSchedule
 
 Z95 = 1.959964
 

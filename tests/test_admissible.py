@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from autophagy.admissible import (
+from autophagy.admissible.boundary import (
     PhaseOptions,
     _config,
     admissible_map,
@@ -18,11 +18,11 @@ from autophagy.admissible import (
     options_from,
     parse_axis,
 )
+from autophagy.admissible.phase import Curve, stationary_window
 from autophagy.cli import app
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.errors import ConfigError
-from autophagy.phase import Curve, stationary_window
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import run_block
+from autophagy.running.config import resolve
 
 
 def _gauss(simulator: str = "exact", replicates: int = 40) -> dict:
@@ -141,8 +141,8 @@ def test_a_folder_of_another_map_is_refused_before_any_work(tmp_path):
 
 
 def test_a_folder_in_use_is_refused(tmp_path):
-    from autophagy.errors import EnvironmentFault
-    from autophagy.safety import FolderLock
+    from autophagy.core.errors import EnvironmentFault
+    from autophagy.storage.safety import FolderLock
 
     raw = _gauss(replicates=10)
     o = PhaseOptions(x_values=[10], y_values=[20], window=5, max_generations=20, workers=1)
@@ -168,7 +168,7 @@ def test_a_folder_in_use_is_refused(tmp_path):
 def _hold_lock(folder: str, ready, done) -> None:
     from pathlib import Path
 
-    from autophagy.safety import FolderLock
+    from autophagy.storage.safety import FolderLock
 
     with FolderLock(Path(folder)):
         ready.set()
@@ -215,7 +215,7 @@ def test_phase_table_and_command_line(tmp_path):
 
 
 def test_boundary_reads_rows():
-    from autophagy.admissible import Cell
+    from autophagy.admissible.boundary import Cell
 
     def c(x, decided):
         return Cell(x, 1, 1, 1, 0, 0, 0, 0, True, 1, 1, 1, 1, decided, False)
@@ -227,8 +227,8 @@ def test_boundary_reads_rows():
 def test_moons_example_validates_without_running():
     from pathlib import Path
 
-    from autophagy.admissible import _check
-    from autophagy.config import load_config
+    from autophagy.admissible.boundary import _check
+    from autophagy.running.config import load_config
 
     raw = load_config(Path(__file__).resolve().parents[1] / "examples" / "admissible_moons.toml")
     o = options_from(raw, {})

@@ -7,14 +7,14 @@ import textwrap
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.registry import MODELS
+from autophagy.core.registry import MODELS
 
 runner = CliRunner()
 
 BROKEN_PLUGIN = """
 import numpy as np
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
-from autophagy.registry import Options, register_model
+from autophagy.core.registry import Options, register_model
 
 
 class NoRng(FittedGaussian):

@@ -13,8 +13,8 @@ import pytest
 from conftest import kill_after
 from typer.testing import CliRunner
 
-from autophagy import store as store_module
 from autophagy.cli import app
+from autophagy.storage import store as store_module
 
 ISSUE_CONFIG = """\
 name = "gauss-fs"

@@ -10,8 +10,8 @@ import pytest
 from conftest import RecordingModel, base_config
 from scipy.special import polygamma, psi
 
-from autophagy.config import resolve
-from autophagy.engine import Experiment, run_block
+from autophagy.loop.engine import Experiment, run_block
+from autophagy.running.config import resolve
 
 Z = 4.5
 

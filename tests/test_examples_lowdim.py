@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autophagy.config import load_config, resolve
+from autophagy.running.config import load_config, resolve
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

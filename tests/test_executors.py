@@ -16,8 +16,8 @@ from conftest import committed_generations
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.errors import ConfigError
-from autophagy.executors import InlineExecutor, cpu_count, make_executor
+from autophagy.core.errors import ConfigError
+from autophagy.running.executors import InlineExecutor, cpu_count, make_executor
 
 SWEEP = """\
 name = "executors"

@@ -22,7 +22,7 @@ CLI = [sys.executable, "-m", "autophagy"]
 
 WRITER = """
 import json, sys
-from autophagy.safety import atomic_write_text
+from autophagy.storage.safety import atomic_write_text
 path = sys.argv[1]
 print("ready", flush=True)
 for i in range(10**9):

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from test_hardening import TINY
 from typer.testing import CliRunner
 
-import autophagy.runner
+import autophagy.running.runner
 from autophagy.cli import app
-from autophagy.store import RunStore
+from autophagy.storage.store import RunStore
 
 runner = CliRunner()
 STATUSES = {0, 2, 3}
@@ -98,7 +98,7 @@ def _run(args: list[str], name: str) -> None:
 
 @pytest.fixture(autouse=True)
 def stubbed_loop(monkeypatch):
-    monkeypatch.setattr(autophagy.runner, "_execute", _stub_execute)
+    monkeypatch.setattr(autophagy.running.runner, "_execute", _stub_execute)
 
 
 def _overrides_case(sets: list[str]) -> None:

@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.errors import EnvironmentFault
-from autophagy.executors import cpu_count, make_executor
-from autophagy.safety import FolderLock, inside, safe_name
+from autophagy.core.errors import EnvironmentFault
+from autophagy.running.executors import cpu_count, make_executor
+from autophagy.storage.safety import FolderLock, inside, safe_name
 
 TINY = """\
 name = "tiny"
@@ -256,7 +256,7 @@ def test_a_locked_folder_is_refused_and_left_alone(tmp_path, tiny):
 
 
 def test_full_disk_then_resume_gives_the_uninterrupted_table(tmp_path, tiny, monkeypatch):
-    from autophagy.store import RunStore
+    from autophagy.storage.store import RunStore
 
     clean = done_run(tmp_path, tiny, "clean")
     assert invoke("export", clean, "--output", tmp_path / "clean.csv").exit_code == 0
@@ -303,11 +303,11 @@ class LosingExecutor:
 
 
 def test_lost_worker_ends_with_a_message_and_a_resumable_folder(tmp_path, tiny, monkeypatch):
-    import autophagy.executors
+    import autophagy.running.executors
 
     clean = done_run(tmp_path, tiny, "clean")
     assert invoke("export", clean, "--output", tmp_path / "clean.csv").exit_code == 0
-    monkeypatch.setattr(autophagy.executors, "make_executor", lambda *a, **k: LosingExecutor())
+    monkeypatch.setattr(autophagy.running.executors, "make_executor", lambda *a, **k: LosingExecutor())
     out = tmp_path / "lost"
     args = ("run", tiny, "--out", out, "--quiet", "--task-seconds", "0")
     assert_clean(invoke(*args), 3, "worker process was lost")
@@ -318,12 +318,12 @@ def test_lost_worker_ends_with_a_message_and_a_resumable_folder(tmp_path, tiny, 
 
 
 def test_an_internal_error_keeps_its_traceback_and_says_bug(tmp_path, tiny, monkeypatch):
-    import autophagy.runner
+    import autophagy.running.runner
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(autophagy.runner, "execute", broken)
+    monkeypatch.setattr(autophagy.running.runner, "execute", broken)
     result = invoke("run", tiny, "--out", tmp_path / "x", "--quiet")
     assert result.exit_code == 70
     assert "RuntimeError: boom" in result.output and "this is a bug" in result.output
@@ -389,7 +389,7 @@ def test_version_and_plain_help():
 def test_export_to_a_full_disk_keeps_the_old_file_and_no_partial_one(tmp_path, tiny, monkeypatch):
     import errno
 
-    import autophagy.export
+    import autophagy.results.export
 
     out = done_run(tmp_path, tiny)
     target = tmp_path / "table.csv"
@@ -400,7 +400,7 @@ def test_export_to_a_full_disk_keeps_the_old_file_and_no_partial_one(tmp_path, t
         Path(path).write_text("half a ta")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(autophagy.export, "_write", full)
+    monkeypatch.setattr(autophagy.results.export, "_write", full)
     assert_clean(invoke("export", out, "--output", target), 3, "No space left on device")
     assert target.read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autophagy.config import load_config, resolve
+from autophagy.running.config import load_config, resolve
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "images"
 QUICK = sorted(p for p in EXAMPLES.glob("*.toml") if p.name != "full.toml")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autophagy.pictures import sample_grid
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.results.pictures import sample_grid
+from autophagy.results.run import open_run
+from autophagy.running.runner import execute, plan_run
 
 torch = pytest.importorskip("torch")
 

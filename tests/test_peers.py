@@ -13,7 +13,7 @@ from scipy.special import digamma
 from scipy.stats import t as student_t
 
 from autophagy.reproduce.base import run_engine
-from autophagy.runner import plan_run
+from autophagy.running.runner import plan_run
 
 PEERS = Path(__file__).parents[1] / "examples" / "peers"
 LEVEL = 1e-3

@@ -6,12 +6,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from autophagy.cli import app
-from autophagy.data import GaussianData
-from autophagy.engine import Experiment, run_block
-from autophagy.metrics.gaussian import wasserstein2_gaussian
-from autophagy.models import GaussianModel
-from autophagy.phase import (
+from autophagy.admissible.phase import (
     Curve,
     effective_ratio,
     flat_window,
@@ -23,7 +18,12 @@ from autophagy.phase import (
     w2_by_generation,
     w2_to_standard,
 )
-from autophagy.schedule import DataSchedule
+from autophagy.cli import app
+from autophagy.core.schedule import DataSchedule
+from autophagy.data import GaussianData
+from autophagy.loop.engine import Experiment, run_block
+from autophagy.metrics.gaussian import wasserstein2_gaussian
+from autophagy.models import GaussianModel
 
 
 def test_without_synthetic_data_the_effective_size_is_the_real_size():
@@ -147,7 +147,7 @@ def test_phase_map_command_writes_numbers_and_figure(tmp_path):
 @pytest.mark.slow
 def test_phase_map_rows_do_not_depend_on_workers(tmp_path):
     """Cells split over processes give the same rows as one process (each cell its own streams)."""
-    from autophagy.phase_maps import PhaseMapOptions, phase_map
+    from autophagy.admissible.maps import PhaseMapOptions, phase_map
 
     base = {"dim": 3, "replicates": 20, "n_real": [10, 40], "n_synthetic": [5, 50], "max_generations": 60}
     one = phase_map("fig11", PhaseMapOptions(**base, workers=1), tmp_path / "one").read_text()

@@ -12,8 +12,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
-from autophagy.errors import ConfigError
-from autophagy.plots import band_label, facets, plot_metric, plot_metrics
+from autophagy.core.errors import ConfigError
+from autophagy.results.plots import band_label, facets, plot_metric, plot_metrics
 
 LAMBDAS = [1.0, 0.8, 0.6]
 ZIPPED = [(10, 90), (50, 50)]  # loop.n_real, loop.n_synthetic advance together
@@ -158,7 +158,7 @@ def test_plot_metrics_returns_one_figure_per_metric_and_a_single_run_draws_one_p
 
 
 def test_list_valued_keys_are_laid_out_and_tabulated_by_their_json_text():
-    from autophagy.report import _final_table
+    from autophagy.results.report import _final_table
 
     summary = make_summary()
     summary["data.mean"] = summary["loop.sampling_bias"].map(lambda x: [x, -x])  # a swept vector
@@ -174,7 +174,7 @@ def test_list_valued_keys_are_laid_out_and_tabulated_by_their_json_text():
 
 
 def test_the_final_table_names_the_generation_of_a_metric_that_stopped_early():
-    from autophagy.report import _final_table
+    from autophagy.results.report import _final_table
 
     summary = make_summary()
     late = (summary["metric"] == "precision") & (summary["generation"] == 3)

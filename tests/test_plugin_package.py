@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autophagy.registry import MODELS
+from autophagy.core.registry import MODELS
 from autophagy.testing import check_model
 
 PACKAGE = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "sklearn_gmm"

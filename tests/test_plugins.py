@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import autophagy as ap
-from autophagy import registry
 from autophagy.cli import app
-from autophagy.registry import DATA, METRICS, MODELS, load_entry_points
+from autophagy.core import registry
+from autophagy.core.registry import DATA, METRICS, MODELS, load_entry_points
 
 PACKAGE = '''
 """A throwaway plug-in: a diagonal Gaussian and a mean-gap metric."""

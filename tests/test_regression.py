@@ -11,12 +11,12 @@ import pytest
 from conftest import kill_after
 from scipy.stats import t as student_t
 
-from autophagy.config import resolve
+from autophagy.core.errors import ConfigError
+from autophagy.core.rng import stream, streams
 from autophagy.data import DATA
-from autophagy.errors import ConfigError
 from autophagy.models.ols import OLSModel, closed_form_errors, least_squares
 from autophagy.reproduce.loops import g8_config, g8_measure
-from autophagy.rng import stream, streams
+from autophagy.running.config import resolve
 
 LEVEL = 1e-3  # family-wise false-alarm rate of each closed-form test (Bonferroni over its points)
 

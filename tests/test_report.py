@@ -16,10 +16,10 @@ from conftest import base_config
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.errors import ConfigError
-from autophagy.report import interval_text, render
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.core.errors import ConfigError
+from autophagy.results.report import interval_text, render
+from autophagy.results.run import open_run
+from autophagy.running.runner import execute, plan_run
 
 runner = CliRunner()
 CHROMIUM_FLAGS = [
@@ -70,7 +70,7 @@ def sweep_folder(tmp_path_factory):
 
 
 def test_page_is_self_contained_and_escapes_user_strings(sweep_folder):
-    page = render(sweep_folder)
+    page = render(open_run(sweep_folder))
     assert HOSTILE not in page and html.escape(f"plots/samples/{HOSTILE}") in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
     sources = re.findall(r'<img src="([^"]+)"', page)
@@ -79,7 +79,7 @@ def test_page_is_self_contained_and_escapes_user_strings(sweep_folder):
 
 
 def test_page_leads_with_final_values_then_curves_pictures_and_config_last(sweep_folder):
-    page = render(sweep_folder)
+    page = render(open_run(sweep_folder))
     order = [
         page.index(h) for h in ("Final generation", "Metrics by generation", "Pictures", "Configuration")
     ]
@@ -103,8 +103,8 @@ def test_interval_text_keeps_two_significant_digits_of_the_half_width():
 
 def test_layout_is_chosen_at_report_time_without_rerunning(sweep_folder, tmp_path):
     store = (sweep_folder / "results.sqlite").read_bytes()
-    default = render(sweep_folder)
-    swapped = render(sweep_folder, hue="loop.n_synthetic", cols="loop.sampling_bias")
+    default = render(open_run(sweep_folder))
+    swapped = render(open_run(sweep_folder), hue="loop.n_synthetic", cols="loop.sampling_bias")
     images = [re.findall(r'<img src="([^"]+)"', page)[:2] for page in (default, swapped)]
     assert images[0] != images[1]  # the figures changed ...
     final = [page[: page.index("Metrics by generation")] for page in (default, swapped)]
@@ -115,7 +115,7 @@ def test_layout_is_chosen_at_report_time_without_rerunning(sweep_folder, tmp_pat
     assert result.exit_code == 2 and "--hue: 'loop.nope' is not a swept key" in result.output
     assert not output.exists()
     with pytest.raises(ConfigError) as caught:
-        render(sweep_folder, rows="loop.n_real", cols="loop.n_synthetic")
+        render(open_run(sweep_folder), rows="loop.n_real", cols="loop.n_synthetic")
     assert caught.value.field == "cols"
 
 
@@ -146,11 +146,11 @@ def test_cli_plot_redraws_a_runs_sample_pictures(tmp_path):
 def test_an_incomplete_run_says_so_and_shows_the_generation_it_reached(tmp_path):
     run = tmp_path / "run"
     execute(plan_run(base_config(), run), executor="inline", progress=False)
-    assert "incomplete:" not in render(run)
+    assert "incomplete:" not in render(open_run(run))
     with sqlite3.connect(run / "results.sqlite") as db:  # as if stopped after generation 3
         db.execute("DELETE FROM results WHERE generation = 4")
         db.execute("UPDATE checkpoints SET generation = 3")
-    page = render(run)
+    page = render(open_run(run))
     assert "incomplete: 0 of 6 replicates" in page  # base_config: 6 replicates, none at generation 4
     table = page[page.index("Final generation") : page.index("Metrics by generation")]
     assert "at generation 3." in table
@@ -176,7 +176,7 @@ def test_report_renders_in_headless_chromium(sweep_folder, tmp_path):
     browser = _browser()
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    page = render(sweep_folder).replace("<head>", "<head>" + PROBE, 1)
+    page = render(open_run(sweep_folder)).replace("<head>", "<head>" + PROBE, 1)
     probe_page = tmp_path / "probe.html"
     probe_page.write_text(page, encoding="utf-8")
     cmd = [

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import RecordingModel, base_config
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import run_block
+from autophagy.running.config import resolve
 
 
 def gillman_counts(n: int, step: int) -> list[int]:

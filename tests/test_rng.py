@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from autophagy import rng as rng_module
-from autophagy.rng import Streams, stream, streams
+from autophagy.core import rng as rng_module
+from autophagy.core.rng import Streams, stream, streams
 
 
 def test_lazy_streams_equal_the_eager_list_they_replace(monkeypatch):

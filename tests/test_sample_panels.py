@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autophagy.errors import ConfigError
-from autophagy.run import STORE_FILE, open_run
-from autophagy.runner import execute, plan_run
-from autophagy.store import RunStore
+from autophagy.core.errors import ConfigError
+from autophagy.results.run import STORE_FILE, open_run
+from autophagy.running.runner import execute, plan_run
+from autophagy.storage.store import RunStore
 
 
 def _config(**changes) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from autophagy import stats
+from autophagy.core import stats
 
 N = 4000
 ALPHA = 0.05

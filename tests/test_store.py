@@ -7,10 +7,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from autophagy.engine import LoopState
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import LoopState
 from autophagy.models import GaussianModel
-from autophagy.store import RunStore, decode_state, encode_state
+from autophagy.storage.store import RunStore, decode_state, encode_state
 
 
 def _state(generation: int) -> LoopState:

@@ -12,9 +12,9 @@ from conftest import base_config
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.config import load_config
-from autophagy.errors import ConfigError
-from autophagy.sweep import SweepOptions, expand, plan_cells
+from autophagy.core.errors import ConfigError
+from autophagy.running.config import load_config
+from autophagy.running.sweep import SweepOptions, expand, plan_cells
 
 ISSUE_SWEEP = """\
 name = "issue-sweep"
@@ -284,8 +284,8 @@ def test_repeated_values_are_points_keyed_by_position_and_labelled_apart(tmp_pat
     path, out = tmp_path / "s.toml", tmp_path / "out"
     path.write_text(_toml(raw))
     assert invoke("run", path, "--out", out, "--quiet", "--executor", "inline").exit_code == 0
-    from autophagy.report import render
-    from autophagy.run import cell_label, open_run
+    from autophagy.results.report import render
+    from autophagy.results.run import cell_label, open_run
 
     folder = open_run(out)
     labels = {cell_label(c["values"], skip=("seed",), tags=c.get("tags")) for c in folder.cells}
@@ -294,7 +294,7 @@ def test_repeated_values_are_points_keyed_by_position_and_labelled_apart(tmp_pat
         "loop.sampling_bias=1.0 #2, loop.n_real=10",
         "loop.sampling_bias=0.5, loop.n_real=20",
     }
-    page = render(out)
+    page = render(open_run(out))
     assert "1.0 #2</td>" in page  # the cells table tells the repeat apart
     table = folder.table()
     assert list(table.columns[:4]) == ["loop.sampling_bias", "loop.n_real", "seed", "point"]

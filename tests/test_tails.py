@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
+from autophagy.core.errors import ConfigError
 from autophagy.data import DATA, zipf_probabilities
-from autophagy.errors import ConfigError
 from autophagy.reproduce.base import run_engine
 from autophagy.reproduce.tails import curves, cut_law, unseen_mass, zipf_sweep
-from autophagy.runner import plan_run
+from autophagy.running.runner import plan_run
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples" / "tails").glob("*.toml"))
 SIZES = (100, 300, 1000)

@@ -49,10 +49,10 @@ def _options(options) -> str:
 
 
 def _tables() -> dict[str, str]:
+    from autophagy.core.schedule import LOOPS
     from autophagy.data import DATA
     from autophagy.metrics import METRICS
     from autophagy.models import MODELS
-    from autophagy.schedule import LOOPS
 
     def plugin(registry):
         rows = [[f"`{name}`", _options(entry.options), entry.summary] for name, entry in registry.items()]

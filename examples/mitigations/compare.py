@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autophagy.config import load_config
-from autophagy.plots import curves, plot_comparison
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.results.plots import curves, plot_comparison
+from autophagy.results.run import open_run
+from autophagy.running.config import load_config
+from autophagy.running.runner import execute, plan_run
 
 HERE = Path(__file__).parent
 

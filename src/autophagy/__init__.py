@@ -12,9 +12,9 @@ Plug-ins (models, data sources, metrics) register with :func:`register_model`,
 """
 
 from autophagy.api import load_config, open_run, run
-from autophagy.errors import ConfigError, PluginError
-from autophagy.registry import Options, register_data, register_metric, register_model
-from autophagy.run import Run
+from autophagy.core.errors import ConfigError, PluginError
+from autophagy.core.registry import Options, register_data, register_metric, register_model
+from autophagy.results.run import Run
 
 __version__ = "0.1.0"
 

@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autophagy.config import add_plugins, set_key, set_override
-from autophagy.config import load_config as _load_toml
-from autophagy.errors import ConfigError
-from autophagy.run import Run, open_run
+from autophagy.core.errors import ConfigError
+from autophagy.results.run import Run, open_run
+from autophagy.running.config import add_plugins, set_key, set_override
+from autophagy.running.config import load_config as _load_toml
 
 __all__ = ["load_config", "open_run", "run"]
 
@@ -71,8 +71,8 @@ def run(
     travel to the workers with each task; plug-in modules listed in ``plugins`` are imported
     by every worker. Starting again on the same folder resumes where it stopped.
     """
-    from autophagy.executors import make_executor
-    from autophagy.runner import execute, plan_run
+    from autophagy.running.executors import make_executor
+    from autophagy.running.runner import execute, plan_run
 
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
     if task_seconds < 0:

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from autophagy import __version__
-from autophagy.config import load_config
-from autophagy.errors import ConfigError, Interrupted, did_you_mean
-from autophagy.failures import GuardedGroup
+from autophagy.core.errors import ConfigError, Interrupted, did_you_mean
+from autophagy.running.config import load_config
+from autophagy.running.failures import GuardedGroup
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -74,8 +74,8 @@ def run(
     Plug-in modules named by --plugin or the config's plugins list are imported, which
     executes their code.
     """
-    from autophagy.executors import make_executor
-    from autophagy.runner import execute, plan_run
+    from autophagy.running.executors import make_executor
+    from autophagy.running.runner import execute, plan_run
 
     try:
         if not task_seconds >= 0 or task_seconds == float("inf"):  # also refuses NaN
@@ -141,7 +141,7 @@ def plot(
 ) -> None:
     """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
     one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
-    from autophagy.run import open_run
+    from autophagy.results.run import open_run
 
     try:
         paths = open_run(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
@@ -161,15 +161,15 @@ def export(
     ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
-    from autophagy.export import FORMATS
-    from autophagy.run import open_run
+    from autophagy.results.export import FORMATS
+    from autophagy.results.run import open_run
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
     if output.is_dir():
         _fail(ConfigError("--output", f"{output} is a folder; give a file name"))
     if salvage:
-        from autophagy.salvage import salvage_export
+        from autophagy.results.salvage import salvage_export
 
         count, lost, path = salvage_export(run, output, format)
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
@@ -199,10 +199,15 @@ def report(
     """One static HTML page: final values with intervals, overlaid curves per metric, pictures, config.
 
     The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
-    from autophagy.report import write_report
+    from autophagy.admissible.boundary import is_admissible_folder, write_admissible_report
+    from autophagy.results.report import write_report
+    from autophagy.results.run import open_run
 
     try:
-        path = write_report(run, output, hue=hue, rows=rows, cols=cols)
+        if is_admissible_folder(run):
+            path = write_admissible_report(run, output)
+        else:
+            path = write_report(open_run(run), output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
     console.print(f"report written to {path}", markup=False)
@@ -293,15 +298,15 @@ def phase_map(
     kind: Annotated[str, typer.Argument(help="fig10, fig11, fig12, fig30 or fig31")],
     out: Annotated[Path | None, typer.Option(help="folder (default runs/phase/KIND)")] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override: key=value (see phase_maps.py)")
+        list[str] | None, typer.Option("--set", help="override: key=value (see admissible/maps.py)")
     ] = None,
 ) -> None:
     """Fresh-data phase maps with the exact Gaussian simulator: a PNG and a CSV each."""
     from pydantic import ValidationError
 
-    from autophagy.config import pydantic_error
-    from autophagy.phase_maps import MAPS, PhaseMapOptions
-    from autophagy.phase_maps import phase_map as compute
+    from autophagy.admissible.maps import MAPS, PhaseMapOptions
+    from autophagy.admissible.maps import phase_map as compute
+    from autophagy.running.config import pydantic_error
 
     if kind not in MAPS:
         hint = did_you_mean(kind, MAPS)
@@ -335,7 +340,7 @@ def admissible(
     workers: Annotated[int | None, typer.Option(help="processes (default: every core)")] = None,
 ) -> None:
     """Effective sample size n_e of a fresh-data loop over two swept keys, and where n_e >= n_r."""
-    from autophagy.admissible import admissible_map, options_from
+    from autophagy.admissible.boundary import admissible_map, options_from
 
     try:
         raw = load_config(config, set_ or [])
@@ -356,9 +361,9 @@ def list_plugins(
     provides each (installed plug-ins are found through their entry points)."""
     from rich.markup import escape
 
-    import autophagy.config  # noqa: F401  (registers the built-ins)
-    from autophagy.registry import DATA, METRICS, MODELS, load_entry_points, load_plugins
-    from autophagy.schedule import LOOPS
+    import autophagy.running.config  # noqa: F401  (registers the built-ins)
+    from autophagy.core.registry import DATA, METRICS, MODELS, load_entry_points, load_plugins
+    from autophagy.core.schedule import LOOPS
 
     try:
         load_entry_points()

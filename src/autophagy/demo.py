@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autophagy.executors import make_executor
-from autophagy.plots import curves, plot_comparison
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.results.plots import curves, plot_comparison
+from autophagy.results.run import open_run
+from autophagy.running.executors import make_executor
+from autophagy.running.runner import execute, plan_run
 
 FAMILIES = ("fully_synthetic", "synthetic_augmentation", "fresh_data", "accumulate")
 BIASES = (1.0, 0.8)

@@ -1,5 +1,5 @@
 """The model contract as a library: :func:`check_model` (scikit-learn's ``check_estimator`` for
-the protocols of :mod:`autophagy.protocols`).
+the protocols of :mod:`autophagy.core.protocols`).
 
 ``check_model("gmm")`` builds the registered model, fits it on small data and checks, one
 item each, what the loop engine relies on: fitted-model protocol, output shape and dtype
@@ -8,7 +8,7 @@ independent of the batch, ``sampling_bias = 1`` sampling the fitted distribution
 lambda narrowing the spread, the lambda = 0 promise, the declared capabilities (``moments()``,
 ``log_prob(x)``), fine-tuning from ``init``, and the ``state_dict()``/``load()`` round trip.
 Contract failures are listed in the :class:`ContractReport`, never raised; an unknown model
-name raises :class:`~autophagy.errors.ConfigError`.
+name raises :class:`~autophagy.core.errors.ConfigError`.
 
 Each built-in family runs on data it can read (``CASES``): Gaussian rows ``(3, 60, 3)`` by
 default, a data source for discrete models (ids of categories, items or tokens; settings with
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.errors import ConfigError
-from autophagy.protocols import FittedModel
-from autophagy.registry import MODELS, Plugin, load_entry_points, load_plugins
+from autophagy.core.errors import ConfigError
+from autophagy.core.protocols import FittedModel
+from autophagy.core.registry import MODELS, Plugin, load_entry_points, load_plugins
 
 R, N = 3, 60  # replicates and training rows per replicate of the default cases
 BIASES = (0.0, 0.1, 0.4, 0.7, 1.0)  # lambdas at which the spread is compared

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from autophagy.core.errors import ConfigError
 from autophagy.data.documents import (
     STDLIB_MODULES,
     DocumentsData,
@@ -17,7 +18,6 @@ from autophagy.data.documents import (
     row_lengths,
     split_utf8,
 )
-from autophagy.errors import ConfigError
 
 
 def test_rows_round_trip_and_cut_at_character_boundaries():

@@ -7,10 +7,10 @@ import gzip
 import numpy as np
 import pytest
 
-from autophagy.config import resolve
+from autophagy.core.errors import ConfigError
 from autophagy.data import DATA, read_idx, read_npz, split_rows, write_idx
 from autophagy.data.images import MnistOptions, load_mnist_data
-from autophagy.errors import ConfigError
+from autophagy.running.config import resolve
 
 
 @pytest.fixture

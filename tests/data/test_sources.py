@@ -104,7 +104,7 @@ def test_held_out_rows_are_a_reproducible_disjoint_split(tmp_path):
 def test_sample_metrics_compare_against_held_out_rows_only(tmp_path):
     """The real side of every sample metric comes from rows the loop never trained on."""
     import autophagy as ap
-    from autophagy.registry import METRICS
+    from autophagy.core.registry import METRICS
 
     rows = np.column_stack([np.arange(300.0), np.random.default_rng(3).normal(size=300)])
     np.save(tmp_path / "ids.npy", rows)

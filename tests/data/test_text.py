@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import base_config
 
-from autophagy.config import resolve
+from autophagy.core.errors import ConfigError
 from autophagy.data import DATA, read_text
-from autophagy.errors import ConfigError
+from autophagy.running.config import resolve
 
 
 def language(**options):

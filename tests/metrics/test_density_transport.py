@@ -13,10 +13,10 @@ from scipy import integrate, optimize, stats
 from scipy.special import digamma, logsumexp
 from scipy.stats import t as student_t
 
-from autophagy.config import resolve
+from autophagy.core.errors import ConfigError
+from autophagy.core.rng import streams
 from autophagy.data import DATA, GaussianData
-from autophagy.engine import evaluate
-from autophagy.errors import ConfigError
+from autophagy.loop.engine import evaluate
 from autophagy.metrics import (
     density_l2,
     generations_to_collapse,
@@ -27,7 +27,7 @@ from autophagy.metrics import (
 )
 from autophagy.models import MODELS, FittedGaussian, FittedKDE, FittedMixture
 from autophagy.reproduce.base import run_engine
-from autophagy.rng import streams
+from autophagy.running.config import resolve
 from tests.conftest import base_config
 
 

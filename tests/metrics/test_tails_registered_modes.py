@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autophagy.config import resolve
-from autophagy.engine import evaluate
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import evaluate
 from autophagy.metrics import tail_share
 from autophagy.models.mixture import FittedMixture
+from autophagy.running.config import resolve
 
 
 def test_tail_share_of_matching_distributions_is_one_minus_level():

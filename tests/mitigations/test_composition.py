@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import RecordingModel, base_config
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.schedule import LOOPS
+from autophagy.core.schedule import LOOPS
+from autophagy.loop.engine import run_block
+from autophagy.running.config import resolve
 
 FAMILIES = {
     "fully_synthetic": {},
@@ -92,6 +92,7 @@ def test_mitigations_do_not_import_the_engine():
                 names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            assert not any(n == "autophagy.engine" or n.startswith("autophagy.engine.") for n in names), path
+            engine = "autophagy.loop.engine"
+            assert not any(n == engine or n.startswith(engine + ".") for n in names), path
     fields = {f.name for f in dataclasses.fields(mitigations.MitigationContext)}
     assert "exp" not in fields and {"seed", "schedule", "data", "model"} <= fields

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from conftest import RecordingModel, base_config
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
+from autophagy.loop.engine import run_block
 from autophagy.mitigations.correction import (
     centroid_snap,
     centroids,
@@ -17,6 +16,7 @@ from autophagy.mitigations.correction import (
     gaussian_ot_matrix,
     nearest_real,
 )
+from autophagy.running.config import resolve
 
 Z = 4.5  # two-sided z for every statistical comparison: false-failure rate about 7e-6 per check
 

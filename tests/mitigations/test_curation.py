@@ -9,10 +9,10 @@ import pytest
 from conftest import RecordingModel, base_config
 from scipy.stats import multivariate_normal, norm
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
+from autophagy.loop.engine import run_block
 from autophagy.mitigations.curation import keep_best
 from autophagy.models import FittedGaussian
+from autophagy.running.config import resolve
 
 Z = 4.5
 

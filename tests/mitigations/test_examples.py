@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autophagy.config import load_config, resolve
-from autophagy.run import open_run
-from autophagy.runner import execute, plan_run
+from autophagy.results.run import open_run
+from autophagy.running.config import load_config, resolve
+from autophagy.running.runner import execute, plan_run
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "mitigations"
 GAUSSIAN = sorted(EXAMPLES.glob("gaussian_*.toml"))

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import RecordingModel, base_config
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
+from autophagy.loop.engine import run_block
 from autophagy.mitigations.filtering import LogisticDetector
+from autophagy.running.config import resolve
 
 Z = 4.5
 MARK = 1e6  # value of every synthetic coordinate: synthetic rows are recognisable in training sets

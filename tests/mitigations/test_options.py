@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from conftest import base_config
 
-from autophagy.config import resolve
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import Plugin
+from autophagy.core.schedule import DataSchedule
 from autophagy.mitigations import build_mitigation
 from autophagy.mitigations.options import MitigationOptions
-from autophagy.registry import Plugin
-from autophagy.schedule import DataSchedule
+from autophagy.running.config import resolve
 
 
 def _resolve(mitigation, model=None, **loop):

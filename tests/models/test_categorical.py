@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from conftest import base_config
 
-from autophagy.config import resolve
+from autophagy.core.errors import ConfigError
 from autophagy.data import ZipfData, zipf_probabilities
-from autophagy.engine import run_block
-from autophagy.errors import ConfigError
+from autophagy.loop.engine import run_block
 from autophagy.metrics import test_error as memoriser_error
 from autophagy.models import MemorizerModel
 from autophagy.models.discrete import biased_choice, biased_weights
+from autophagy.running.config import resolve
 
 Z = 4.5  # two-sided normal quantile: a false alarm per check has probability below 1e-5
 
@@ -193,8 +193,8 @@ def test_sampling_bias_above_the_models_maximum_is_refused(model, bias, message)
 
 def test_a_plugin_declares_its_maximum_bias(monkeypatch):
     """max_bias on the registry entry, checked where the model is known (config.resolve)."""
+    from autophagy.core.registry import register_model
     from autophagy.models import MODELS
-    from autophagy.registry import register_model
 
     with pytest.raises(ValueError, match="max_bias"):
         register_model("too_cold", options=MODELS["gaussian"].options, build=lambda o: None, max_bias=0.5)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import MODELS, Options, register_model
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
-from autophagy.registry import MODELS, Options, register_model
 from autophagy.testing import CASES, ModelCase, check_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

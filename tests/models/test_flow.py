@@ -63,5 +63,5 @@ def test_bad_inputs():
 
 
 def test_core_package_imports_without_torch():
-    code = "import sys, autophagy.models, autophagy.config; assert 'torch' not in sys.modules"
+    code = "import sys, autophagy.models, autophagy.running.config; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,11 +15,11 @@ import pytest
 from conftest import base_config
 from scipy import stats
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import run_block
 from autophagy.models import GaussianModel
 from autophagy.models.gaussian_exact import ExactGaussianSimulator, GroupStats
+from autophagy.running.config import resolve
 
 DIM, N = 10, 32
 LEVEL = 1 - 0.001 / 4  # four interval claims per test

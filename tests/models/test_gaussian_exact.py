@@ -7,10 +7,10 @@ import pytest
 from conftest import base_config
 from scipy.stats import ks_2samp
 
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
+from autophagy.loop.engine import run_block
 from autophagy.models.gaussian_exact import GroupStats, covariance_root, pool, wishart_factor
+from autophagy.running.config import resolve
 
 REPS = 1200
 P_MIN = 1e-3  # per two-sample test; with ~30 tests the family-wise false alarm stays below 5 %

@@ -16,11 +16,11 @@ pytest.importorskip("peft")
 from typer.testing import CliRunner
 
 from autophagy.cli import app
-from autophagy.config import resolve
 from autophagy.data.documents import stdlib_docstrings
-from autophagy.engine import run_block
+from autophagy.loop.engine import run_block
 from autophagy.metrics.language import KEYS
-from autophagy.store import decode_state, encode_state
+from autophagy.running.config import resolve
+from autophagy.storage.store import decode_state, encode_state
 
 METRICS = ["perplexity", "cross_entropy", *KEYS]
 
@@ -240,7 +240,7 @@ def test_the_opt125m_example_resolves_with_local_files(tmp_path, checkpoint):
     """examples/hf/opt125m_wikitext2.toml runs as it is given its two folders: here a tiny
     checkpoint and a tiny save_to_disk corpus stand in for OPT-125m and wikitext-2."""
     datasets = pytest.importorskip("datasets")
-    from autophagy.config import load_config
+    from autophagy.running.config import load_config
 
     folder = tmp_path / "wikitext"
     datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": _corpus() * 40})}).save_to_disk(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autophagy.config import resolve
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
 from autophagy.metrics import image_metrics
 from autophagy.models import MODELS
+from autophagy.running.config import resolve
 
 torch = pytest.importorskip("torch")
 N_EVAL = 500

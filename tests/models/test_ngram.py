@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from conftest import base_config
 
-from autophagy.config import resolve
 from autophagy.data import DATA
-from autophagy.engine import run_block
+from autophagy.loop.engine import run_block
 from autophagy.metrics import cross_entropy_true, distinct_n, lexical
 from autophagy.models import NgramModel
+from autophagy.running.config import resolve
 
 Z = 4.5  # normal quantile: a false alarm below 1e-5 per check
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autophagy.config import load_config, resolve
-from autophagy.registry import MODELS
+from autophagy.core.registry import MODELS
+from autophagy.running.config import load_config, resolve
 from autophagy.testing import rngs
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

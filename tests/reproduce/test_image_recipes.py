@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
+from autophagy.core.schedule import LoopOptions, resolve_schedule
 from autophagy.reproduce import RECIPES
 from autophagy.reproduce.images import (
     ImageRuns,
@@ -17,7 +18,6 @@ from autophagy.reproduce.images import (
     n1_measure,
     n6_measure,
 )
-from autophagy.schedule import LoopOptions, resolve_schedule
 
 IDS = ("N1", "N2", "N3", "N4", "N5", "N6")
 
@@ -176,7 +176,7 @@ def test_n4_controls_fail_every_check():
 
 
 def test_any_of_is_bonferroni_over_its_parts():
-    from autophagy import stats
+    from autophagy.core import stats
     from autophagy.reproduce.base import above, any_of, equals
 
     strong = above("a", stats.mean(np.array([5.0, 5.1, 4.9])))

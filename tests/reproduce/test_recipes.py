@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from autophagy import reproduce
 from autophagy.cli import app
+from autophagy.core.stats import Estimate
 from autophagy.reproduce import RECIPES
 from autophagy.reproduce.gaussian import G1Data, G2Data
 from autophagy.reproduce.gaussian_phase import G3Data, G4Data, G5Data
-from autophagy.stats import Estimate
 
 runner = CliRunner()
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from autophagy import reproduce, stats
+from autophagy import reproduce
 from autophagy.cli import app
+from autophagy.core import stats
 from autophagy.reproduce.base import Note, Recipe, above, all_of, below, equals, fact, inside, verdict
 
 runner = CliRunner()

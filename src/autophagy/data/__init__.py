@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autophagy.core.protocols import split_rows
+from autophagy.core.registry import DATA, register_data
 from autophagy.data.discrete import (
     CategoricalData,
     CategoricalDataOptions,
@@ -19,7 +21,6 @@ from autophagy.data.images import (
     MnistOptions,
     load_digits_data,
     load_mnist_data,
-    split_rows,
 )
 from autophagy.data.regression import LinearRegressionData, LinearRegressionOptions
 from autophagy.data.text import (
@@ -39,7 +40,6 @@ from autophagy.data.toy2d import (
     TwoMoonsData,
     TwoMoonsOptions,
 )
-from autophagy.registry import DATA, register_data
 
 register_data(
     "gaussian",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from autophagy.registry import Options
+from autophagy.core.registry import Options
 
 
 def zipf_probabilities(beta: float, n_items: int) -> np.ndarray:

@@ -38,10 +38,10 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import Options
 from autophagy.data.files import distinct_rows
 from autophagy.data.text import read_text
-from autophagy.errors import ConfigError
-from autophagy.registry import Options
 
 PAD = -1.0
 """Pad value of a document row (never a byte)."""

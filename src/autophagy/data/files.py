@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from autophagy.registry import Options
+from autophagy.core.registry import Options
 
 
 def read_array(path: Path) -> np.ndarray:

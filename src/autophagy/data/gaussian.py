@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import field_validator, model_validator
 
-from autophagy.linalg import mixture_log_prob, psd_sqrt
-from autophagy.registry import Options
+from autophagy.core.linalg import mixture_log_prob, psd_sqrt
+from autophagy.core.registry import Options
 
 
 class GaussianDataOptions(Options):

@@ -16,23 +16,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
+from autophagy.core.registry import Options
 from autophagy.data.idx import read_idx, read_npz
 from autophagy.metrics.lenet import LeNet, LeNetOptions, trained_lenet
-from autophagy.registry import Options
-
-
-def split_rows(rows: np.ndarray, classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels ``(..., H * W)`` and integer labels ``(...)`` of image rows ``(..., H * W + 1)``.
-
-    Raises ``ValueError`` when a label is not an integer in ``[0, classes)``.
-    """
-    rows = np.asarray(rows)
-    labels = np.rint(rows[..., -1])
-    if rows.shape[-1] < 2 or not np.allclose(labels, rows[..., -1], atol=1e-6):
-        raise ValueError("image rows must end with an integer class label column")
-    if labels.size and (labels.min() < 0 or (classes is not None and labels.max() >= classes)):
-        raise ValueError(f"class labels must lie in [0, {classes}), got {labels.min():g}..{labels.max():g}")
-    return rows[..., :-1], labels.astype(np.int64)
 
 
 def image_shape(dim: int, shape: tuple[int, int] | None = None) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 Each replicate has its own design X (``samples`` T rows x ``dim`` d, rows N(0, I)), drawn
 once from a stream keyed by the run seed and the replicate only
-(:func:`autophagy.rng.replicate_stream`), so every generation of a replicate sees the same X
+(:func:`autophagy.core.rng.replicate_stream`), so every generation of a replicate sees the same X
 and only the labels are redrawn: y = X w* + noise, noise N(0, sigma^2). The true weight w*
 (``(d,)``, N(0, I)) is fixed by ``weights_seed``, like the Zipf answer table. A row is
 (x_1 .. x_d, y), so the source's row width is d + 1. A draw of n rows takes design rows
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from autophagy.registry import Options
-from autophagy.rng import replicate_seed
+from autophagy.core.registry import Options
+from autophagy.core.rng import replicate_seed
 
 
 class LinearRegressionOptions(Options):

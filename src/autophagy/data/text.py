@@ -16,9 +16,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from autophagy.core.registry import Options
 from autophagy.data.discrete import zipf_probabilities
 from autophagy.data.files import distinct_rows
-from autophagy.registry import Options
 
 
 class MarkovLanguageOptions(Options):

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from autophagy.linalg import mixture_log_prob
+from autophagy.core.linalg import mixture_log_prob
+from autophagy.core.registry import Options
 from autophagy.metrics.modes import grid_modes
-from autophagy.registry import Options
 
 
 class ModeGridOptions(Options):

@@ -32,6 +32,7 @@ distributions), and ``fid`` with a non-identity feature extractor.
 
 from __future__ import annotations
 
+from autophagy.core.registry import METRICS, Metric, metric_for, register_metric
 from autophagy.metrics.density import density_l2, heldout_nll, mixture_l2
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
@@ -69,7 +70,6 @@ from autophagy.metrics.text import (
 from autophagy.metrics.transport import wasserstein2_samples
 from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
-from autophagy.registry import METRICS, Metric, metric_for, register_metric
 
 
 def _lexical(real, synthetic, k=None, **kw):

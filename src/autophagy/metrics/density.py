@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from autophagy.rng import Rngs
+from autophagy.core.rng import Rngs
 
 HELDOUT = 1000  # held-out real samples per replicate for heldout_nll
 GRID = 256  # grid points per axis for density_l2 by integration

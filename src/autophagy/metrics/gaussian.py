@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autophagy.linalg import psd_sqrt, unbiased_moments
+from autophagy.core.linalg import psd_sqrt, unbiased_moments
 
 
 def wasserstein2_squared(

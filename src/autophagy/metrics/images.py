@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.protocols import LabelledImages, split_rows
 from autophagy.metrics.gaussian import frechet_distance
 from autophagy.metrics.inputs import cap_samples, finish, paired
 from autophagy.metrics.knn import prdc
-from autophagy.protocols import LabelledImages
 
 
 def image_metrics(
@@ -33,7 +33,6 @@ def image_metrics(
     classifier assigns to the class written in their label column (1 = every image is
     recognisably the digit it was generated as; 0.1 = chance for 10 balanced classes).
     """
-    from autophagy.data.images import split_rows  # data imports metrics: import on use
 
     real, synthetic, single = paired(real, synthetic)
     real = cap_samples(real, max_samples, rng, "real")

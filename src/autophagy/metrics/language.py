@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.metrics.text import distinct_n, ngram_novelty, rare_type_share
-from autophagy.rng import Rngs
 
 PAD = -1
 KEYS = (

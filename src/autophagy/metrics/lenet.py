@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
-from autophagy.registry import Options
+from autophagy.core.registry import Options
 
 CACHE_ENV = "AUTOPHAGY_CACHE"
 _FORMAT = "lenet-v1"  # bump when the architecture or training changes, so old caches are ignored

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from autophagy.registry import METRICS
+from autophagy.core.registry import METRICS
 
 KEYS = ("replicate", "generation", "metric", "value")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autophagy.linalg import unbiased_moments
+from autophagy.core.linalg import unbiased_moments
 from autophagy.metrics.inputs import cap_samples, finish, paired
 
 

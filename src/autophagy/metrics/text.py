@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.metrics.inputs import cap_samples, finish, paired
-from autophagy.rng import Rngs
 
 
 def _prepare(real, synthetic, max_samples, rng) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.metrics.discrete import total_variation
-from autophagy.rng import Rngs
 
 
 def _fitted(model: object) -> np.ndarray:

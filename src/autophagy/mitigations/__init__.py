@@ -20,8 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.errors import ConfigError
-from autophagy.linalg import unbiased_moments
+from autophagy.core.errors import ConfigError
+from autophagy.core.linalg import unbiased_moments
+from autophagy.core.protocols import DataSource, FittedModel, HasMoments, ModelSettings
+from autophagy.core.registry import Plugin
+from autophagy.core.rng import streams
+from autophagy.core.schedule import DataSchedule
+from autophagy.core.simulators import RngsFor, SampleSimulator
 from autophagy.mitigations import correction, curation
 from autophagy.mitigations.filtering import KnnDetector, LogisticDetector, kept_synthetic
 from autophagy.mitigations.options import (
@@ -31,11 +36,6 @@ from autophagy.mitigations.options import (
     MitigationOptions,
     import_function,
 )
-from autophagy.protocols import DataSource, FittedModel, HasMoments, ModelSettings
-from autophagy.registry import Plugin
-from autophagy.rng import streams
-from autophagy.schedule import DataSchedule
-from autophagy.simulators import RngsFor, SampleSimulator
 
 Draw = Callable[[int, RngsFor], np.ndarray]
 """Draws ``n`` synthetic samples per replicate ``(R, n, d)`` from the latest models with given streams."""

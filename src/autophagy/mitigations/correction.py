@@ -12,8 +12,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 
-from autophagy.linalg import psd_sqrt
-from autophagy.rng import Rngs
+from autophagy.core.linalg import psd_sqrt
+from autophagy.core.rng import Rngs
 
 
 def toward(x: np.ndarray, target: np.ndarray, gamma: float) -> np.ndarray:

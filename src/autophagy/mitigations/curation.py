@@ -11,7 +11,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import logsumexp
 
-from autophagy.protocols import FittedModel, HasLogProb
+from autophagy.core.protocols import FittedModel, HasLogProb
 
 
 def likelihood(synthetic: np.ndarray, models: Sequence[FittedModel]) -> np.ndarray:

@@ -15,7 +15,7 @@ from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 from scipy.special import expit, log_expit
 
-from autophagy.schedule import DataSchedule
+from autophagy.core.schedule import DataSchedule
 
 
 def features(x: np.ndarray, quadratic: bool) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
-from autophagy.registry import Options
+from autophagy.core.registry import Options
 
 CURATION_SCORES = ("likelihood", "nearest_real", "real_mean")
 CORRECTIONS = ("gaussian_ot", "nearest_real", "centroid", "mixture")

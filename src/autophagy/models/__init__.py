@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
 from autophagy.models import hf  # noqa: F401  (registers hf_causal_lm; transformers loads at build)
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.ddpm import DDPM, DDPMOptions
@@ -16,7 +17,6 @@ from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
 from autophagy.models.ols import FittedOLS, OLSModel
 from autophagy.models.wgan import WGANGP, WGANOptions
-from autophagy.registry import MAX_TEMPERATURE, MODELS, Options, register_model
 
 
 class GaussianModelOptions(Options):

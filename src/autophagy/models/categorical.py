@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.models.discrete import biased_choice, integer_tokens
-from autophagy.rng import Rngs
 
 
 def _check_rngs(rng: Rngs, replicates: int) -> None:

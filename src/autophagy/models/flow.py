@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.rng import Rngs, stacked_normal
+from autophagy.core.rng import Rngs, stacked_normal
 
 
 def _torch() -> Any:

@@ -19,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from autophagy.linalg import psd_sqrt
-from autophagy.rng import Rngs, stacked_normal
+from autophagy.core.linalg import psd_sqrt
+from autophagy.core.rng import Rngs, stacked_normal
 
 
 @dataclass(frozen=True)

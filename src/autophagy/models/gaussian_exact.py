@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autophagy.core.linalg import psd_sqrt
+from autophagy.core.rng import Rngs
+from autophagy.core.simulators import RngsFor
 from autophagy.data.gaussian import GaussianData
-from autophagy.linalg import psd_sqrt
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
-from autophagy.rng import Rngs
-from autophagy.simulators import RngsFor
 
 
 @dataclass(frozen=True)

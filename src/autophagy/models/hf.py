@@ -51,9 +51,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from autophagy.errors import ConfigError
-from autophagy.registry import MAX_TEMPERATURE, Options, register_model
-from autophagy.rng import Rngs
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import MAX_TEMPERATURE, Options, register_model
+from autophagy.core.rng import Rngs
 
 
 class LoraOptions(Options):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from autophagy.rng import Rngs
+from autophagy.core.rng import Rngs
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from autophagy.rng import Rngs
+from autophagy.core.rng import Rngs
 
 CovarianceType = Literal["full", "diag", "spherical", "tied"]
 _EPS = 10 * np.finfo(np.float64).eps  # keeps empty components' weights positive (as scikit-learn)

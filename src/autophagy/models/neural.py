@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.data.images import image_shape, split_rows
+from autophagy.core.protocols import split_rows
+from autophagy.data.images import image_shape
 
 SEED_BOUND = 2**62
 

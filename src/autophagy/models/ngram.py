@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.models.discrete import biased_choice, integer_tokens
-from autophagy.rng import Rngs
 
 
 def context_ids(tokens: np.ndarray, vocab_size: int, order: int) -> np.ndarray:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autophagy.core.rng import Rngs
 from autophagy.data.regression import LinearRegressionData
-from autophagy.rng import Rngs
 
 
 def closed_form_errors(samples: int, dim: int, noise: float, generations: int) -> dict[str, np.ndarray]:

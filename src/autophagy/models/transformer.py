@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from autophagy.core.rng import Rngs
 from autophagy.models.discrete import biased_choice, integer_tokens
-from autophagy.rng import Rngs
 
 
 class TinyLM(nn.Module):

@@ -2,7 +2,7 @@
 replicate. Shumailov et al. (2024) study model collapse with a VAE.
 
 This module is written the way a plug-in is: it registers itself with the public
-:func:`autophagy.registry.register_model` at the bottom, and imports PyTorch only inside
+:func:`autophagy.core.registry.register_model` at the bottom, and imports PyTorch only inside
 ``fit``/``load``/``sample`` (the module imports without it).
 
 Model: z ~ N(0, I) in ``latent_dim`` dimensions, x | z ~ N(mu(z), diag sigma^2) with an MLP
@@ -37,9 +37,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import PositiveFloat, PositiveInt
 
-from autophagy.protocols import LabelledImages
-from autophagy.registry import Options, register_model
-from autophagy.rng import Rngs
+from autophagy.core.protocols import LabelledImages
+from autophagy.core.registry import Options, register_model
+from autophagy.core.rng import Rngs
 
 SEED_BOUND = 2**62
 MIN_LOG_SIGMA = math.log(1e-3)  # decoder noise floor (standardised units): keeps the likelihood bounded

@@ -16,11 +16,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.protocols import DataSource
+from autophagy.core.registry import Options
+from autophagy.core.rng import Rngs
 from autophagy.data.images import image_shape
 from autophagy.models import neural
-from autophagy.protocols import DataSource
-from autophagy.registry import Options
-from autophagy.rng import Rngs
 
 
 class WGANOptions(Options):

@@ -18,10 +18,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from autophagy.executors import cpu_count
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
 from autophagy.reproduce.base import Check, Note, Recipe, Report, one_thread
-from autophagy.safety import atomic_write_text
+from autophagy.running.executors import cpu_count
+from autophagy.storage.safety import atomic_write_text
 
 PROFILES = ("quick", "full")
 

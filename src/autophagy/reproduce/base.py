@@ -13,7 +13,7 @@ check line of the verdict is wrong is at most ``alpha``:
 - a ``fact`` is an exact property of the measurement (no sampling error) and takes no alpha.
 
 Holm controls the family-wise error of all these rejections together under any dependence.
-The interval formulas live in :mod:`autophagy.stats`.
+The interval formulas live in :mod:`autophagy.core.stats`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from autophagy import stats
-from autophagy.stats import Estimate
+from autophagy.core import stats
+from autophagy.core.stats import Estimate
 
 ALPHA = 0.01  # default recipe-level error: P(any check line wrong) <= 1 %
 INF = math.inf
@@ -345,7 +345,7 @@ class EngineCell:
 def run_engine(
     raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
 ) -> list[EngineCell]:
-    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.run` (validate, run
+    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.results.run` (validate, run
     folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
     temporary folder unless ``out``. Recipes run each block in one task (``task_seconds``), so
     no checkpoint is written midway."""

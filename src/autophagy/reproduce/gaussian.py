@@ -16,13 +16,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy import stats
+from autophagy.admissible.phase import w2_by_generation
+from autophagy.core import stats
+from autophagy.core.schedule import DataSchedule
 from autophagy.data import GaussianData
-from autophagy.engine import Experiment, run_block
+from autophagy.loop.engine import Experiment, run_block
 from autophagy.models import GaussianModel
-from autophagy.phase import w2_by_generation
 from autophagy.reproduce.base import Check, Recipe, above, equals, proportion_above, save_figure
-from autophagy.schedule import DataSchedule
 
 # --- G1: fully synthetic, unbiased estimators ------------------------------------------
 

@@ -22,11 +22,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy import stats
-from autophagy.config import resolve
-from autophagy.engine import run_block
-from autophagy.executors import LokyExecutor
-from autophagy.pictures import sample_grid
+from autophagy.core import stats
+from autophagy.core.rng import stream, streams
+from autophagy.loop.engine import run_block
 from autophagy.reproduce.base import (
     Check,
     Note,
@@ -39,7 +37,9 @@ from autophagy.reproduce.base import (
     one_thread,
     save_figure,
 )
-from autophagy.rng import stream, streams
+from autophagy.results.pictures import sample_grid
+from autophagy.running.config import resolve
+from autophagy.running.executors import LokyExecutor
 
 IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
 LABELS = {"lenet_fid": "FID (LeNet features)", "lenet_precision": "precision", "lenet_recall": "recall"}
@@ -102,7 +102,7 @@ def _experiment(
     n_eval: int,
     cache_dir: str | None,
 ) -> Any:
-    """One loop on the digits, validated through :func:`autophagy.config.resolve`."""
+    """One loop on the digits, validated through :func:`autophagy.running.config.resolve`."""
     data: dict[str, Any] = {"kind": "digits"}
     if cache_dir is not None:
         data["classifier"] = {"cache_dir": cache_dir}

@@ -7,7 +7,7 @@ generated: under ``replace`` (``fully_synthetic``) on that text only, under ``ac
 every real and synthetic document so far, with the same optimiser steps. Held-out perplexity on
 real docstrings is the verdict's measure; every language metric is recorded.
 
-Both loops run as one sweep through the runner (:func:`autophagy.runner.execute`) into the
+Both loops run as one sweep through the runner (:func:`autophagy.running.runner.execute`) into the
 recipe's folder, so a killed run resumes from its last committed generation with identical
 numbers. Replicate i of both loops uses the same seed, and the loops are compared by the
 per-replicate difference of their slopes (a paired test, valid however the two correlate; the
@@ -30,7 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy import stats
+from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.base import Check, Note, Recipe, above, save_figure
 
@@ -101,12 +101,12 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
     """Run (or resume) the T7 sweep in ``folder`` (default ``runs/reproduce/T7``) and read its rows."""
     import time
 
-    from autophagy.runner import execute, plan_run
+    from autophagy.running.runner import execute, plan_run
 
     start = time.perf_counter()
     raw = t7_config(**sizes)
     plan = plan_run(raw, Path(folder or Path("runs") / "reproduce" / "T7") / "runs")
-    from autophagy.executors import make_executor
+    from autophagy.running.executors import make_executor
 
     tasks = len(LOOPS) * sizes["replicates"]
     executor = make_executor("local", workers=workers, tasks=tasks)
@@ -119,7 +119,7 @@ def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: 
 
 def read_t7(folder: Path, replicates: int, generations: int, seconds: float = 0.0) -> T7Data:
     """The T7 metrics ``(R, T)`` per loop from the sweep folder the recipe ran into."""
-    from autophagy.run import open_run
+    from autophagy.results.run import open_run
 
     run = open_run(folder)
     families = {cell["values"]["loop.family"]: i for i, cell in enumerate(run.cells)}

@@ -22,9 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy import stats
-from autophagy.config import resolve
-from autophagy.engine import Experiment, run_block
+from autophagy.core import stats
+from autophagy.loop.engine import Experiment, run_block
 from autophagy.models.ols import closed_form_errors
 from autophagy.reproduce.base import (
     Check,
@@ -38,6 +37,7 @@ from autophagy.reproduce.base import (
     run_engine,
     save_figure,
 )
+from autophagy.running.config import resolve
 
 
 def engine_metrics(raw: dict[str, Any]) -> tuple[Experiment, dict[str, np.ndarray]]:

@@ -19,11 +19,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy import stats
-from autophagy.config import resolve
-from autophagy.engine import Experiment, evaluate, run_block
+from autophagy.core import stats
+from autophagy.core.rng import stream, streams
+from autophagy.loop.engine import Experiment, evaluate, run_block
 from autophagy.reproduce.base import Check, Note, Recipe, above, below
-from autophagy.rng import stream, streams
+from autophagy.running.config import resolve
 
 MODE_METRICS = ("modes_covered", "high_quality", "mode_variance", "recall", "trace_cov")
 REAL_TAIL = 0.05  # tail_share of samples from P_r itself: 1 - the 95 % radius level
@@ -40,7 +40,7 @@ def _experiment(
     metrics: tuple[str, ...],
     n_eval: int,
 ) -> Experiment:
-    """A fully synthetic loop (n_ini = n_s = ``n``) validated through :func:`autophagy.config.resolve`."""
+    """A fully synthetic loop (n_ini = n_s = ``n``) checked by :func:`~autophagy.running.config.resolve`."""
     raw = {
         "name": "reproduce",
         "seed": seed,

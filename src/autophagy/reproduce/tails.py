@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import gamma, zeta
 
-from autophagy import stats
+from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
 from autophagy.reproduce.base import (
     Check,

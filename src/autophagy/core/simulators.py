@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from autophagy.protocols import DataSource, FittedModel, ModelSettings
-from autophagy.rng import Rngs
+from autophagy.core.protocols import DataSource, FittedModel, ModelSettings
+from autophagy.core.rng import Rngs
 
 RngsFor = Callable[[str], Rngs]
 """Generators of one (block, generation) for a role name, one per replicate."""

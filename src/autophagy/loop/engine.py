@@ -1,9 +1,9 @@
 """The loop engine: one generation after another for a block of replicates.
 
 Generation 1 fits on ``n_ini`` real samples; every later generation assembles its training
-set from the :class:`~autophagy.schedule.DataSchedule`, fits a new model (or fine-tunes the
+set from the :class:`~autophagy.core.schedule.DataSchedule`, fits a new model (or fine-tunes the
 previous one), and evaluates the metrics. All replicates of a block share the leading array
-axis; every random draw comes from that replicate's own stream (see :mod:`autophagy.rng`),
+axis; every random draw comes from that replicate's own stream (see :mod:`autophagy.core.rng`),
 so results do not depend on how replicates are grouped into blocks or when a run resumed.
 """
 
@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from autophagy.core.protocols import DataSource, FittedModel, ModelSettings
+from autophagy.core.rng import streams
+from autophagy.core.schedule import DataSchedule
+from autophagy.core.simulators import RngsFor, SampleSimulator, Simulator
 from autophagy.metrics import metric_for
 from autophagy.mitigations import Mitigation, MitigationContext
 from autophagy.models.gaussian import FittedGaussian
 from autophagy.models.gaussian_exact import ExactGaussianSimulator
-from autophagy.protocols import DataSource, FittedModel, ModelSettings
-from autophagy.rng import streams
-from autophagy.schedule import DataSchedule
-from autophagy.simulators import RngsFor, SampleSimulator, Simulator
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autophagy.safety import atomic_path
+from autophagy.storage.safety import atomic_path
 
 COLUMNS = ("replicate", "generation", "metric", "value")
 FORMATS = ("csv", "parquet")

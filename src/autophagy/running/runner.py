@@ -1,9 +1,9 @@
 """Plan and execute runs and sweeps: validate, write the manifest, schedule tasks, resume.
 
-Work is split into tasks (a cell times a block of replicates, see :mod:`autophagy.tasks`)
+Work is split into tasks (a cell times a block of replicates, see :mod:`autophagy.running.tasks`)
 that an executor runs; the parent commits each finished task in one transaction and submits
 the block's next piece. Starting again on a folder with the same manifest resumes every
-block from its last committed generation. Reading a folder is :mod:`autophagy.run`'s job.
+block from its last committed generation. Reading a folder is :mod:`autophagy.results.run`'s job.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from autophagy.budget import check_budget
-from autophagy.errors import ConfigError, Interrupted
-from autophagy.executors import Executor, make_executor
-from autophagy.registry import plugin_roots, unimportable_entries, user_modules
-from autophagy.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
-from autophagy.safety import FolderLock, atomic_write_text, check_output_folder
-from autophagy.signals import GracefulStop
-from autophagy.store import RunStore
-from autophagy.sweep import Cell, ignored_notes, plan_cells
-from autophagy.tasks import Task, TaskResult, run_task
+from autophagy.core.errors import ConfigError, Interrupted
+from autophagy.core.registry import plugin_roots, unimportable_entries, user_modules
+from autophagy.results.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
+from autophagy.running.budget import check_budget
+from autophagy.running.executors import Executor, make_executor
+from autophagy.running.signals import GracefulStop
+from autophagy.running.sweep import Cell, ignored_notes, plan_cells
+from autophagy.running.tasks import Task, TaskResult, run_task
+from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder
+from autophagy.storage.store import RunStore
 
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
 
@@ -173,10 +173,10 @@ def execute(
 ) -> Path:
     """Run (or resume) every block of every cell, committing each finished task; returns the folder.
 
-    Sizes are checked first (:mod:`autophagy.budget`); the folder is locked for the whole run
-    (:class:`~autophagy.safety.FolderLock`) and its manifest written atomically. SIGINT or
+    Sizes are checked first (:mod:`autophagy.running.budget`); the folder is locked for the whole run
+    (:class:`~autophagy.storage.safety.FolderLock`) and its manifest written atomically. SIGINT or
     SIGTERM stops after the tasks in flight are committed, raising
-    :class:`~autophagy.errors.Interrupted` (see :mod:`autophagy.signals`).
+    :class:`~autophagy.core.errors.Interrupted` (see :mod:`autophagy.running.signals`).
     """
     pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
     try:

@@ -2,7 +2,7 @@
 
 :class:`GracefulStop` turns the first SIGINT or SIGTERM into a request the runner checks
 after every task commit: it submits nothing more, commits the tasks in flight (each returns
-within ``--task-seconds`` of work) and raises :class:`~autophagy.errors.Interrupted`, whose
+within ``--task-seconds`` of work) and raises :class:`~autophagy.core.errors.Interrupted`, whose
 message says what is saved and how to resume. A second SIGINT stops at once
 (``KeyboardInterrupt``; the store's transactions keep it consistent all the same).
 

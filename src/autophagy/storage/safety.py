@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from autophagy.errors import ConfigError, EnvironmentFault
+from autophagy.core.errors import ConfigError, EnvironmentFault
 
 LOCK_FILE = ".lock"
 MAX_NAME = 100  # characters of a file name derived from data (well under the 255-byte limit)

@@ -2,7 +2,7 @@
 
 A folder holds ``config.json`` (a run's resolved config) or ``sweep.json`` (the sweep table,
 the swept keys and every cell's values and resolved config), ``results.sqlite`` (rows and
-per-block checkpoints, see :mod:`autophagy.store`) and ``plots/``. :class:`Run` reads them
+per-block checkpoints, see :mod:`autophagy.storage.store`) and ``plots/``. :class:`Run` reads them
 and answers in pandas: :meth:`Run.table` (long form), :meth:`Run.summary` (means with
 Student-t intervals over replicates), :attr:`Run.complete`; it draws plots and writes
 exports and the report. The runner writes folders; nothing else reads them.
@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autophagy.errors import ConfigError
-from autophagy.store import Row, RunStore
+from autophagy.core.errors import ConfigError
+from autophagy.results.report import write_report
+from autophagy.storage.store import Row, RunStore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +52,7 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
 
 def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:
     """``key=value, ...`` for a cell, leaving out ``skip`` keys; the k-th repeat of a value on
-    its sweep axis (``tags``, see :mod:`autophagy.sweep`) reads ``key=value #k``."""
+    its sweep axis (``tags``, see :mod:`autophagy.running.sweep`) reads ``key=value #k``."""
     tags = tags or {}
     return ", ".join(
         f"{k}={v}" + (f" #{tags[k]}" if k in tags else "") for k, v in values.items() if k not in skip
@@ -247,8 +248,8 @@ class Run:
     def plot(self, metric: str, **layout: Any) -> Figure:
         """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
         one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
-        :func:`autophagy.plots.plot_metric`)."""
-        from autophagy.plots import plot_metric
+        :func:`autophagy.results.plots.plot_metric`)."""
+        from autophagy.results.plots import plot_metric
 
         return plot_metric(self.summary(), metric, title=self.name, **layout)
 
@@ -256,21 +257,21 @@ class Run:
         """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
         them (``layout``: ``hue``, ``rows``, ``cols``), and a run's pictures of its sample
         snapshots. Every option is checked before the first file is written."""
-        from autophagy.plots import save_metric_plots
+        from autophagy.results.plots import save_metric_plots
 
         paths = save_metric_plots(self, metrics=metrics, **layout)
         if not self.is_sweep:
             with self.store() as store:
                 snapshots = store.snapshots(0)
             if snapshots:
-                from autophagy.pictures import draw_snapshots
+                from autophagy.results.pictures import draw_snapshots
 
                 paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
         return paths
 
     def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
-        from autophagy.export import export_table
+        from autophagy.results.export import export_table
 
         finished = self.finished()  # complete: the row's replicate ran every generation
         records = [
@@ -282,13 +283,11 @@ class Run:
 
     def report(self, output: Path | None = None, **layout: Any) -> Path:
         """Write the static HTML report (default ``report.html`` in the folder)."""
-        from autophagy.report import write_report
-
         return write_report(self, output, **layout)
 
 
 def open_run(folder: str | Path) -> Run:
-    """Open a run or sweep folder written by :func:`autophagy.run` or ``autophagy run``."""
+    """Open a run or sweep folder written by :func:`autophagy.results.run` or ``autophagy run``."""
     path = Path(folder)
     if not (path / STORE_FILE).is_file():
         raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")

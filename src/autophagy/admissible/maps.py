@@ -24,11 +24,18 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from pydantic import Field, PositiveInt
 
-from autophagy.executors import parallel_map
-from autophagy.phase import Curve, Limit, effective_ratio, fresh_limit, real_only_curve, w2_by_generation
-from autophagy.registry import Options
-from autophagy.safety import FolderLock, atomic_path, atomic_write_text
-from autophagy.schedule import DataSchedule
+from autophagy.admissible.phase import (
+    Curve,
+    Limit,
+    effective_ratio,
+    fresh_limit,
+    real_only_curve,
+    w2_by_generation,
+)
+from autophagy.core.registry import Options
+from autophagy.core.schedule import DataSchedule
+from autophagy.running.executors import parallel_map
+from autophagy.storage.safety import FolderLock, atomic_path, atomic_write_text
 
 
 class PhaseMapOptions(Options):

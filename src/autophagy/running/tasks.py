@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autophagy.engine import Experiment, LoopState, run_block
-from autophagy.errors import ConfigError, worker_error
-from autophagy.registry import adopt, extend_path
-from autophagy.rng import streams
-from autophagy.store import Row, decode_state, encode_state
+from autophagy.core.blame import worker_error
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import adopt, extend_path
+from autophagy.core.rng import streams
+from autophagy.loop.engine import Experiment, LoopState, run_block
+from autophagy.storage.store import Row, decode_state, encode_state
 
 if TYPE_CHECKING:
-    from autophagy.config import RunConfig
+    from autophagy.running.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class TaskResult:
 
 @functools.lru_cache(maxsize=16)
 def _experiment(config_json: str) -> tuple[Experiment, RunConfig]:
-    from autophagy.config import resolve
+    from autophagy.running.config import resolve
 
     exp, config, _ = resolve(json.loads(config_json))
     return exp, config

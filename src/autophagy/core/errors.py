@@ -36,30 +36,6 @@ class WorkerError(RuntimeError):
         return (type(self), (self.summary, self.trace))
 
 
-def worker_error(exc: BaseException) -> BaseException:
-    """The exception to send to the parent for ``exc``: a :class:`PluginError` naming the
-    plug-in module when the innermost frame outside autophagy belongs to a user plug-in
-    (registered by another package, or from ``__main__``), else a :class:`WorkerError`."""
-    import traceback
-
-    from autophagy.registry import user_modules
-
-    if isinstance(exc, MemoryError | OSError | EnvironmentFault):
-        return exc  # the machine, not a bug: reported as an environment fault (exit 3)
-    users = user_modules()
-    frames = traceback.extract_tb(exc.__traceback__)
-    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
-        module = frame.f_globals.get("__name__", "")
-        if module.split(".")[0] in users:
-            where = frames[-1] if frames else None
-            line = f" ({where.name}, {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
-            return PluginError(f"plugin {module}", f"{type(exc).__name__}: {exc}{line}")
-    trace = "".join(traceback.format_exception(exc))
-    return WorkerError(
-        f"internal error (this is a bug; please report it): {type(exc).__name__}: {exc}", trace
-    )
-
-
 class EnvironmentFault(Exception):
     """The machine, not the input, stopped the work: a full disk, a permission, a folder locked
     by another process, a damaged file, an interrupt. ``where`` names the file, folder or

@@ -1,7 +1,7 @@
 """``autophagy export RUN --output FILE --salvage``: the rows a damaged store still holds.
 
 A store that fails ``PRAGMA quick_check`` is refused everywhere else (exit 3). Salvage reads
-what it can (see :meth:`autophagy.store.RunStore.salvage_rows`) and writes the tidy columns
+what it can (see :meth:`autophagy.storage.store.RunStore.salvage_rows`) and writes the tidy columns
 with ``cell`` (the sweep cell index, 0 for a run) in place of the swept keys, since the
 manifest may be damaged too.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autophagy.errors import ConfigError
-from autophagy.export import export_table
-from autophagy.store import RunStore
+from autophagy.core.errors import ConfigError
+from autophagy.results.export import export_table
+from autophagy.storage.store import RunStore
 
 STORE_FILE = "results.sqlite"
 

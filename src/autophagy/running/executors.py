@@ -14,8 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from autophagy.errors import ConfigError
-from autophagy.signals import worker_init
+from autophagy.core.errors import ConfigError
+from autophagy.running.signals import worker_init
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 

@@ -4,7 +4,7 @@ For a cell (a config with the two swept keys set, a fresh-data loop with n_r fre
 n_s synthetic samples per generation):
 
 - the loop runs without metrics; the chosen metric is evaluated only on the windows read by
-  the stationarity test (:func:`autophagy.phase.stationary_window`), and the first flat
+  the stationarity test (:func:`autophagy.admissible.phase.stationary_window`), and the first flat
   window gives the loop's limit, each replicate's window mean, with its Student-t interval;
 - a baseline ladder, shared by every cell: the metric of a model trained once on n real
   samples (generation 1 with ``loop.n_ini = n``) for n on a log grid, mean and standard error
@@ -33,14 +33,14 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from autophagy.config import resolve, set_key
-from autophagy.engine import Experiment, evaluate, run_block
-from autophagy.errors import ConfigError
-from autophagy.executors import parallel_map
+from autophagy.admissible.phase import Z95, Curve, Estimate, Limit, stationary_window
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import Options
+from autophagy.loop.engine import Experiment, evaluate, run_block
 from autophagy.metrics import METRICS
-from autophagy.phase import Z95, Curve, Estimate, Limit, stationary_window
-from autophagy.registry import Options
-from autophagy.safety import FolderLock, atomic_path, atomic_write_text
+from autophagy.running.config import resolve, set_key
+from autophagy.running.executors import parallel_map
+from autophagy.storage.safety import FolderLock, atomic_path, atomic_write_text
 
 MONOTONE = {
     "wasserstein2": "W2 to P_r",
@@ -356,7 +356,7 @@ def options_from(raw: dict[str, Any], overrides: dict[str, Any]) -> PhaseOptions
     """The ``[phase]`` table of ``raw`` updated with command-line ``overrides``, validated."""
     from pydantic import ValidationError
 
-    from autophagy.config import pydantic_error
+    from autophagy.running.config import pydantic_error
 
     table = {**raw.get("phase", {}), **{k: v for k, v in overrides.items() if v is not None}}
     for axis in ("x", "y"):
@@ -539,7 +539,7 @@ def render_report(folder: Path) -> str:
     import csv
     import html
 
-    from autophagy.report import STYLE
+    from autophagy.results.report import STYLE
 
     def table(path: Path) -> str:
         rows = list(csv.reader(path.open()))
@@ -562,3 +562,15 @@ def render_report(folder: Path) -> str:
         f"<h2>Cells</h2>{table(folder / 'cells.csv')}"
         f"<h2>Real-only baseline</h2>{table(folder / 'baseline.csv')}\n</body></html>\n"
     )
+
+
+def is_admissible_folder(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``autophagy admissible`` (its map and boundary table)."""
+    return (Path(folder) / "boundary.csv").is_file() and (Path(folder) / "admissible.png").is_file()
+
+
+def write_admissible_report(folder: Path, output: Path | None = None) -> Path:
+    """Write the admissible folder's HTML page to ``output`` (default ``<folder>/report.html``)."""
+    output = Path(output) if output is not None else Path(folder) / "report.html"
+    atomic_write_text(output, render_report(Path(folder)))
+    return output

@@ -22,11 +22,11 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from autophagy.core.schedule import DataSchedule
 from autophagy.data import GaussianData
-from autophagy.engine import Experiment, run_block
-from autophagy.executors import parallel_map
+from autophagy.loop.engine import Experiment, run_block
 from autophagy.models import GaussianModel
-from autophagy.schedule import DataSchedule
+from autophagy.running.executors import parallel_map
 
 Z95 = 1.959964
 

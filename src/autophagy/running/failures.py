@@ -33,7 +33,7 @@ try:  # typer >= 0.2x carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on the click package
     from click import ClickException
 
-from autophagy.errors import ConfigError, EnvironmentFault
+from autophagy.core.errors import ConfigError, EnvironmentFault
 
 EXIT_FAIL, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_BUG = 1, 2, 3, 70
 

@@ -18,8 +18,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from autophagy.errors import ConfigError, did_you_mean
-from autophagy.registry import Options
+from autophagy.core.errors import ConfigError, did_you_mean
+from autophagy.core.registry import Options
 
 
 class NotApplicable(ConfigError):

@@ -24,11 +24,11 @@ from typing import Any
 
 from pydantic import Field, NonNegativeInt, ValidationError
 
-from autophagy.config import RunConfig, pydantic_error, resolve, set_key
-from autophagy.engine import Experiment
-from autophagy.errors import ConfigError
-from autophagy.registry import Options
-from autophagy.schedule import NotApplicable
+from autophagy.core.errors import ConfigError
+from autophagy.core.registry import Options
+from autophagy.core.schedule import NotApplicable
+from autophagy.loop.engine import Experiment
+from autophagy.running.config import RunConfig, pydantic_error, resolve, set_key
 
 
 class SweepOptions(Options):

@@ -28,8 +28,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from autophagy.errors import ConfigError
-from autophagy.safety import plain_text, safe_name
+from autophagy.core.errors import ConfigError
+from autophagy.storage.safety import plain_text, safe_name
 
 Row = tuple[int, int, str, float]
 
@@ -224,7 +224,7 @@ def facets(
 
     Unset options take the multi-valued key groups in order: ``hue`` the first, ``cols`` the
     second, ``rows`` the third; the rest become line styles. A key zipped with a chosen one
-    follows it. Raises :class:`~autophagy.errors.ConfigError` naming the option (``hue``,
+    follows it. Raises :class:`~autophagy.core.errors.ConfigError` naming the option (``hue``,
     ``rows`` or ``cols``) when a key is not among the summary's keys or is chosen twice.
     """
     keys = summary_keys(summary)
@@ -300,7 +300,7 @@ def plot_metric(
     value of ``rows`` x ``cols`` (see :func:`facets` for the defaults), further swept keys as
     line styles; bands are the summary's interval, labelled with its level (``ci``, default
     ``summary.attrs["ci"]`` or 0.95) and replicate count. Every string is drawn as plain text
-    (no mathtext). Raises :class:`~autophagy.errors.ConfigError` naming ``metric``, ``hue``,
+    (no mathtext). Raises :class:`~autophagy.core.errors.ConfigError` naming ``metric``, ``hue``,
     ``rows`` or ``cols`` when it is not in the summary. The figure is returned, not shown or saved.
     """
     metrics = distinct_values(summary["metric"])

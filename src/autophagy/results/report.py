@@ -2,7 +2,7 @@
 
 The page opens with a table of final-generation values per swept point and metric (mean
 and Student-t interval over replicates, seeds pooled, each metric marked with its
-direction), then one figure per metric of overlaid curves (:func:`autophagy.plots.plot_metric`:
+direction), then one figure per metric of overlaid curves (:func:`autophagy.results.plots.plot_metric`:
 one colour per value of ``hue``, panels by ``rows`` and ``cols``, bands the same interval),
 then any pictures in the folder (every PNG under ``plots/`` that is not a metric plot, e.g.
 sample panels), and the configuration last. The layout is chosen here, at report time, from
@@ -27,16 +27,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from autophagy.plots import (
+from autophagy.results.plots import (
     band_label,
     distinct_values,
+    facets,
     metric_direction,
     plot_metric,
     summary_keys,
     summary_points,
     value_text,
 )
-from autophagy.safety import atomic_write_text, inside, safe_name
+from autophagy.storage.safety import atomic_write_text, inside, safe_name
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -201,29 +202,15 @@ def render(
     cols: str | None = None,
     ci: float = 0.95,
 ) -> str:
-    """The report page of a run (``autophagy.Run`` or a path to its folder), as HTML text.
+    """The report page of a :class:`~autophagy.results.run.Run`, as HTML text.
 
     ``hue``, ``rows`` and ``cols`` choose the figures' layout (see
-    :func:`autophagy.plots.facets`); a key that is not swept raises
-    :class:`~autophagy.errors.ConfigError` naming the option, before anything is drawn.
+    :func:`autophagy.results.plots.facets`); a key that is not swept raises
+    :class:`~autophagy.core.errors.ConfigError` naming the option, before anything is drawn.
     """
-    if (
-        isinstance(run, str | Path)
-        and (Path(run) / "boundary.csv").exists()
-        and (Path(run) / "admissible.png").exists()
-    ):
-        from autophagy.admissible import render_report
-
-        return render_report(Path(run))  # an ``autophagy admissible`` folder
-    if isinstance(run, str | Path):
-        from autophagy.run import open_run
-
-        run = open_run(run)
     summary = run.summary(ci=ci)
     layout = {"hue": hue, "rows": rows, "cols": cols}
     if not summary.empty:
-        from autophagy.plots import facets
-
         facets(summary, **layout)  # option errors first
     figures = _figures(run, summary, ci, layout) if not summary.empty else []
     pictures = _pictures(Path(run.path), set(summary["metric"]))
@@ -262,18 +249,8 @@ def write_report(
     cols: str | None = None,
     ci: float = 0.95,
 ) -> Path:
-    """Write the report of ``run`` (a ``Run`` or a folder) to ``output`` (default
-    ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
-    if isinstance(run, str | Path) and (Path(run) / "boundary.csv").exists():
-        output = Path(output) if output is not None else Path(run) / "report.html"
-        text = render(run)  # an ``autophagy admissible`` folder
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        return output
-    if isinstance(run, str | Path):
-        from autophagy.run import open_run
-
-        run = open_run(run)
+    """Write the report of ``run`` (a :class:`~autophagy.results.run.Run`) to ``output``
+    (default ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
     output = Path(output) if output is not None else Path(run.path) / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)

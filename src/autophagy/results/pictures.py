@@ -23,10 +23,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from autophagy.core.protocols import DataSource, LabelledImages
+from autophagy.core.rng import stream
 from autophagy.data import DATA
-from autophagy.plots import plot_samples
-from autophagy.protocols import DataSource, LabelledImages
-from autophagy.rng import stream
+from autophagy.results.plots import plot_samples
 
 
 def data_source(resolved: dict[str, Any]) -> DataSource:

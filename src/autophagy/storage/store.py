@@ -2,7 +2,7 @@
 
 Rows are keyed by (run, replicate, generation, metric) and upserted, so a rerun never
 duplicates. A task's rows and its block's checkpoint (the encoded
-:class:`~autophagy.engine.LoopState`) are written in one transaction, so after any
+:class:`~autophagy.loop.engine.LoopState`) are written in one transaction, so after any
 interruption, SIGKILL included, the store holds exactly the generations its checkpoints
 say, and a resumed block starts right after them.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autophagy.engine import LoopState
-from autophagy.errors import ConfigError, EnvironmentFault
+from autophagy.core.errors import ConfigError, EnvironmentFault
+from autophagy.core.protocols import ModelSettings
+from autophagy.loop.engine import LoopState
 from autophagy.models.gaussian_exact import GroupStats
-from autophagy.protocols import ModelSettings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -96,7 +96,7 @@ class RunStore:
 
     def __init__(self, path: Path, *, check: bool = True) -> None:
         """Open (or create) the store; with ``check``, a damaged file is refused with an
-        :class:`~autophagy.errors.EnvironmentFault` (``PRAGMA quick_check``, milliseconds for
+        :class:`~autophagy.core.errors.EnvironmentFault` (``PRAGMA quick_check``, milliseconds for
         a typical run) that points at ``autophagy export --salvage``."""
         self.path = Path(path)
         self.conn = sqlite3.connect(self.path, timeout=60)
@@ -136,7 +136,7 @@ class RunStore:
         """Upsert a finished task's rows, its sample snapshots and its block's checkpoint in one
         transaction.
 
-        ``state`` is the encoded :class:`~autophagy.engine.LoopState` after ``generation``
+        ``state`` is the encoded :class:`~autophagy.loop.engine.LoopState` after ``generation``
         (empty once the block is finished); ``snapshots`` maps a generation to samples ``(n, d)``
         of the run's first replicate, kept for the pictures.
         """

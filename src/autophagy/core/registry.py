@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
 
 ENTRY_POINT_GROUPS = {"model": "autophagy.models", "data": "autophagy.data", "metric": "autophagy.metrics"}
 MAX_TEMPERATURE = 10.0
@@ -126,7 +126,7 @@ def register_model(
 
     ``options`` is a pydantic model (subclass :class:`Options`) of the ``[model]`` keys;
     ``build(options)`` returns settings with ``min_samples``, ``fit(data (R, n, d), *, rng,
-    init)`` and ``load(state)`` (see :class:`autophagy.protocols.ModelSettings`). Declare
+    init)`` and ``load(state)`` (see :class:`autophagy.core.protocols.ModelSettings`). Declare
     ``has_moments`` / ``has_log_prob`` when fitted models offer ``moments()`` / ``log_prob(x)``,
     and ``zero_bias=False`` when ``sampling_bias = 0`` is undefined for the family. ``max_bias``
     is the largest ``sampling_bias`` a config may set (default 1: lambda in [0, 1]); families
@@ -156,7 +156,7 @@ def register_data(
     replace: bool = False,
 ) -> None:
     """Make ``data.kind = name`` available: ``build(options)`` returns a
-    :class:`autophagy.protocols.DataSource` (``dim``, ``capacity``, ``draw(n, rng=)``, ``moments()``)."""
+    :class:`autophagy.core.protocols.DataSource` (``dim``, ``capacity``, ``draw(n, rng=)``, ``moments()``)."""
     _check_name("data source", name, DATA, replace)
     DATA[name] = Plugin(options, build, summary, provider=_provider(build))
 

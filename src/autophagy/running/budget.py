@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autophagy.errors import ConfigError
+from autophagy.core.errors import ConfigError
 
 BYTES_PER_ROW = 80  # SQLite row with its primary-key index entry (measured ~60-70)
 BASELINE = 64 * 2**20

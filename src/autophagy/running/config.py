@@ -3,7 +3,7 @@
 ``load_config`` reads a TOML file and applies ``--set key=value`` overrides;
 ``resolve`` checks every section against its registry and cross-checks the sections,
 raising one :class:`ConfigError` that names the field at fault, and returns the
-:class:`~autophagy.engine.Experiment` plus the fully resolved config (as written to
+:class:`~autophagy.loop.engine.Experiment` plus the fully resolved config (as written to
 ``config.json``).
 """
 
@@ -18,15 +18,15 @@ from typing import Any
 
 from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
+from autophagy.core.errors import ConfigError, did_you_mean
+from autophagy.core.protocols import DataSource, LabelledImages, ModelSettings
+from autophagy.core.registry import Options, Plugin, load_entry_points, load_plugins
+from autophagy.core.schedule import DataSchedule, LoopOptions, resolve_schedule
 from autophagy.data import DATA, GaussianData
-from autophagy.engine import Experiment
-from autophagy.errors import ConfigError, did_you_mean
+from autophagy.loop.engine import Experiment
 from autophagy.metrics import METRICS, metric_for
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS, GaussianModel
-from autophagy.protocols import DataSource, LabelledImages, ModelSettings
-from autophagy.registry import Options, Plugin, load_entry_points, load_plugins
-from autophagy.schedule import DataSchedule, LoopOptions, resolve_schedule
 
 
 class MetricsOptions(Options):
@@ -43,7 +43,7 @@ class MetricsOptions(Options):
 class PlotsOptions(Options):
     """The ``[plots]`` table: samples of the first replicate kept at the chosen ``generations``
     (default: every generation for image data, none otherwise), ``n_samples`` each (default 500
-    images or 2000 points), drawn in ``plots/`` by :mod:`autophagy.pictures`."""
+    images or 2000 points), drawn in ``plots/`` by :mod:`autophagy.results.pictures`."""
 
     generations: list[PositiveInt] | None = None
     n_samples: PositiveInt | None = None
@@ -92,7 +92,7 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
 
 def _known_keys(title: str, loc: tuple) -> list[str]:
     """Field names of the (nested) options model at ``loc`` of the model called ``title``."""
-    from autophagy.registry import Options
+    from autophagy.core.registry import Options
 
     pending, models = [Options], []
     while pending:  # every Options subclass, to find the one that raised
