@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import autophagy as ap
-from autophagy.results.run import STORE_FILE
+from autophagy.storage.layout import STORE_FILE
 
 SWEEP = {
     "name": "api",

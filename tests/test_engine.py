@@ -231,3 +231,18 @@ def test_fresh_data_without_synthetic_is_the_real_only_baseline(simulator):
     )
     assert ks_2samp(baseline, at_n).pvalue > 1e-3
     assert ks_2samp(baseline, twice["wasserstein2"][:, 0]).pvalue < 1e-3
+
+
+def test_metrics_at_chosen_generations_match_every_generation_run():
+    """``metrics.generations`` computes the same values at the chosen generations as a run that
+    evaluates every generation (evaluation draws use their own streams), and none elsewhere."""
+
+    raw = base_config()
+    every = [m for _, m in run_block(resolve(raw)[0], range(3))]
+    chosen = {**raw, "metrics": {**raw.get("metrics", {}), "generations": [2, 4]}}
+    some = [m for _, m in run_block(resolve(chosen)[0], range(3))]
+    assert [bool(m) for m in some] == [False, True, False, True]
+    for t in (2, 4):
+        assert some[t - 1].keys() == every[t - 1].keys()
+        for name in every[t - 1]:
+            np.testing.assert_array_equal(some[t - 1][name], every[t - 1][name])

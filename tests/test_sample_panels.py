@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from autophagy.core.errors import ConfigError
-from autophagy.results.run import STORE_FILE, open_run
+from autophagy.results.run import open_run
 from autophagy.running.runner import execute, plan_run
+from autophagy.storage.layout import STORE_FILE
 from autophagy.storage.store import RunStore
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from autophagy.core.errors import ConfigError
+from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import LoopState
 from autophagy.models import GaussianModel
-from autophagy.storage.store import RunStore, decode_state, encode_state
+from autophagy.storage.store import RunStore
 
 
 def _state(generation: int) -> LoopState:

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.data.documents import stdlib_docstrings
+from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import run_block
 from autophagy.metrics.language import KEYS
 from autophagy.running.config import resolve
-from autophagy.storage.store import decode_state, encode_state
 
 METRICS = ["perplexity", "cross_entropy", *KEYS]
 

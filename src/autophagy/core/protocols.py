@@ -81,6 +81,16 @@ class DataSource(Protocol):
 
 
 @runtime_checkable
+class ExactGaussian(Protocol):
+    """Optional: a fitted model that *is* N(mean, cov) per replicate (``moments()`` exact), so
+    metrics with a Gaussian closed form (e.g. ``wasserstein2``) use it instead of samples."""
+
+    is_gaussian: bool
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
 class LabelledImages(Protocol):
     """A real image set (a :class:`DataSource`) whose rows are ``H * W`` pixels in [0, 1]
     followed by the class label; image metrics use its cached classifier."""

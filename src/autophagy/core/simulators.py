@@ -104,3 +104,16 @@ class SampleSimulator:
 
     def fit(self, batch: np.ndarray, rng: Rngs, init: FittedModel | None) -> FittedModel:
         return self.model.fit(batch, rng=rng, init=init)
+
+
+SimulatorFactory = Callable[[DataSource, ModelSettings], Simulator]
+"""Builds a run's simulator from its data source and model settings."""
+
+SIMULATORS: dict[str, SimulatorFactory] = {"samples": SampleSimulator}
+"""How training batches may be represented, by the name ``model.simulator`` gives; a model
+family with an exact path registers it with :func:`register_simulator`."""
+
+
+def register_simulator(name: str, factory: SimulatorFactory) -> None:
+    """Make ``factory`` available to experiments as ``simulator = name``."""
+    SIMULATORS[name] = factory

@@ -10,7 +10,7 @@ so results do not depend on how replicates are grouped into blocks or when a run
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,9 @@ import numpy as np
 from autophagy.core.protocols import DataSource, FittedModel, ModelSettings
 from autophagy.core.rng import streams
 from autophagy.core.schedule import DataSchedule
-from autophagy.core.simulators import RngsFor, SampleSimulator, Simulator
+from autophagy.core.simulators import SIMULATORS, RngsFor, SampleSimulator, Simulator
 from autophagy.metrics import metric_for
 from autophagy.mitigations import Mitigation, MitigationContext
-from autophagy.models.gaussian import FittedGaussian
-from autophagy.models.gaussian_exact import ExactGaussianSimulator
 
 
 @dataclass(frozen=True)
@@ -39,18 +37,22 @@ class Experiment:
     n_eval: int = 500
     k: int = 5
     unbiased_eval: bool = False
-    simulator: str = "samples"  # a key of SIMULATORS: how training batches are represented
+    simulator: str = "samples"  # a key of core.simulators.SIMULATORS: how batches are represented
     mitigation: Mitigation | None = None  # curation / self-correction / filtering of synthetic batches
+    evaluate_at: frozenset[int] | None = None  # generations whose metrics are computed (None: all)
 
     def batches(self) -> Simulator:
         """The simulator that holds this experiment's training batches."""
-        return SIMULATORS[self.simulator](self)
+        return SIMULATORS[self.simulator](self.data, self.model)
 
+    @property
+    def eval_bias(self) -> float:
+        """The sampling bias of evaluation and picture draws: 1 with ``unbiased_eval``, else the loop's."""
+        return 1.0 if self.unbiased_eval else self.schedule.sampling_bias
 
-SIMULATORS: dict[str, Callable[[Experiment], Simulator]] = {
-    "samples": lambda exp: SampleSimulator(exp.data, exp.model),
-    "exact": lambda exp: ExactGaussianSimulator(exp.data, exp.model),
-}
+    def evaluates(self, generation: int) -> bool:
+        """Whether the metrics of ``generation`` are computed (every one unless ``evaluate_at``)."""
+        return self.evaluate_at is None or generation in self.evaluate_at
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _training_set(
 def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedModel) -> dict[str, np.ndarray]:
     """Every requested metric for generation ``t``: ``{name: values (R,)}``."""
     results: dict[str, np.ndarray] = {}
-    gaussian = isinstance(model, FittedGaussian)  # metrics with a closed form for Gaussians use it
+    gaussian = getattr(model, "is_gaussian", False) is True  # closed-form metrics where one exists
     chosen = {name: metric_for(name, gaussian) for name in exp.metrics}
     by_moments = [n for n in exp.metrics if chosen[n].needs == "moments"]
     if by_moments:
@@ -116,9 +118,8 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
         real = SampleSimulator(exp.data, exp.model).reference(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
         )
-        bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
         synthetic = model.sample(
-            exp.n_eval, rng=streams(exp.seed, replicates, t, "eval_synthetic"), sampling_bias=bias
+            exp.n_eval, rng=streams(exp.seed, replicates, t, "eval_synthetic"), sampling_bias=exp.eval_bias
         )
         shared: dict[int, object] = {}  # metrics sharing one function are computed once
         for name in by_samples:
@@ -152,7 +153,8 @@ def run_block(
 ) -> Iterator[tuple[LoopState, dict[str, np.ndarray]]]:
     """Run ``replicates`` from ``state`` (or from scratch) to the last generation.
 
-    Yields, after each generation, the new state (a checkpoint) and the metric values.
+    Yields, after each generation, the new state (a checkpoint) and the metric values (none
+    at a generation outside ``exp.evaluate_at``).
     """
     s, sim = exp.schedule, exp.batches()
     start = 1 if state is None else state.generation + 1
@@ -169,4 +171,5 @@ def run_block(
         if state.models and hasattr(model, "inherit"):  # e.g. a reference network from generation 1
             model = model.inherit(state.models[0])
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])
-        yield state, {**evaluate(exp, replicates, t, model), **notes}
+        metrics = evaluate(exp, replicates, t, model) if exp.evaluates(t) else {}
+        yield state, {**metrics, **notes}

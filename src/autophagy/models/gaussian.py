@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class FittedGaussian:
 
     mean: np.ndarray
     cov: np.ndarray
+    is_gaussian: ClassVar[bool] = True  # see core.protocols.ExactGaussian: metrics use closed forms
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mean, self.cov

@@ -19,7 +19,7 @@ import numpy as np
 
 from autophagy.core.linalg import psd_sqrt
 from autophagy.core.rng import Rngs
-from autophagy.core.simulators import RngsFor
+from autophagy.core.simulators import RngsFor, register_simulator
 from autophagy.data.gaussian import GaussianData
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
 
@@ -178,3 +178,6 @@ class ExactGaussianSimulator:
     def fit(self, batch: GroupStats, rng: Rngs, init: FittedGaussian | None) -> FittedGaussian:
         """The model's estimator from the statistics: mean, scatter / (n - 1) or scatter / n."""
         return self.model.from_statistics(batch.count, batch.mean, batch.scatter)
+
+
+register_simulator("exact", ExactGaussianSimulator)

@@ -20,34 +20,14 @@ import numpy as np
 
 from autophagy.core.errors import ConfigError
 from autophagy.results.report import write_report
+from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.store import Row, RunStore
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-CONFIG_FILE = "config.json"
-SWEEP_FILE = "sweep.json"
-STORE_FILE = "results.sqlite"
 ROW_COLUMNS = ("replicate", "generation", "metric", "value")
-
-
-def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
-    """``(file name, manifest)`` of a folder's ``config.json`` or ``sweep.json``; None if it has
-    neither; a :class:`ConfigError` if one cannot be read."""
-    for name in (SWEEP_FILE, CONFIG_FILE):
-        file = Path(folder) / name
-        if file.is_file():
-            try:
-                manifest = json.loads(file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError("RUN", f"{file} cannot be read: {exc}") from None
-            if not isinstance(manifest, dict) or (
-                name == SWEEP_FILE and not {"name", "swept", "cells"} <= set(manifest)
-            ):
-                raise ConfigError("RUN", f"{file} is not a {name.removesuffix('.json')} manifest")
-            return name, manifest
-    return None
 
 
 def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from autophagy.core.errors import ConfigError
 from autophagy.results.export import export_table
+from autophagy.storage.layout import STORE_FILE
 from autophagy.storage.store import RunStore
-
-STORE_FILE = "results.sqlite"
 
 
 def salvage_export(folder: Path, output: Path, fmt: str) -> tuple[int, int, Path]:

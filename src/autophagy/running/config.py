@@ -38,6 +38,7 @@ class MetricsOptions(Options):
     n_eval: PositiveInt = 500
     k: PositiveInt = 5
     unbiased_eval: bool = False
+    generations: list[PositiveInt] | None = None  # evaluate only these generations (default: every one)
 
 
 class PlotsOptions(Options):
@@ -332,6 +333,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         unbiased_eval=config.metrics.unbiased_eval,
         simulator=simulator,
         mitigation=mitigation,
+        evaluate_at=None if config.metrics.generations is None else frozenset(config.metrics.generations),
     )
     resolved = {**config.model_dump(mode="json"), "data": data_resolved, "model": model_resolved}
     if mitigation is None:

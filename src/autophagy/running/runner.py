@@ -27,12 +27,13 @@ from rich.progress import (
 
 from autophagy.core.errors import ConfigError, Interrupted
 from autophagy.core.registry import plugin_roots, unimportable_entries, user_modules
-from autophagy.results.run import CONFIG_FILE, STORE_FILE, SWEEP_FILE, open_run, read_manifest
+from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.signals import GracefulStop
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
 from autophagy.running.tasks import Task, TaskResult, run_task
+from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder
 from autophagy.storage.store import RunStore
 

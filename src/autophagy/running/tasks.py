@@ -22,8 +22,9 @@ from autophagy.core.blame import worker_error
 from autophagy.core.errors import ConfigError
 from autophagy.core.registry import adopt, extend_path
 from autophagy.core.rng import streams
+from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import Experiment, LoopState, run_block
-from autophagy.storage.store import Row, decode_state, encode_state
+from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
     from autophagy.running.config import RunConfig
@@ -69,9 +70,8 @@ def _experiment(config_json: str) -> tuple[Experiment, RunConfig]:
 def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:
     """``n`` samples ``(n, d)`` of the first replicate's model just fitted, from their own stream
     and with the evaluation's sampling bias (pictures never change a run's numbers)."""
-    bias = 1.0 if exp.unbiased_eval else exp.schedule.sampling_bias
     rng = streams(exp.seed, replicates, state.generation, "snapshot")
-    return state.models[0].sample(n, rng=rng, sampling_bias=bias)[0]
+    return state.models[0].sample(n, rng=rng, sampling_bias=exp.eval_bias)[0]
 
 
 def run_task(task: Task) -> TaskResult:

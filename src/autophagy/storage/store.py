@@ -2,9 +2,9 @@
 
 Rows are keyed by (run, replicate, generation, metric) and upserted, so a rerun never
 duplicates. A task's rows and its block's checkpoint (the encoded
-:class:`~autophagy.loop.engine.LoopState`) are written in one transaction, so after any
-interruption, SIGKILL included, the store holds exactly the generations its checkpoints
-say, and a resumed block starts right after them.
+:class:`~autophagy.loop.engine.LoopState`, see :mod:`autophagy.loop.checkpoint`) are written
+in one transaction, so after any interruption, SIGKILL included, the store holds exactly the
+generations its checkpoints say, and a resumed block starts right after them.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from autophagy.core.errors import ConfigError, EnvironmentFault
-from autophagy.core.protocols import ModelSettings
-from autophagy.loop.engine import LoopState
-from autophagy.models.gaussian_exact import GroupStats
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -49,46 +46,10 @@ Row = tuple[int, int, str, float]
 """(replicate, generation, metric, value)"""
 
 
-def _batch_arrays(name: str, batch: np.ndarray | GroupStats) -> dict[str, np.ndarray]:
-    if isinstance(batch, GroupStats):
-        return {f"{name}/{key}": value for key, value in batch.arrays().items()}
-    return {name: batch}
-
-
-def _batch(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray | GroupStats:
-    if name in arrays:
-        return arrays[name]
-    return GroupStats(arrays[f"{name}/count"], arrays[f"{name}/mean"], arrays[f"{name}/scatter"])
-
-
 def _npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
-
-
-def encode_state(state: LoopState) -> bytes:
-    """Serialise a loop state to ``.npz`` bytes (arrays only, no pickle)."""
-    arrays = {"generation": np.asarray(state.generation)}
-    arrays |= _batch_arrays("fixed", state.fixed) | _batch_arrays("pool", state.pool)
-    for j, model in enumerate(state.models):
-        arrays.update({f"model{j}/{key}": value for key, value in model.state_dict().items()})
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def decode_state(blob: bytes, model: ModelSettings) -> LoopState:
-    """Inverse of :func:`encode_state`; ``model`` rebuilds the fitted models."""
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    states: dict[int, dict[str, np.ndarray]] = {}
-    for key, value in arrays.items():
-        if key.startswith("model"):
-            index, name = key[len("model") :].split("/", 1)
-            states.setdefault(int(index), {})[name] = value
-    models = [model.load(states[j]) for j in sorted(states)]
-    return LoopState(int(arrays["generation"]), _batch("fixed", arrays), _batch("pool", arrays), models)
 
 
 class RunStore:
