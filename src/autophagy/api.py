@@ -13,8 +13,9 @@ message names the field) for bad input; nothing is written then.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from autophagy.core.errors import ConfigError
 from autophagy.results.run import Run, open_run
 from autophagy.running.config import add_plugins, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
+from autophagy.running.executors import Executor, make_executor
+from autophagy.running.runner import TASK_SECONDS, execute, plan_run
 
 __all__ = ["load_config", "open_run", "run"]
 
@@ -56,34 +59,40 @@ def run(
     config: str | Path | Mapping[str, Any],
     out: str | Path | None = None,
     *,
-    executor: str = "local",
+    executor: str | Executor = "local",
     workers: int | None = None,
     address: str | None = None,
     progress: bool = True,
     plots: bool = True,
-    task_seconds: float = 2.0,
+    task_seconds: float = TASK_SECONDS,
+    note: Callable[[str], None] | None = None,
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
-    ``config`` is a raw config dict (see :func:`load_config`) or a TOML path. ``executor``:
-    ``"local"`` (a process pool on every core, or ``workers``), ``"inline"`` (this process) or
-    ``"ray"`` (``address`` joins a cluster). Plug-ins registered in this session's ``__main__``
-    travel to the workers with each task; plug-in modules listed in ``plugins`` are imported
-    by every worker. Starting again on the same folder resumes where it stopped.
+    The one way loops run: the CLI, the demo, every recipe and the admissible maps call it, so
+    every loop gets the manifest, the folder lock, checkpoints and resume, progress and the
+    executor's parallelism. ``config`` is a raw config dict (see :func:`load_config`) or a TOML
+    path. ``executor``: ``"local"`` (a process pool on every core, or ``workers``),
+    ``"inline"`` (this process), ``"ray"`` (``address`` joins a cluster), or an executor
+    already started (it is left running, so several runs can share warm workers). Keys that
+    some sweep cells ignore are passed to ``note`` once (default: a warning). Plug-ins
+    registered in this session's ``__main__`` travel to the workers with each task; plug-in
+    modules listed in ``plugins`` are imported by every worker. Starting again on the same
+    folder resumes where it stopped; SIGINT or SIGTERM stop after committing the tasks in
+    flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder.
     """
-    from autophagy.running.executors import make_executor
-    from autophagy.running.runner import execute, plan_run
-
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
-    if task_seconds < 0:
-        raise ConfigError("task_seconds", f"must be >= 0, got {task_seconds}")
+    if not isinstance(task_seconds, int | float) or not 0 <= task_seconds < math.inf:  # NaN too
+        raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds!r}")
     plan = plan_run(raw, Path(out) if out is not None else None)
-    for note in plan.notes:  # keys some sweep cells ignore, said once
-        warnings.warn(note, stacklevel=2)
-    tasks = sum(len(plan.blocks(cell)) for cell in plan.cells)
-    pool = make_executor(executor, workers=workers, address=address, tasks=tasks)
+    for line in plan.notes:  # keys some sweep cells ignore, said once
+        note(line) if note is not None else warnings.warn(line, stacklevel=2)
+    owned = isinstance(executor, str)
+    pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count) if owned else None
+    pool = pool or executor
     try:
         folder = execute(plan, executor=pool, progress=progress, plots=plots, task_seconds=task_seconds)
     finally:
-        pool.shutdown()
+        if owned:
+            pool.shutdown()
     return open_run(folder)

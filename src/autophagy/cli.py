@@ -74,28 +74,29 @@ def run(
     Plug-in modules named by --plugin or the config's plugins list are imported, which
     executes their code.
     """
-    from autophagy.running.executors import make_executor
-    from autophagy.running.runner import execute, plan_run
+    from autophagy.api import run as run_loops
 
     try:
-        if not task_seconds >= 0 or task_seconds == float("inf"):  # also refuses NaN
-            raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds}")
-        plan = plan_run(load_config(config, set_ or [], plugin or []), out)
-        for note in plan.notes:
-            console.print(f"note: {note}", highlight=False, markup=False)
-        pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count)
+        raw = load_config(config, set_ or [], plugin or [])
+        done = run_loops(
+            raw,
+            out,
+            executor=executor,
+            workers=workers,
+            address=address,
+            progress=not quiet,
+            task_seconds=task_seconds,
+            note=lambda line: console.print(f"note: {line}", highlight=False, markup=False),
+        )
     except ConfigError as exc:
         _fail(exc)
-    try:
-        folder = execute(plan, executor=pool, progress=not quiet, task_seconds=task_seconds)
     except Interrupted as exc:
-        resume = shlex.join(["autophagy", "run", str(config), "--out", str(plan.out)])
+        resume = shlex.join(["autophagy", "run", str(config), "--out", exc.where])
         resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
         resume += "".join(f" --plugin {shlex.quote(p)}" for p in plugin or [])
         raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
-    finally:
-        pool.shutdown()
-    what = f"sweep of {len(plan.cells)} runs" if plan.is_sweep else "run"
+    folder = done.path
+    what = f"sweep of {len(done.cells)} runs" if done.is_sweep else "run"
     console.print(f"{what} written to [bold]{escape(str(folder))}[/]", soft_wrap=True)
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from autophagy.api import run
 from autophagy.results.plots import curves, plot_comparison
-from autophagy.results.run import open_run
 from autophagy.running.executors import make_executor
-from autophagy.running.runner import execute, plan_run
 
 FAMILIES = ("fully_synthetic", "synthetic_augmentation", "fresh_data", "accumulate")
 BIASES = (1.0, 0.8)
@@ -44,23 +43,21 @@ def demo_config(family: str, sampling_bias: float) -> dict:
 def run_demo(out: Path, *, progress: bool = True) -> list[dict]:
     """Run (or resume) every demo run under ``out``; return one summary row per run."""
     out = Path(out)
-    plans = [plan_run(demo_config(f, b), out / f"{f}-lambda{b:g}") for f in FAMILIES for b in BIASES]
+    configs = [demo_config(f, b) for f in FAMILIES for b in BIASES]
     summary, rows_by_label = [], {}
-    pool = make_executor("local", tasks=sum(len(plan.blocks(plan.cells[0])) for plan in plans))
-    try:
-        for plan in plans:  # one warm pool for all runs: workers import and start once
-            execute(plan, executor=pool, progress=progress)
+    pool = make_executor("local", tasks=len(configs))  # one block each
+    try:  # one warm pool for all runs: workers import and start once
+        runs = [run(c, out / c["name"], executor=pool, progress=progress) for c in configs]
     finally:
         pool.shutdown()
-    for plan in plans:
-        rows = open_run(plan.out).rows(0)
-        config = plan.cells[0].config
-        rows_by_label[config.name] = rows
+    for config, done in zip(configs, runs, strict=True):
+        rows = done.rows(0)
+        rows_by_label[config["name"]] = rows
         final = {m: v[:, -1] for m, (_, v) in curves(rows).items()}
         summary.append(
             {
-                "family": config.loop.family,
-                "sampling_bias": config.loop.sampling_bias,
+                "family": config["loop"]["family"],
+                "sampling_bias": config["loop"]["sampling_bias"],
                 **{m: float(np.mean(final[m])) for m in SUMMARY_METRICS},
             }
         )

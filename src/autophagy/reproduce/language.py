@@ -7,7 +7,7 @@ generated: under ``replace`` (``fully_synthetic``) on that text only, under ``ac
 every real and synthetic document so far, with the same optimiser steps. Held-out perplexity on
 real docstrings is the verdict's measure; every language metric is recorded.
 
-Both loops run as one sweep through the runner (:func:`autophagy.running.runner.execute`) into the
+Both loops run as one sweep through the driver (:func:`autophagy.api.run`) into the
 recipe's folder, so a killed run resumes from its last committed generation with identical
 numbers. Replicate i of both loops uses the same seed, and the loops are compared by the
 per-replicate difference of their slopes (a paired test, valid however the two correlate; the
@@ -20,6 +20,7 @@ replace, and the paired difference of slopes (replace - accumulate) is above zer
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from autophagy.api import run
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.base import Check, Note, Recipe, above, save_figure
+from autophagy.results.run import Run
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}
 ALPHA = 0.05
@@ -99,32 +102,17 @@ def t7_config(
 
 def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: Any) -> T7Data:
     """Run (or resume) the T7 sweep in ``folder`` (default ``runs/reproduce/T7``) and read its rows."""
-    import time
-
-    from autophagy.running.runner import execute, plan_run
-
     start = time.perf_counter()
-    raw = t7_config(**sizes)
-    plan = plan_run(raw, Path(folder or Path("runs") / "reproduce" / "T7") / "runs")
-    from autophagy.running.executors import make_executor
-
-    tasks = len(LOOPS) * sizes["replicates"]
-    executor = make_executor("local", workers=workers, tasks=tasks)
-    try:
-        out = execute(plan, executor=executor, progress=False, plots=False, task_seconds=0.0)
-    finally:
-        executor.shutdown()
-    return read_t7(out, sizes["replicates"], sizes["generations"], time.perf_counter() - start)
+    out = Path(folder or Path("runs") / "reproduce" / "T7") / "runs"
+    done = run(t7_config(**sizes), out, workers=workers, progress=False, plots=False, task_seconds=0.0)
+    return read_t7(done, sizes["replicates"], sizes["generations"], time.perf_counter() - start)
 
 
-def read_t7(folder: Path, replicates: int, generations: int, seconds: float = 0.0) -> T7Data:
-    """The T7 metrics ``(R, T)`` per loop from the sweep folder the recipe ran into."""
-    from autophagy.results.run import open_run
-
-    run = open_run(folder)
-    families = {cell["values"]["loop.family"]: i for i, cell in enumerate(run.cells)}
+def read_t7(sweep: Run, replicates: int, generations: int, seconds: float = 0.0) -> T7Data:
+    """The T7 metrics ``(R, T)`` per loop from the sweep the recipe ran."""
+    families = {cell["values"]["loop.family"]: i for i, cell in enumerate(sweep.cells)}
     index = {m: j for j, m in enumerate(T7_METRICS)}
-    rows = run.rows()
+    rows = sweep.rows()
     values: dict[str, dict[str, np.ndarray]] = {}
     for loop, family in LOOPS.items():
         table = np.full((len(T7_METRICS), replicates, generations), np.nan)
