@@ -267,7 +267,7 @@ class Run:
 
 
 def open_run(folder: str | Path) -> Run:
-    """Open a run or sweep folder written by :func:`autophagy.results.run` or ``autophagy run``."""
+    """Open a run or sweep folder written by :func:`autophagy.api.run` or ``autophagy run``."""
     path = Path(folder)
     if not (path / STORE_FILE).is_file():
         raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
