@@ -3,6 +3,13 @@ claim is false (negative controls), pictures, and one tiny real loop (slow: it t
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +22,7 @@ from autophagy.reproduce.images import (
     _augmented,
     _fully_synthetic,
     draw_runs,
-    n1_measure,
+    fully_synthetic_measure,
     n6_measure,
 )
 
@@ -260,10 +267,51 @@ def test_n1_tiny_real_run_collapses(tmp_path):
     # rise (~38) is several half-widths of its interval; recall's fall (~0.19) is not
     # resolved at this size, so only the FID check is asserted
     model = {"kind": "ddpm", "steps": 40, "train_steps": 300, "width": 64}
-    m = n1_measure(replicates=4, generations=3, n=600, model=model, n_eval=200, cache_dir=str(tmp_path))
+    m = fully_synthetic_measure(
+        replicates=4, generations=3, n=600, model=model, n_eval=200, cache_dir=str(tmp_path)
+    )
     assert m.metrics["lambda = 1"]["lenet_fid"].shape == (4, 3)
     assert sorted(m.snapshots["lambda = 1"]) == [1, 2, 3]
     report = RECIPES["N1"].verdict(m)
     assert report.checks[0].passed, report.checks
     draw_runs(m, tmp_path / "N1.png", tsne=True)
     assert (tmp_path / "N1_tsne.png").stat().st_size > 0
+
+
+def test_an_image_recipe_killed_midway_resumes_to_identical_numbers(tmp_path, digits_images):
+    """Every N loop runs through the driver into ``folder/runs/<setting>``: SIGKILL after the
+    first committed generation, run again, and the numbers equal an unbroken run's."""
+    pytest.importorskip("torch")
+    model = {"kind": "ddpm", "steps": 10, "train_steps": 20, "width": 16}
+    cache = str(digits_images.classifier_options.cache_dir)
+    settings = {"replicates": 2, "generations": 3, "n": 60, "model": model, "n_eval": 40, "cache_dir": cache}
+    whole = n6_measure(**settings, folder=tmp_path / "whole")
+    script = (
+        "from autophagy.reproduce.images import n6_measure; "
+        f"n6_measure(**{settings!r}, folder={str(tmp_path / 'cut')!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    stores = lambda: sorted((tmp_path / "cut" / "runs").glob("*/results.sqlite"))  # noqa: E731
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if stores() and _committed(stores()[0]) >= 1:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    reached = [_committed(s) for s in stores()]
+    assert 0 < sum(reached) < 2 * settings["generations"], reached  # killed mid-way
+    resumed = n6_measure(**settings, folder=tmp_path / "cut")
+    for label, values in whole.metrics.items():
+        for name, v in values.items():
+            np.testing.assert_array_equal(resumed.metrics[label][name], v)
+
+
+def _committed(store) -> int:
+    """The last generation a store's checkpoints (or rows) hold, 0 before the first commit."""
+    with sqlite3.connect(store) as conn:
+        try:
+            row = conn.execute("SELECT MAX(generation) FROM results").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+    return int(row[0] or 0)

@@ -12,6 +12,7 @@ recipe runs in a few CPU minutes; the full profiles use the example configs' siz
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from autophagy.api import run
 from autophagy.core import stats
-from autophagy.core.rng import stream, streams
-from autophagy.loop.engine import run_block
+from autophagy.core.rng import stream
 from autophagy.reproduce.base import (
     Check,
     Note,
@@ -39,7 +40,7 @@ from autophagy.reproduce.base import (
 )
 from autophagy.results.pictures import sample_grid
 from autophagy.running.config import resolve
-from autophagy.running.executors import LokyExecutor
+from autophagy.running.executors import make_executor
 
 IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
 LABELS = {"lenet_fid": "FID (LeNet features)", "lenet_precision": "precision", "lenet_recall": "recall"}
@@ -93,7 +94,7 @@ def pictured(generations: int) -> list[int]:
     return sorted({round(float(t)) for t in np.linspace(1, generations, min(PICTURED, generations))})
 
 
-def _experiment(
+def loop_config(
     seed: int,
     replicates: int,
     generations: int,
@@ -101,43 +102,30 @@ def _experiment(
     loop: dict[str, Any],
     n_eval: int,
     cache_dir: str | None,
-) -> Any:
-    """One loop on the digits, validated through :func:`autophagy.running.config.resolve`."""
+    block_size: int = 64,
+) -> dict[str, Any]:
+    """One loop on the digits as a raw config: the image metrics every generation, replicate 0's
+    samples kept at the :func:`pictured` generations (their own stream: pictures never change
+    the numbers)."""
     data: dict[str, Any] = {"kind": "digits"}
     if cache_dir is not None:
         data["classifier"] = {"cache_dir": cache_dir}
-    raw = {
+    return {
         "name": "reproduce",
         "seed": seed,
         "replicates": replicates,
         "generations": generations,
+        "block_size": block_size,
         "data": data,
         "model": model,
         "loop": loop,
         "metrics": {"names": list(IMAGE_METRICS), "n_eval": n_eval},
+        "plots": {"generations": pictured(generations), "n_samples": GRID_PER_CLASS * 30},
     }
-    return resolve(raw)[0]
 
 
-def _loop_block(task: tuple[Any, list[int]]) -> tuple[dict[str, np.ndarray], dict[int, np.ndarray]]:
-    """Replicates ``block`` of the loop ``exp`` (``task = (exp, block)``), on one thread: metrics
-    ``{name: (len(block), T)}`` and, when the block starts at replicate 0, its samples at the
-    pictured generations. Every draw comes from per-replicate streams, so a replicate's rows do
-    not depend on its block."""
-    exp, block = task
-    bias = float(exp.schedule.sampling_bias)
-    rows, snapshots, keep = [], {}, pictured(exp.generations) if block[0] == 0 else []
-    with one_thread():
-        for state, values in run_block(exp, block):
-            rows.append(values)
-            if state.generation in keep:  # its own stream: pictures never change the numbers
-                draw = state.models[0].sample(
-                    GRID_PER_CLASS * 30,
-                    rng=streams(exp.seed, block, state.generation, "picture"),
-                    sampling_bias=bias,
-                )
-                snapshots[state.generation] = draw[0]
-    return {name: np.stack([row[name] for row in rows], axis=1) for name in IMAGE_METRICS}, snapshots
+def _folder_name(index: int, label: str) -> str:
+    return f"{index}-" + "".join(c if c.isalnum() or c in ".-" else "_" for c in label).strip("_")
 
 
 def _measure(
@@ -149,36 +137,43 @@ def _measure(
     seed: int,
     cache_dir: str | None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
-    """Run every ``label: (model, loop)`` setting with the same seed; ``workers`` processes
-    (the runner's loky pool) share the (setting, block of replicates) tasks, same numbers as one."""
-    exps = {
-        label: _experiment(seed, replicates, generations, model, loop, n_eval, cache_dir)
+    """Run every ``label: (model, loop)`` setting with the same seed through :func:`autophagy.api.run`,
+    one run folder per setting under ``folder/runs`` (a temporary folder without one), so a
+    killed recipe resumes from its last committed generation. ``workers`` processes share each
+    setting's blocks of replicates; the numbers do not depend on how many."""
+    per_block = -(-replicates // max(1, min(workers, replicates)))
+    configs = {
+        label: loop_config(seed, replicates, generations, model, loop, n_eval, cache_dir, per_block)
         for label, (model, loop) in settings.items()
     }
-    per_setting = max(1, min(workers, replicates))
-    blocks = [[int(r) for r in part] for part in np.array_split(np.arange(replicates), per_setting)]
-    tasks = [(label, block) for label in exps for block in blocks]
-    if workers > 1:
-        with one_thread():  # train (or load) the feature network once, here, not in every worker
-            exps[next(iter(exps))].data.classifier()
-        pool = LokyExecutor(workers)
-        futures = [pool.submit(_loop_block, (exps[label], block)) for label, block in tasks]
-        done = [future.result() for future in futures]
-    else:
-        done = [_loop_block((exps[label], block)) for label, block in tasks]
-    parts: dict[str, list[dict[str, np.ndarray]]] = {label: [] for label in exps}
-    snapshots: dict[str, dict[int, np.ndarray]] = {label: {} for label in exps}
-    for (label, _), (values, pictures) in zip(tasks, done, strict=True):  # blocks in replicate order
-        parts[label].append(values)
-        snapshots[label].update(pictures)
-    metrics = {
-        label: {name: np.concatenate([p[name] for p in blocks_of]) for name in IMAGE_METRICS}
-        for label, blocks_of in parts.items()
-    }
-    data = next(iter(exps.values())).data
+    metrics: dict[str, dict[str, np.ndarray]] = {}
+    snapshots: dict[str, dict[int, np.ndarray]] = {}
+    with tempfile.TemporaryDirectory() as tmp, one_thread():
+        root = Path(folder) / "runs" if folder is not None else Path(tmp)
+        data = resolve(next(iter(configs.values())))[0].data
+        data.classifier()  # train (or load) the feature network once, here, not in every worker
+        pool = make_executor("local", workers=workers, tasks=-(-replicates // per_block))
+        try:
+            for index, (label, config) in enumerate(configs.items()):
+                out = root / _folder_name(index, label)
+                done = run(config, out, executor=pool, progress=False, plots=False, task_seconds=0.0)
+                metrics[label] = _arrays(done.rows(0), replicates, generations)
+                snapshots[label] = done.snapshots(0)
+        finally:
+            pool.shutdown()
     real = data.draw(GRID_PER_CLASS * 30, rng=stream(seed, 0, 0, "picture_real"))
     return ImageRuns(title, metrics, snapshots, data.shape, real)
+
+
+def _arrays(rows: list[tuple[int, int, str, float]], replicates: int, generations: int) -> dict[str, Any]:
+    """``{metric: (R, T)}`` from a run's rows (replicate, generation, metric, value)."""
+    values = {name: np.full((replicates, generations), np.nan) for name in IMAGE_METRICS}
+    for replicate, generation, name, value in rows:
+        if name in values:
+            values[name][replicate, generation - 1] = value
+    return values
 
 
 def _fully_synthetic(n: int, bias: float = 1.0) -> dict[str, Any]:
@@ -305,7 +300,10 @@ def draw_with_tsne(m: ImageRuns, path: Path) -> None:
 # --- N1 and N5: fully synthetic, lambda = 1 -------------------------------------------------
 
 
-def n1_measure(
+FULLY_SYNTHETIC = {"ddpm": "N1: conditional DDPM", "wgan_gp": "N5: conditional WGAN-GP"}  # by model kind
+
+
+def fully_synthetic_measure(
     replicates: int,
     generations: int,
     n: int,
@@ -314,9 +312,11 @@ def n1_measure(
     seed: int = 0,
     cache_dir: str | None = None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
+    """N1 (DDPM) and N5 (WGAN-GP): one model fully synthetic at lambda = 1, n images a generation."""
     return _measure(
-        f"N1: conditional DDPM on digits, fully synthetic, n = {n}",
+        f"{FULLY_SYNTHETIC[model['kind']]} on digits, fully synthetic, n = {n}",
         {"lambda = 1": (model, _fully_synthetic(n))},
         replicates,
         generations,
@@ -324,28 +324,7 @@ def n1_measure(
         seed,
         cache_dir,
         workers,
-    )
-
-
-def n5_measure(
-    replicates: int,
-    generations: int,
-    n: int,
-    model: dict[str, Any],
-    n_eval: int = 300,
-    seed: int = 0,
-    cache_dir: str | None = None,
-    workers: int = 1,
-) -> ImageRuns:
-    return _measure(
-        f"N5: conditional WGAN-GP on digits, fully synthetic, n = {n}",
-        {"lambda = 1": (model, _fully_synthetic(n))},
-        replicates,
-        generations,
-        n_eval,
-        seed,
-        cache_dir,
-        workers,
+        folder,
     )
 
 
@@ -367,6 +346,7 @@ def n2_measure(
     seed: int = 0,
     cache_dir: str | None = None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
     """The N1 loop at each lambda; the same seed gives each replicate the same first fit."""
     return _measure(
@@ -378,6 +358,7 @@ def n2_measure(
         seed,
         cache_dir,
         workers,
+        folder,
     )
 
 
@@ -430,6 +411,7 @@ def n3_measure(
     seed: int = 0,
     cache_dir: str | None = None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
     """At every lambda: fully synthetic (n per generation) and the fixed n real + n synthetic
     (:func:`_augmented`). Settings in legend order: fully synthetic at lambda = 1, the augmented sweep, the
@@ -447,6 +429,7 @@ def n3_measure(
         seed,
         cache_dir,
         workers,
+        folder,
     )
 
 
@@ -520,6 +503,7 @@ def n4_measure(
     seed: int = 0,
     cache_dir: str | None = None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
     """Fresh data with n real + n synthetic per generation after a first set of each n_ini."""
     loops = {
@@ -538,6 +522,7 @@ def n4_measure(
         seed,
         cache_dir,
         workers,
+        folder,
     )
 
 
@@ -586,6 +571,7 @@ def n6_measure(
     seed: int = 0,
     cache_dir: str | None = None,
     workers: int = 1,
+    folder: Path | None = None,
 ) -> ImageRuns:
     """Fully synthetic (n per generation) against the fixed n real images plus a pool of every
     synthetic image so far (n new per generation, lambda = 1): the paper's StyleGAN setting."""
@@ -601,6 +587,7 @@ def n6_measure(
         seed,
         cache_dir,
         workers,
+        folder,
     )
 
 
@@ -619,7 +606,7 @@ RECIPES: dict[str, Recipe] = {
             "quick": {"replicates": 6, "generations": 5, "n": 1000, "model": QUICK_DDPM},
             "full": {"replicates": 5, "generations": 20, "n": 1797, "model": FULL_DDPM, "n_eval": 500},
         },
-        n1_measure,
+        fully_synthetic_measure,
         fully_synthetic_judge,
         draw_with_tsne,
         ALPHA,
@@ -692,7 +679,7 @@ RECIPES: dict[str, Recipe] = {
             "quick": {"replicates": 12, "generations": 8, "n": 1000, "model": QUICK_WGAN, "n_eval": 1000},
             "full": {"replicates": 5, "generations": 20, "n": 1797, "model": FULL_WGAN, "n_eval": 500},
         },
-        n5_measure,
+        fully_synthetic_measure,
         fully_synthetic_judge,
         draw_runs,
         ALPHA,

@@ -241,13 +241,18 @@ class Run:
 
         paths = save_metric_plots(self, metrics=metrics, **layout)
         if not self.is_sweep:
-            with self.store() as store:
-                snapshots = store.snapshots(0)
+            snapshots = self.snapshots(0)
             if snapshots:
                 from autophagy.results.pictures import draw_snapshots
 
                 paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
         return paths
+
+    def snapshots(self, cell: int = 0) -> dict[int, np.ndarray]:
+        """The samples ``(n, d)`` of replicate 0 kept at the ``[plots] generations`` of ``cell``,
+        by generation (empty when the config keeps none)."""
+        with self.store() as store:
+            return store.snapshots(cell)
 
     def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
