@@ -11,14 +11,12 @@ from autophagy.admissible.boundary import (
     _config,
     admissible_map,
     boundary,
+    cell_limit,
     choose_metric,
-    invert,
-    loop_limit,
-    monotone,
     options_from,
     parse_axis,
 )
-from autophagy.admissible.phase import Curve, stationary_window
+from autophagy.admissible.effective import Curve, invert, monotone, stationary_window
 from autophagy.cli import app
 from autophagy.core.errors import ConfigError
 from autophagy.loop.engine import run_block
@@ -86,7 +84,7 @@ def test_quiet_loop_equals_the_brute_force_loop_cell_by_cell():
     Measuring only the windows must give exactly the same limit (the draws are shared)."""
     raw = _config(_gmm(), "frechet", {"generations": 24})
     o = PhaseOptions(x_values=[60], y_values=[60], window=8, max_generations=24)
-    _, fast = loop_limit(raw, "frechet", o)
+    fast = cell_limit(raw, "frechet", o)
     exp, config, _ = resolve(raw)
     every = [m["frechet"] for _, m in run_block(exp, range(config.replicates))]
     slow = stationary_window(iter(every), lambda v: v, window=8, tolerance=0.01, max_generations=24)
@@ -110,17 +108,61 @@ def test_gmm_bisection_finds_the_grid_boundary(tmp_path):
     assert (tmp_path / "grid" / "admissible.png").stat().st_size > 0
 
 
-def test_grid_resumes_with_identical_rows(tmp_path):
+class Killed(Exception):
+    pass
+
+
+def _kill_after(monkeypatch, runs: int) -> None:
+    """Every loop goes through autophagy.api.run: make the (runs + 1)-th call die, as a kill would."""
+    from autophagy.admissible import effective
+
+    real, calls = effective.run_loops, []
+
+    def dying(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > runs:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(effective, "run_loops", dying)
+
+
+@pytest.mark.parametrize("search", ["grid", "bisect"])
+def test_a_search_killed_mid_way_resumes_to_identical_numbers(tmp_path, monkeypatch, search):
+    from autophagy import open_run
+
     raw = _gauss(replicates=30)
-    o = PhaseOptions(x_values=[10, 1000], y_values=[20, 80], window=10, max_generations=60, workers=1)
-    first = admissible_map(raw, o, tmp_path).read_text()
-    (tmp_path / "cells.csv").unlink()
-    victims = sorted((tmp_path / "cells").glob("*.json"))[:2]  # as if killed before these finished
-    for path in victims:
-        path.unlink()
-    assert admissible_map(raw, o, tmp_path).read_text() == first
-    cells = [line.split(",") for line in first.splitlines()[1:]]
+    o = PhaseOptions(
+        x_values=[10, 100, 1000], y_values=[20, 80], window=10, max_generations=60, workers=1, search=search
+    )
+    whole = admissible_map(raw, o, tmp_path / "whole").read_text()
+    with monkeypatch.context() as patch:
+        _kill_after(patch, 3)  # the baseline sweep and two cell runs finish, then the process dies
+        with pytest.raises(Killed):
+            admissible_map(raw, o, tmp_path / "killed")
+    assert not (tmp_path / "killed" / "cells.csv").exists()
+    assert admissible_map(raw, o, tmp_path / "killed").read_text() == whole
+    cells = [line.split(",") for line in whole.splitlines()[1:]]
     assert {c[-2] for c in cells} <= {"admissible", "inadmissible", "undecided"}
+    stages = sorted((tmp_path / "killed" / "cells").glob("*/g*"))  # every cell's loops: run folders
+    assert stages and all(open_run(p).complete for p in stages)
+    assert open_run(tmp_path / "killed" / "baseline").complete
+
+
+def test_a_phase_map_killed_mid_way_resumes_to_identical_numbers(tmp_path, monkeypatch):
+    from autophagy.admissible.maps import PhaseMapOptions, phase_map
+
+    o = PhaseMapOptions(
+        dim=3, replicates=20, n_real=[10, 40], n_synthetic=[5, 50], max_generations=60, workers=1
+    )
+    whole = phase_map("fig11", o, tmp_path / "whole").read_text()
+    with monkeypatch.context() as patch:
+        _kill_after(patch, 2)
+        with pytest.raises(Killed):
+            phase_map("fig11", o, tmp_path / "killed")
+    assert phase_map("fig11", o, tmp_path / "killed").read_text() == whole
+    with pytest.raises(ConfigError, match=r"another phase\.replicates"):
+        phase_map("fig11", o.model_copy(update={"replicates": 21}), tmp_path / "killed")
 
 
 def test_a_folder_of_another_map_is_refused_before_any_work(tmp_path):

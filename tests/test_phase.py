@@ -6,23 +6,20 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from autophagy.admissible.phase import (
+from autophagy.admissible.effective import (
     Curve,
     effective_ratio,
     flat_window,
-    fresh_limit,
-    invert_curve,
-    real_only_curve,
+    invert,
+    stage_ends,
     stationarity_windows,
     stationary_window,
-    w2_by_generation,
-    w2_to_standard,
 )
+from autophagy.admissible.maps import fresh_limit, real_only_curve, w2_by_generation
 from autophagy.cli import app
 from autophagy.core.schedule import DataSchedule
 from autophagy.data import GaussianData
 from autophagy.loop.engine import Experiment, run_block
-from autophagy.metrics.gaussian import wasserstein2_gaussian
 from autophagy.models import GaussianModel
 
 
@@ -48,20 +45,13 @@ def test_real_only_curve_falls_like_one_over_root_n():
 def test_invert_curve_interpolates_in_log_log():
     sizes = np.array([10.0, 100.0, 1000.0])
     curve = Curve(sizes, 1 / np.sqrt(sizes), np.zeros(3))
-    assert abs(invert_curve(1 / np.sqrt(316.2277), curve) - 316.2277) < 1e-6  # exact on a power law
-    assert invert_curve(10.0, curve) == pytest.approx(10.0)  # clipped to the grid
-
-
-def test_w2_to_standard_is_the_general_formula_at_the_identity():
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((4, 6, 6))
-    cov, mean = a @ a.transpose(0, 2, 1) / 6, rng.standard_normal((4, 6))
-    expected = wasserstein2_gaussian(mean, cov, np.zeros(6), np.eye(6))
-    np.testing.assert_allclose(w2_to_standard(mean, cov), expected, rtol=1e-9)
+    n, censored = invert(1 / np.sqrt(316.2277), curve, higher_is_better=False, log_value=True)
+    assert abs(n - 316.2277) < 1e-6 and not censored  # exact on a power law
+    assert invert(10.0, curve, False, log_value=True) == (pytest.approx(10.0), True)  # clipped to the grid
 
 
 def test_w2_by_generation_matches_the_engine_metric_draw_for_draw():
-    """The quiet loop (no metrics) takes the same draws as the engine computing W2 itself."""
+    """The loop run through autophagy.api.run takes the same draws as the engine run directly."""
     schedule = DataSchedule(n_ini=30, fixed_real=0, fresh_real=10, synthetic=20, sampling_bias=0.8)
     exp = Experiment(
         3,
@@ -82,7 +72,7 @@ def test_flat_window_sees_a_trend_and_accepts_noise():
     assert flat_window(noise, 0.01).flat
     trend = noise + np.linspace(0.0, 0.05, 20)  # 5 % drift over the window, 1 % allowed
     test = flat_window(trend, 0.01)
-    assert not test.flat and test.drift.low > 0.01 * test.level
+    assert not test.flat and test.drift.interval(0.05)[0] > 0.01 * test.level
     assert flat_window(trend, 0.1).flat  # within a 10 % tolerance
 
 
@@ -97,6 +87,7 @@ def test_stationary_window_waits_for_a_slow_approach():
     spans = [(int(g[0]) - 1, int(g[-1]), len(g)) for g in stationarity_windows(20, 400)]
     assert spans[:5] == [(5, 25, 20), (10, 30, 20), (20, 40, 20), (40, 60, 20), (80, 120, 20)]
     assert spans[-1][1] == 400  # the last window ends at the cap
+    assert stage_ends(stationarity_windows(20, 400)) == [25, 60, 120, 240, 400]  # each stage reruns
     capped = stationary_window(iter(np.linspace(0, 1, 400)[:, None] * np.ones(10)), lambda v: v)
     assert not capped.flat and capped.burn_in == spans[-1][0]  # still trending at the cap
 

@@ -200,7 +200,7 @@ def report(
     """One static HTML page: final values with intervals, overlaid curves per metric, pictures, config.
 
     The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
-    from autophagy.admissible.boundary import is_admissible_folder, write_admissible_report
+    from autophagy.admissible.folders import is_admissible_folder, write_admissible_report
     from autophagy.results.report import write_report
     from autophagy.results.run import open_run
 

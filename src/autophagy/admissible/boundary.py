@@ -4,7 +4,7 @@ For a cell (a config with the two swept keys set, a fresh-data loop with n_r fre
 n_s synthetic samples per generation):
 
 - the loop runs without metrics; the chosen metric is evaluated only on the windows read by
-  the stationarity test (:func:`autophagy.admissible.phase.stationary_window`), and the first flat
+  the stationarity test (:func:`autophagy.admissible.effective.stationary_window`), and the first flat
   window gives the loop's limit, each replicate's window mean, with its Student-t interval;
 - a baseline ladder, shared by every cell: the metric of a model trained once on n real
   samples (generation 1 with ``loop.n_ini = n``) for n on a log grid, mean and standard error
@@ -15,6 +15,10 @@ n_s synthetic samples per generation):
   widened by the ladder's own standard error there. n_e / n_r >= 1 is the admissible region;
   a cell is decided when its whole interval is on one side of 1.
 
+Every loop runs through :func:`autophagy.api.run` (:mod:`autophagy.admissible.effective`): the
+ladder is one sweep folder ``out/baseline``, each cell's loop the run folders of
+``out/cells/x=X_y=Y``; a rerun after a kill resumes them and reads the same numbers back.
+
 Only metrics whose real-only expectation moves monotonically with the training size are
 accepted (distances and likelihoods, :data:`MONOTONE`); precision, recall and other
 quality-or-diversity scores are refused with the reason.
@@ -23,24 +27,21 @@ quality-or-diversity scores are refused with the reason.
 from __future__ import annotations
 
 import copy
-import io
-import json
-import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, PositiveInt
 
-from autophagy.admissible.phase import Z95, Curve, Estimate, Limit, stationary_window
+from autophagy.admissible import folders
+from autophagy.admissible.effective import Curve, Limit, effective_size, loop_limit, real_only_values
 from autophagy.core.errors import ConfigError
 from autophagy.core.registry import Options
-from autophagy.loop.engine import Experiment, evaluate, run_block
 from autophagy.metrics import METRICS
 from autophagy.running.config import resolve, set_key
 from autophagy.running.executors import parallel_map
-from autophagy.storage.safety import FolderLock, atomic_path, atomic_write_text
+from autophagy.storage.safety import FolderLock
 
 MONOTONE = {
     "wasserstein2": "W2 to P_r",
@@ -153,135 +154,52 @@ def _first_cell(o: PhaseOptions) -> dict[str, Any]:
     return {o.x: o.x_values[0], o.y: o.y_values[0]}
 
 
-def baseline(
-    raw: dict[str, Any], metric: str, o: PhaseOptions, sizes: list[int], workers: int | None = None
-) -> Curve:
+def baseline(raw: dict[str, Any], metric: str, o: PhaseOptions, sizes: list[int], out: Path) -> Curve:
     """The metric of models trained once on n real samples (generation 1 of the first cell's
-    config with ``loop.n_ini = n``, seed + 1), for each n of ``sizes``."""
+    config with ``loop.n_ini = n``, seed + 1), for each n of ``sizes``: one sweep into ``out``."""
     seed = int(raw.get("seed", 0)) + 1
-    changes = {**_first_cell(o), "generations": 1, "seed": seed}
-    calls = [(_config(raw, metric, {**changes, "loop.n_ini": int(n)}), metric) for n in sizes]
-    points = parallel_map(_baseline_point, calls, workers, cost=[float(n) for n in sizes])
-    mean, se = (np.array(v) for v in zip(*points, strict=True))
-    return Curve(np.asarray(sizes, dtype=np.float64), mean, se)
+    base = _config(raw, metric, {**_first_cell(o), "generations": 1, "seed": seed})
+    return real_only_values(base, metric, sizes, out, o.workers)
 
 
-def _baseline_point(raw: dict[str, Any], metric: str) -> tuple[float, float]:
-    exp, config, _ = resolve(raw)
-    values = next(iter(run_block(exp, range(config.replicates))))[1][metric]
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
-
-
-def loop_limit(raw: dict[str, Any], metric: str, o: PhaseOptions) -> tuple[Experiment, Limit]:
-    """The stationary limit of one cell's loop (metric measured only on tested windows)."""
-    exp, config, _ = resolve(_config(raw, metric, {"generations": o.max_generations}))
-    replicates = range(config.replicates)
-    quiet = replace(exp, metrics=())
-    states = (state for state, _ in run_block(quiet, replicates))
-    measure = lambda state: evaluate(exp, replicates, state.generation, state.models[0])[metric]  # noqa: E731
-    return exp, stationary_window(
-        states, measure, window=o.window, tolerance=o.tolerance, max_generations=o.max_generations
+def cell_limit(raw: dict[str, Any], metric: str, o: PhaseOptions, folder: Path | None = None) -> Limit:
+    """The stationary limit of one cell's loop (``raw`` with the cell's keys set)."""
+    return loop_limit(
+        raw, metric, folder, window=o.window, tolerance=o.tolerance, max_generations=o.max_generations
     )
 
 
-def monotone(sizes: np.ndarray, mean: np.ndarray, se: np.ndarray, increasing: bool) -> np.ndarray:
-    """Weighted least-squares monotone fit of ``mean`` over sorted ``sizes`` (pool adjacent violators)."""
-    sign = 1.0 if increasing else -1.0
-    blocks: list[list[float]] = []  # [value, weight, count]
-    for v, w in zip(sign * mean, 1.0 / np.maximum(se, 1e-12) ** 2, strict=True):
-        blocks.append([v, w, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            v2, w2, c2 = blocks.pop()
-            v1, w1, c1 = blocks.pop()
-            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
-    return sign * np.concatenate([[v] * c for v, _, c in blocks])
-
-
-def invert(value: float, curve: Curve, higher_is_better: bool) -> tuple[float, bool]:
-    """The size n whose monotone-fitted baseline equals ``value`` (linear in log n), and whether
-    it was clipped to the ladder's ends."""
-    fit = monotone(curve.sizes, curve.mean, curve.se, increasing=higher_is_better)
-    keep = np.r_[True, np.diff(fit) != 0]  # flat stretches: their first size
-    xs, logs = fit[keep], np.log(curve.sizes[keep])
-    if not higher_is_better:
-        xs, logs = xs[::-1], logs[::-1]
-    censored = not xs[0] <= value <= xs[-1]
-    return float(np.exp(np.interp(value, xs, logs))), censored
-
-
-def effective_size(limit: Estimate, curve: Curve, higher_is_better: bool) -> tuple[float, float, float, bool]:
-    """n_e with its 95 % interval (limit interval widened by the ladder's error), and censoring."""
-    n_e, censored = invert(limit.value, curve, higher_is_better)
-    se = float(np.interp(math.log(n_e), np.log(curve.sizes), curve.se))
-    half = math.hypot(limit.high - limit.value, Z95 * se)
-    worse, better = (
-        (limit.value - half, limit.value + half)
-        if higher_is_better
-        else (limit.value + half, limit.value - half)
-    )
-    return (
-        n_e,
-        invert(worse, curve, higher_is_better)[0],
-        invert(better, curve, higher_is_better)[0],
-        censored,
-    )
-
-
-def cell(raw: dict[str, Any], metric: str, o: PhaseOptions, x: float, y: float, curve: Curve) -> Cell:
-    """Run one (x, y) cell to its limit and read off n_e / n_r."""
-    exp, limit = loop_limit(_config(raw, metric, {o.x: x, o.y: y}), metric, o)
-    n_real = exp.schedule.fresh_real
-    if n_real <= 0:
+def cell(
+    raw: dict[str, Any], metric: str, o: PhaseOptions, x: float, y: float, curve: Curve, out: Path
+) -> Cell:
+    """Run (or resume) one (x, y) cell to its limit in ``out/cells`` and read off n_e / n_r."""
+    config = _config(raw, metric, {o.x: x, o.y: y})
+    schedule = resolve(config)[0].schedule
+    if schedule.fresh_real <= 0:
         raise ConfigError(
             "phase.y", "the cell has no fresh real data (loop.n_real = 0): n_e / n_r is undefined"
         )
-    n_e, low, high, censored = effective_size(limit, curve, METRICS[metric].higher_is_better)
-    ratio = (n_e / n_real, low / n_real, high / n_real)
-    decided = "admissible" if ratio[1] >= 1 else "inadmissible" if ratio[2] < 1 else "undecided"
+    limit = cell_limit(config, metric, o, out / "cells" / f"x={x!r}_y={y!r}")
+    n_e = effective_size(limit, curve, METRICS[metric].higher_is_better)
+    ratio = n_e.per(schedule.fresh_real)
+    decided = "admissible" if ratio.low >= 1 else "inadmissible" if ratio.high < 1 else "undecided"
     return Cell(
         x,
         y,
-        n_real,
-        exp.schedule.synthetic,
+        schedule.fresh_real,
+        schedule.synthetic,
         limit.value,
         limit.low,
         limit.high,
         limit.burn_in,
         limit.flat,
-        n_e,
-        *ratio,
+        n_e.value,
+        ratio.value,
+        ratio.low,
+        ratio.high,
         decided,
-        censored,
+        n_e.censored,
     )
-
-
-class Store:
-    """Finished cells as one JSON file each under ``folder/cells`` (written atomically): a rerun
-    after a kill reads them back and computes only the missing ones, with identical results."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder / "cells"
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, x: float, y: float) -> Path:
-        return self.folder / f"x={x!r}_y={y!r}.json"
-
-    def get(self, x: float, y: float) -> Cell | None:
-        path = self._path(x, y)
-        return Cell(**json.loads(path.read_text())) if path.exists() else None
-
-    def put(self, c: Cell) -> None:
-        path = self._path(c.x, c.y)
-        atomic_write_text(path, json.dumps(asdict(c)))
-
-
-def _cached(folder: Path, raw: dict, metric: str, o: PhaseOptions, x: float, y: float, curve: Curve) -> Cell:
-    store = Store(folder)
-    found = store.get(x, y)
-    if found is None:
-        found = cell(raw, metric, o, x, y, curve)
-        store.put(found)
-    return found
 
 
 def _bisect_row(folder: Path, raw: dict, metric: str, o: PhaseOptions, y: float, curve: Curve) -> list[Cell]:
@@ -292,7 +210,7 @@ def _bisect_row(folder: Path, raw: dict, metric: str, o: PhaseOptions, y: float,
 
     def at(i: int) -> str:
         if i not in seen:
-            seen[i] = _cached(folder, raw, metric, o, xs[i], y, curve)
+            seen[i] = cell(raw, metric, o, xs[i], y, curve, folder)
         return seen[i].decided
 
     n, safe = len(xs), -1
@@ -385,192 +303,47 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
     """
     metric = choose_metric(raw, o.metric)
     _check(raw, metric, o)
-    manifest = _manifest(raw, metric, o)
-    _same_map(out, manifest)  # before anything is written
-    out.mkdir(parents=True, exist_ok=True)
-    with FolderLock(out):
-        _same_map(out, manifest)  # another process may have started it meanwhile
-        atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-        _compute(raw, metric, o, out)
-    return out / "cells.csv"
-
-
-MANIFEST = "admissible.json"
-
-
-def _manifest(raw: dict[str, Any], metric: str, o: PhaseOptions) -> dict[str, Any]:
-    """What the cells of a folder depend on: the loop config, the metric and the options (not
-    ``workers``, which never changes a number)."""
-    return {
+    manifest = {  # what the cells depend on (not ``workers``, which never changes a number)
         "kind": "admissible",
         "config": {k: v for k, v in raw.items() if k != "phase"},
         "metric": metric,
         "phase": o.model_dump(exclude={"workers"}),
     }
-
-
-def _same_map(out: Path, manifest: dict[str, Any]) -> None:
-    """A folder already holding cells of another config would mix them into this map: refused
-    (exit 2) naming the first differing key, before any work."""
-    path = out / MANIFEST
-    if not path.exists():
-        if out.exists() and (out / "cells").exists():
-            raise ConfigError("out", f"{out} holds cells without {MANIFEST}; choose another --out")
-        return
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ConfigError("out", f"{path} is unreadable; choose another --out") from None
-    here = json.loads(json.dumps(manifest))  # tuples as lists, as read back
-    if found != here:
-        key = next((k for k in ("kind", "metric", "config", "phase") if found.get(k) != here.get(k)), "kind")
-        if key == "phase":  # name the first option that differs (set in either manifest)
-            old = found.get("phase") or {}
-            changed = [k for k in sorted({*here["phase"], *old}) if old.get(k) != here["phase"].get(k)]
-            key = f"phase.{changed[0]}" if changed else key
-        raise ConfigError(
-            "out",
-            f"{out} holds a map with another {key}; resume it with the same settings or choose another --out",
-        )
-
-
-def _compute(raw: dict[str, Any], metric: str, o: PhaseOptions, out: Path) -> None:
-    saved = out / "baseline.json"
-    if saved.exists():
-        curve = Curve(*(np.array(v) for v in json.loads(saved.read_text())))
-    else:
-        sizes = o.ladder or default_ladder(raw, metric, o)
-        curve = baseline(raw, metric, o, sizes, o.workers)
-        atomic_write_text(saved, json.dumps([curve.sizes.tolist(), curve.mean.tolist(), curve.se.tolist()]))
-    if o.search == "grid":
-        calls = [(out, raw, metric, o, x, y, curve) for y in o.y_values for x in o.x_values]
-        cells = parallel_map(_cached, calls, o.workers, cost=[float(x) / float(y) for *_, x, y, _ in calls])
-    else:
-        rows = parallel_map(_bisect_row, [(out, raw, metric, o, y, curve) for y in o.y_values], o.workers)
-        cells = [c for row in rows for c in row]
-    _write(out, metric, o, curve, cells)
-
-
-def _csv(path: Path, header: list[str], rows: list) -> None:
-    import csv
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
+    folders.claim(out, manifest)  # before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):
+        folders.claim(out, manifest)  # another process may have started it meanwhile
+        folders.write_manifest(out, manifest)
+        curve = baseline(raw, metric, o, o.ladder or default_ladder(raw, metric, o), out / "baseline")
+        if o.search == "grid":
+            calls = [(raw, metric, o, x, y, curve, out) for y in o.y_values for x in o.x_values]
+            cost = [float(x) / float(y) for _, _, _, x, y, _, _ in calls]
+            cells = parallel_map(cell, calls, o.workers, cost=cost)
+        else:
+            rows = parallel_map(_bisect_row, [(out, raw, metric, o, y, curve) for y in o.y_values], o.workers)
+            cells = [c for row in rows for c in row]
+        _write(out, metric, o, curve, cells)
+    return out / "cells.csv"
 
 
 def _write(out: Path, metric: str, o: PhaseOptions, curve: Curve, cells: list[Cell]) -> None:
     """The map's files, each written atomically: a kill never leaves a half-written table."""
-    _csv(
+    sizes = curve.sizes.astype(int).tolist()
+    folders.write_csv(
         out / "baseline.csv",
         ["n", metric, "se"],
-        list(zip(curve.sizes.astype(int).tolist(), curve.mean.tolist(), curve.se.tolist(), strict=True)),
+        [list(r) for r in zip(sizes, curve.mean, curve.se, strict=True)],
     )
     rows = [
         {"x_key": o.x, "y_key": o.y, "metric": metric, **asdict(c)}
         for c in sorted(cells, key=lambda c: (c.y, c.x))
     ]
-    _csv(out / "cells.csv", list(rows[0]), [list(r.values()) for r in rows])
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        with atomic_path(out / "cells.parquet") as tmp:
-            pq.write_table(pa.Table.from_pylist(rows), tmp)
-    except ImportError:
-        pass
+    folders.write_rows(out / "cells.csv", rows)
     bounds = boundary(cells)
-    _csv(
+    folders.write_csv(
         out / "boundary.csv",
         [o.y, f"largest admissible {o.x}", f"smallest inadmissible {o.x}"],
         [[y, *b] for y, b in bounds.items()],
     )
-    with atomic_path(out / "admissible.png") as tmp:
-        draw(tmp, metric, o, cells, bounds)
-    atomic_write_text(out / "report.html", render_report(out))
-
-
-def draw(path: Path, metric: str, o: PhaseOptions, cells: list[Cell], bounds: dict) -> None:
-    """log2(n_e / n_r) per cell (grey: not evaluated; dots: undecided), the boundary between the
-    last admissible and first inadmissible x of each row, and the band between them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import TwoSlopeNorm
-
-    xs, ys = list(o.x_values), list(o.y_values)
-    grid = np.full((len(ys), len(xs)), np.nan)
-    for c in cells:
-        grid[ys.index(c.y), xs.index(c.x)] = math.log2(max(c.ratio, 1e-9))
-    fig, ax = plt.subplots(figsize=(6.5, 5), dpi=90)
-    ax.set_facecolor("0.85")
-    bound = max(1.0, float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0)
-    image = ax.imshow(grid, origin="lower", cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound), aspect="auto")
-    undecided = [(xs.index(c.x), ys.index(c.y)) for c in cells if c.decided == "undecided"]
-    if undecided:
-        ax.scatter(*zip(*undecided, strict=True), marker="o", s=18, c="k", label="undecided")
-    safe = np.array([xs.index(b[0]) + 0.5 if b[0] is not None else -0.5 for b in bounds.values()])
-    unsafe = np.array([xs.index(b[1]) - 0.5 if b[1] is not None else len(xs) - 0.5 for b in bounds.values()])
-    for row, (a, b) in enumerate(zip(safe, unsafe, strict=True)):
-        ax.fill_betweenx([row - 0.5, row + 0.5], a, b, color="k", alpha=0.15, linewidth=0)
-    edges = np.arange(len(ys) + 1) - 0.5
-    ax.stairs(safe, edges, orientation="horizontal", baseline=None, color="k", linewidth=1.5)
-    ax.plot([], [], color="k", label="boundary (last admissible)")
-    ax.fill_between([], [], color="k", alpha=0.15, label="uncertainty band")
-    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
-    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
-    ax.set_xlabel(o.x)
-    ax.set_ylabel(o.y)
-    ax.set_title(f"effective sample size from {metric}\nblue: admissible (n_e >= n_r)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
-    fig.colorbar(image, label="log2(n_e / n_r)")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
-
-
-def render_report(folder: Path) -> str:
-    """The static offline HTML page of an admissible folder: the map (embedded PNG), the
-    boundary per row with its band, and every cell."""
-    import base64
-    import csv
-    import html
-
-    from autophagy.results.report import STYLE
-
-    def table(path: Path) -> str:
-        rows = list(csv.reader(path.open()))
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td class='num'>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows[1:]
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
-
-    image = base64.b64encode((folder / "admissible.png").read_bytes()).decode("ascii")
-    title = html.escape(f"{folder.name}: admissible map")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>"
-        "<h2>Effective sample size</h2><p>n_e: the real-only training size whose expected metric equals "
-        "the loop's stationary limit; admissible where n_e / n_r >= 1 (whole 95 % interval above 1), "
-        "undecided where the interval straddles 1.</p>"
-        f'<img src="data:image/png;base64,{image}" alt="admissible map">'
-        f"<h2>Boundary</h2>{table(folder / 'boundary.csv')}"
-        f"<h2>Cells</h2>{table(folder / 'cells.csv')}"
-        f"<h2>Real-only baseline</h2>{table(folder / 'baseline.csv')}\n</body></html>\n"
-    )
-
-
-def is_admissible_folder(folder: Path) -> bool:
-    """Whether ``folder`` was written by ``autophagy admissible`` (its map and boundary table)."""
-    return (Path(folder) / "boundary.csv").is_file() and (Path(folder) / "admissible.png").is_file()
-
-
-def write_admissible_report(folder: Path, output: Path | None = None) -> Path:
-    """Write the admissible folder's HTML page to ``output`` (default ``<folder>/report.html``)."""
-    output = Path(output) if output is not None else Path(folder) / "report.html"
-    atomic_write_text(output, render_report(Path(folder)))
-    return output
+    folders.draw_admissible(out / "admissible.png", metric, o, cells, bounds)
+    folders.write_admissible_report(out)

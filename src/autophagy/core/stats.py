@@ -94,6 +94,21 @@ def mean(samples: np.ndarray) -> Estimate:
     return Estimate(float(x.mean()), float(x.std(ddof=1)) / math.sqrt(x.size), x.size - 1, x.size)
 
 
+def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and two-sided Student-t interval (df = n - 1) of the finite values among independent
+    replicates' ``values``: ``mean -+ t_{(1+ci)/2, n-1} * s / sqrt(n)``, with n; the interval is
+    NaN for fewer than 2 values (and everything for none)."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    centre = float(x.mean())
+    if x.size < 2:
+        return centre, math.nan, math.nan, 1
+    half = float(_sp.stdtrit(x.size - 1, (1 + ci) / 2) * x.std(ddof=1) / math.sqrt(x.size))
+    return centre, centre - half, centre + half, int(x.size)
+
+
 def paired(a: np.ndarray, b: np.ndarray) -> Estimate:
     """Mean of the per-replicate differences ``a_i - b_i`` ``(R,)`` (shared streams)."""
     return mean(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.admissible.phase import w2_by_generation
+from autophagy.admissible.maps import w2_by_generation
 from autophagy.core import stats
 from autophagy.core.schedule import DataSchedule
 from autophagy.data import GaussianData

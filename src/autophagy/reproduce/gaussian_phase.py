@@ -1,5 +1,5 @@
 """Gaussian recipes G3-G5 (spec §4): the fresh-data limit (paper eq. 3) and the effective sample
-size n_e (eq. 4), measured with :mod:`autophagy.admissible.phase` on the exact simulator, P_r = N(0, I_d).
+size n_e (eq. 4), measured with :mod:`autophagy.admissible.effective` on the exact simulator, P_r = N(0, I_d).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.admissible.phase import Z95, effective_ratio, fresh_limit, real_only_curve
+from autophagy.admissible.effective import Z95, effective_ratio
+from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.base import (
@@ -37,7 +38,8 @@ from autophagy.reproduce.base import (
 @dataclass(frozen=True)
 class G3Data:
     """log(n_e / n_r) per (lambda, n_r, n_s): estimates over ``replicates`` independent runs
-    (the se is the 95 % interval of :func:`autophagy.admissible.phase.effective_ratio` on the log scale)."""
+    (the se is the 95 % interval of :func:`autophagy.admissible.effective.effective_ratio` on the log
+    scale)."""
 
     dim: int
     ratio: dict[tuple[float, int, int], Estimate]

@@ -16,9 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from autophagy.core.errors import ConfigError
+from autophagy.core.stats import t_interval
 from autophagy.results.report import write_report
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.store import Row, RunStore
@@ -37,23 +36,6 @@ def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[st
     return ", ".join(
         f"{k}={v}" + (f" #{tags[k]}" if k in tags else "") for k, v in values.items() if k not in skip
     )
-
-
-def t_interval(values: np.ndarray, ci: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and two-sided Student-t interval (df = n - 1) of independent replicates' values:
-    ``mean -+ t_{(1+ci)/2, n-1} * s / sqrt(n)``; the interval is NaN for fewer than 2 values."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    n = values.size
-    if n == 0:
-        return np.nan, np.nan, np.nan, 0
-    mean = float(values.mean())
-    if n < 2:
-        return mean, np.nan, np.nan, n
-    half = float(stats.t.ppf((1 + ci) / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half, n
 
 
 @dataclass(frozen=True)
