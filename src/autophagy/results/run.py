@@ -23,6 +23,7 @@ from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_m
 from autophagy.storage.store import Row, RunStore
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     from matplotlib.figure import Figure
 
