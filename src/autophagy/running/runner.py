@@ -258,13 +258,22 @@ def _drain(
     stop: GracefulStop | None = None,
 ) -> int:
     """Keep about two tasks per worker in flight; commit each as it finishes, then continue its
-    block. After a stop request nothing new is submitted and the tasks in flight are committed.
-    Returns the replicate x generation units committed."""
+    block. Returns the replicate x generation units committed.
+
+    Nothing finished is lost: after a stop request or a failed task nothing new is submitted,
+    every task still in flight is awaited and committed if it finished, and only then is the
+    first failure raised (a task that failed because the same signal stopped its worker is not
+    a failure: its block resumes next time)."""
     todo = todo[::-1]  # pop() from the end keeps the planned order
     running: dict[Future, Task] = {}
     committed = 0
-    while (todo and not (stop and stop.requested)) or running:
-        while todo and len(running) < 2 * pool.workers and not (stop and stop.requested):
+    failure: BaseException | None = None
+
+    def halted() -> bool:
+        return failure is not None or (stop is not None and stop.requested)
+
+    while (todo and not halted()) or running:
+        while todo and len(running) < 2 * pool.workers and not halted():
             task = todo.pop()
             running[pool.submit(run_task, task)] = task
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -272,10 +281,10 @@ def _drain(
             task = running.pop(future)
             try:
                 result: TaskResult = future.result()
-            except Exception:
-                if stop is not None and stop.requested:
-                    continue  # a worker stopped by the same signal: its block resumes next time
-                raise
+            except Exception as exc:
+                if failure is None and not (stop is not None and stop.requested):
+                    failure = exc
+                continue
             store.commit_task(
                 result.run, result.first, result.generation, result.state, result.rows, result.snapshots
             )
@@ -284,4 +293,6 @@ def _drain(
             bar.advance(bar_task, units)
             if not result.done:
                 todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    if failure is not None:
+        raise failure
     return committed
