@@ -16,9 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.admissible.phase import w2_by_generation
 from autophagy.core import stats
-from autophagy.core.schedule import DataSchedule
 from autophagy.metrics import COORDINATES
 from autophagy.reproduce.base import (
     Check,
@@ -149,13 +147,43 @@ class G2Data:
     w2: dict[tuple[float, int], np.ndarray]
 
 
+def g2_config(dim: int, replicates: int, generations: int, bias: float, n_ini: int, seed: int) -> dict:
+    """One G2 loop: fresh data (n_r = 100 real, n_s = 900 synthetic per generation) from
+    ``n_ini`` real samples, exact simulator, W2 to P_r (``moment_w2``) every generation."""
+    return {
+        "name": f"G2-lambda{bias:g}-nini{n_ini}",
+        "seed": seed,
+        "replicates": replicates,
+        "generations": generations,
+        "block_size": replicates,
+        "data": {"kind": "gaussian", "dim": dim},
+        "model": {"kind": "gaussian", "simulator": "exact"},
+        "loop": {
+            "family": "fresh_data",
+            "n_ini": n_ini,
+            "n_real": 100,
+            "n_synthetic": 900,
+            "sampling_bias": bias,
+        },
+        "metrics": {"names": ["moment_w2"]},
+    }
+
+
 def g2_measure(
-    dim: int, replicates: int, n_ini: tuple[int, ...], burn: int, tail: int, seed: int = 0
+    dim: int,
+    replicates: int,
+    n_ini: tuple[int, ...],
+    burn: int,
+    tail: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> G2Data:
     w2 = {}
     for i, (bias, start) in enumerate((b, s) for b in (1.0, 0.8) for s in n_ini):
-        schedule = DataSchedule(n_ini=start, fixed_real=0, fresh_real=100, synthetic=900, sampling_bias=bias)
-        w2[(bias, start)] = w2_by_generation(dim, schedule, burn + tail, replicates, seed + i)  # independent
+        raw = g2_config(dim, replicates, burn + tail, bias, start, seed + i)  # independent loops
+        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
+        w2[(bias, start)] = cell.metrics["moment_w2"]
     return G2Data(dim, 100, 900, burn, w2)
 
 
