@@ -73,3 +73,26 @@ def test_trace_and_drift():
     cov = np.diag([1.0, 2.0, 3.0])
     assert trace_cov(cov) == pytest.approx(6.0)
     assert mean_drift(np.array([3.0, 4.0]), np.zeros(2)) == pytest.approx(5.0)
+
+
+def test_coordinate_metrics_read_one_entry_and_sum_to_the_trace():
+    """mean_offset_j = mu_j - mu_r,j and variance_j = Sigma_jj, registered per coordinate; the
+    variances of all coordinates add up to trace_cov; a coordinate beyond the data's is an error."""
+    from autophagy.metrics import COORDINATES, METRICS, mean_offset, variance_of
+
+    rng = np.random.default_rng(0)
+    mean, cov = rng.normal(size=(5, 3)), np.stack([_random_psd(rng, 3) for _ in range(5)])
+    ref_mean, ref_cov = np.array([1.0, -2.0, 0.5]), np.eye(3)
+    for j in range(3):
+        np.testing.assert_array_equal(
+            METRICS[f"mean_offset_{j}"].fn(mean, cov, ref_mean, ref_cov), mean[:, j] - ref_mean[j]
+        )
+        np.testing.assert_array_equal(METRICS[f"variance_{j}"].fn(mean, cov, ref_mean, ref_cov), cov[:, j, j])
+        assert METRICS[f"variance_{j}"].higher_is_better and not METRICS[f"mean_offset_{j}"].higher_is_better
+    total = sum(variance_of(cov, j) for j in range(3))
+    np.testing.assert_allclose(total, trace_cov(cov), rtol=1e-12)
+    assert f"variance_{COORDINATES - 1}" in METRICS and f"variance_{COORDINATES}" not in METRICS
+    with pytest.raises(ValueError, match="at least 4 dimensions"):
+        variance_of(cov, 3)
+    with pytest.raises(ValueError, match="at least 4 dimensions"):
+        mean_offset(mean, ref_mean, 3)

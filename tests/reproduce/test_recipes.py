@@ -11,6 +11,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from autophagy import reproduce
@@ -232,3 +233,37 @@ def test_unknown_id_profile_and_bad_overrides_are_config_errors(tmp_path):
         assert result.exit_code == 2, args
         assert result.output.startswith("error: ")
     assert not (tmp_path / "x").exists()
+
+
+def test_g1_loop_folder_killed_after_its_first_task_resumes_to_identical_numbers(tmp_path, monkeypatch):
+    """G1's loops run in ``folder/runs/NAME``; a run stopped right after its first committed task
+    (one generation per task here, so the folder holds a mid-loop checkpoint) resumes there and
+    gives the numbers of an uninterrupted run."""
+    import functools
+
+    from autophagy.reproduce import base, gaussian
+    from autophagy.storage.store import RunStore
+
+    settings = {"dim": 2, "n": 10, "replicates": 5, "generations": 6, "seed": 3}
+    reference = gaussian.g1_measure(**settings)
+    monkeypatch.setattr(gaussian, "run_engine", functools.partial(base.run_engine, task_seconds=0.0))
+    commit = RunStore.commit_task
+    commits = []
+
+    def killed_after_first(self, *args, **kwargs):
+        if commits:
+            raise RuntimeError("killed")
+        commits.append(args)
+        return commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunStore, "commit_task", killed_after_first)
+    with pytest.raises(RuntimeError, match="killed"):
+        gaussian.g1_measure(**settings, folder=tmp_path)
+    assert commits[0][1:3] == (0, 1)  # replicates from 0, generation 1 committed, with its checkpoint
+    assert (tmp_path / "runs" / "G1-lambda1").is_dir() and not (tmp_path / "runs" / "G1-lambda0.8").exists()
+    monkeypatch.setattr(RunStore, "commit_task", commit)
+    resumed = gaussian.g1_measure(**settings, folder=tmp_path)
+    for bias in reference.biases:
+        for field in ("means", "variances", "traces"):
+            np.testing.assert_array_equal(getattr(resumed, field)[bias], getattr(reference, field)[bias])
+    assert (tmp_path / "runs" / "G1-lambda0.8").is_dir()

@@ -47,7 +47,9 @@ from autophagy.metrics.gaussian import (
     frechet_distance,
     logdet_ratio,
     mean_drift,
+    mean_offset,
     trace_cov,
+    variance_of,
     wasserstein2_gaussian,
     wasserstein2_squared,
 )
@@ -151,6 +153,28 @@ register_metric(
         "lower is better (0 = P_r's mean): |mu_t - mu_r|, the fitted mean's random walk away from P_r's"
     ),
 )
+COORDINATES = 10  # mean_offset_j and variance_j are registered for j < COORDINATES
+for _j in range(COORDINATES):
+    register_metric(
+        f"mean_offset_{_j}",
+        lambda m, c, m0, c0, j=_j: mean_offset(m, m0, j),
+        higher_is_better=False,
+        needs="moments",
+        summary=(
+            f"lower is better in absolute value (0 = P_r's mean): mu_t,{_j} - mu_r,{_j}, coordinate {_j} "
+            "of the fitted mean's offset (signed, data units)"
+        ),
+    )
+    register_metric(
+        f"variance_{_j}",
+        lambda m, c, m0, c0, j=_j: variance_of(c, j),
+        higher_is_better=True,
+        needs="moments",
+        summary=(
+            f"higher is better up to P_r's Sigma_r,{_j}{_j} (diversity): Sigma_t,{_j}{_j}, the fitted "
+            f"variance of coordinate {_j} (data units squared); collapse shrinks it toward 0"
+        ),
+    )
 register_metric(
     "frechet",
     lambda real, synthetic, k=None, **kw: fid(real, synthetic, **kw),
@@ -461,6 +485,7 @@ register_metric(
 )
 
 __all__ = [
+    "COORDINATES",
     "EXTRACTORS",
     "METRICS",
     "FeatureExtractor",
@@ -486,6 +511,7 @@ __all__ = [
     "lexical",
     "logdet_ratio",
     "mean_drift",
+    "mean_offset",
     "metric_for",
     "mixture_l2",
     "mode_stats",
@@ -498,6 +524,7 @@ __all__ = [
     "total_variation",
     "trace_cov",
     "true_tv",
+    "variance_of",
     "vendi_score",
     "wasserstein2_gaussian",
     "wasserstein2_samples",

@@ -71,3 +71,26 @@ def logdet_ratio(cov: np.ndarray, reference_cov: np.ndarray) -> np.ndarray:
     if ref_sign <= 0:
         raise ValueError("the reference covariance must be positive definite for logdet_ratio")
     return np.where(sign > 0, logdet - ref_logdet, -np.inf)
+
+
+def mean_offset(mean: np.ndarray, reference_mean: np.ndarray, j: int) -> np.ndarray:
+    """Coordinate ``j`` of the fitted mean's offset from P_r's, mu_t,j - mu_r,j (data units).
+
+    Signed, so lower in absolute value is better (0 = P_r's). One coordinate per metric: G1's
+    standardised steps (mu_t,j - mu_(t-1),j) / sqrt(Sigma_(t-1),jj / n) need the coordinates
+    of consecutive generations, which no single-generation summary keeps."""
+    mean = np.asarray(mean)
+    if not 0 <= j < mean.shape[-1]:
+        raise ValueError(f"mean_offset_{j} needs data with at least {j + 1} dimensions, got {mean.shape[-1]}")
+    return mean[..., j] - np.asarray(reference_mean)[j]
+
+
+def variance_of(cov: np.ndarray, j: int) -> np.ndarray:
+    """Diagonal entry Sigma_t,jj of the fitted covariance (data units squared).
+
+    Higher is better up to P_r's Sigma_r,jj: collapse shrinks it toward 0 (E Sigma_t,jj =
+    lambda^(t-1) E Sigma_1,jj in the fully synthetic loop); their sum is ``trace_cov``."""
+    cov = np.asarray(cov)
+    if not 0 <= j < cov.shape[-1]:
+        raise ValueError(f"variance_{j} needs data with at least {j + 1} dimensions, got {cov.shape[-1]}")
+    return cov[..., j, j]

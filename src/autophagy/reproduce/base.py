@@ -23,7 +23,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -336,10 +336,20 @@ def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
 
 @dataclass(frozen=True)
 class EngineCell:
-    """One cell of a run through the engine: its swept values and every metric ``(R, G)``."""
+    """One cell of a run through the engine: its swept values, every metric ``(R, G)`` (NaN at
+    generations not evaluated), the first replicate's kept samples ``{generation: (n, d)}``
+    (``[plots] generations``) and its resolved config."""
 
     values: dict[str, Any]
     metrics: dict[str, np.ndarray]
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def loop_folder(folder: Path | None, name: str) -> Path | None:
+    """Where a recipe keeps the run of its loop ``name``: ``folder/runs/name`` (resumable, as
+    ``autophagy run`` folders are), or ``None`` (a temporary folder) when it keeps none."""
+    return None if folder is None else Path(folder) / "runs" / name
 
 
 def run_engine(
@@ -347,8 +357,9 @@ def run_engine(
 ) -> list[EngineCell]:
     """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.results.run` (validate, run
     folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
-    temporary folder unless ``out``. Recipes run each block in one task (``task_seconds``), so
-    no checkpoint is written midway."""
+    temporary folder unless ``out`` (then a second call resumes the run, or reads it when
+    finished). Recipes run each block in one task (``task_seconds``), so no checkpoint is
+    written midway."""
     import tempfile
 
     from autophagy.api import run
@@ -358,6 +369,8 @@ def run_engine(
         done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
         rows = done.rows()
         planned = done.cells
+        with done.store() as store:
+            snapshots = [store.snapshots(index) for index in range(len(planned))]
     by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
     for cell, replicate, generation, metric, value in rows:
         by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
@@ -371,7 +384,7 @@ def run_engine(
             for (r, g), v in table.items():
                 values[r, g - 1] = v
             metrics[name] = values
-        cells.append(EngineCell(dict(cell["values"]), metrics))
+        cells.append(EngineCell(dict(cell["values"]), metrics, snapshots[index], cell["config"]))
     return cells
 
 

@@ -16,13 +16,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.admissible.maps import w2_by_generation
 from autophagy.core import stats
-from autophagy.core.schedule import DataSchedule
-from autophagy.data import GaussianData
-from autophagy.loop.engine import Experiment, run_block
-from autophagy.models import GaussianModel
-from autophagy.reproduce.base import Check, Recipe, above, equals, proportion_above, save_figure
+from autophagy.metrics import COORDINATES
+from autophagy.reproduce.base import (
+    Check,
+    Recipe,
+    above,
+    equals,
+    loop_folder,
+    proportion_above,
+    run_engine,
+    save_figure,
+)
 
 # --- G1: fully synthetic, unbiased estimators ------------------------------------------
 
@@ -39,19 +44,41 @@ class G1Data:
     traces: dict[float, np.ndarray]
 
 
-def g1_measure(dim: int, n: int, replicates: int, generations: int, seed: int = 0) -> G1Data:
+def g1_config(dim: int, n: int, replicates: int, generations: int, bias: float, seed: int) -> dict:
+    """One G1 loop: fully synthetic, n_ini = n_s = n, exact simulator, every coordinate of the
+    fitted mean and covariance diagonal recorded (``mean_offset_j``, ``variance_j``)."""
+    if dim > COORDINATES:
+        raise ValueError(f"G1 records at most {COORDINATES} coordinates, got dim = {dim}")
+    names = [f"{kind}_{j}" for kind in ("mean_offset", "variance") for j in range(dim)]
+    return {
+        "name": f"G1-lambda{bias:g}",
+        "seed": seed,
+        "replicates": replicates,
+        "generations": generations,
+        "block_size": replicates,
+        "data": {"kind": "gaussian", "dim": dim},
+        "model": {"kind": "gaussian", "simulator": "exact"},
+        "loop": {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias},
+        "metrics": {"names": names},
+    }
+
+
+def g1_measure(
+    dim: int,
+    n: int,
+    replicates: int,
+    generations: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
+) -> G1Data:
     biases = (1.0, 0.8)
     means, variances, traces = {}, {}, {}
     for i, bias in enumerate(biases):
-        schedule = DataSchedule(n_ini=n, fixed_real=0, fresh_real=0, synthetic=n, sampling_bias=bias)
-        data = GaussianData(np.zeros(dim), np.eye(dim))
-        exp = Experiment(seed + i, generations, schedule, GaussianModel(), data, (), simulator="exact")
-        m, c = zip(
-            *(state.models[0].moments() for state, _ in run_block(exp, range(replicates))), strict=True
-        )
-        means[bias] = np.stack(m, axis=1)
-        covs = np.stack(c, axis=1)
-        variances[bias] = np.diagonal(covs, axis1=-2, axis2=-1)
+        raw = g1_config(dim, n, replicates, generations, bias, seed + i)
+        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
+        means[bias] = np.stack([cell.metrics[f"mean_offset_{j}"] for j in range(dim)], axis=-1)  # P_r: mean 0
+        variances[bias] = np.stack([cell.metrics[f"variance_{j}"] for j in range(dim)], axis=-1)
         traces[bias] = variances[bias].sum(axis=-1)
     return G1Data(dim, n, biases, means, variances, traces)
 
@@ -120,13 +147,43 @@ class G2Data:
     w2: dict[tuple[float, int], np.ndarray]
 
 
+def g2_config(dim: int, replicates: int, generations: int, bias: float, n_ini: int, seed: int) -> dict:
+    """One G2 loop: fresh data (n_r = 100 real, n_s = 900 synthetic per generation) from
+    ``n_ini`` real samples, exact simulator, W2 to P_r (``moment_w2``) every generation."""
+    return {
+        "name": f"G2-lambda{bias:g}-nini{n_ini}",
+        "seed": seed,
+        "replicates": replicates,
+        "generations": generations,
+        "block_size": replicates,
+        "data": {"kind": "gaussian", "dim": dim},
+        "model": {"kind": "gaussian", "simulator": "exact"},
+        "loop": {
+            "family": "fresh_data",
+            "n_ini": n_ini,
+            "n_real": 100,
+            "n_synthetic": 900,
+            "sampling_bias": bias,
+        },
+        "metrics": {"names": ["moment_w2"]},
+    }
+
+
 def g2_measure(
-    dim: int, replicates: int, n_ini: tuple[int, ...], burn: int, tail: int, seed: int = 0
+    dim: int,
+    replicates: int,
+    n_ini: tuple[int, ...],
+    burn: int,
+    tail: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> G2Data:
     w2 = {}
     for i, (bias, start) in enumerate((b, s) for b in (1.0, 0.8) for s in n_ini):
-        schedule = DataSchedule(n_ini=start, fixed_real=0, fresh_real=100, synthetic=900, sampling_bias=bias)
-        w2[(bias, start)] = w2_by_generation(dim, schedule, burn + tail, replicates, seed + i)  # independent
+        raw = g2_config(dim, replicates, burn + tail, bias, start, seed + i)  # independent loops
+        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
+        w2[(bias, start)] = cell.metrics["moment_w2"]
     return G2Data(dim, 100, 900, burn, w2)
 
 

@@ -23,29 +23,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.loop.engine import Experiment, run_block
 from autophagy.models.ols import closed_form_errors
 from autophagy.reproduce.base import (
     Check,
+    EngineCell,
     Note,
     Recipe,
     above,
     below,
     equals,
     fact,
+    loop_folder,
     matches_everywhere,
     run_engine,
     save_figure,
 )
-from autophagy.running.config import resolve
+from autophagy.results.pictures import data_source
 
 
-def engine_metrics(raw: dict[str, Any]) -> tuple[Experiment, dict[str, np.ndarray]]:
-    """Run a raw config's loop through the engine: the experiment, and every metric as
-    ``(replicates, generations)``."""
-    exp, config, _ = resolve(raw)
-    rows = [metrics for _, metrics in run_block(exp, range(config.replicates))]
-    return exp, {name: np.stack([row[name] for row in rows], axis=1) for name in rows[0]}
+def engine_metrics(raw: dict[str, Any], folder: Path | None = None, executor: str = "inline") -> EngineCell:
+    """Run a raw config's loop (one block of every replicate) with :func:`run_engine` into
+    ``folder/runs/NAME`` (a temporary folder without ``folder``): the cell, with every metric
+    as ``(replicates, generations)``."""
+    (cell,) = run_engine({**raw, "block_size": raw["replicates"]}, loop_folder(folder, raw["name"]), executor)
+    return cell
 
 
 def _loop(n: int, bias: float) -> dict[str, Any]:
@@ -87,9 +88,18 @@ def g8_config(samples: int, dim: int, generations: int, replicates: int, noise: 
 
 
 def g8_measure(
-    samples: int, dim: int, generations: int, replicates: int, noise: float = 1.0, seed: int = 0
+    samples: int,
+    dim: int,
+    generations: int,
+    replicates: int,
+    noise: float = 1.0,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> G8Data:
-    cells = run_engine(g8_config(samples, dim, generations, replicates, noise, seed))
+    cells = run_engine(
+        g8_config(samples, dim, generations, replicates, noise, seed), loop_folder(folder, "G8"), executor
+    )
     family = {c.values["loop.family"]: c.metrics["test_error"] for c in cells}
     errors = {mode: family[name] for mode, name in MODES.items()}
     return G8Data(samples, dim, noise, errors, closed_form_errors(samples, dim, noise, generations))
@@ -164,7 +174,14 @@ class T5Data:
 
 
 def t5_measure(
-    n_categories: int, n: int, generations: int, replicates: int, exponent: float = 1.0, seed: int = 0
+    n_categories: int,
+    n: int,
+    generations: int,
+    replicates: int,
+    exponent: float = 1.0,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> T5Data:
     raw = {
         "name": "T5",
@@ -176,8 +193,9 @@ def t5_measure(
         "loop": _loop(n, 1.0),
         "metrics": {"names": ["gini_simpson", "surviving"], "n_eval": n},
     }
-    exp, values = engine_metrics(raw)
-    p0 = exp.data.probabilities
+    cell = engine_metrics(raw, folder, executor)
+    p0 = data_source(cell.config).probabilities
+    values = cell.metrics
     return T5Data(n, n_categories, float(1 - (p0**2).sum()), values["gini_simpson"], values["surviving"])
 
 
@@ -245,11 +263,13 @@ def t6_measure(
     generations: int,
     replicates: int,
     seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> T6Data:
     values = {}
     for temperature in temperatures:
         raw = {
-            "name": "T6",
+            "name": f"T6-temperature{temperature:g}",
             "seed": seed,
             "replicates": replicates,
             "generations": generations,
@@ -258,7 +278,7 @@ def t6_measure(
             "loop": _loop(n, temperature),
             "metrics": {"names": [*T6_METRICS, "cross_entropy_true"], "n_eval": n},
         }
-        values[temperature] = engine_metrics(raw)[1]
+        values[temperature] = engine_metrics(raw, folder, executor).metrics
     return T6Data(tuple(sorted(temperatures, reverse=True)), values)
 
 

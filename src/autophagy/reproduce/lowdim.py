@@ -8,7 +8,6 @@ lambda < 1 (fig. 17). The flow needs the ``torch`` extra, imported only when G7 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.core.rng import stream, streams
-from autophagy.loop.engine import Experiment, evaluate, run_block
-from autophagy.reproduce.base import Check, Note, Recipe, above, below
-from autophagy.running.config import resolve
+from autophagy.core.rng import stream
+from autophagy.reproduce.base import Check, EngineCell, Note, Recipe, above, below, loop_folder, run_engine
+from autophagy.results.pictures import data_source
 
 MODE_METRICS = ("modes_covered", "high_quality", "mode_variance", "recall", "trace_cov")
 REAL_TAIL = 0.05  # tail_share of samples from P_r itself: 1 - the 95 % radius level
 
 
-def _experiment(
+def _config(
+    name: str,
     seed: int,
     replicates: int,
     generations: int,
@@ -39,19 +38,29 @@ def _experiment(
     bias: float,
     metrics: tuple[str, ...],
     n_eval: int,
-) -> Experiment:
-    """A fully synthetic loop (n_ini = n_s = ``n``) checked by :func:`~autophagy.running.config.resolve`."""
-    raw = {
-        "name": "reproduce",
+    evaluated: list[int] | None,
+    pictured: list[int],
+) -> dict[str, Any]:
+    """A fully synthetic loop (n_ini = n_s = ``n``) with metrics at ``evaluated`` generations
+    (every one if None) and replicate 0's ``n_eval`` samples kept at ``pictured`` ones."""
+    return {
+        "name": name,
         "seed": seed,
         "replicates": replicates,
         "generations": generations,
+        "block_size": replicates,
         "data": data,
         "model": model,
         "loop": {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias},
-        "metrics": {"names": list(metrics), "n_eval": n_eval},
+        "metrics": {"names": list(metrics), "n_eval": n_eval}
+        | ({} if evaluated is None else {"generations": evaluated}),
+        "plots": {"generations": pictured, "n_samples": n_eval},
     }
-    return resolve(raw)[0]
+
+
+def _real(cell: EngineCell, n: int, seed: int) -> np.ndarray:
+    """``n`` draws of the loop's P_r for the panels, from their own stream."""
+    return data_source(cell.config).draw(n, rng=stream(seed, 0, 0, "picture_real"))
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
@@ -99,11 +108,16 @@ def g6_measure(
     n_eval: int = 1000,
     checkpoints: int = 16,
     seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> G6Data:
     """Run the loop with metrics at ``checkpoints`` log-spaced generations (plus ``middle``)."""
     if not 1 < middle < generations:
         raise ValueError(f"middle must lie strictly between 1 and generations = {generations}, got {middle}")
-    exp = _experiment(
+    marks = np.geomspace(1, generations, checkpoints).round().astype(int)
+    marks = np.unique(np.concatenate([marks, [1, middle, generations]]))
+    raw = _config(
+        "G6",
         seed,
         replicates,
         generations,
@@ -113,22 +127,12 @@ def g6_measure(
         1.0,
         MODE_METRICS,
         n_eval,
+        [int(t) for t in marks],  # metrics only at checkpoints: the loop is the cost
+        [1, middle, generations],
     )
-    marks = np.geomspace(1, generations, checkpoints).round().astype(int)
-    marks = np.unique(np.concatenate([marks, [1, middle, generations]]))
-    pictured = (1, middle, generations)
-    bare, block = dataclasses.replace(exp, metrics=()), list(range(replicates))
-    rows, samples = [], {}
-    for state, _ in run_block(bare, block):  # metrics only at checkpoints: the loop is the cost
-        t, model = state.generation, state.models[0]
-        if t in marks:
-            rows.append(evaluate(exp, block, t, model))
-        if t in pictured:
-            draw = model.sample(n_eval, rng=streams(seed, block, t, "picture"), sampling_bias=1.0)
-            samples[t] = draw[0]
-    metrics = {name: np.stack([row[name] for row in rows], axis=1) for name in MODE_METRICS}
-    real = exp.data.draw(n_eval, rng=stream(seed, 0, 0, "picture_real"))
-    return G6Data(n, marks, middle, metrics, samples, real)
+    (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
+    metrics = {name: cell.metrics[name][:, marks - 1] for name in MODE_METRICS}
+    return G6Data(n, marks, middle, metrics, cell.snapshots, _real(cell, n_eval, seed))
 
 
 def _relative_fall(m: G6Data, name: str, generation: int) -> np.ndarray:
@@ -214,22 +218,29 @@ def g7_measure(
     batch_size: int = 256,
     n_eval: int = 2000,
     seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> G7Data:
     model = {"kind": "flow", "layers": layers, "hidden": hidden, "epochs": epochs, "batch_size": batch_size}
     tail, samples = {}, {}
     for bias in biases:  # the same seed: replicate i of every lambda shares its first fit
-        exp = _experiment(
-            seed, replicates, generations, {"kind": "rosenbrock"}, model, n, bias, ("tail_share",), n_eval
+        raw = _config(
+            f"G7-lambda{bias:g}",
+            seed,
+            replicates,
+            generations,
+            {"kind": "rosenbrock"},
+            model,
+            n,
+            bias,
+            ("tail_share",),
+            n_eval,
+            None,
+            [generations],
         )
-        block = list(range(replicates))
-        rows = []
-        for state, values in run_block(exp, block):
-            rows.append(values["tail_share"])
-            final = state.models[0]
-        draw = final.sample(n_eval, rng=streams(seed, block, generations, "picture"), sampling_bias=bias)
-        tail[bias], samples[bias] = np.stack(rows, axis=1), draw[0]
-    real = exp.data.draw(n_eval, rng=stream(seed, 0, 0, "picture_real"))
-    return G7Data(n, epochs, tail, samples, real)
+        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
+        tail[bias], samples[bias] = cell.metrics["tail_share"], cell.snapshots[generations]
+    return G7Data(n, epochs, tail, samples, _real(cell, n_eval, seed))
 
 
 def g7_judge(m: G7Data) -> list[Check | Note]:

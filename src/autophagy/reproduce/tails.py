@@ -45,6 +45,7 @@ from autophagy.reproduce.base import (
     below,
     equals,
     fact,
+    loop_folder,
     matches_everywhere,
     run_engine,
     save_figure,
@@ -152,10 +153,16 @@ def curves(cells, sizes: tuple[int, ...], key: str | None, generation: int = 1) 
 
 
 def t1_measure(
-    betas: tuple[float, ...], sizes: tuple[int, ...], n_items: int, replicates: int, seed: int = 0
+    betas: tuple[float, ...],
+    sizes: tuple[int, ...],
+    n_items: int,
+    replicates: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> list[TailsResult]:
     raw = zipf_sweep("T1", sizes, n_items, replicates, seed, grid={"data.beta": list(betas)})
-    by_beta = curves(run_engine(raw), sizes, "data.beta")
+    by_beta = curves(run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.beta")
     s = np.asarray(sizes)
     results = []
     for beta in betas:
@@ -215,10 +222,18 @@ def t1_draw(m: list[TailsResult], path: Path) -> None:
 
 
 def t2_measure(
-    ks: tuple[int, ...], sizes: tuple[int, ...], n_items: int, replicates: int, seed: int = 0
+    ks: tuple[int, ...],
+    sizes: tuple[int, ...],
+    n_items: int,
+    replicates: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> list[TailsResult]:
     raw = zipf_sweep("T2", sizes, n_items, replicates, seed, grid={"data.top_k": [*ks, n_items]})
-    by_k = curves(run_engine(raw), sizes, "data.top_k")  # k = n_items: no cut, the clean curve
+    by_k = curves(
+        run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.top_k"
+    )  # k = n_items: no cut, the clean curve
     s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
     results = []
     for k in ks:
@@ -280,7 +295,13 @@ FAMILIES = ("fully_synthetic", "accumulate", "accumulate_subsample")
 
 
 def t3_measure(
-    sizes: tuple[int, ...], generations: tuple[int, ...], n_items: int, replicates: int, seed: int = 0
+    sizes: tuple[int, ...],
+    generations: tuple[int, ...],
+    n_items: int,
+    replicates: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> TailsResult:
     raw = zipf_sweep(
         "T3",
@@ -291,7 +312,7 @@ def t3_measure(
         grid={"loop.family": list(FAMILIES)},
         generations=max(generations),
     )
-    cells = run_engine(raw)
+    cells = run_engine(raw, loop_folder(folder, raw["name"]), executor)
     s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
     errors, expected = {}, {}
     for family in FAMILIES:
@@ -350,7 +371,14 @@ def t3_draw(m: TailsResult, path: Path) -> None:
 
 
 def t4_measure(
-    sizes: tuple[int, ...], top_k: int, clean_fraction: float, n_items: int, replicates: int, seed: int = 0
+    sizes: tuple[int, ...],
+    top_k: int,
+    clean_fraction: float,
+    n_items: int,
+    replicates: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    executor: str = "inline",
 ) -> TailsResult:
     raw = zipf_sweep(
         "T4",
@@ -361,7 +389,9 @@ def t4_measure(
         grid={"data.clean_fraction": [clean_fraction, 0.0]},
         data={"top_k": top_k},
     )
-    by_share = curves(run_engine(raw), sizes, "data.clean_fraction")
+    by_share = curves(
+        run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.clean_fraction"
+    )
     s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
     q = cut_law(p, top_k)
     label = f"{clean_fraction:g} clean + top-{top_k}"
