@@ -146,3 +146,14 @@ def test_batched_bartlett_draws_equal_the_one_replicate_reference(dofs):
         g = np.random.default_rng(s)
         np.testing.assert_array_equal(normals[s], g.standard_normal(dim))  # the mean's draws first
         np.testing.assert_array_equal(got[s], _reference_factor(dof, dim, g))
+
+
+def test_the_exact_simulator_is_registered_with_the_models():
+    """A fresh interpreter that imports only the models (as a recipe building an Experiment by
+    hand does) finds the exact simulator: it registers with its model family, not on first use."""
+    import subprocess
+    import sys
+
+    code = "import autophagy.models; from autophagy.core.simulators import SIMULATORS; print(sorted(SIMULATORS))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['exact', 'samples']"
