@@ -7,8 +7,10 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
-from autophagy.models import gaussian_exact  # noqa: F401  (registers the "exact" simulator)
-from autophagy.models import hf  # noqa: F401  (registers hf_causal_lm; transformers loads at build)
+from autophagy.models import (
+    gaussian_exact,  # noqa: F401  (registers the "exact" simulator)
+    hf,  # noqa: F401  (registers hf_causal_lm; transformers loads at build)
+)
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.ddpm import DDPM, DDPMOptions
 from autophagy.models.flow import FittedFlow, FlowModel
