@@ -154,6 +154,6 @@ def test_the_exact_simulator_is_registered_with_the_models():
     import subprocess
     import sys
 
-    code = "import autophagy.models; from autophagy.core.simulators import SIMULATORS; print(sorted(SIMULATORS))"
+    code = "import autophagy.models; from autophagy.core.simulators import SIMULATORS as S; print(sorted(S))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['exact', 'samples']"
