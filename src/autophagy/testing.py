@@ -1,33 +1,41 @@
-"""The model contract as a library: :func:`check_model` (scikit-learn's ``check_estimator`` for
-the protocols of :mod:`autophagy.core.protocols`).
+"""The plug-in contract as a library: :func:`check_model` (scikit-learn's ``check_estimator``
+for the protocols of :mod:`autophagy.core.protocols`) and :func:`check_metric`.
 
-``check_model("gmm")`` builds the registered model, fits it on small data and checks, one
-item each, what the loop engine relies on: fitted-model protocol, output shape and dtype
-``(R, n, d)`` float, finite values, determinism for a fixed rng (fit and sample), replicates
-independent of the batch, ``sampling_bias = 1`` sampling the fitted distribution, smaller
-lambda narrowing the spread, the lambda = 0 promise, the declared capabilities (``moments()``,
-``log_prob(x)``), fine-tuning from ``init``, and the ``state_dict()``/``load()`` round trip.
-Contract failures are listed in the :class:`ContractReport`, never raised; an unknown model
-name raises :class:`~autophagy.core.errors.ConfigError`.
+``check_model("gmm")`` builds the registered model, fits it on small data and runs the items
+of :data:`ITEMS`, one table that both drives the checks and names what is reported (and what
+``autophagy check-model`` prints): what the loop engine relies on, i.e. the fitted-model
+protocol, output shape and dtype ``(R, n, d)`` float, finite values, determinism for a fixed
+rng (fit and sample), replicates independent of the batch, ``sampling_bias = 1`` sampling the
+fitted distribution, smaller lambda narrowing the spread, the lambda = 0 promise, the declared
+capabilities (``moments()``, ``log_prob(x)``), fine-tuning from ``init``, and the
+``state_dict()``/``load()`` round trip. Contract failures are listed in the
+:class:`ContractReport`, never raised; an unknown model name raises
+:class:`~autophagy.core.errors.ConfigError`.
 
-Each built-in family runs on data it can read (``CASES``): Gaussian rows ``(3, 60, 3)`` by
-default, a data source for discrete models (ids of categories, items or tokens; settings with
-a ``for_data`` method are bound to it first, as ``config.resolve`` does), 4 x 4 labelled image
-rows (pixels, then the class) for the image models. A plug-in passes its own
-:class:`ModelCase` (``case=``) when the defaults do not fit it.
+Each family runs on the case registered with it (``register_model(..., contract=ModelCase(...))``,
+read back by :func:`case_of`): Gaussian rows ``(3, 60, 3)`` by default, a data source for
+discrete models (ids of categories, items or tokens; settings with ``for_data``
+(:class:`~autophagy.core.protocols.BindsData`) are bound to it first, as ``config.resolve``
+does), 4 x 4 labelled image rows (pixels, then the class) for the image models. A caller passes
+its own :class:`ModelCase` (``case=``) when the registered one does not fit.
+
+``check_metric("kid")`` calls a registered metric the way the loop engine does for its
+``needs`` kind and checks shape, finiteness, seeding and replicate independence.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from autophagy.core.contract import ModelCase, off_mode, total_spread, within_class_spread
 from autophagy.core.errors import ConfigError
-from autophagy.core.protocols import FittedModel
+from autophagy.core.protocols import BindsData, FittedModel
 from autophagy.core.registry import MODELS, Plugin, load_entry_points, load_plugins
 
 R, N = 3, 60  # replicates and training rows per replicate of the default cases
@@ -40,149 +48,20 @@ def rngs(seed: int, count: int = R) -> list[np.random.Generator]:
 
 
 def gaussian_source() -> Any:
-    """A 3-d Gaussian with unequal variances and correlated-free axes (the default real data)."""
+    """A 3-d Gaussian with unequal variances and uncorrelated axes (the default real data)."""
     from autophagy.data import GaussianData
 
     return GaussianData(np.array([0.0, 1.0, -1.0]), np.diag([1.0, 2.0, 0.5]))
 
 
-def text_source() -> Any:
-    """Sentences of the bundled toy grammar, vocabulary 8, length 6."""
-    from autophagy.data import DATA
-
-    return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
-
-
-def categorical_source() -> Any:
-    from autophagy.data import CategoricalData, zipf_probabilities
-
-    return CategoricalData(zipf_probabilities(1.1, 12))
-
-
-def zipf_source() -> Any:
-    from autophagy.data import ZipfData, zipf_probabilities
-
-    return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
-
-
-def regression_source() -> Any:
-    from autophagy.data import DATA
-
-    return DATA["linear_regression"].build(DATA["linear_regression"].options(samples=20, dim=3))
-
-
-def documents_source() -> Any:
-    """Short documents (48-byte pieces of five standard-library modules' docstrings) as UTF-8
-    byte rows, the last 8 held out."""
-    from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
-
-    docs = stdlib_docstrings(("json", "textwrap", "heapq", "copy", "shlex"))
-    rows = encode_texts([p.decode() for d in docs for p in split_utf8(d.encode(), 48)], 48)
-    return DocumentsData(rows[:-8], rows[-8:])
-
-
-def image_rows(replicates: int = R, n: int = N) -> np.ndarray:
-    """4 x 4 images of three classes (a bright row per class plus noise), label last: ``(R, n, 17)``."""
-    rng = np.random.default_rng(99)
-    labels = rng.integers(0, 3, size=(replicates, n))
-    pattern = np.zeros((3, 4, 4))
-    pattern[[0, 1, 2], [0, 1, 2]] = 1.0
-    noise = rng.normal(scale=0.1, size=(replicates, n, 16))
-    pixels = np.clip(pattern[labels].reshape(replicates, n, 16) + noise, 0, 1)
-    return np.concatenate([pixels, labels[..., None]], axis=-1).astype(np.float64)
-
-
-def total_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations about each replicate's sample mean, ``(R,)``."""
-    return ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
-
-
-def off_mode(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Discrete draws that differ from the lambda = 0 draw (the mode): a lower temperature never
-    raises their number under common random numbers."""
-    return np.any(x != mode, axis=2).sum(axis=1).astype(float)
-
-
-def within_class_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations of the pixels from their class mean, summed per replicate."""
-    out = np.zeros(len(x))
-    for r, rows in enumerate(x):
-        for label in np.unique(rows[:, -1]):
-            group = rows[rows[:, -1] == label, :-1]
-            out[r] += ((group - group.mean(axis=0)) ** 2).sum()
-    return out
-
-
-@dataclass(frozen=True)
-class ModelCase:
-    """How one model family is exercised: options, data, and what its sampling bias promises.
-
-    ``source`` is a real-data source (drawn ``n`` rows per replicate, and bound by ``for_data``)
-    or None when ``data`` gives the rows ``(R, n, d)`` directly. ``spread(x, mode) -> (R,)``
-    measures how spread-out samples are (``mode`` is the lambda = 0 draw, or None when lambda = 0
-    is undefined); ``monotone`` promises the spread never widens as lambda falls under common
-    random numbers (otherwise only lambda = 0.1 (0.05 without lambda = 0) below lambda = 1 is
-    required)."""
-
-    options: dict = field(default_factory=dict)
-    source: Callable[[], Any] | None = gaussian_source
-    data: Callable[[], np.ndarray] | None = None
-    spread: Callable[[np.ndarray, Any], np.ndarray] = total_spread
-    monotone: bool = True
-    torch: bool = False  # needs PyTorch (test suites skip it without)
-
-
-TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
-CASES: dict[str, ModelCase] = {
-    "gaussian": ModelCase(),
-    "gmm": ModelCase(),
-    "kde": ModelCase(),
-    "categorical": ModelCase(source=categorical_source, spread=off_mode),
-    "memorizer": ModelCase(source=zipf_source, spread=off_mode),
-    "ngram": ModelCase(source=text_source, spread=off_mode),
-    # lambda scales the label noise: with common normals the spread need not be monotone
-    "ols": ModelCase(source=regression_source, monotone=False),
-    "transformer": ModelCase({"steps": 30}, source=text_source, spread=off_mode, torch=True),
-    "flow": ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
-    "vae": ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),
-    "hf_causal_lm": ModelCase(  # needs the hf extra (transformers)
-        {
-            "architecture": "gpt2",
-            "layers": 1,
-            "width": 16,
-            "heads": 2,
-            "context": 32,
-            "seq_length": 32,
-            "vocab_size": 300,
-            "steps": 30,
-            "lr": 1e-2,
-            "max_new_tokens": 3,
-            "generate_batch_size": 400,
-            "device": "cpu",
-        },
-        source=documents_source,
-        spread=off_mode,
-        monotone=False,  # torch's multinomial sampling: no common random numbers across lambdas
-        torch=True,
-    ),
-    "ddpm": ModelCase(
-        {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
-        None,
-        image_rows,
-        within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-    "wgan_gp": ModelCase(
-        {**TINY_TORCH, "latent_dim": 4, "train_steps": 4, "critic_steps": 2},
-        None,
-        image_rows,
-        within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-}
 DEFAULT_CASE = ModelCase(monotone=False)  # a plug-in without a case: Gaussian rows, strict narrowing only
+
+
+def case_of(name: str) -> ModelCase:
+    """The contract case registered with model ``name`` (``register_model(..., contract=)``),
+    or :data:`DEFAULT_CASE`."""
+    entry = MODELS.get(name)
+    return entry.contract if entry is not None and entry.contract is not None else DEFAULT_CASE
 
 
 @dataclass(frozen=True)
@@ -200,11 +79,13 @@ class ContractReport:
 
     model: str
     items: list[ContractItem] = field(default_factory=list)
+    expected: tuple[str, ...] = ()  # the item names the check set out to run, in order
 
     @property
     def passed(self) -> bool:
-        """True when every item passed (and there is at least one)."""
-        return bool(self.items) and all(item.passed for item in self.items)
+        """True when there is at least one item, every item expected was run, and all passed."""
+        ran = tuple(item.name for item in self.items)
+        return bool(self.items) and ran == self.expected and all(item.passed for item in self.items)
 
     def failures(self) -> list[ContractItem]:
         return [item for item in self.items if not item.passed]
@@ -237,7 +118,7 @@ def _lookup(name: str, plugins: Iterable[str]) -> Plugin:
 
 
 def _as_case(name: str, case: ModelCase | None, options: dict | None, data: Any) -> ModelCase:
-    base = case or CASES.get(name, DEFAULT_CASE)
+    base = case or case_of(name)
     changes: dict[str, Any] = {}
     if options is not None:
         changes["options"] = dict(options)
@@ -292,8 +173,10 @@ class _Checker:
     def build(self) -> str:
         options = self.entry.options(**self.case.options)
         settings = self.entry.build(options)
-        source = self.case.source() if self.case.source is not None else None
-        if source is not None and hasattr(settings, "for_data"):
+        source = None
+        if self.case.data is None:
+            source = self.case.source() if self.case.source is not None else gaussian_source()
+        if source is not None and isinstance(settings, BindsData):
             settings = settings.for_data(source)
         for attr in ("fit", "load"):
             if not callable(getattr(settings, attr, None)):
@@ -548,42 +431,50 @@ class _Checker:
         )
         return f"load(state_dict()) of {len(state)} arrays samples identically"
 
-    def run(self) -> ContractReport:
-        later = [
-            "shape",
-            "finite",
-            "determinism",
-            "batch_independence",
-            "unbiased",
-            "bias_narrows",
-            "zero_bias",
-            "moments",
-            "log_prob",
-            "init",
-            "state_dict",
-        ]
-        if not self.item("build", self.build):
-            self.skip(["fit", *later], "build")
+    def run(self, items: Sequence[tuple[str, Callable[[_Checker], str]]]) -> ContractReport:
+        """Run ``items`` in order; after a failed gate (``build``, ``fit``) the rest are listed as
+        not checked. No items at all is a failure, never an empty pass."""
+        self.report.expected = tuple(name for name, _ in items)
+        if not items:
+            self.report.items.append(ContractItem("items", False, "no contract items to run"))
             return self.report
-        if not self.item("fit", self.fit):
-            self.skip(later, "fit")
-            return self.report
-        checks = [
-            self.shape,
-            self.finite,
-            self.determinism,
-            self.batch,
-            self.unbiased,
-            self.narrows,
-            self.zero,
-            self.moments,
-            self.log_prob,
-            self.init,
-            self.round_trip,
-        ]
-        for name, check in zip(later, checks, strict=True):
-            self.item(name, check)
+        for i, (name, check) in enumerate(items):
+            if not self.item(name, functools.partial(check, self)) and name in GATES:
+                self.skip([later for later, _ in items[i + 1 :]], name)
+                break
         return self.report
+
+
+ITEMS: tuple[tuple[str, Callable[[_Checker], str]], ...] = (
+    ("build", _Checker.build),
+    ("fit", _Checker.fit),
+    ("shape", _Checker.shape),
+    ("finite", _Checker.finite),
+    ("determinism", _Checker.determinism),
+    ("batch_independence", _Checker.batch),
+    ("unbiased", _Checker.unbiased),
+    ("bias_narrows", _Checker.narrows),
+    ("zero_bias", _Checker.zero),
+    ("moments", _Checker.moments),
+    ("log_prob", _Checker.log_prob),
+    ("init", _Checker.init),
+    ("state_dict", _Checker.round_trip),
+)
+"""The contract, in the order it is checked and printed: (item name, check returning its detail)."""
+GATES = ("build", "fit")
+"""Items every other item needs: they run first whenever any item is chosen."""
+
+
+def _chosen(items: Iterable[str] | None) -> list[tuple[str, Callable[[_Checker], str]]]:
+    if items is None:
+        return list(ITEMS)
+    names = list(items)
+    unknown = sorted(set(names) - {name for name, _ in ITEMS})
+    if unknown:
+        raise ValueError(f"unknown contract items {unknown}; choose from {[name for name, _ in ITEMS]}")
+    if not names:
+        return []
+    return [(name, check) for name, check in ITEMS if name in names or name in GATES]
 
 
 def check_model(
@@ -593,25 +484,31 @@ def check_model(
     data: Any = None,
     plugins: Iterable[str] = (),
     case: ModelCase | None = None,
+    items: Iterable[str] | None = None,
 ) -> ContractReport:
     """Fit the registered model ``name`` on small data and check its contract, item by item.
 
-    ``options``: the model's ``[model]`` keys (default: the family's small case, or {}).
+    ``options``: the model's ``[model]`` keys (default: the family's registered case, or {}).
     ``data``: training rows ``(R, n, d)`` or a data source (default: the family's case, else
     ``(3, 60, 3)`` Gaussian rows). ``plugins``: modules to import first (their import runs
     their code, so name only modules you trust). ``case``: a :class:`ModelCase` for a plug-in
-    whose spread or data differ from the defaults. Contract failures are listed, not raised;
-    an unknown ``name`` raises :class:`ConfigError` (field ``model``).
+    whose spread or data differ from the defaults. ``items``: names from :data:`ITEMS` to run
+    (default: all; ``build`` and ``fit`` always run first; none at all is a failed report).
+    Contract failures are listed, not raised; an unknown ``name`` raises :class:`ConfigError`
+    (field ``model``).
     """
+    chosen = _chosen(items)
     entry = _lookup(name, plugins)
-    return _Checker(name, entry, _as_case(name, case, options, data)).run()
+    return _Checker(name, entry, _as_case(name, case, options, data)).run(chosen)
 
 
 __all__ = [
-    "CASES",
+    "DEFAULT_CASE",
+    "ITEMS",
     "ContractItem",
     "ContractReport",
     "ModelCase",
+    "case_of",
     "check_model",
     "off_mode",
     "total_spread",
