@@ -36,7 +36,7 @@ import numpy as np
 from autophagy.core.contract import ModelCase, off_mode, total_spread, within_class_spread
 from autophagy.core.errors import ConfigError
 from autophagy.core.protocols import BindsData, FittedModel
-from autophagy.core.registry import MODELS, Plugin, load_entry_points, load_plugins
+from autophagy.core.registry import METRICS, MODELS, Metric, Plugin, load_entry_points, load_plugins
 
 R, N = 3, 60  # replicates and training rows per replicate of the default cases
 BIASES = (0.0, 0.1, 0.4, 0.7, 1.0)  # lambdas at which the spread is compared
@@ -79,6 +79,7 @@ class ContractReport:
 
     model: str
     items: list[ContractItem] = field(default_factory=list)
+    kind: str = "model"  # what was checked: "model" or "metric"
     expected: tuple[str, ...] = ()  # the item names the check set out to run, in order
 
     @property
@@ -98,7 +99,7 @@ class ContractReport:
 
     def __str__(self) -> str:
         lines = [f"{'ok  ' if i.passed else 'FAIL'} {i.name}: {i.detail}" for i in self.items]
-        return "\n".join([f"contract of model {self.model!r}", *lines])
+        return "\n".join([f"contract of {self.kind} {self.model!r}", *lines])
 
 
 class _Failed(Exception):
@@ -146,12 +147,13 @@ def _same(a: Any, b: Any, what: str) -> None:
         raise _Failed(f"{what}: {_diff(a, b)}")
 
 
-class _Checker:
-    """Runs the items in order; an item that needs a failed one is skipped (listed as failed)."""
+class _Items:
+    """Runs a table of items in order; after a failed gate the rest are listed as not checked."""
 
-    def __init__(self, name: str, entry: Plugin, case: ModelCase) -> None:
-        self.name, self.entry, self.case = name, entry, case
-        self.report = ContractReport(name)
+    gates: tuple[str, ...] = ()
+
+    def __init__(self, report: ContractReport) -> None:
+        self.report = report
 
     def item(self, name: str, check: Callable[[], str]) -> bool:
         try:
@@ -167,6 +169,29 @@ class _Checker:
     def skip(self, names: Iterable[str], because: str) -> None:
         for name in names:
             self.report.items.append(ContractItem(name, False, f"not checked: {because} failed"))
+
+    def run(self, items: Sequence[tuple[str, Callable[[Any], str]]]) -> ContractReport:
+        """Run ``items`` in order; after a failed gate the rest are listed as not checked. No
+        items at all is a failure, never an empty pass."""
+        self.report.expected = tuple(name for name, _ in items)
+        if not items:
+            self.report.items.append(ContractItem("items", False, "no contract items to run"))
+            return self.report
+        for i, (name, check) in enumerate(items):
+            if not self.item(name, functools.partial(check, self)) and name in self.gates:
+                self.skip([later for later, _ in items[i + 1 :]], name)
+                break
+        return self.report
+
+
+class _Checker(_Items):
+    """The model contract's items (see :data:`ITEMS`)."""
+
+    gates = ("build", "fit")
+
+    def __init__(self, name: str, entry: Plugin, case: ModelCase) -> None:
+        super().__init__(ContractReport(name))
+        self.name, self.entry, self.case = name, entry, case
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -431,19 +456,6 @@ class _Checker:
         )
         return f"load(state_dict()) of {len(state)} arrays samples identically"
 
-    def run(self, items: Sequence[tuple[str, Callable[[_Checker], str]]]) -> ContractReport:
-        """Run ``items`` in order; after a failed gate (``build``, ``fit``) the rest are listed as
-        not checked. No items at all is a failure, never an empty pass."""
-        self.report.expected = tuple(name for name, _ in items)
-        if not items:
-            self.report.items.append(ContractItem("items", False, "no contract items to run"))
-            return self.report
-        for i, (name, check) in enumerate(items):
-            if not self.item(name, functools.partial(check, self)) and name in GATES:
-                self.skip([later for later, _ in items[i + 1 :]], name)
-                break
-        return self.report
-
 
 ITEMS: tuple[tuple[str, Callable[[_Checker], str]], ...] = (
     ("build", _Checker.build),
@@ -461,7 +473,7 @@ ITEMS: tuple[tuple[str, Callable[[_Checker], str]], ...] = (
     ("state_dict", _Checker.round_trip),
 )
 """The contract, in the order it is checked and printed: (item name, check returning its detail)."""
-GATES = ("build", "fit")
+GATES = _Checker.gates
 """Items every other item needs: they run first whenever any item is chosen."""
 
 
@@ -502,13 +514,212 @@ def check_model(
     return _Checker(name, entry, _as_case(name, case, options, data)).run(chosen)
 
 
+# -- the metric contract ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TinyImages:
+    """A :class:`~autophagy.core.protocols.LabelledImages` source for :func:`check_metric`:
+    4 x 4 images of three classes (a bright diagonal pixel per class plus noise), with a
+    classifier whose features are the pixels and whose prediction is the brightest of the three
+    class pixels (no training, no PyTorch)."""
+
+    shape: tuple[int, int] = (4, 4)
+    classes: int = 3
+    dim: int = 17
+    capacity: int | None = None
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        labels = rng.integers(0, self.classes, size=n)
+        pixels = np.clip(rng.normal(0.2, 0.1, size=(n, 16)), 0, 1)
+        pixels[np.arange(n), labels * 5] = 1.0
+        return np.concatenate([pixels, labels[:, None]], axis=1)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError("TinyImages has no closed-form moments")
+
+    def classifier(self) -> Any:
+        return self
+
+    def features(self, pixels: np.ndarray) -> np.ndarray:
+        return np.asarray(pixels, dtype=np.float64)
+
+    def predict(self, pixels: np.ndarray) -> np.ndarray:
+        return np.argmax(np.asarray(pixels)[:, [0, 5, 10]], axis=1)
+
+
+def _metric_source(metric: Metric) -> Any:
+    """The real data a metric of each ``needs`` kind is checked on by default."""
+    from autophagy.data import DATA
+
+    if metric.needs == "modes":
+        return DATA["ring"].build(DATA["ring"].options())
+    if metric.needs == "images":
+        return TinyImages()
+    return gaussian_source()
+
+
+def _model_for(metric: Metric, model: str | None) -> str:
+    """The model kind a ``"model"`` metric is checked with: ``model``, else the first it accepts."""
+    if model is not None:
+        return model
+    for kind in metric.models or ("gaussian",):
+        if kind in MODELS:
+            return kind
+    raise ConfigError("model", f"none of the models {metric.models} the metric accepts is registered")
+
+
+_FITTED: dict[tuple, Any] = {}  # models fitted on a registered case's data, by (kind, n, rows)
+
+
+class _MetricChecker(_Items):
+    """The metric contract's items (see :data:`METRIC_ITEMS`)."""
+
+    gates = ("inputs",)
+
+    def __init__(self, name: str, metric: Metric, model: str | None, data: Any, n: int) -> None:
+        super().__init__(ContractReport(name, kind="metric"))
+        self.name, self.metric, self.model_kind, self.source, self.n = name, metric, model, data, n
+
+    def call(self, rows: slice, seed: int) -> np.ndarray:
+        """The metric's value for replicates ``rows``, called as the loop engine calls it
+        (:func:`autophagy.loop.engine.evaluate`), with metric rngs seeded by ``seed``."""
+        metric, gens = self.metric, rngs(seed, self.r)[rows]
+        if metric.needs == "moments":
+            value = metric.fn(self.mean[rows], self.cov[rows], *self.reference)
+        elif metric.needs == "model":
+            model = self.model if rows == slice(None) else self.fit(rows)
+            value = metric.fn(model, self.source, rng=gens)
+        else:
+            extra: dict[str, Any] = {"data": self.source} if metric.needs in ("modes", "images") else {}
+            if metric.takes_k:
+                extra["k"] = 5
+            if metric.takes_rng:
+                extra["rng"] = gens
+            value = metric.fn(self.real[rows], self.synthetic[rows], **extra)
+        return value[metric.key] if metric.key else value
+
+    def fit(self, rows: slice) -> Any:
+        key = (self.model_kind, self.n, rows.start, rows.stop)
+        if self.shared and key in _FITTED:  # the registered case fits identically every time
+            return _FITTED[key]
+        fitted = self.settings.fit(self.train[rows], rng=rngs(1, self.r)[rows])
+        if self.shared:
+            _FITTED[key] = fitted
+        return fitted
+
+    def inputs(self) -> str:
+        metric, n = self.metric, self.n
+        if metric.needs == "model":
+            kind = self.model_kind = _model_for(metric, self.model_kind)
+            case = case_of(kind)
+            self.shared = self.source is None  # default inputs: fits are shared between metrics
+            if self.source is None:
+                self.source = case.source() if case.source is not None else gaussian_source()
+            entry = MODELS[kind]
+            self.settings = entry.build(entry.options(**case.options))
+            if isinstance(self.settings, BindsData):
+                self.settings = self.settings.for_data(self.source)
+            self.train = np.stack([self.source.draw(n, rng=g) for g in rngs(99)]).astype(np.float64)
+            self.r = len(self.train)
+            self.model = self.fit(slice(None))
+            return f"model {kind} fitted on {self.train.shape} from {type(self.source).__name__}"
+        if self.source is None:
+            self.source = _metric_source(metric)
+        self.real = np.stack([self.source.draw(n, rng=g) for g in rngs(98)]).astype(np.float64)
+        self.synthetic = np.stack([self.source.draw(n, rng=g) for g in rngs(97)]).astype(np.float64)
+        self.r = len(self.real)
+        if metric.needs == "moments":
+            shrink = np.linspace(0.6, 1.0, self.r)[:, None, None]  # unequal replicates
+            fits = self.synthetic * np.sqrt(shrink)
+            self.mean = fits.mean(axis=1)
+            self.cov = np.stack([np.cov(x, rowvar=False).reshape(self.source.dim, -1) for x in fits])
+            self.reference = tuple(np.asarray(m, dtype=np.float64) for m in self.source.moments())
+            return f"fitted moments of {self.r} replicates against {type(self.source).__name__}'s"
+        self.synthetic = self.synthetic[:, : n - n // 4]  # unequal set sizes
+        where = type(self.source).__name__
+        return f"real {self.real.shape} and synthetic {self.synthetic.shape} from {where}"
+
+    def shape(self) -> str:
+        value = self.call(slice(None), 3)
+        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+            raise _Failed(f"returned {type(value).__name__} {getattr(value, 'dtype', '')}, not a float array")
+        if value.shape != (self.r,):
+            raise _Failed(f"returned shape {value.shape}, expected ({self.r},)")
+        self.value = value
+        return f"a float array ({self.r},)"
+
+    def finite(self) -> str:
+        value = np.asarray(self.call(slice(None), 3), dtype=np.float64)
+        if not np.isfinite(value).all():
+            raise _Failed(f"{np.size(value) - np.isfinite(value).sum()} non-finite values: {value}")
+        return "finite: " + ", ".join(f"{v:.4g}" for v in value)
+
+    def determinism(self) -> str:
+        _same(self.call(slice(None), 3), self.call(slice(None), 3), "identically seeded calls differ")
+        return "identical values for identical inputs and seeds"
+
+    def batch(self) -> str:
+        batched = np.asarray(self.call(slice(None), 3), dtype=np.float64)
+        last = self.r - 1
+        alone = np.asarray(self.call(slice(last, None), 3), dtype=np.float64).reshape(-1)
+        if alone.shape != (1,) or not np.allclose(alone, batched[last], rtol=1e-9, atol=1e-12):
+            raise _Failed(
+                f"replicate {last} alone gives {alone}, inside a batch of {self.r} {batched[last]:.6g}"
+            )
+        return f"replicate {last} computed alone equals its value in the batch of {self.r}"
+
+
+METRIC_ITEMS: tuple[tuple[str, Callable[[_MetricChecker], str]], ...] = (
+    ("inputs", _MetricChecker.inputs),
+    ("shape", _MetricChecker.shape),
+    ("finite", _MetricChecker.finite),
+    ("determinism", _MetricChecker.determinism),
+    ("batch_independence", _MetricChecker.batch),
+)
+"""The metric contract, in the order it is checked and reported."""
+
+
+def check_metric(
+    name: str,
+    *,
+    model: str | None = None,
+    data: Any = None,
+    plugins: Iterable[str] = (),
+    n: int = 48,
+) -> ContractReport:
+    """Call the registered metric ``name`` as the loop engine does and check its contract.
+
+    Inputs follow its ``needs``: ``"samples"``: real and synthetic rows ``(3, n, 3)`` of a
+    Gaussian (or draws of ``data``); ``"moments"``: fitted means and covariances against the
+    source's; ``"modes"``: draws of the ``ring`` source; ``"images"``: :class:`TinyImages` rows
+    (pass ``data=`` a real image source to use its classifier); ``"model"``: ``model`` (default
+    the first kind the metric accepts, else ``gaussian``) fitted on its registered contract case.
+    Items (:data:`METRIC_ITEMS`): a float array ``(R,)``, finite values, identical values for
+    identical seeds, and replicate ``R - 1`` computed alone equal to its value in the batch.
+    Failures are listed, not raised; an unknown ``name`` raises :class:`ConfigError`.
+    """
+    import autophagy.models  # noqa: F401  (registers the built-ins: models, data, metrics)
+
+    load_plugins(list(plugins))
+    if name not in METRICS:
+        load_entry_points()
+    if name not in METRICS:
+        known = ", ".join(sorted(METRICS))
+        raise ConfigError("metrics.names", f"unknown metric {name!r}; choose from {known}")
+    return _MetricChecker(name, METRICS[name], model, data, n).run(METRIC_ITEMS)
+
+
 __all__ = [
     "DEFAULT_CASE",
     "ITEMS",
+    "METRIC_ITEMS",
     "ContractItem",
     "ContractReport",
     "ModelCase",
+    "TinyImages",
     "case_of",
+    "check_metric",
     "check_model",
     "off_mode",
     "total_spread",
