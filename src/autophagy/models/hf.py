@@ -478,4 +478,3 @@ class FittedHF:
         only when it differs: training from scratch)."""
         state = {f"w{r}": b for r, b in enumerate(self.blobs)}
         return state | {f"ref{r}": b for r, b in enumerate(self.references)}
-

@@ -323,4 +323,3 @@ class VAE:
             net.load_state_dict(weights)
             nets.append(net.to(device).eval())
         return FittedVAE(tuple(nets), shares, self.options.noise, self.bounds, device)
-
