@@ -89,8 +89,9 @@ class DataSource(Protocol):
 
 @runtime_checkable
 class ExactGaussian(Protocol):
-    """Optional: a fitted model that *is* N(mean, cov) per replicate (``moments()`` exact), so
-    metrics with a Gaussian closed form (e.g. ``wasserstein2``) use it instead of samples."""
+    """Optional: a fitted model that *is* N(mean, cov) per replicate (``moments()`` exact): the
+    loop engine's ``evaluate`` then computes metrics with a Gaussian closed form (e.g.
+    ``wasserstein2``) from the moments instead of samples."""
 
     is_gaussian: bool
 
