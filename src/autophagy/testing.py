@@ -1,34 +1,42 @@
-"""The model contract as a library: :func:`check_model` (scikit-learn's ``check_estimator`` for
-the protocols of :mod:`autophagy.core.protocols`).
+"""The plug-in contract as a library: :func:`check_model` (scikit-learn's ``check_estimator``
+for the protocols of :mod:`autophagy.core.protocols`) and :func:`check_metric`.
 
-``check_model("gmm")`` builds the registered model, fits it on small data and checks, one
-item each, what the loop engine relies on: fitted-model protocol, output shape and dtype
-``(R, n, d)`` float, finite values, determinism for a fixed rng (fit and sample), replicates
-independent of the batch, ``sampling_bias = 1`` sampling the fitted distribution, smaller
-lambda narrowing the spread, the lambda = 0 promise, the declared capabilities (``moments()``,
-``log_prob(x)``), fine-tuning from ``init``, and the ``state_dict()``/``load()`` round trip.
-Contract failures are listed in the :class:`ContractReport`, never raised; an unknown model
-name raises :class:`~autophagy.core.errors.ConfigError`.
+``check_model("gmm")`` builds the registered model, fits it on small data and runs the items
+of :data:`ITEMS`, one table that both drives the checks and names what is reported (and what
+``autophagy check-model`` prints): what the loop engine relies on, i.e. the fitted-model
+protocol, output shape and dtype ``(R, n, d)`` float, finite values, determinism for a fixed
+rng (fit and sample), replicates independent of the batch, ``sampling_bias = 1`` sampling the
+fitted distribution, smaller lambda narrowing the spread, the lambda = 0 promise, the declared
+capabilities (``moments()``, ``log_prob(x)``), fine-tuning from ``init``, and the
+``state_dict()``/``load()`` round trip. Contract failures are listed in the
+:class:`ContractReport`, never raised; an unknown model name raises
+:class:`~autophagy.core.errors.ConfigError`.
 
-Each built-in family runs on data it can read (``CASES``): Gaussian rows ``(3, 60, 3)`` by
-default, a data source for discrete models (ids of categories, items or tokens; settings with
-a ``for_data`` method are bound to it first, as ``config.resolve`` does), 4 x 4 labelled image
-rows (pixels, then the class) for the image models. A plug-in passes its own
-:class:`ModelCase` (``case=``) when the defaults do not fit it.
+Each family runs on the case registered with it (``register_model(..., contract=ModelCase(...))``,
+read back by :func:`case_of`): Gaussian rows ``(3, 60, 3)`` by default, a data source for
+discrete models (ids of categories, items or tokens; settings with ``for_data``
+(:class:`~autophagy.core.protocols.BindsData`) are bound to it first, as ``config.resolve``
+does), 4 x 4 labelled image rows (pixels, then the class) for the image models. A caller passes
+its own :class:`ModelCase` (``case=``) when the registered one does not fit.
+
+``check_metric("kid")`` calls a registered metric the way the loop engine does for its
+``needs`` kind and checks shape, finiteness, seeding and replicate independence.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from autophagy.core.contract import ModelCase, off_mode, total_spread, within_class_spread
 from autophagy.core.errors import ConfigError
-from autophagy.core.protocols import FittedModel
-from autophagy.core.registry import MODELS, Plugin, load_entry_points, load_plugins
+from autophagy.core.protocols import BindsData, FittedModel
+from autophagy.core.registry import METRICS, MODELS, Metric, Plugin, load_entry_points, load_plugins
 
 R, N = 3, 60  # replicates and training rows per replicate of the default cases
 BIASES = (0.0, 0.1, 0.4, 0.7, 1.0)  # lambdas at which the spread is compared
@@ -40,149 +48,20 @@ def rngs(seed: int, count: int = R) -> list[np.random.Generator]:
 
 
 def gaussian_source() -> Any:
-    """A 3-d Gaussian with unequal variances and correlated-free axes (the default real data)."""
+    """A 3-d Gaussian with unequal variances and uncorrelated axes (the default real data)."""
     from autophagy.data import GaussianData
 
     return GaussianData(np.array([0.0, 1.0, -1.0]), np.diag([1.0, 2.0, 0.5]))
 
 
-def text_source() -> Any:
-    """Sentences of the bundled toy grammar, vocabulary 8, length 6."""
-    from autophagy.data import DATA
-
-    return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
-
-
-def categorical_source() -> Any:
-    from autophagy.data import CategoricalData, zipf_probabilities
-
-    return CategoricalData(zipf_probabilities(1.1, 12))
-
-
-def zipf_source() -> Any:
-    from autophagy.data import ZipfData, zipf_probabilities
-
-    return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
-
-
-def regression_source() -> Any:
-    from autophagy.data import DATA
-
-    return DATA["linear_regression"].build(DATA["linear_regression"].options(samples=20, dim=3))
-
-
-def documents_source() -> Any:
-    """Short documents (48-byte pieces of five standard-library modules' docstrings) as UTF-8
-    byte rows, the last 8 held out."""
-    from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
-
-    docs = stdlib_docstrings(("json", "textwrap", "heapq", "copy", "shlex"))
-    rows = encode_texts([p.decode() for d in docs for p in split_utf8(d.encode(), 48)], 48)
-    return DocumentsData(rows[:-8], rows[-8:])
-
-
-def image_rows(replicates: int = R, n: int = N) -> np.ndarray:
-    """4 x 4 images of three classes (a bright row per class plus noise), label last: ``(R, n, 17)``."""
-    rng = np.random.default_rng(99)
-    labels = rng.integers(0, 3, size=(replicates, n))
-    pattern = np.zeros((3, 4, 4))
-    pattern[[0, 1, 2], [0, 1, 2]] = 1.0
-    noise = rng.normal(scale=0.1, size=(replicates, n, 16))
-    pixels = np.clip(pattern[labels].reshape(replicates, n, 16) + noise, 0, 1)
-    return np.concatenate([pixels, labels[..., None]], axis=-1).astype(np.float64)
-
-
-def total_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations about each replicate's sample mean, ``(R,)``."""
-    return ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
-
-
-def off_mode(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Discrete draws that differ from the lambda = 0 draw (the mode): a lower temperature never
-    raises their number under common random numbers."""
-    return np.any(x != mode, axis=2).sum(axis=1).astype(float)
-
-
-def within_class_spread(x: np.ndarray, mode: np.ndarray) -> np.ndarray:
-    """Squared deviations of the pixels from their class mean, summed per replicate."""
-    out = np.zeros(len(x))
-    for r, rows in enumerate(x):
-        for label in np.unique(rows[:, -1]):
-            group = rows[rows[:, -1] == label, :-1]
-            out[r] += ((group - group.mean(axis=0)) ** 2).sum()
-    return out
-
-
-@dataclass(frozen=True)
-class ModelCase:
-    """How one model family is exercised: options, data, and what its sampling bias promises.
-
-    ``source`` is a real-data source (drawn ``n`` rows per replicate, and bound by ``for_data``)
-    or None when ``data`` gives the rows ``(R, n, d)`` directly. ``spread(x, mode) -> (R,)``
-    measures how spread-out samples are (``mode`` is the lambda = 0 draw, or None when lambda = 0
-    is undefined); ``monotone`` promises the spread never widens as lambda falls under common
-    random numbers (otherwise only lambda = 0.1 (0.05 without lambda = 0) below lambda = 1 is
-    required)."""
-
-    options: dict = field(default_factory=dict)
-    source: Callable[[], Any] | None = gaussian_source
-    data: Callable[[], np.ndarray] | None = None
-    spread: Callable[[np.ndarray, Any], np.ndarray] = total_spread
-    monotone: bool = True
-    torch: bool = False  # needs PyTorch (test suites skip it without)
-
-
-TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
-CASES: dict[str, ModelCase] = {
-    "gaussian": ModelCase(),
-    "gmm": ModelCase(),
-    "kde": ModelCase(),
-    "categorical": ModelCase(source=categorical_source, spread=off_mode),
-    "memorizer": ModelCase(source=zipf_source, spread=off_mode),
-    "ngram": ModelCase(source=text_source, spread=off_mode),
-    # lambda scales the label noise: with common normals the spread need not be monotone
-    "ols": ModelCase(source=regression_source, monotone=False),
-    "transformer": ModelCase({"steps": 30}, source=text_source, spread=off_mode, torch=True),
-    "flow": ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
-    "vae": ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),
-    "hf_causal_lm": ModelCase(  # needs the hf extra (transformers)
-        {
-            "architecture": "gpt2",
-            "layers": 1,
-            "width": 16,
-            "heads": 2,
-            "context": 32,
-            "seq_length": 32,
-            "vocab_size": 300,
-            "steps": 30,
-            "lr": 1e-2,
-            "max_new_tokens": 3,
-            "generate_batch_size": 400,
-            "device": "cpu",
-        },
-        source=documents_source,
-        spread=off_mode,
-        monotone=False,  # torch's multinomial sampling: no common random numbers across lambdas
-        torch=True,
-    ),
-    "ddpm": ModelCase(
-        {**TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
-        None,
-        image_rows,
-        within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-    "wgan_gp": ModelCase(
-        {**TINY_TORCH, "latent_dim": 4, "train_steps": 4, "critic_steps": 2},
-        None,
-        image_rows,
-        within_class_spread,
-        monotone=False,
-        torch=True,
-    ),
-}
 DEFAULT_CASE = ModelCase(monotone=False)  # a plug-in without a case: Gaussian rows, strict narrowing only
+
+
+def case_of(name: str) -> ModelCase:
+    """The contract case registered with model ``name`` (``register_model(..., contract=)``),
+    or :data:`DEFAULT_CASE`."""
+    entry = MODELS.get(name)
+    return entry.contract if entry is not None and entry.contract is not None else DEFAULT_CASE
 
 
 @dataclass(frozen=True)
@@ -200,11 +79,14 @@ class ContractReport:
 
     model: str
     items: list[ContractItem] = field(default_factory=list)
+    kind: str = "model"  # what was checked: "model" or "metric"
+    expected: tuple[str, ...] = ()  # the item names the check set out to run, in order
 
     @property
     def passed(self) -> bool:
-        """True when every item passed (and there is at least one)."""
-        return bool(self.items) and all(item.passed for item in self.items)
+        """True when there is at least one item, every item expected was run, and all passed."""
+        ran = tuple(item.name for item in self.items)
+        return bool(self.items) and ran == self.expected and all(item.passed for item in self.items)
 
     def failures(self) -> list[ContractItem]:
         return [item for item in self.items if not item.passed]
@@ -217,7 +99,7 @@ class ContractReport:
 
     def __str__(self) -> str:
         lines = [f"{'ok  ' if i.passed else 'FAIL'} {i.name}: {i.detail}" for i in self.items]
-        return "\n".join([f"contract of model {self.model!r}", *lines])
+        return "\n".join([f"contract of {self.kind} {self.model!r}", *lines])
 
 
 class _Failed(Exception):
@@ -237,7 +119,7 @@ def _lookup(name: str, plugins: Iterable[str]) -> Plugin:
 
 
 def _as_case(name: str, case: ModelCase | None, options: dict | None, data: Any) -> ModelCase:
-    base = case or CASES.get(name, DEFAULT_CASE)
+    base = case or case_of(name)
     changes: dict[str, Any] = {}
     if options is not None:
         changes["options"] = dict(options)
@@ -265,12 +147,13 @@ def _same(a: Any, b: Any, what: str) -> None:
         raise _Failed(f"{what}: {_diff(a, b)}")
 
 
-class _Checker:
-    """Runs the items in order; an item that needs a failed one is skipped (listed as failed)."""
+class _Items:
+    """Runs a table of items in order; after a failed gate the rest are listed as not checked."""
 
-    def __init__(self, name: str, entry: Plugin, case: ModelCase) -> None:
-        self.name, self.entry, self.case = name, entry, case
-        self.report = ContractReport(name)
+    gates: tuple[str, ...] = ()
+
+    def __init__(self, report: ContractReport) -> None:
+        self.report = report
 
     def item(self, name: str, check: Callable[[], str]) -> bool:
         try:
@@ -287,13 +170,38 @@ class _Checker:
         for name in names:
             self.report.items.append(ContractItem(name, False, f"not checked: {because} failed"))
 
+    def run(self, items: Sequence[tuple[str, Callable[[Any], str]]]) -> ContractReport:
+        """Run ``items`` in order; after a failed gate the rest are listed as not checked. No
+        items at all is a failure, never an empty pass."""
+        self.report.expected = tuple(name for name, _ in items)
+        if not items:
+            self.report.items.append(ContractItem("items", False, "no contract items to run"))
+            return self.report
+        for i, (name, check) in enumerate(items):
+            if not self.item(name, functools.partial(check, self)) and name in self.gates:
+                self.skip([later for later, _ in items[i + 1 :]], name)
+                break
+        return self.report
+
+
+class _Checker(_Items):
+    """The model contract's items (see :data:`ITEMS`)."""
+
+    gates = ("build", "fit")
+
+    def __init__(self, name: str, entry: Plugin, case: ModelCase) -> None:
+        super().__init__(ContractReport(name))
+        self.name, self.entry, self.case = name, entry, case
+
     # -- setup ---------------------------------------------------------------------------------
 
     def build(self) -> str:
         options = self.entry.options(**self.case.options)
         settings = self.entry.build(options)
-        source = self.case.source() if self.case.source is not None else None
-        if source is not None and hasattr(settings, "for_data"):
+        source = None
+        if self.case.data is None:
+            source = self.case.source() if self.case.source is not None else gaussian_source()
+        if source is not None and isinstance(settings, BindsData):
             settings = settings.for_data(source)
         for attr in ("fit", "load"):
             if not callable(getattr(settings, attr, None)):
@@ -548,42 +456,37 @@ class _Checker:
         )
         return f"load(state_dict()) of {len(state)} arrays samples identically"
 
-    def run(self) -> ContractReport:
-        later = [
-            "shape",
-            "finite",
-            "determinism",
-            "batch_independence",
-            "unbiased",
-            "bias_narrows",
-            "zero_bias",
-            "moments",
-            "log_prob",
-            "init",
-            "state_dict",
-        ]
-        if not self.item("build", self.build):
-            self.skip(["fit", *later], "build")
-            return self.report
-        if not self.item("fit", self.fit):
-            self.skip(later, "fit")
-            return self.report
-        checks = [
-            self.shape,
-            self.finite,
-            self.determinism,
-            self.batch,
-            self.unbiased,
-            self.narrows,
-            self.zero,
-            self.moments,
-            self.log_prob,
-            self.init,
-            self.round_trip,
-        ]
-        for name, check in zip(later, checks, strict=True):
-            self.item(name, check)
-        return self.report
+
+ITEMS: tuple[tuple[str, Callable[[_Checker], str]], ...] = (
+    ("build", _Checker.build),
+    ("fit", _Checker.fit),
+    ("shape", _Checker.shape),
+    ("finite", _Checker.finite),
+    ("determinism", _Checker.determinism),
+    ("batch_independence", _Checker.batch),
+    ("unbiased", _Checker.unbiased),
+    ("bias_narrows", _Checker.narrows),
+    ("zero_bias", _Checker.zero),
+    ("moments", _Checker.moments),
+    ("log_prob", _Checker.log_prob),
+    ("init", _Checker.init),
+    ("state_dict", _Checker.round_trip),
+)
+"""The contract, in the order it is checked and printed: (item name, check returning its detail)."""
+GATES = _Checker.gates
+"""Items every other item needs: they run first whenever any item is chosen."""
+
+
+def _chosen(items: Iterable[str] | None) -> list[tuple[str, Callable[[_Checker], str]]]:
+    if items is None:
+        return list(ITEMS)
+    names = list(items)
+    unknown = sorted(set(names) - {name for name, _ in ITEMS})
+    if unknown:
+        raise ValueError(f"unknown contract items {unknown}; choose from {[name for name, _ in ITEMS]}")
+    if not names:
+        return []
+    return [(name, check) for name, check in ITEMS if name in names or name in GATES]
 
 
 def check_model(
@@ -593,25 +496,230 @@ def check_model(
     data: Any = None,
     plugins: Iterable[str] = (),
     case: ModelCase | None = None,
+    items: Iterable[str] | None = None,
 ) -> ContractReport:
     """Fit the registered model ``name`` on small data and check its contract, item by item.
 
-    ``options``: the model's ``[model]`` keys (default: the family's small case, or {}).
+    ``options``: the model's ``[model]`` keys (default: the family's registered case, or {}).
     ``data``: training rows ``(R, n, d)`` or a data source (default: the family's case, else
     ``(3, 60, 3)`` Gaussian rows). ``plugins``: modules to import first (their import runs
     their code, so name only modules you trust). ``case``: a :class:`ModelCase` for a plug-in
-    whose spread or data differ from the defaults. Contract failures are listed, not raised;
-    an unknown ``name`` raises :class:`ConfigError` (field ``model``).
+    whose spread or data differ from the defaults. ``items``: names from :data:`ITEMS` to run
+    (default: all; ``build`` and ``fit`` always run first; none at all is a failed report).
+    Contract failures are listed, not raised; an unknown ``name`` raises :class:`ConfigError`
+    (field ``model``).
     """
+    chosen = _chosen(items)
     entry = _lookup(name, plugins)
-    return _Checker(name, entry, _as_case(name, case, options, data)).run()
+    return _Checker(name, entry, _as_case(name, case, options, data)).run(chosen)
+
+
+# -- the metric contract ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TinyImages:
+    """A :class:`~autophagy.core.protocols.LabelledImages` source for :func:`check_metric`:
+    4 x 4 images of three classes (a bright diagonal pixel per class plus noise), with a
+    classifier whose features are the pixels and whose prediction is the brightest of the three
+    class pixels (no training, no PyTorch)."""
+
+    shape: tuple[int, int] = (4, 4)
+    classes: int = 3
+    dim: int = 17
+    capacity: int | None = None
+
+    def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        labels = rng.integers(0, self.classes, size=n)
+        pixels = np.clip(rng.normal(0.2, 0.1, size=(n, 16)), 0, 1)
+        pixels[np.arange(n), labels * 5] = 1.0
+        return np.concatenate([pixels, labels[:, None]], axis=1)
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError("TinyImages has no closed-form moments")
+
+    def classifier(self) -> Any:
+        return self
+
+    def features(self, pixels: np.ndarray) -> np.ndarray:
+        return np.asarray(pixels, dtype=np.float64)
+
+    def predict(self, pixels: np.ndarray) -> np.ndarray:
+        return np.argmax(np.asarray(pixels)[:, [0, 5, 10]], axis=1)
+
+
+def _metric_source(metric: Metric) -> Any:
+    """The real data a metric of each ``needs`` kind is checked on by default."""
+    from autophagy.data import DATA
+
+    if metric.needs == "modes":
+        return DATA["ring"].build(DATA["ring"].options())
+    if metric.needs == "images":
+        return TinyImages()
+    return gaussian_source()
+
+
+def _model_for(metric: Metric, model: str | None) -> str:
+    """The model kind a ``"model"`` metric is checked with: ``model``, else the first it accepts."""
+    if model is not None:
+        return model
+    for kind in metric.models or ("gaussian",):
+        if kind in MODELS:
+            return kind
+    raise ConfigError("model", f"none of the models {metric.models} the metric accepts is registered")
+
+
+_FITTED: dict[tuple, Any] = {}  # models fitted on a registered case's data, by (kind, n, rows)
+
+
+class _MetricChecker(_Items):
+    """The metric contract's items (see :data:`METRIC_ITEMS`)."""
+
+    gates = ("inputs",)
+
+    def __init__(self, name: str, metric: Metric, model: str | None, data: Any, n: int) -> None:
+        super().__init__(ContractReport(name, kind="metric"))
+        self.name, self.metric, self.model_kind, self.source, self.n = name, metric, model, data, n
+
+    def call(self, rows: slice, seed: int) -> np.ndarray:
+        """The metric's value for replicates ``rows``, called as the loop engine calls it
+        (:func:`autophagy.loop.engine.evaluate`), with metric rngs seeded by ``seed``."""
+        metric, gens = self.metric, rngs(seed, self.r)[rows]
+        if metric.needs == "moments":
+            value = metric.fn(self.mean[rows], self.cov[rows], *self.reference)
+        elif metric.needs == "model":
+            model = self.model if rows == slice(None) else self.fit(rows)
+            value = metric.fn(model, self.source, rng=gens)
+        else:
+            extra: dict[str, Any] = {"data": self.source} if metric.needs in ("modes", "images") else {}
+            if metric.takes_k:
+                extra["k"] = 5
+            if metric.takes_rng:
+                extra["rng"] = gens
+            value = metric.fn(self.real[rows], self.synthetic[rows], **extra)
+        return value[metric.key] if metric.key else value
+
+    def fit(self, rows: slice) -> Any:
+        key = (self.model_kind, self.n, rows.start, rows.stop)
+        if self.shared and key in _FITTED:  # the registered case fits identically every time
+            return _FITTED[key]
+        fitted = self.settings.fit(self.train[rows], rng=rngs(1, self.r)[rows])
+        if self.shared:
+            _FITTED[key] = fitted
+        return fitted
+
+    def inputs(self) -> str:
+        metric, n = self.metric, self.n
+        if metric.needs == "model":
+            kind = self.model_kind = _model_for(metric, self.model_kind)
+            case = case_of(kind)
+            self.shared = self.source is None  # default inputs: fits are shared between metrics
+            if self.source is None:
+                self.source = case.source() if case.source is not None else gaussian_source()
+            entry = MODELS[kind]
+            self.settings = entry.build(entry.options(**case.options))
+            if isinstance(self.settings, BindsData):
+                self.settings = self.settings.for_data(self.source)
+            self.train = np.stack([self.source.draw(n, rng=g) for g in rngs(99)]).astype(np.float64)
+            self.r = len(self.train)
+            self.model = self.fit(slice(None))
+            return f"model {kind} fitted on {self.train.shape} from {type(self.source).__name__}"
+        if self.source is None:
+            self.source = _metric_source(metric)
+        self.real = np.stack([self.source.draw(n, rng=g) for g in rngs(98)]).astype(np.float64)
+        self.synthetic = np.stack([self.source.draw(n, rng=g) for g in rngs(97)]).astype(np.float64)
+        self.r = len(self.real)
+        if metric.needs == "moments":
+            shrink = np.linspace(0.6, 1.0, self.r)[:, None, None]  # unequal replicates
+            fits = self.synthetic * np.sqrt(shrink)
+            self.mean = fits.mean(axis=1)
+            self.cov = np.stack([np.cov(x, rowvar=False).reshape(self.source.dim, -1) for x in fits])
+            self.reference = tuple(np.asarray(m, dtype=np.float64) for m in self.source.moments())
+            return f"fitted moments of {self.r} replicates against {type(self.source).__name__}'s"
+        self.synthetic = self.synthetic[:, : n - n // 4]  # unequal set sizes
+        where = type(self.source).__name__
+        return f"real {self.real.shape} and synthetic {self.synthetic.shape} from {where}"
+
+    def shape(self) -> str:
+        value = self.call(slice(None), 3)
+        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
+            raise _Failed(f"returned {type(value).__name__} {getattr(value, 'dtype', '')}, not a float array")
+        if value.shape != (self.r,):
+            raise _Failed(f"returned shape {value.shape}, expected ({self.r},)")
+        self.value = value
+        return f"a float array ({self.r},)"
+
+    def finite(self) -> str:
+        value = np.asarray(self.call(slice(None), 3), dtype=np.float64)
+        if not np.isfinite(value).all():
+            raise _Failed(f"{np.size(value) - np.isfinite(value).sum()} non-finite values: {value}")
+        return "finite: " + ", ".join(f"{v:.4g}" for v in value)
+
+    def determinism(self) -> str:
+        _same(self.call(slice(None), 3), self.call(slice(None), 3), "identically seeded calls differ")
+        return "identical values for identical inputs and seeds"
+
+    def batch(self) -> str:
+        batched = np.asarray(self.call(slice(None), 3), dtype=np.float64)
+        last = self.r - 1
+        alone = np.asarray(self.call(slice(last, None), 3), dtype=np.float64).reshape(-1)
+        if alone.shape != (1,) or not np.allclose(alone, batched[last], rtol=1e-9, atol=1e-12):
+            raise _Failed(
+                f"replicate {last} alone gives {alone}, inside a batch of {self.r} {batched[last]:.6g}"
+            )
+        return f"replicate {last} computed alone equals its value in the batch of {self.r}"
+
+
+METRIC_ITEMS: tuple[tuple[str, Callable[[_MetricChecker], str]], ...] = (
+    ("inputs", _MetricChecker.inputs),
+    ("shape", _MetricChecker.shape),
+    ("finite", _MetricChecker.finite),
+    ("determinism", _MetricChecker.determinism),
+    ("batch_independence", _MetricChecker.batch),
+)
+"""The metric contract, in the order it is checked and reported."""
+
+
+def check_metric(
+    name: str,
+    *,
+    model: str | None = None,
+    data: Any = None,
+    plugins: Iterable[str] = (),
+    n: int = 48,
+) -> ContractReport:
+    """Call the registered metric ``name`` as the loop engine does and check its contract.
+
+    Inputs follow its ``needs``: ``"samples"``: real and synthetic rows ``(3, n, 3)`` of a
+    Gaussian (or draws of ``data``); ``"moments"``: fitted means and covariances against the
+    source's; ``"modes"``: draws of the ``ring`` source; ``"images"``: :class:`TinyImages` rows
+    (pass ``data=`` a real image source to use its classifier); ``"model"``: ``model`` (default
+    the first kind the metric accepts, else ``gaussian``) fitted on its registered contract case.
+    Items (:data:`METRIC_ITEMS`): a float array ``(R,)``, finite values, identical values for
+    identical seeds, and replicate ``R - 1`` computed alone equal to its value in the batch.
+    Failures are listed, not raised; an unknown ``name`` raises :class:`ConfigError`.
+    """
+    import autophagy.models  # noqa: F401  (registers the built-ins: models, data, metrics)
+
+    load_plugins(list(plugins))
+    if name not in METRICS:
+        load_entry_points()
+    if name not in METRICS:
+        known = ", ".join(sorted(METRICS))
+        raise ConfigError("metrics.names", f"unknown metric {name!r}; choose from {known}")
+    return _MetricChecker(name, METRICS[name], model, data, n).run(METRIC_ITEMS)
 
 
 __all__ = [
-    "CASES",
+    "DEFAULT_CASE",
+    "ITEMS",
+    "METRIC_ITEMS",
     "ContractItem",
     "ContractReport",
     "ModelCase",
+    "TinyImages",
+    "case_of",
+    "check_metric",
     "check_model",
     "off_mode",
     "total_spread",

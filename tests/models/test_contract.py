@@ -11,21 +11,21 @@ import pytest
 from autophagy.core.errors import ConfigError
 from autophagy.core.registry import MODELS, Options, register_model
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
-from autophagy.testing import CASES, ModelCase, check_model
+from autophagy.testing import ITEMS, case_of, check_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_registered_model_passes_the_contract(name):
-    if CASES.get(name, ModelCase()).torch:
+    if case_of(name).torch:
         pytest.importorskip("torch")
     if name == "hf_causal_lm":
         pytest.importorskip("transformers")
     report = check_model(name)
     assert [item.name for item in report.failures()] == [], str(report)
     assert report.passed
-    assert len(report.items) == 13
+    assert [item.name for item in report.items] == [name for name, _ in ITEMS]
 
 
 # -- deliberately broken models: each breaks one promise --------------------------------------
@@ -176,3 +176,34 @@ def test_options_and_data_override_the_case():
     assert "data (2, 40, 1)" in report["build"].detail
     bad = check_model("gmm", options={"components": 0})
     assert not bad.passed and "components" in bad["build"].detail
+
+
+# -- the item table ---------------------------------------------------------------------------
+
+
+def test_every_built_in_model_registers_its_own_contract_case():
+    """The cases live with the registrations (``register_model(..., contract=)``), not in testing."""
+    built_in = [name for name, entry in MODELS.items() if entry.provider == "autophagy"]
+    assert len(built_in) >= 13
+    assert [name for name in built_in if MODELS[name].contract is None] == []
+    assert case_of("gaussian") is MODELS["gaussian"].contract
+
+
+def test_the_report_runs_exactly_the_items_of_the_table():
+    report = check_model("gaussian", items=["shape"])
+    assert [i.name for i in report.items] == ["build", "fit", "shape"]  # the gates run first
+    assert report.passed, str(report)
+
+
+def test_no_items_is_a_failure_not_an_empty_pass():
+    report = check_model("gaussian", items=[])
+    assert not report.passed
+    assert [(i.name, i.passed) for i in report.items] == [("items", False)]
+    with pytest.raises(ValueError, match="unknown contract items"):
+        check_model("gaussian", items=["shapes"])
+
+
+def test_a_report_missing_an_expected_item_does_not_pass():
+    report = check_model("gaussian", items=["shape"])
+    report.items.pop()  # an item that never ran cannot count as passed
+    assert all(i.passed for i in report.items) and not report.passed

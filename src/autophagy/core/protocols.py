@@ -3,6 +3,10 @@
 Arrays are batched over replicates on the leading axis: training data has shape
 ``(R, n, d)`` and ``rng`` is a sequence of ``R`` generators, generator ``i`` serving
 replicate ``i`` only. A model that cannot batch loops over the leading axis itself.
+
+:class:`ModelSettings`, :class:`FittedModel` and :class:`DataSource` are required. Every other
+protocol here is an optional hook: the code that calls it tests for it with ``isinstance``
+(or ``getattr``, naming the protocol in a comment) and goes without it when it is absent.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ class FittedModel(Protocol):
     def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
         """Draw ``n`` samples per replicate, shape ``(R, n, d)``.
 
-        ``sampling_bias`` is the paper's lambda in [0, 1]: 1 samples the fitted
-        distribution, smaller values concentrate samples toward its modes.
+        ``sampling_bias`` is the paper's lambda, from 0 up to the family's registered
+        ``max_bias`` (:func:`autophagy.core.registry.register_model`; 1 by default,
+        ``MAX_TEMPERATURE`` = 10 for the families whose lambda is a temperature: categorical,
+        ngram, transformer, hf_causal_lm): 1 samples the fitted distribution, smaller values
+        concentrate samples toward its modes, larger ones (temperatures) flatten it.
         """
         ...
 
@@ -82,8 +89,9 @@ class DataSource(Protocol):
 
 @runtime_checkable
 class ExactGaussian(Protocol):
-    """Optional: a fitted model that *is* N(mean, cov) per replicate (``moments()`` exact), so
-    metrics with a Gaussian closed form (e.g. ``wasserstein2``) use it instead of samples."""
+    """Optional: a fitted model that *is* N(mean, cov) per replicate (``moments()`` exact): the
+    loop engine's ``evaluate`` then computes metrics with a Gaussian closed form (e.g.
+    ``wasserstein2``) from the moments instead of samples."""
 
     is_gaussian: bool
 
@@ -101,6 +109,127 @@ class LabelledImages(Protocol):
     def classifier(self) -> Any:
         """A trained classifier with ``features(pixels (n, H*W)) -> (n, f)`` and ``predict -> (n,)``."""
         ...
+
+
+# -- optional hooks of model settings ------------------------------------------------------------
+
+
+@runtime_checkable
+class BindsData(Protocol):
+    """Settings that take sizes (vocabulary, items, design) from the data: ``running.config``
+    (and ``check_model``) call ``for_data`` once, right after ``build``, before any other check."""
+
+    def for_data(self, data: DataSource) -> ModelSettings: ...
+
+
+@runtime_checkable
+class ChecksData(Protocol):
+    """Settings that accept only some data: ``running.config`` calls ``check_data`` when it
+    resolves a config, and turns its ``ValueError`` into a ``model.kind`` config error."""
+
+    def check_data(self, data: DataSource) -> None: ...
+
+
+@runtime_checkable
+class EstimatesMemory(Protocol):
+    """Settings or a data source that know their peak bytes: ``running.budget.task_memory``
+    calls ``memory_bytes(block, union, d)`` when it sizes a task (else a generic estimate)."""
+
+    def memory_bytes(self, block: int, union: int, d: int) -> int: ...
+
+
+# -- optional hooks of fitted models ------------------------------------------------------------
+
+
+@runtime_checkable
+class Inherits(Protocol):
+    """A fitted model that carries state across generations (hf_causal_lm's reference network):
+    the loop engine calls ``inherit(previous)`` on every fit after the first, with the newest
+    earlier model, and keeps what it returns."""
+
+    def inherit(self, previous: Any) -> FittedModel: ...
+
+
+@runtime_checkable
+class HasMixture(Protocol):
+    """A fitted model or data source whose density is a Gaussian mixture: ``density_l2`` calls
+    ``mixture()`` for the exact L2 distance (weights, means, covariances; batched for models)."""
+
+    def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+@runtime_checkable
+class HasProbabilities(Protocol):
+    """A fitted discrete model: the metrics ``gini_simpson``, ``surviving`` and ``true_tv`` call
+    ``probabilities()`` for its fitted distribution ``(R, K)``."""
+
+    def probabilities(self) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ScoresText(Protocol):
+    """A fitted language model: ``cross_entropy`` calls ``log_likelihood(text (R, m, L))`` for
+    the log-probability of each held-out sequence ``(R, m)``."""
+
+    def log_likelihood(self, text: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ScoresTokens(Protocol):
+    """A fitted language model with its own tokenizer (hf_causal_lm): ``cross_entropy`` calls
+    ``token_cross_entropy(rows (R, m, L))`` for nats per token of that tokenizer ``(R,)``."""
+
+    def token_cross_entropy(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+# -- optional hooks of data sources -------------------------------------------------------------
+
+
+@runtime_checkable
+class HeldOutReference(Protocol):
+    """A fixed data set that keeps rows out of training: the simulators' metric reference and
+    ``heldout_nll`` draw with ``draw_reference`` instead of ``draw`` (at most the held-out rows),
+    and ``running.config`` then skips the ``metrics.n_eval`` capacity check."""
+
+    def draw_reference(self, n: int, *, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@runtime_checkable
+class KnownModes(Protocol):
+    """A data source with known modes ``(K, d)`` and their common ``mode_std``: the ``"modes"``
+    metrics read them, and ``running.config`` refuses those metrics on other data."""
+
+    modes: np.ndarray
+    mode_std: float
+
+
+@runtime_checkable
+class KnownDensity(Protocol):
+    """A data source whose log-density is known: ``density_l2`` integrates against
+    ``log_prob(points (n, d)) -> (n,)`` on a grid (and its config check requires it)."""
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class HeldOutText(Protocol):
+    """A text source: ``cross_entropy`` / ``perplexity`` call ``held_out(rng)`` for held-out
+    real sequences ``(m, L)``, fresh ones of a built-in language or a file's held-out end."""
+
+    def held_out(self, rng: np.random.Generator) -> np.ndarray: ...
+
+
+# -- optional hook of metric functions ----------------------------------------------------------
+
+
+@runtime_checkable
+class ChecksConfig(Protocol):
+    """A metric function with a config-time check: ``running.config`` calls
+    ``fn.check_config(model_kind, data)`` and turns its ``ValueError`` into a config error."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def check_config(self, model_kind: str, data: DataSource) -> None: ...
 
 
 def split_rows(rows: np.ndarray, classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from autophagy.core.contract import ModelCase
 from autophagy.core.errors import ConfigError
 
 ENTRY_POINT_GROUPS = {"model": "autophagy.models", "data": "autophagy.data", "metric": "autophagy.metrics"}
@@ -73,6 +74,7 @@ class Plugin:
     zero_bias: bool = True  # models only: sampling_bias = 0 is defined (the modes)
     provider: str = "autophagy"  # the package (or module) that registered it
     max_bias: float = 1.0  # models only: the largest sampling_bias (a temperature above 1 where > 1)
+    contract: ModelCase | None = None  # models only: the case check_model runs (None: Gaussian rows)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def register_model(
     has_log_prob: bool = False,
     zero_bias: bool = True,
     max_bias: float = 1.0,
+    contract: ModelCase | None = None,
     replace: bool = False,
 ) -> None:
     """Make ``model.kind = name`` available.
@@ -130,7 +133,10 @@ def register_model(
     ``has_moments`` / ``has_log_prob`` when fitted models offer ``moments()`` / ``log_prob(x)``,
     and ``zero_bias=False`` when ``sampling_bias = 0`` is undefined for the family. ``max_bias``
     is the largest ``sampling_bias`` a config may set (default 1: lambda in [0, 1]); families
-    whose lambda is a temperature (discrete and language models) may allow more.
+    whose lambda is a temperature (discrete and language models) may allow more. ``contract``
+    is the small :class:`~autophagy.core.contract.ModelCase` that
+    :func:`autophagy.testing.check_model` runs (options, data, spread); without one it fits
+    3-d Gaussian rows and requires only strict narrowing.
     """
     _check_name("model", name, MODELS, replace)
     if not max_bias >= 1.0:
@@ -144,6 +150,7 @@ def register_model(
         zero_bias,
         provider=_provider(build),
         max_bias=float(max_bias),
+        contract=contract,
     )
 
 

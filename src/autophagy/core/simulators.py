@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from autophagy.core.protocols import DataSource, FittedModel, ModelSettings
+from autophagy.core.protocols import DataSource, FittedModel, HeldOutReference, ModelSettings
 from autophagy.core.rng import Rngs
 
 RngsFor = Callable[[str], Rngs]
@@ -74,7 +74,7 @@ class SampleSimulator:
     def reference(self, n: int, rng: Rngs) -> np.ndarray:
         """Real samples the metrics compare against, ``(R, m, d)``: held-out rows where the source
         keeps some (``draw_reference``, ``m <= n``), else fresh draws (``m = n``)."""
-        draw = getattr(self.data, "draw_reference", self.data.draw)
+        draw = self.data.draw_reference if isinstance(self.data, HeldOutReference) else self.data.draw
         return np.stack([draw(n, rng=g) for g in rng])
 
     def synthetic(self, models: Sequence[FittedModel], n: int, bias: float, rngs_for: RngsFor) -> np.ndarray:

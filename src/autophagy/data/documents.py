@@ -266,10 +266,6 @@ class DocumentsData:
         """Every held-out document ``(M, L)`` (never drawn for training)."""
         return self.test
 
-    def training_texts(self) -> list[str]:
-        """Every training document as text (what a tokenizer is trained on)."""
-        return decode_rows(self.train)
-
     def decode(self, rows: np.ndarray) -> list[str]:
         return decode_rows(rows)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.core.protocols import DataSource, FittedModel, ModelSettings
+from autophagy.core.protocols import DataSource, ExactGaussian, FittedModel, Inherits, ModelSettings
 from autophagy.core.rng import streams
 from autophagy.core.schedule import DataSchedule
 from autophagy.core.simulators import SIMULATORS, RngsFor, SampleSimulator, Simulator
@@ -105,7 +105,7 @@ def _training_set(
 def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedModel) -> dict[str, np.ndarray]:
     """Every requested metric for generation ``t``: ``{name: values (R,)}``."""
     results: dict[str, np.ndarray] = {}
-    gaussian = getattr(model, "is_gaussian", False) is True  # closed-form metrics where one exists
+    gaussian = isinstance(model, ExactGaussian) and model.is_gaussian is True  # closed forms apply
     chosen = {name: metric_for(name, gaussian) for name in exp.metrics}
     by_moments = [n for n in exp.metrics if chosen[n].needs == "moments"]
     if by_moments:
@@ -168,7 +168,7 @@ def run_block(
             train, state, notes = _training_set(exp, sim, state, t, rngs_for, replicates)
         init = state.models[0] if s.finetune and state.models else None
         model = sim.fit(train, rngs_for("fit"), init)
-        if state.models and hasattr(model, "inherit"):  # e.g. a reference network from generation 1
+        if state.models and isinstance(model, Inherits):  # e.g. a reference network from generation 1
             model = model.inherit(state.models[0])
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])
         metrics = evaluate(exp, replicates, t, model) if exp.evaluates(t) else {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from autophagy.core.protocols import HasLogProb, HasMixture, HeldOutReference, KnownDensity
 from autophagy.core.rng import Rngs
 
 HELDOUT = 1000  # held-out real samples per replicate for heldout_nll
@@ -27,12 +28,11 @@ def heldout_nll(model: object, data: object, *, rng: Rngs, n: int = HELDOUT) -> 
     KL(P_r || f), so it exceeds the entropy of P_r by the KL divergence of the fit. Sources that
     keep rows out of training (``file`` with ``held_out``) give up to ``n`` of those rows instead
     of fresh draws (``draw_reference``)."""
-    log_prob = getattr(model, "log_prob", None)
-    if log_prob is None:
+    if not isinstance(model, HasLogProb):
         raise ValueError(f"{type(model).__name__} has no log_prob")
-    draw = getattr(data, "draw_reference", data.draw)
+    draw = data.draw_reference if isinstance(data, HeldOutReference) else data.draw
     x = np.stack([draw(n, rng=g) for g in rng])
-    return -np.asarray(log_prob(x), dtype=np.float64).mean(axis=1)
+    return -np.asarray(model.log_prob(x), dtype=np.float64).mean(axis=1)
 
 
 def _gaussian_overlap(w1, m1, c1, w2, m2, c2) -> float:
@@ -75,26 +75,24 @@ def density_l2(model: object, data: object, *, rng: Rngs | None = None) -> np.nd
     """||f_t - p||_2 per replicate, ``(R,)``; lower is better (0 = the true density). Exact for
     Gaussian mixtures on both sides, else a Riemann sum on a ``GRID`` x ``GRID`` grid spanning
     the true mean +- ``GRID_STDS`` standard deviations (d <= 2)."""
-    fitted, truth = getattr(model, "mixture", None), getattr(data, "mixture", None)
-    if fitted is not None and truth is not None:
-        w, m, c = fitted()
-        true = truth()
+    if isinstance(model, HasMixture) and isinstance(data, HasMixture):
+        w, m, c = model.mixture()
+        true = data.mixture()
         return np.array([mixture_l2((w[r], m[r], c[r]), true) for r in range(len(w))])
-    log_f, log_p = getattr(model, "log_prob", None), getattr(data, "log_prob", None)
-    if log_f is None or log_p is None or data.dim > 2:
+    if not isinstance(model, HasLogProb) or not isinstance(data, KnownDensity) or data.dim > 2:
         raise ValueError("density_l2 needs Gaussian mixtures on both sides, or log_prob on both in d <= 2")
     points, cell = _grid(data)
-    p = np.exp(log_p(points))
+    p = np.exp(data.log_prob(points))
     replicates = len(rng) if rng is not None else 1
-    f = np.exp(log_f(np.broadcast_to(points, (replicates, *points.shape))))
+    f = np.exp(model.log_prob(np.broadcast_to(points, (replicates, *points.shape))))
     return np.sqrt(((f - p) ** 2).sum(axis=1) * cell)
 
 
 def _check_density_l2(model_kind: str, data: object) -> None:
     """Config-time check: the true density must be known and, without mixtures, d <= 2."""
-    if getattr(data, "log_prob", None) is None:
+    if not isinstance(data, KnownDensity):
         raise ValueError("needs data whose density is known (gaussian, mode_grid, ring, rosenbrock)")
-    if getattr(data, "mixture", None) is None or model_kind not in ("gaussian", "gmm", "kde"):
+    if not isinstance(data, HasMixture) or model_kind not in ("gaussian", "gmm", "kde"):
         if data.dim > 2:
             raise ValueError("is integrated on a grid here, which needs data.dim <= 2")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.protocols import HeldOutText, ScoresText, ScoresTokens
 from autophagy.core.rng import Rngs
 from autophagy.metrics.inputs import cap_samples, finish, paired
 
@@ -151,14 +152,12 @@ def cross_entropy(model: object, data: object, *, rng: Rngs) -> np.ndarray:
     e.g. ``hf_causal_lm``) reports nats per token of that tokenizer, summed over every held-out
     token and divided by their count.
     """
-    per_token = getattr(model, "token_cross_entropy", None)  # models with their own tokenizer (hf)
-    score, held_out = getattr(model, "log_likelihood", None), getattr(data, "held_out", None)
-    if (score is None and per_token is None) or held_out is None:
+    if not isinstance(model, ScoresText | ScoresTokens) or not isinstance(data, HeldOutText):
         raise ValueError("cross_entropy needs a language model (ngram, transformer, hf) on text data")
-    text = np.stack([held_out(g) for g in rng])
-    if per_token is not None:
-        return per_token(text)
-    return -score(text).mean(axis=1) / text.shape[2]
+    text = np.stack([data.held_out(g) for g in rng])
+    if isinstance(model, ScoresTokens):  # models with their own tokenizer (hf)
+        return model.token_cross_entropy(text)
+    return -model.log_likelihood(text).mean(axis=1) / text.shape[2]
 
 
 def perplexity(model: object, data: object, *, rng: Rngs) -> np.ndarray:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from autophagy.core.protocols import HasProbabilities
 from autophagy.core.rng import Rngs
 from autophagy.metrics.discrete import total_variation
 
 
 def _fitted(model: object) -> np.ndarray:
-    probabilities = getattr(model, "probabilities", None)
-    if probabilities is None:
+    if not isinstance(model, HasProbabilities):
         raise ValueError(f"{type(model).__name__} has no fitted probabilities (use a discrete model)")
-    return np.asarray(probabilities(), dtype=np.float64)
+    return np.asarray(model.probabilities(), dtype=np.float64)
 
 
 def _truth(data: object, size: int) -> np.ndarray:

@@ -1,24 +1,33 @@
-"""Model families. ``MODELS`` maps a config's ``model.kind`` to its plug-in entry."""
+"""Model families. ``MODELS`` maps a config's ``model.kind`` to its plug-in entry.
+
+Every built-in family is registered here, with the public :func:`register_model` that plug-ins
+use, together with its contract case (the small options and data on which
+:func:`autophagy.testing.check_model` exercises it). The implementation modules register nothing.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.contract import ModelCase, off_mode, within_class_spread
 from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
-from autophagy.models import (
-    gaussian_exact,  # noqa: F401  (registers the "exact" simulator)
-    hf,  # noqa: F401  (registers hf_causal_lm; transformers loads at build)
-)
+from autophagy.data import DATA, CategoricalData, ZipfData, zipf_probabilities
+from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
+from autophagy.models import gaussian_exact  # noqa: F401  (registers the "exact" simulator)
 from autophagy.models.categorical import CategoricalModel, MemorizerModel
 from autophagy.models.ddpm import DDPM, DDPMOptions
 from autophagy.models.flow import FittedFlow, FlowModel
 from autophagy.models.gaussian import FittedGaussian, GaussianModel
+from autophagy.models.hf import HFCausalLMOptions
+from autophagy.models.hf import build as build_hf
 from autophagy.models.kde import FittedKDE, KernelDensityModel
 from autophagy.models.mixture import FittedMixture, GaussianMixtureModel
 from autophagy.models.ngram import NgramModel
 from autophagy.models.ols import FittedOLS, OLSModel
+from autophagy.models.vae import VAE, VAEOptions
 from autophagy.models.wgan import WGANGP, WGANOptions
 
 
@@ -127,6 +136,49 @@ class FlowOptions(Options):
     learning_rate: PositiveFloat = 1e-3
 
 
+# -- the data of the contract cases ------------------------------------------------------------
+
+
+def _text_source() -> Any:
+    """Sentences of the bundled toy grammar, vocabulary 8, length 6."""
+    return DATA["text_grammar"].build(DATA["text_grammar"].options(vocab_size=8, length=6))
+
+
+def _categorical_source() -> Any:
+    return CategoricalData(zipf_probabilities(1.1, 12))
+
+
+def _zipf_source() -> Any:
+    return ZipfData(zipf_probabilities(1.5, 40), np.arange(40) % 3, 3, answer_noise=0.3)
+
+
+def _regression_source() -> Any:
+    return DATA["linear_regression"].build(DATA["linear_regression"].options(samples=20, dim=3))
+
+
+def _documents_source() -> Any:
+    """Short documents (48-byte pieces of five standard-library modules' docstrings) as UTF-8
+    byte rows, the last 8 held out."""
+    docs = stdlib_docstrings(("json", "textwrap", "heapq", "copy", "shlex"))
+    rows = encode_texts([p.decode() for d in docs for p in split_utf8(d.encode(), 48)], 48)
+    return DocumentsData(rows[:-8], rows[-8:])
+
+
+def _image_rows(replicates: int = 3, n: int = 60) -> np.ndarray:
+    """4 x 4 images of three classes (a bright row per class plus noise), label last: ``(R, n, 17)``."""
+    rng = np.random.default_rng(99)
+    labels = rng.integers(0, 3, size=(replicates, n))
+    pattern = np.zeros((3, 4, 4))
+    pattern[[0, 1, 2], [0, 1, 2]] = 1.0
+    noise = rng.normal(scale=0.1, size=(replicates, n, 16))
+    pixels = np.clip(pattern[labels].reshape(replicates, n, 16) + noise, 0, 1)
+    return np.concatenate([pixels, labels[..., None]], axis=-1).astype(np.float64)
+
+
+_TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
+
+# -- the registrations -------------------------------------------------------------------------
+
 register_model(
     "gaussian",
     options=GaussianModelOptions,
@@ -134,6 +186,7 @@ register_model(
     summary="full-covariance Gaussian, unbiased (eq. 1) or mle covariance (estimator); lambda scales Sigma",
     has_moments=True,
     has_log_prob=True,
+    contract=ModelCase(),
 )
 register_model(
     "categorical",
@@ -141,12 +194,14 @@ register_model(
     build=lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
     summary="unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
+    contract=ModelCase(source=_categorical_source, spread=off_mode),
 )
 register_model(
     "memorizer",
     options=MemorizerModelOptions,
     build=lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
     summary="Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
+    contract=ModelCase(source=_zipf_source, spread=off_mode),
 )
 register_model(
     "ngram",
@@ -154,6 +209,7 @@ register_model(
     build=lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
     summary="n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
+    contract=ModelCase(source=_text_source, spread=off_mode),
 )
 register_model(
     "transformer",
@@ -161,6 +217,7 @@ register_model(
     build=_transformer,
     summary="tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
+    contract=ModelCase({"steps": 30}, source=_text_source, spread=off_mode, torch=True),
 )
 register_model(
     "gmm",
@@ -169,6 +226,7 @@ register_model(
     summary="Gaussian mixture by batched EM (paper B.2); lambda scales every component's covariance",
     has_moments=True,
     has_log_prob=True,
+    contract=ModelCase(),
 )
 register_model(
     "kde",
@@ -177,6 +235,7 @@ register_model(
     summary="Gaussian kernel density estimate; lambda scales the bandwidth by sqrt(lambda)",
     has_moments=True,
     has_log_prob=True,
+    contract=ModelCase(),
 )
 register_model(
     "flow",
@@ -184,12 +243,15 @@ register_model(
     build=lambda options: FlowModel(**options.model_dump()),
     summary="normalizing flow, affine couplings (RealNVP/Glow, PyTorch); latent from N(0, lambda I)",
     has_log_prob=True,
+    contract=ModelCase({"layers": 4, "hidden": 32, "epochs": 10}, torch=True),
 )
 register_model(
     "ols",
     options=OLSOptions,
     build=lambda o: OLSModel(o.ridge, o.noise),
     summary="least squares (ridge) on a fixed design; samples relabel the design, lambda scales the noise",
+    # lambda scales the label noise: with common normals the spread need not be monotone
+    contract=ModelCase(source=_regression_source, monotone=False),
 )
 register_model(
     "ddpm",
@@ -197,16 +259,62 @@ register_model(
     build=DDPM,
     summary="conditional DDPM on image rows (PyTorch); lambda = 1/(1+w), w the classifier-free guidance",
     zero_bias=False,
+    contract=ModelCase(
+        {**_TINY_TORCH, "steps": 6, "train_steps": 8, "depth": 1},
+        data=_image_rows,
+        spread=within_class_spread,
+        monotone=False,
+        torch=True,
+    ),
 )
 register_model(
     "wgan_gp",
     options=WGANOptions,
     build=WGANGP,
     summary="class-conditional WGAN-GP on image rows (PyTorch); lambda scales the latent toward its mean",
+    contract=ModelCase(
+        {**_TINY_TORCH, "latent_dim": 4, "train_steps": 4, "critic_steps": 2},
+        data=_image_rows,
+        spread=within_class_spread,
+        monotone=False,
+        torch=True,
+    ),
 )
-
-# the VAE registers itself through the public API, as a plug-in would
-from autophagy.models import vae  # noqa: E402, F401
+register_model(
+    "vae",
+    options=VAEOptions,
+    build=lambda options: VAE(options),
+    summary="variational autoencoder (PyTorch), class-conditional on labelled images; z ~ N(0, lambda I)",
+    contract=ModelCase({"device": "cpu", "epochs": 20, "hidden": 32, "batch_size": 32}, torch=True),
+)
+register_model(
+    "hf_causal_lm",
+    options=HFCausalLMOptions,
+    build=build_hf,
+    summary="Hugging Face causal LM (hf extra): a local save_pretrained folder or a small model from "
+    "scratch; lambda scales the temperature (0 = greedy/beam)",
+    max_bias=MAX_TEMPERATURE,
+    contract=ModelCase(  # needs the hf extra (transformers)
+        {
+            "architecture": "gpt2",
+            "layers": 1,
+            "width": 16,
+            "heads": 2,
+            "context": 32,
+            "seq_length": 32,
+            "vocab_size": 300,
+            "steps": 30,
+            "lr": 1e-2,
+            "max_new_tokens": 3,
+            "generate_batch_size": 400,
+            "device": "cpu",
+        },
+        source=_documents_source,
+        spread=off_mode,
+        monotone=False,  # torch's multinomial sampling: no common random numbers across lambdas
+        torch=True,
+    ),
+)
 
 __all__ = [
     "DDPM",

@@ -52,7 +52,7 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from autophagy.core.errors import ConfigError
-from autophagy.core.registry import MAX_TEMPERATURE, Options, register_model
+from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 
 
@@ -478,13 +478,3 @@ class FittedHF:
         only when it differs: training from scratch)."""
         state = {f"w{r}": b for r, b in enumerate(self.blobs)}
         return state | {f"ref{r}": b for r, b in enumerate(self.references)}
-
-
-register_model(
-    "hf_causal_lm",
-    options=HFCausalLMOptions,
-    build=build,
-    summary="Hugging Face causal LM (hf extra): a local save_pretrained folder or a small model from "
-    "scratch; lambda scales the temperature (0 = greedy/beam)",
-    max_bias=MAX_TEMPERATURE,
-)

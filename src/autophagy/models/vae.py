@@ -1,9 +1,8 @@
 """Variational autoencoder (Kingma & Welling 2014) in PyTorch: the ``vae`` model, one network per
 replicate. Shumailov et al. (2024) study model collapse with a VAE.
 
-This module is written the way a plug-in is: it registers itself with the public
-:func:`autophagy.core.registry.register_model` at the bottom, and imports PyTorch only inside
-``fit``/``load``/``sample`` (the module imports without it).
+:mod:`autophagy.models` registers it as ``vae``; this module imports PyTorch only inside
+``fit``/``load``/``sample`` (it imports without it).
 
 Model: z ~ N(0, I) in ``latent_dim`` dimensions, x | z ~ N(mu(z), diag sigma^2) with an MLP
 decoder mu and a learned per-coordinate sigma (in standardised units: each training column is
@@ -38,7 +37,7 @@ import numpy as np
 from pydantic import PositiveFloat, PositiveInt
 
 from autophagy.core.protocols import LabelledImages
-from autophagy.core.registry import Options, register_model
+from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 
 SEED_BOUND = 2**62
@@ -324,11 +323,3 @@ class VAE:
             net.load_state_dict(weights)
             nets.append(net.to(device).eval())
         return FittedVAE(tuple(nets), shares, self.options.noise, self.bounds, device)
-
-
-register_model(
-    "vae",
-    options=VAEOptions,
-    build=lambda options: VAE(options),
-    summary="variational autoencoder (PyTorch), class-conditional on labelled images; z ~ N(0, lambda I)",
-)

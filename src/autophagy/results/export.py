@@ -58,8 +58,3 @@ def _write(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt: str) 
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             arrays[name] = pa.array([_cell_text(v) for v in values], pa.string())
     pq.write_table(pa.table(arrays), path)
-
-
-def export_rows(rows: Sequence[tuple[int, int, str, float]], path: Path, fmt: str) -> Path:
-    """Write a single run's ``rows`` with the four tidy columns."""
-    return export_table(COLUMNS, rows, path, fmt)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.core.errors import ConfigError
+from autophagy.core.protocols import EstimatesMemory
 
 BYTES_PER_ROW = 80  # SQLite row with its primary-key index entry (measured ~60-70)
 BASELINE = 64 * 2**20
@@ -68,10 +69,12 @@ def task_memory(config: Any, experiment: Any) -> int:
     union = max(schedule.union_size(1), schedule.union_size(int(config.generations)))
     d = int(getattr(experiment.data, "dim", 1) or 1)
     m = int(experiment.n_eval)
-    own_model = getattr(experiment.model, "memory_bytes", None)
-    model = own_model(block, union, d) if callable(own_model) else 8 * block * 3 * d * d
-    own_data = getattr(experiment.data, "memory_bytes", None)
-    data = own_data(block, union, d) if callable(own_data) else 0
+    own_model, own_data = experiment.model, experiment.data
+    if isinstance(own_model, EstimatesMemory):
+        model = own_model.memory_bytes(block, union, d)
+    else:
+        model = 8 * block * 3 * d * d
+    data = own_data.memory_bytes(block, union, d) if isinstance(own_data, EstimatesMemory) else 0
     samples = 8 * block * (4 * union * d + 2 * m * d + m * min(m, 2048))
     return int(samples + model + data + BASELINE)
 

@@ -19,7 +19,16 @@ from typing import Any
 from pydantic import Field, NonNegativeInt, PositiveInt, ValidationError
 
 from autophagy.core.errors import ConfigError, did_you_mean
-from autophagy.core.protocols import DataSource, LabelledImages, ModelSettings
+from autophagy.core.protocols import (
+    BindsData,
+    ChecksConfig,
+    ChecksData,
+    DataSource,
+    HeldOutReference,
+    KnownModes,
+    LabelledImages,
+    ModelSettings,
+)
 from autophagy.core.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.core.schedule import DataSchedule, LoopOptions, resolve_schedule
 from autophagy.data import DATA, GaussianData
@@ -248,7 +257,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise pydantic_error(exc) from None
     data, data_resolved = _plugin("data", config.data, DATA)
     model, model_resolved = _plugin("model", config.model, MODELS)
-    if hasattr(model, "for_data"):  # settings that take sizes (vocabulary, items) from the data
+    if isinstance(model, BindsData):  # settings that take sizes (vocabulary, items) from the data
         try:
             model = model.for_data(data)
         except ConfigError:
@@ -270,10 +279,9 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
         if metric.needs_log_prob and not MODELS[model_resolved["kind"]].has_log_prob:
             raise ConfigError("metrics.names", f"{name} needs a model with a log-density (has_log_prob)")
-        check_metric = getattr(metric.fn, "check_config", None)
-        if check_metric is not None:
+        if isinstance(metric.fn, ChecksConfig):
             try:
-                check_metric(model_resolved["kind"], data)
+                metric.fn.check_config(model_resolved["kind"], data)
             except ValueError as exc:
                 raise ConfigError("metrics.names", f"{name}: {exc}") from None
         for section, kinds, kind in (
@@ -282,7 +290,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         ):
             if kinds and kind not in kinds:
                 raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
-        if METRICS[name].needs == "modes" and not hasattr(data, "modes"):
+        if METRICS[name].needs == "modes" and not isinstance(data, KnownModes):
             raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
     late = [t for t in config.plots.generations or [] if t > config.generations]
     if late:
@@ -299,10 +307,9 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
         )
-    check_data = getattr(model, "check_data", None)
-    if check_data is not None:
+    if isinstance(model, ChecksData):
         try:
-            check_data(data)
+            model.check_data(data)
         except ValueError as exc:
             raise ConfigError("model.kind", str(exc)) from None
     for name in config.metrics.names:
@@ -384,7 +391,7 @@ def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings
             "loop.n_ini": schedule.n_ini,
             "loop.n_real": schedule.fresh_real,
         }
-        if not hasattr(data, "draw_reference"):  # held-out references cap the draw themselves
+        if not isinstance(data, HeldOutReference):  # held-out references cap the draw themselves
             sizes["metrics.n_eval"] = config.metrics.n_eval
         for field, n in sizes.items():
             if n > data.capacity:

@@ -69,13 +69,6 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return Path(path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`); returns ``path``."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
 class FolderLock:
     """Exclusive lock on a run or sweep folder for the life of one writer (a context manager).
 
