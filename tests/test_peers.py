@@ -12,7 +12,7 @@ import pytest
 from scipy.special import digamma
 from scipy.stats import t as student_t
 
-from autophagy.reproduce.base import run_engine
+from autophagy.reproduce.recipe import run_engine
 from autophagy.running.runner import plan_run
 
 PEERS = Path(__file__).parents[1] / "examples" / "peers"

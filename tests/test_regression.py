@@ -91,7 +91,7 @@ def _raw(family: str = "fully_synthetic", samples: int = 20, dim: int = 4, **mod
 
 
 def test_every_loop_family_and_underdetermined_designs_run():
-    from autophagy.reproduce.base import run_engine
+    from autophagy.reproduce.recipe import run_engine
 
     for family in ("fully_synthetic", "accumulate", "accumulate_subsample"):
         (cell,) = run_engine(_raw(family))

@@ -13,7 +13,7 @@ from scipy.stats import t as student_t
 
 from autophagy.core.errors import ConfigError
 from autophagy.data import DATA, zipf_probabilities
-from autophagy.reproduce.base import run_engine
+from autophagy.reproduce.recipe import run_engine
 from autophagy.reproduce.tails import curves, cut_law, unseen_mass, zipf_sweep
 from autophagy.running.runner import plan_run
 

@@ -26,7 +26,7 @@ from autophagy.metrics import (
     wasserstein2_samples,
 )
 from autophagy.models import MODELS, FittedGaussian, FittedKDE, FittedMixture
-from autophagy.reproduce.base import run_engine
+from autophagy.reproduce.recipe import run_engine
 from autophagy.running.config import resolve
 from tests.conftest import base_config
 

@@ -90,7 +90,7 @@ def test_g1_controls_fail_their_checks():
 
 def test_failing_measurement_gives_exit_1_and_a_fail_line(tmp_path, monkeypatch):
     fake = dataclasses.replace(
-        reproduce.RECIPES["G1"], measure=lambda seed, **_: _no_collapse(), profiles={"quick": {}}
+        reproduce.RECIPES["G1"], measure_fn=lambda seed, **_: _no_collapse(), profiles={"quick": {}}
     )
     monkeypatch.setitem(reproduce.RECIPES, "G1", fake)
     result = runner.invoke(app, ["reproduce", "G1", "--out", str(tmp_path)])
@@ -236,17 +236,20 @@ def test_unknown_id_profile_and_bad_overrides_are_config_errors(tmp_path):
 
 
 def test_g1_loop_folder_killed_after_its_first_task_resumes_to_identical_numbers(tmp_path, monkeypatch):
-    """G1's loops run in ``folder/runs/NAME``; a run stopped right after its first committed task
-    (one generation per task here, so the folder holds a mid-loop checkpoint) resumes there and
-    gives the numbers of an uninterrupted run."""
-    import functools
+    """G1's loops run from its package config through the driver into ``folder/runs/G1``; a run
+    stopped right after its first committed task (one generation per task here, so the folder
+    holds a mid-loop checkpoint) resumes there and gives the numbers of an uninterrupted run."""
+    import dataclasses
 
-    from autophagy.reproduce import base, gaussian
+    from autophagy.reproduce import RECIPES
+    from autophagy.reproduce.gaussian import coordinates
     from autophagy.storage.store import RunStore
 
-    settings = {"dim": 2, "n": 10, "replicates": 5, "generations": 6, "seed": 3}
-    reference = gaussian.g1_measure(**settings)
-    monkeypatch.setattr(gaussian, "run_engine", functools.partial(base.run_engine, task_seconds=0.0))
+    tiny = {"data.dim": 2, "loop.n_ini": 10, "loop.n_synthetic": 10, "replicates": 5, "generations": 6}
+    recipe = dataclasses.replace(
+        RECIPES["G1"], profiles={"tiny": {**tiny, "metrics.names": coordinates(2)}}, task_seconds=0.0
+    )
+    reference = recipe.measure("tiny", seed=3)
     commit = RunStore.commit_task
     commits = []
 
@@ -258,12 +261,11 @@ def test_g1_loop_folder_killed_after_its_first_task_resumes_to_identical_numbers
 
     monkeypatch.setattr(RunStore, "commit_task", killed_after_first)
     with pytest.raises(RuntimeError, match="killed"):
-        gaussian.g1_measure(**settings, folder=tmp_path)
-    assert commits[0][1:3] == (0, 1)  # replicates from 0, generation 1 committed, with its checkpoint
-    assert (tmp_path / "runs" / "G1-lambda1").is_dir() and not (tmp_path / "runs" / "G1-lambda0.8").exists()
+        recipe.measure("tiny", seed=3, folder=tmp_path)
+    assert commits[0][:3] == (0, 0, 1)  # cell 0, replicates from 0, generation 1, with its checkpoint
     monkeypatch.setattr(RunStore, "commit_task", commit)
-    resumed = gaussian.g1_measure(**settings, folder=tmp_path)
+    resumed = recipe.measure("tiny", seed=3, folder=tmp_path)
     for bias in reference.biases:
         for field in ("means", "variances", "traces"):
             np.testing.assert_array_equal(getattr(resumed, field)[bias], getattr(reference, field)[bias])
-    assert (tmp_path / "runs" / "G1-lambda0.8").is_dir()
+    assert (tmp_path / "runs" / "G1" / "sweep.json").is_file()

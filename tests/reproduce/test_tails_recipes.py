@@ -71,7 +71,8 @@ def test_g8_controls_fail_their_checks():
 
 def test_t1_controls_fail_their_checks():
     """Errors tilted by T^0.2: off the closed form and off the slope -(1 - 1/beta)."""
-    m = RECIPES["T1"].measure(betas=(2.0,), sizes=(1000, 3162, 10000, 31623), n_items=100_000, replicates=10)
+    sizes = (1000, 3162, 10000, 31623)
+    m = RECIPES["T1"].measure_fn(betas=(2.0,), sizes=sizes, n_items=100_000, replicates=10)
     assert not failed("T1", m)
     (result,) = m
     tilted = result.errors["clean"] * (result.sizes / result.sizes[0]) ** 0.2
@@ -127,7 +128,7 @@ def test_t3_controls_fail_their_checks():
 def test_t4_controls_fail_their_checks():
     """Mixed errors replaced by the synthetic-only ones (no resumption) or by their own
     expectation without the plateau (clean scaling from the start: no delay)."""
-    m = RECIPES["T4"].measure(**RECIPES["T4"].profiles["quick"])
+    m = RECIPES["T4"].measure_fn(**RECIPES["T4"].profiles["quick"])
     assert not failed("T4", m)
     label = next(k for k in m.errors if "clean +" in k)
     flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"]})

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from autophagy import reproduce
 from autophagy.cli import app
 from autophagy.core import stats
-from autophagy.reproduce.base import Note, Recipe, above, all_of, below, equals, fact, inside, verdict
+from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.verdict import Note, above, all_of, below, equals, fact, inside, verdict
 
 runner = CliRunner()
 

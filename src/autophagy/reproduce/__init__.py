@@ -9,7 +9,6 @@ one entry in ``FAMILIES`` below.
 
 from __future__ import annotations
 
-import inspect
 import json
 import platform
 import time
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
-from autophagy.reproduce.base import Check, Note, Recipe, Report, one_thread
+from autophagy.reproduce.recipe import Recipe, one_thread
+from autophagy.reproduce.verdict import Check, Note, Report
 from autophagy.running.executors import cpu_count
 from autophagy.storage.safety import atomic_write_text
 
@@ -126,21 +126,18 @@ def run_recipe(
     if replicates is not None:
         settings["replicates"] = replicates
     start = time.perf_counter()
-    extra = {}
-    parameters = inspect.signature(recipe.measure).parameters
-    if "folder" in parameters:  # runs kept there, resumable (T7)
-        custom = seed != 0 or replicates is not None  # another config: its own resumable folder
-        extra["folder"] = out / (f"{profile}-seed{seed}-r{settings['replicates']}" if custom else profile)
-    if "workers" in parameters:
-        extra["workers"] = workers if workers is not None else cpu_count()
+    workers = workers if workers is not None else cpu_count()
+    custom = seed != 0 or replicates is not None  # another config: its own resumable folder
+    suffix = f"-seed{seed}" + (f"-r{replicates}" if replicates is not None else "") if custom else ""
+    folder = out / f"{profile}{suffix}"
     with one_thread():
-        measurement = recipe.measure(**settings, **extra)
+        measurement = recipe.measure(profile, seed, replicates, folder, workers)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
     report = recipe.verdict(measurement, profile)
     seconds = time.perf_counter() - start
-    return Outcome(recipe_id, profile, seed, settings, report, figure, seconds, extra.get("workers", 1))
+    return Outcome(recipe_id, profile, seed, settings, report, figure, seconds, workers)
 
 
 def write_json(

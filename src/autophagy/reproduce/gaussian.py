@@ -17,17 +17,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.metrics import COORDINATES
-from autophagy.reproduce.base import (
-    Check,
-    Recipe,
-    above,
-    equals,
-    loop_folder,
-    proportion_above,
-    run_engine,
-    save_figure,
-)
+from autophagy.reproduce.recipe import Recipe, loop_folder, run_engine, save_figure
+from autophagy.reproduce.verdict import Check, above, equals, proportion_above
+from autophagy.results.run import Run
 
 # --- G1: fully synthetic, unbiased estimators ------------------------------------------
 
@@ -44,43 +36,25 @@ class G1Data:
     traces: dict[float, np.ndarray]
 
 
-def g1_config(dim: int, n: int, replicates: int, generations: int, bias: float, seed: int) -> dict:
-    """One G1 loop: fully synthetic, n_ini = n_s = n, exact simulator, every coordinate of the
-    fitted mean and covariance diagonal recorded (``mean_offset_j``, ``variance_j``)."""
-    if dim > COORDINATES:
-        raise ValueError(f"G1 records at most {COORDINATES} coordinates, got dim = {dim}")
-    names = [f"{kind}_{j}" for kind in ("mean_offset", "variance") for j in range(dim)]
-    return {
-        "name": f"G1-lambda{bias:g}",
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": replicates,
-        "data": {"kind": "gaussian", "dim": dim},
-        "model": {"kind": "gaussian", "simulator": "exact"},
-        "loop": {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias},
-        "metrics": {"names": names},
-    }
-
-
-def g1_measure(
-    dim: int,
-    n: int,
-    replicates: int,
-    generations: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> G1Data:
-    biases = (1.0, 0.8)
-    means, variances, traces = {}, {}, {}
-    for i, bias in enumerate(biases):
-        raw = g1_config(dim, n, replicates, generations, bias, seed + i)
-        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
-        means[bias] = np.stack([cell.metrics[f"mean_offset_{j}"] for j in range(dim)], axis=-1)  # P_r: mean 0
-        variances[bias] = np.stack([cell.metrics[f"variance_{j}"] for j in range(dim)], axis=-1)
+def g1_read(runs: dict[str, Run]) -> G1Data:
+    """Per lambda (one sweep cell each): every coordinate of the fitted means and covariance
+    diagonals (P_r has mean 0, so ``mean_offset_j`` is the mean itself)."""
+    sweep = runs["G1"]
+    config = sweep.cells[0]["config"]
+    dim, n = config["data"]["dim"], config["loop"]["n_synthetic"]
+    biases, means, variances, traces = [], {}, {}, {}
+    for index, cell in enumerate(sweep.cells):
+        bias, values = cell["values"]["loop.sampling_bias"], sweep.arrays(index)
+        biases.append(bias)
+        means[bias] = np.stack([values[f"mean_offset_{j}"] for j in range(dim)], axis=-1)
+        variances[bias] = np.stack([values[f"variance_{j}"] for j in range(dim)], axis=-1)
         traces[bias] = variances[bias].sum(axis=-1)
-    return G1Data(dim, n, biases, means, variances, traces)
+    return G1Data(dim, n, tuple(biases), means, variances, traces)
+
+
+def coordinates(dim: int) -> list[str]:
+    """The G1 metrics of a ``dim``-dimensional loop: ``mean_offset_j`` and ``variance_j``."""
+    return [f"{kind}_{j}" for kind in ("mean_offset", "variance") for j in range(dim)]
 
 
 def g1_judge(m: G1Data) -> list[Check]:
@@ -235,12 +209,21 @@ RECIPES: dict[str, Recipe] = {
         "fully synthetic Gaussian, unbiased estimators",
         "E[mu_t | mu_(t-1)] = mu_(t-1), E[Sigma_t | Sigma_(t-1)] = lambda Sigma_(t-1), Sigma_t -> 0",
         {
-            "quick": {"dim": 2, "n": 10, "replicates": 300, "generations": 150},
-            "full": {"dim": 10, "n": 20, "replicates": 2000, "generations": 1000},
+            "quick": {
+                "data.dim": 2,
+                "loop.n_ini": 10,
+                "loop.n_synthetic": 10,
+                "replicates": 300,
+                "generations": 150,
+                "metrics.names": coordinates(2),
+            },
+            "full": {},
         },
-        g1_measure,
+        None,
         g1_judge,
         g1_draw,
+        read=g1_read,
+        configs=("G1",),
     ),
     "G2": Recipe(
         "G2",

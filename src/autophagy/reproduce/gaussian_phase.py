@@ -19,18 +19,8 @@ from autophagy.admissible.effective import Z95, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
-from autophagy.reproduce.base import (
-    Check,
-    Note,
-    Recipe,
-    above,
-    all_of,
-    below,
-    equals,
-    fact,
-    not_below,
-    save_figure,
-)
+from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, not_below
 
 # --- G3: admissible region of the effective sample size ---------------------------------
 

@@ -26,18 +26,8 @@ import numpy as np
 from autophagy.api import run
 from autophagy.core import stats
 from autophagy.core.rng import stream
-from autophagy.reproduce.base import (
-    Check,
-    Note,
-    Recipe,
-    above,
-    all_of,
-    any_of,
-    below,
-    inside,
-    one_thread,
-    save_figure,
-)
+from autophagy.reproduce.recipe import Recipe, one_thread, save_figure
+from autophagy.reproduce.verdict import Check, Note, above, all_of, any_of, below, inside
 from autophagy.results.pictures import sample_grid
 from autophagy.running.config import resolve
 from autophagy.running.executors import make_executor

@@ -34,7 +34,8 @@ import numpy as np
 from autophagy.api import run
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
-from autophagy.reproduce.base import Check, Note, Recipe, above, save_figure
+from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.verdict import Check, Note, above
 from autophagy.results.run import Run
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}

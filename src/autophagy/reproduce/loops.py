@@ -24,20 +24,8 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.base import (
-    Check,
-    EngineCell,
-    Note,
-    Recipe,
-    above,
-    below,
-    equals,
-    fact,
-    loop_folder,
-    matches_everywhere,
-    run_engine,
-    save_figure,
-)
+from autophagy.reproduce.recipe import EngineCell, Recipe, loop_folder, run_engine, save_figure
+from autophagy.reproduce.verdict import Check, Note, above, below, equals, fact, matches_everywhere
 from autophagy.results.pictures import data_source
 
 

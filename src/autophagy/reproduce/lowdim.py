@@ -20,7 +20,8 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.core.rng import stream
-from autophagy.reproduce.base import Check, EngineCell, Note, Recipe, above, below, loop_folder, run_engine
+from autophagy.reproduce.recipe import EngineCell, Recipe, loop_folder, run_engine
+from autophagy.reproduce.verdict import Check, Note, above, below
 from autophagy.results.pictures import data_source
 
 MODE_METRICS = ("modes_covered", "high_quality", "mode_variance", "recall", "trace_cov")

@@ -36,20 +36,8 @@ from scipy.special import gamma, zeta
 
 from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.reproduce.base import (
-    Check,
-    Note,
-    Recipe,
-    above,
-    all_of,
-    below,
-    equals,
-    fact,
-    loop_folder,
-    matches_everywhere,
-    run_engine,
-    save_figure,
-)
+from autophagy.reproduce.recipe import Recipe, loop_folder, run_engine, save_figure
+from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, matches_everywhere
 
 
 @dataclass(frozen=True)

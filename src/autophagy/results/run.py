@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from autophagy.core.errors import ConfigError
 from autophagy.core.stats import t_interval
 from autophagy.results.report import write_report
@@ -23,7 +25,6 @@ from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_m
 from autophagy.storage.store import Row, RunStore
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -150,6 +151,20 @@ class Run:
         ]
         out = pd.DataFrame.from_records(records, columns=columns)
         out.attrs["ci"] = ci  # the level, for plot labels
+        return out
+
+    def arrays(self, cell: int = 0) -> dict[str, np.ndarray]:
+        """Every metric of ``cell`` as an array ``(replicates, generations)`` in float64: the
+        shape the manifest plans, NaN where a generation was not evaluated or has not run."""
+        size = self._sizes()[cell]
+        rows = self.rows(cell)
+        if size is None:  # an old manifest without sizes: the extent of the rows
+            size = (1 + max((r for r, *_ in rows), default=-1), max((g for _, g, *_ in rows), default=0), 0)
+        out: dict[str, np.ndarray] = {}
+        for replicate, generation, metric, value in rows:
+            if metric not in out:
+                out[metric] = np.full(size[:2], np.nan)
+            out[metric][replicate, generation - 1] = value
         return out
 
     def _sizes(self) -> list[tuple[int, int, int] | None]:

@@ -1,4 +1,4 @@
-"""What a recipe is, the checks its judge states, and how a verdict is reached.
+"""The checks a recipe's judge states, and how a verdict is reached.
 
 A judge returns :class:`Check` items (falsifiable claims, each with its statistic, interval,
 threshold and replicate count R) and :class:`Note` items (figures reported beside the
@@ -18,13 +18,9 @@ The interval formulas live in :mod:`autophagy.core.stats`.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -302,114 +298,3 @@ def proportion_above(name: str, successes: int, n: int, threshold: float, note: 
 def fact(name: str, holds: bool, note: str) -> Check:
     """An exact property of the measurement (no sampling error), e.g. a count that never rises."""
     return Check(name, "fact", None, math.nan, math.nan, 0.0 if holds else 1.0, note)
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """One reproducible result: settings per profile, measurement, figure and verdict.
-
-    ``judge`` returns the :class:`Check` and :class:`Note` items; :meth:`verdict` judges them
-    at the recipe-level error ``alpha``. ``profiles[p]`` are keyword settings of ``measure``
-    (every ``measure`` takes ``seed`` and ``replicates``)."""
-
-    id: str
-    title: str
-    expected: str  # the paper's claim, in a line
-    profiles: dict[str, dict[str, Any]]
-    measure: Callable[..., Any]
-    judge: Callable[[Any], list[Check | Note]]
-    draw: Callable[[Any, Path], None]
-    alpha: float = ALPHA
-
-    def verdict(self, measurement: Any, profile: str = "full") -> Report:
-        return verdict(self.judge(measurement), self.alpha, profile)
-
-
-def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
-    """Lay out, write and close a matplotlib figure."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-
-
-@dataclass(frozen=True)
-class EngineCell:
-    """One cell of a run through the engine: its swept values, every metric ``(R, G)`` (NaN at
-    generations not evaluated), the first replicate's kept samples ``{generation: (n, d)}``
-    (``[plots] generations``) and its resolved config."""
-
-    values: dict[str, Any]
-    metrics: dict[str, np.ndarray]
-    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-def loop_folder(folder: Path | None, name: str) -> Path | None:
-    """Where a recipe keeps the run of its loop ``name``: ``folder/runs/name`` (resumable, as
-    ``autophagy run`` folders are), or ``None`` (a temporary folder) when it keeps none."""
-    return None if folder is None else Path(folder) / "runs" / name
-
-
-def run_engine(
-    raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
-) -> list[EngineCell]:
-    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.results.run` (validate, run
-    folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
-    temporary folder unless ``out`` (then a second call resumes the run, or reads it when
-    finished). Recipes run each block in one task (``task_seconds``), so no checkpoint is
-    written midway."""
-    import tempfile
-
-    from autophagy.api import run
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(out) if out is not None else Path(tmp) / "run"
-        done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
-        rows = done.rows()
-        planned = done.cells
-        with done.store() as store:
-            snapshots = [store.snapshots(index) for index in range(len(planned))]
-    by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
-    for cell, replicate, generation, metric, value in rows:
-        by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
-    cells = []
-    for index, cell in enumerate(planned):
-        metrics = {}
-        for name, table in by_cell.get(index, {}).items():
-            reps = 1 + max(r for r, _ in table)
-            gens = max(g for _, g in table)
-            values = np.full((reps, gens), np.nan)
-            for (r, g), v in table.items():
-                values[r, g - 1] = v
-            metrics[name] = values
-        cells.append(EngineCell(dict(cell["values"]), metrics, snapshots[index], cell["config"]))
-    return cells
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Recipes measure on one thread (BLAS, OpenMP, torch): their networks are small, so a second
-    thread gains little on an idle machine and costs 10x or more on a busy one (G7 at the
-    quick size: 88 s against 6.6 s per two flow fits with another job running), and the numbers
-    no longer depend on the machine's core count. Torch reads ``OMP_NUM_THREADS`` when first
-    imported; if it is loaded already its pool is set directly. Restored on exit."""
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    before = os.environ.get("OMP_NUM_THREADS")
-    threads = torch.get_num_threads() if torch is not None else None
-    os.environ["OMP_NUM_THREADS"] = "1"
-    if torch is not None:
-        torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = before
-        if threads is not None:
-            torch.set_num_threads(threads)

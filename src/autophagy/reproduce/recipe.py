@@ -1,0 +1,204 @@
+"""What a recipe is: its loops as configs (data), and the code that reads, judges and draws them.
+
+A recipe's loops are TOML configs under ``reproduce/configs/`` in the format ``autophagy run``
+reads (a ``[sweep]`` makes one config several loops), at the full profile's sizes; a
+profile is a set of overrides of them (dotted keys, ``"NAME/key"`` for one config only).
+:meth:`Recipe.measure` runs every config through the one driver, :func:`autophagy.api.run`,
+into ``folder/runs/NAME`` (resumable, openable with ``autophagy.open_run``), and ``read``
+turns the finished :class:`~autophagy.results.run.Run` objects into the measurement that
+``judge`` and ``draw`` take. Recipes whose loops are maps of the effective sample size
+(G3-G5) give a ``measure_fn`` instead, which runs them through :mod:`autophagy.admissible`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autophagy.api import load_config, run
+from autophagy.reproduce.verdict import ALPHA, Check, Note, Report, verdict
+from autophagy.results.run import Run
+from autophagy.running.executors import make_executor
+
+CONFIGS = resources.files("autophagy.reproduce") / "configs"
+
+
+def config_path(name: str) -> Path:
+    """The package TOML of the loop config ``name`` (``reproduce/configs/NAME.toml``)."""
+    return Path(str(CONFIGS / f"{name}.toml"))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One reproducible result: its loops (``configs``, overridden per profile), how to read
+    them (``read``: runs by config name -> measurement), judge and draw.
+
+    ``judge`` returns the :class:`~autophagy.reproduce.verdict.Check` and
+    :class:`~autophagy.reproduce.verdict.Note` items; :meth:`verdict` judges them at the
+    recipe-level error ``alpha``. A recipe without configs gives ``measure_fn`` (keyword
+    settings per profile, plus ``seed``, ``replicates`` and ``folder``)."""
+
+    id: str
+    title: str
+    expected: str  # the paper's claim, in a line
+    profiles: dict[str, dict[str, Any]]
+    measure_fn: Callable[..., Any] | None
+    judge: Callable[[Any], list[Check | Note]]
+    draw: Callable[[Any, Path], None]
+    alpha: float = ALPHA
+    read: Callable[[dict[str, Run]], Any] | None = None
+    configs: tuple[str, ...] = ()
+    task_seconds: float = 60.0  # a task commits at least this often: a killed recipe resumes there
+    shared: dict[str, Any] = field(default_factory=dict)  # settings ``read`` needs beyond the runs
+
+    def verdict(self, measurement: Any, profile: str = "full") -> Report:
+        return verdict(self.judge(measurement), self.alpha, profile)
+
+    def loop_configs(self, profile: str, seed: int = 0, replicates: int | None = None) -> dict[str, dict]:
+        """The raw configs of this recipe at ``profile``, by name (each validated when it runs)."""
+        overrides = self.profiles[profile]
+        out = {}
+        for name in self.configs:
+            mine = {
+                key.split("/", 1)[-1]: value
+                for key, value in overrides.items()
+                if "/" not in key or key.startswith(f"{name}/")
+            }
+            raw = load_config(config_path(name), {k: copy.deepcopy(v) for k, v in mine.items()})
+            raw["seed"] = seed
+            if replicates is not None:
+                raw["replicates"] = replicates
+            out[name] = raw
+        return out
+
+    def measure(
+        self,
+        profile: str,
+        seed: int = 0,
+        replicates: int | None = None,
+        folder: Path | None = None,
+        workers: int = 1,
+    ) -> Any:
+        """Run the recipe's loops at ``profile`` (into ``folder/runs``, or a temporary folder)
+        and read them. ``workers`` processes share each loop's blocks of replicates."""
+        if self.measure_fn is not None:
+            settings = dict(self.profiles[profile]) | {"seed": seed}
+            if replicates is not None:
+                settings["replicates"] = replicates
+            accepts = inspect.signature(self.measure_fn).parameters
+            extra = {"folder": folder, "workers": workers}
+            return self.measure_fn(**settings, **{k: v for k, v in extra.items() if k in accepts})
+        configs = self.loop_configs(profile, seed, replicates)
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(folder) / "runs" if folder is not None else Path(tmp)
+            pool = make_executor("local", workers=workers)
+            try:
+                runs = {
+                    name: run(raw, root / name, executor=pool, progress=False, plots=False,
+                              task_seconds=self.task_seconds)
+                    for name, raw in configs.items()
+                }
+                return self.read(runs)
+            finally:
+                pool.shutdown()
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
+    """Lay out, write and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
+@dataclass(frozen=True)
+class EngineCell:
+    """One cell of a run through the engine: its swept values, every metric ``(R, G)`` (NaN at
+    generations not evaluated), the first replicate's kept samples ``{generation: (n, d)}``
+    (``[plots] generations``) and its resolved config."""
+
+    values: dict[str, Any]
+    metrics: dict[str, np.ndarray]
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def loop_folder(folder: Path | None, name: str) -> Path | None:
+    """Where a recipe keeps the run of its loop ``name``: ``folder/runs/name`` (resumable, as
+    ``autophagy run`` folders are), or ``None`` (a temporary folder) when it keeps none."""
+    return None if folder is None else Path(folder) / "runs" / name
+
+
+def run_engine(
+    raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
+) -> list[EngineCell]:
+    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.results.run` (validate, run
+    folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
+    temporary folder unless ``out`` (then a second call resumes the run, or reads it when
+    finished). Recipes run each block in one task (``task_seconds``), so no checkpoint is
+    written midway."""
+    import tempfile
+
+    from autophagy.api import run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out) if out is not None else Path(tmp) / "run"
+        done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
+        rows = done.rows()
+        planned = done.cells
+        with done.store() as store:
+            snapshots = [store.snapshots(index) for index in range(len(planned))]
+    by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
+    for cell, replicate, generation, metric, value in rows:
+        by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
+    cells = []
+    for index, cell in enumerate(planned):
+        metrics = {}
+        for name, table in by_cell.get(index, {}).items():
+            reps = 1 + max(r for r, _ in table)
+            gens = max(g for _, g in table)
+            values = np.full((reps, gens), np.nan)
+            for (r, g), v in table.items():
+                values[r, g - 1] = v
+            metrics[name] = values
+        cells.append(EngineCell(dict(cell["values"]), metrics, snapshots[index], cell["config"]))
+    return cells
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Recipes measure on one thread (BLAS, OpenMP, torch): their networks are small, so a second
+    thread gains little on an idle machine and costs 10x or more on a busy one (G7 at the
+    quick size: 88 s against 6.6 s per two flow fits with another job running), and the numbers
+    do not depend on the machine's core count. Torch reads ``OMP_NUM_THREADS`` when first
+    imported; if it is loaded already its pool is set directly. Restored on exit."""
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = os.environ.get("OMP_NUM_THREADS")
+    threads = torch.get_num_threads() if torch is not None else None
+    os.environ["OMP_NUM_THREADS"] = "1"
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+        if threads is not None:
+            torch.set_num_threads(threads)
