@@ -35,15 +35,29 @@ class G3Data:
     ratio: dict[tuple[float, int, int], Estimate]
 
 
+def _loops(folder: Path | None, name: str) -> Path | None:
+    """Where a map keeps the runs of its loop ``name``: ``folder/runs/name`` (resumable), or
+    ``None`` (temporary folders) when the recipe keeps none."""
+    return None if folder is None else Path(folder) / "runs" / name
+
+
 def _ratio_grid(
-    dim: int, replicates: int, cells: list[tuple[float, int, int, int]], max_generations: int, seed: int
+    dim: int,
+    replicates: int,
+    cells: list[tuple[float, int, int, int]],
+    max_generations: int,
+    seed: int,
+    folder: Path | None = None,
+    workers: int = 1,
 ) -> dict[tuple[float, int, int, int], Estimate]:
     """log(n_e / n_r) per cell, each cell an independent loop (seed + i)."""
     largest = max(nr + k * ns for _, nr, ns, k in cells)
     sizes = np.unique(
         np.concatenate([np.geomspace(2, 4 * largest, 40).round().astype(int), [c[1] for c in cells]])
     )
-    curve = real_only_curve(dim, sizes, replicates, seed + 10_000)
+    curve = real_only_curve(
+        dim, sizes, replicates, seed + 10_000, workers=workers, folder=_loops(folder, "real-only")
+    )
     out = {}
     for i, (bias, nr, ns, k) in enumerate(cells):
         limit = fresh_limit(
@@ -55,6 +69,7 @@ def _ratio_grid(
             replicates=replicates,
             seed=seed + i,
             max_generations=max_generations,
+            folder=_loops(folder, f"lambda{bias:g}-nr{nr}-ns{ns}-k{k}"),
         )
         r = effective_ratio(limit, nr, curve)
         se = (math.log(r.high) - math.log(r.low)) / (2 * Z95)
@@ -69,9 +84,11 @@ def g3_measure(
     n_synthetic: tuple[int, ...],
     max_generations: int,
     seed: int = 0,
+    folder: Path | None = None,
+    workers: int = 1,
 ) -> G3Data:
     cells = [(b, nr, ns, 1) for b in (1.0, 0.9, 0.8) for nr in n_real for ns in n_synthetic]
-    grid = _ratio_grid(dim, replicates, cells, max_generations, seed)
+    grid = _ratio_grid(dim, replicates, cells, max_generations, seed, folder, workers)
     return G3Data(dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
 
 
@@ -179,9 +196,17 @@ class G4Data:
     ratio: dict[int, Estimate]
 
 
-def g4_measure(dim: int, replicates: int, ks: tuple[int, ...], max_generations: int, seed: int = 0) -> G4Data:
+def g4_measure(
+    dim: int,
+    replicates: int,
+    ks: tuple[int, ...],
+    max_generations: int,
+    seed: int = 0,
+    folder: Path | None = None,
+    workers: int = 1,
+) -> G4Data:
     cells = [(1.0, 1000, 10_000, k) for k in ks]
-    grid = _ratio_grid(dim, replicates, cells, max_generations, seed)
+    grid = _ratio_grid(dim, replicates, cells, max_generations, seed, folder, workers)
     return G4Data(dim, 1000, 10_000, {k: grid[(1.0, 1000, 10_000, k)] for k in ks})
 
 
@@ -241,7 +266,12 @@ class G5Data:
 
 
 def g5_measure(
-    dim: int, replicates: int, sizes: tuple[int, ...], max_generations: int, seed: int = 0
+    dim: int,
+    replicates: int,
+    sizes: tuple[int, ...],
+    max_generations: int,
+    seed: int = 0,
+    folder: Path | None = None,
 ) -> G5Data:
     settings = [(1.0, 1.0), (1.0, 0.5), (1.0, 0.2), (0.9, 0.5)]
     wd = {}
@@ -255,6 +285,7 @@ def g5_measure(
             replicates=replicates,
             seed=seed + i,
             max_generations=max_generations,
+            folder=_loops(folder, f"lambda{bias:g}-p{p:g}-n{n}"),
         )
         wd[(bias, p, n)] = stats.from_interval(limit.value, limit.low, limit.high, replicates)
     return G5Data(dim, wd)
