@@ -221,10 +221,11 @@ def _execute(
                 total += generations * len(block)
                 finished += generation * len(block)
                 if generation < generations:
+                    pictured, n_pictured = cell.config.plots.chosen(cell.experiment.data, generations)
                     todo.append(
                         Task(
                             cell.index,
-                            cell.raw_json,
+                            cell.experiment,
                             block[0],
                             block.stop,
                             generation,
@@ -232,6 +233,9 @@ def _execute(
                             task_seconds,
                             shipped,
                             paths,
+                            tuple(cell.config.plugins),
+                            tuple(pictured),
+                            n_pictured,
                         )
                     )
         with Progress(
