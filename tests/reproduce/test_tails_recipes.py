@@ -139,7 +139,7 @@ def test_t4_controls_fail_their_checks():
     label = next(k for k in m.errors if "clean +" in k)
     flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"]})
     assert {
-        "mean error = sum_i p_i (1 - p_i)^(pi T) (1 - q_i)^((1 - pi) T) at every T",
+        "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T",
         "then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = -0.5)",
         "mixing beats synthetic only at T = 3162278",
     } <= failed("T4", flat)
