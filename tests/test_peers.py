@@ -12,7 +12,7 @@ import pytest
 from scipy.special import digamma
 from scipy.stats import t as student_t
 
-from autophagy.reproduce.recipe import run_engine
+from autophagy.api import run
 from autophagy.running.runner import plan_run
 
 PEERS = Path(__file__).parents[1] / "examples" / "peers"
@@ -23,6 +23,12 @@ def load(name: str, **top) -> dict:
     raw = tomllib.loads((PEERS / f"{name}.toml").read_text())
     raw.update(top)
     return raw
+
+
+def cells(raw: dict, folder: Path) -> list[tuple[dict, dict[str, np.ndarray]]]:
+    """Run ``raw`` into ``folder``: each cell's swept values and metrics ``(R, G)``."""
+    done = run(raw, folder, executor="inline", progress=False, plots=False)
+    return [(cell["values"], done.arrays(index)) for index, cell in enumerate(done.cells)]
 
 
 def wishart_step(n: int, d: int, mle: bool = False) -> float:
@@ -42,29 +48,29 @@ def test_peer_configs_validate(path, tmp_path):
     assert plan_run(tomllib.loads(path.read_text()), tmp_path / "out").cells
 
 
-def test_shumailov_variance_and_log_variance_follow_their_closed_forms():
+def test_shumailov_variance_and_log_variance_follow_their_closed_forms(tmp_path):
     """Unbiased: E[sigma_t^2] = 1 (a martingale) while E[log sigma_t^2] falls linearly; MLE:
     E[sigma_t^2] = ((M-1)/M)^t."""
     raw = load("shumailov_gaussian", replicates=1000, generations=20, block_size=1000)
     t = np.arange(1, 21)
-    for cell in run_engine(raw):
-        mle = cell.values["model.estimator"] == "mle"
+    for values, metrics in cells(raw, tmp_path / "run"):
+        mle = values["model.estimator"] == "mle"
         variance = 0.99**t if mle else np.ones(20)
-        assert covers(cell.metrics["trace_cov"], variance).all()
-        assert covers(cell.metrics["logdet_ratio"], t * wishart_step(100, 1, mle)).all()
+        assert covers(metrics["trace_cov"], variance).all()
+        assert covers(metrics["logdet_ratio"], t * wishart_step(100, 1, mle)).all()
         # negative control: the log-variance is not flat
-        assert not covers(cell.metrics["logdet_ratio"][:, -1:], np.zeros(1)).any()
+        assert not covers(metrics["logdet_ratio"][:, -1:], np.zeros(1)).any()
 
 
-def test_collapse_or_thrive_replace_follows_the_closed_forms_and_accumulate_stays_bounded():
+def test_collapse_or_thrive_replace_follows_the_closed_forms_and_accumulate_stays_bounded(tmp_path):
     raw = load("collapse_or_thrive_gaussian", replicates=300, generations=20, block_size=300)
-    cells = {c.values["loop.family"]: c.metrics for c in run_engine(raw)}
+    by_family = {values["loop.family"]: metrics for values, metrics in cells(raw, tmp_path / "run")}
     t = np.arange(1, 21)
-    replace = cells["fully_synthetic"]["logdet_ratio"]
-    assert covers(cells["fully_synthetic"]["trace_cov"], 10 * 0.99**t).all()  # MLE: ((n-1)/n)^t
+    replace = by_family["fully_synthetic"]["logdet_ratio"]
+    assert covers(by_family["fully_synthetic"]["trace_cov"], 10 * 0.99**t).all()  # MLE: ((n-1)/n)^t
     assert covers(replace, t * wishart_step(100, 10, mle=True)).all()
     for family in ("accumulate", "accumulate_subsample"):  # far above replace at t = 20
-        kept = cells[family]["logdet_ratio"][:, -1]
+        kept = by_family[family]["logdet_ratio"][:, -1]
         gap = kept.mean() - replace[:, -1].mean()
         se = math.hypot(kept.std(ddof=1), replace[:, -1].std(ddof=1)) / math.sqrt(300)
         assert gap > student_t.isf(LEVEL, 299) * se
@@ -83,13 +89,13 @@ def gillman_recursion(gamma: float, n: int, trace: float, generations: int) -> n
     return np.array(out)
 
 
-def test_gillman_correction_follows_its_recursion_and_stops_the_collapse():
+def test_gillman_correction_follows_its_recursion_and_stops_the_collapse(tmp_path):
     raw = load("gillman_correction", replicates=300, generations=20, block_size=300)
-    cells = {c.values["mitigation.correct.gamma"]: c.metrics for c in run_engine(raw)}
-    for gamma, metrics in cells.items():
+    by_gamma = {v["mitigation.correct.gamma"]: metrics for v, metrics in cells(raw, tmp_path / "run")}
+    for gamma, metrics in by_gamma.items():
         expected = gillman_recursion(gamma, 100, 10.0, 20)
         assert covers(metrics["trace_cov"], expected[:, 0]).all(), gamma
         assert covers(metrics["mean_drift"] ** 2, expected[:, 1]).all(), gamma
     # negative control: the uncorrected loop is not at the corrected fixed point by t = 20
     fixed = gillman_recursion(1.0, 100, 10.0, 20)[-1, 0]
-    assert not covers(cells[0.0]["trace_cov"][:, -1:], np.array([fixed])).any()
+    assert not covers(by_gamma[0.0]["trace_cov"][:, -1:], np.array([fixed])).any()

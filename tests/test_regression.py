@@ -90,16 +90,18 @@ def _raw(family: str = "fully_synthetic", samples: int = 20, dim: int = 4, **mod
     return raw
 
 
-def test_every_loop_family_and_underdetermined_designs_run():
-    from autophagy.reproduce.recipe import run_engine
+def test_every_loop_family_and_underdetermined_designs_run(tmp_path):
+    from autophagy.api import run
+
+    def errors(raw: dict, name: str) -> np.ndarray:
+        done = run(raw, tmp_path / name, executor="inline", progress=False, plots=False)
+        return done.arrays()["test_error"]
 
     for family in ("fully_synthetic", "accumulate", "accumulate_subsample"):
-        (cell,) = run_engine(_raw(family))
-        assert np.isfinite(cell.metrics["test_error"]).all() and cell.metrics["test_error"].shape == (4, 3)
-    (cell,) = run_engine(_raw(samples=3, dim=6))  # T <= d + 1: minimum-norm least squares
-    assert np.isfinite(cell.metrics["test_error"]).all()
-    (cell,) = run_engine(_raw(ridge=2.0))
-    assert np.isfinite(cell.metrics["test_error"]).all()
+        values = errors(_raw(family), family)
+        assert np.isfinite(values).all() and values.shape == (4, 3)
+    assert np.isfinite(errors(_raw(samples=3, dim=6), "min-norm")).all()  # T <= d + 1: minimum-norm
+    assert np.isfinite(errors(_raw(ridge=2.0), "ridge")).all()
 
 
 def test_config_errors_name_the_field():

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
+from autophagy.api import load_config, run
 from autophagy.core.errors import ConfigError
 from autophagy.data import DATA, zipf_probabilities
-from autophagy.reproduce.recipe import run_engine
-from autophagy.reproduce.tails import curves, cut_law, unseen_mass, zipf_sweep
+from autophagy.reproduce.recipe import config_path
+from autophagy.reproduce.tails import curves
+from autophagy.reproduce.tails_judge import cut_law, unseen_mass
 from autophagy.running.runner import plan_run
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples" / "tails").glob("*.toml"))
@@ -29,18 +31,27 @@ def covers(samples: np.ndarray, expected: np.ndarray, level: float = 1e-3) -> bo
     return bool(np.all(np.abs(samples.mean(axis=0) - expected) <= half))
 
 
+def zipf_sweep(name: str, replicates: int, seed: int, **overrides) -> dict:
+    """T1's config (the memoriser on Zipf data, beta = 2) over T in SIZES, N = N_ITEMS, no other axis."""
+    zipped = {"loop.n_ini": list(SIZES), "loop.n_synthetic": list(SIZES)}
+    settings = {"name": name, "seed": seed, "replicates": replicates, "block_size": replicates}
+    settings |= {"data.n_items": N_ITEMS, "sweep.grid": {}, "sweep.zip": zipped}
+    return load_config(config_path("T1"), settings | overrides)
+
+
 @pytest.fixture(scope="module")
-def sources():
-    """One sweep: clean, top-20, temperature 0.7, and 30 % clean mixed into top-20."""
+def sources(tmp_path_factory):
+    """One sweep each: clean, top-20, temperature 0.7, and 30 % clean mixed into top-20."""
     cells = {}
     for name, data in {
         "clean": {},
-        "cut": {"top_k": 20},
-        "narrow": {"temperature": 0.7},
-        "mixed": {"top_k": 20, "clean_fraction": 0.3},
+        "cut": {"data.top_k": 20},
+        "narrow": {"data.temperature": 0.7},
+        "mixed": {"data.top_k": 20, "data.clean_fraction": 0.3},
     }.items():
-        raw = zipf_sweep(name, SIZES, N_ITEMS, replicates=300, seed=1, data=data)
-        cells[name] = curves(run_engine(raw), SIZES, None)[None]
+        folder = tmp_path_factory.mktemp(name) / "run"
+        done = run(zipf_sweep(name, 300, 1, **data), folder, executor="inline", progress=False, plots=False)
+        cells[name] = curves(done)[1][None][:, 0]
     return cells
 
 
@@ -76,7 +87,7 @@ def test_example_sweeps_validate(path, tmp_path):
 
 
 def test_sweep_over_a_bad_cut_names_the_field(tmp_path):
-    raw = zipf_sweep("bad", SIZES, N_ITEMS, replicates=2, seed=0, grid={"data.top_k": [10, N_ITEMS + 1]})
+    raw = zipf_sweep("bad", 2, 0, **{"sweep.grid": {"data.top_k": [10, N_ITEMS + 1]}})
     with pytest.raises(ConfigError) as err:
         plan_run(raw, tmp_path / "bad")
     assert "data.top_k" in err.value.field

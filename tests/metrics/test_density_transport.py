@@ -13,6 +13,7 @@ from scipy import integrate, optimize, stats
 from scipy.special import digamma, logsumexp
 from scipy.stats import t as student_t
 
+from autophagy.api import run
 from autophagy.core.errors import ConfigError
 from autophagy.core.rng import streams
 from autophagy.data import DATA, GaussianData
@@ -26,7 +27,6 @@ from autophagy.metrics import (
     wasserstein2_samples,
 )
 from autophagy.models import MODELS, FittedGaussian, FittedKDE, FittedMixture
-from autophagy.reproduce.recipe import run_engine
 from autophagy.running.config import resolve
 from tests.conftest import base_config
 
@@ -93,7 +93,7 @@ def test_wasserstein2_is_closed_form_for_gaussian_fits_and_on_samples_otherwise(
 # --- logdet_ratio ----------------------------------------------------------------------------
 
 
-def test_logdet_ratio_equals_slogdet_and_the_wishart_expectation_in_the_loop():
+def test_logdet_ratio_equals_slogdet_and_the_wishart_expectation_in_the_loop(tmp_path):
     a = np.array([[2.0, 0.3], [0.3, 1.0]])
     assert logdet_ratio(a, np.eye(2)) == pytest.approx(math.log(2.0 - 0.09), rel=1e-12)
     assert logdet_ratio(np.zeros((2, 2)), np.eye(2)) == -np.inf
@@ -102,9 +102,9 @@ def test_logdet_ratio_equals_slogdet_and_the_wishart_expectation_in_the_loop():
     raw.update(replicates=2000, generations=generations, block_size=2000)
     raw["data"] = {"kind": "gaussian", "dim": d, "covariance": [1.0, 2.0, 0.5]}
     raw["metrics"] = {"names": ["logdet_ratio"]}
-    (cell,) = run_engine(raw)
+    done = run(raw, tmp_path / "run", executor="inline", progress=False, plots=False)
     per_generation = sum(digamma((n - i) / 2) for i in range(1, d + 1)) + d * math.log(2 / (n - 1))
-    values = cell.metrics["logdet_ratio"]
+    values = done.arrays()["logdet_ratio"]
     for t in range(generations):
         assert abs(values[:, t].mean() - (t + 1) * per_generation) <= t_half(values[:, t], 1e-3 / generations)
 

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from autophagy.cli import app
 from autophagy.reproduce import RECIPES
 from autophagy.reproduce.loops import T5Data, T6Data, g8_measure
-from autophagy.reproduce.tails import t2_measure, t3_measure
 
 runner = CliRunner()
 IDS = ("G8", "T1", "T2", "T3", "T4", "T5", "T6")
@@ -20,6 +19,13 @@ IDS = ("G8", "T1", "T2", "T3", "T4", "T5", "T6")
 
 def failed(rid: str, m, profile: str = "full") -> set[str]:
     return {c.name for c in RECIPES[rid].verdict(m, profile).checks if not c.passed}
+
+
+def tiny(rid: str, sizes: tuple[int, ...], **overrides):
+    """Recipe ``rid`` measured at a tiny profile: T over ``sizes``, 10 replicates, N = 100 000."""
+    zipped = {"loop.n_ini": list(sizes), "loop.n_synthetic": list(sizes)}
+    profile = {"data.n_items": 100_000, "replicates": 10, "block_size": 10, "sweep.zip": zipped, **overrides}
+    return dataclasses.replace(RECIPES[rid], profiles={"tiny": profile}).measure("tiny")
 
 
 def test_list_names_the_tails_and_loop_recipes():
@@ -72,7 +78,7 @@ def test_g8_controls_fail_their_checks():
 def test_t1_controls_fail_their_checks():
     """Errors tilted by T^0.2: off the closed form and off the slope -(1 - 1/beta)."""
     sizes = (1000, 3162, 10000, 31623)
-    m = RECIPES["T1"].measure_fn(betas=(2.0,), sizes=sizes, n_items=100_000, replicates=10)
+    m = tiny("T1", sizes, **{"sweep.grid": {"data.beta": [2.0]}})
     assert not failed("T1", m)
     (result,) = m
     tilted = result.errors["clean"] * (result.sizes / result.sizes[0]) ** 0.2
@@ -86,7 +92,7 @@ def test_t1_controls_fail_their_checks():
 
 def test_t2_controls_fail_their_checks():
     """Clean errors relabelled as the top-k curve: no plateau, and below where it should be."""
-    (result,) = t2_measure(ks=(10,), sizes=(1000, 3162, 10000, 31623), n_items=100_000, replicates=10)
+    (result,) = tiny("T2", (1000, 3162, 10000, 31623), **{"sweep.grid": {"data.top_k": [10, 100_000]}})
     assert not failed("T2", [result])
     clean = result.errors["clean"]
     falling = dataclasses.replace(result, errors={"top-10": clean, "clean": clean})
@@ -101,7 +107,7 @@ def test_t2_controls_fail_their_checks():
 def test_t3_controls_fail_their_checks():
     """Replace's generations relabelled in reverse (the error shrinks, generation 1 off its
     closed form), accumulate forgetting, and accumulate_subsample swapped with replace."""
-    m = t3_measure(sizes=(1000, 3162, 10000), generations=(1, 2, 4), n_items=100_000, replicates=10)
+    m = tiny("T3", (1000, 3162, 10000), generations=4, **{"metrics.generations": [1, 2, 4]})
     assert not failed("T3", m)
     labels = [f"generation {n}" for n in (1, 2, 4)]
     reverse = dict(zip(labels, reversed([m.errors[k] for k in labels]), strict=True))
@@ -128,12 +134,12 @@ def test_t3_controls_fail_their_checks():
 def test_t4_controls_fail_their_checks():
     """Mixed errors replaced by the synthetic-only ones (no resumption) or by their own
     expectation without the plateau (clean scaling from the start: no delay)."""
-    m = RECIPES["T4"].measure_fn(**RECIPES["T4"].profiles["quick"])
+    m = RECIPES["T4"].measure("quick")
     assert not failed("T4", m)
     label = next(k for k in m.errors if "clean +" in k)
     flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"]})
     assert {
-        "mean error = sum_i p_i (1 - p_i)^(pi T) (1 - q_i)^((1 - pi) T) at every T",
+        "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T",
         "then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = -0.5)",
         "mixing beats synthetic only at T = 3162278",
     } <= failed("T4", flat)

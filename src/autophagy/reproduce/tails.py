@@ -1,470 +1,146 @@
 """Recipes T1-T4 (spec §4): the memoriser's scaling laws on Zipf data, and how synthetic data break them.
 
-Every measurement is an ``autophagy run`` sweep (:func:`~autophagy.reproduce.base.run_engine`)
-of the ``memorizer`` model on ``zipf`` data, whose cells the recipe reads:
+Each recipe is one ``autophagy run`` sweep (``reproduce/configs/T1.toml`` ... ``T4.toml``, at
+the full profile's sizes; the profiles below override them) of the ``memorizer`` model on
+``zipf`` data over T = ``loop.n_ini`` (and ``loop.n_synthetic``, every later generation's
+size), whose cells ``tN_read`` turns into :class:`~.tails_judge.TailsResult` objects:
 
-- T1: clean data of size T, a sweep over ``loop.n_ini`` = T (one generation) and ``data.beta``;
+- T1: clean data of size T, one generation, swept over ``data.beta``;
   E = sum_i p_i (1 - p_i)^T ~ T^-(1 - 1/beta).
-- T2: the same sweep with the source cut at the top k items (``data.top_k``, a perfect
-  generator with tail cutting; k = n_items is the clean curve): E = sum_i p_i (1 - q_i)^T,
-  plateau sum_(i > k) p_i ~ k^-(beta - 1) / ((beta - 1) zeta(beta)).
+- T2: the source cut at the top k items (``data.top_k``, a perfect generator with tail
+  cutting; k = n_items is the clean curve): E = sum_i p_i (1 - q_i)^T, plateau
+  sum_(i > k) p_i ~ k^-(beta - 1) / ((beta - 1) zeta(beta)).
 - T3: generations of synthetic data: the replace loop (``fully_synthetic``; each generation
-  learns from T samples of its predecessor), ``accumulate`` and ``accumulate_subsample``,
-  swept over T; generation 1 has E = sum_i p_i (1 - p_i)^T and the error grows with the
-  generation under replace, never under accumulate (the memoriser keeps every item it saw).
+  learns from T samples of its predecessor), ``accumulate`` and ``accumulate_subsample``
+  (``[metrics] generations`` names the generations judged); generation 1 has
+  E = sum_i p_i (1 - p_i)^T and the error grows with the generation under replace, never
+  under accumulate (the memoriser keeps every item it saw).
 - T4: a clean fraction pi mixed into top-k data (``data.clean_fraction``; 0 = synthetic
-  only), swept over T: E = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T, a plateau until
-  T ~ k^beta / pi, then the clean part's (pi T)^-c.
+  only): E = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T, a plateau until T ~ k^beta / pi, then
+  the clean part's (pi T)^-c.
 
-Within a replicate the cells' training sets are nested (the same stream read in prefixes),
-so curves are smooth; replicates are independent. beta = 2 unless said otherwise.
+Within a replicate the cells' training sets are nested (the same stream read in prefixes), so
+curves are smooth and the cells of a sweep are paired; replicates are independent.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy.special import gamma, zeta
+from scipy.special import zeta
 
-from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.reproduce.recipe import Recipe, loop_folder, run_engine, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, matches_everywhere
+from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.tails_judge import (
+    TailsResult,
+    cut_law,
+    t1_draw,
+    t1_judge,
+    t2_draw,
+    t2_judge,
+    t3_draw,
+    t3_judge,
+    t4_draw,
+    t4_judge,
+    unseen_mass,
+    with_slopes,
+)
+from autophagy.results.run import Run
 
 
-@dataclass(frozen=True)
-class TailsResult:
-    """Errors per curve ``(replicates, len(sizes))`` beside their exact expectation ``(len(sizes),)``."""
-
-    experiment: str
-    beta: float
-    n_items: int
-    sizes: np.ndarray
-    errors: dict[str, np.ndarray]
-    expected: dict[str, np.ndarray]
-    slopes: dict[str, tuple[float, float]] = field(default_factory=dict)  # mean and standard error
-    reference: dict[str, float] = field(default_factory=dict)  # theoretical slope / plateau values
-    top_k: int | None = None
-    clean_fraction: float = 0.0
-    fit_from: int | None = None
+def setting(cell: dict[str, Any], key: str) -> Any:
+    """The dotted ``key`` of a run cell's resolved config (swept or not)."""
+    value = cell["config"]
+    for part in key.split("."):
+        value = value[part]
+    return value
 
 
-def clean_exponent(beta: float) -> float:
-    """The clean-data scaling exponent c = 1 - 1/beta (error ~ T^-c)."""
-    return 1.0 - 1.0 / beta
+def curves(run: Run, key: str | None = None) -> tuple[np.ndarray, dict[Any, np.ndarray]]:
+    """The sizes T (increasing) and, per value of ``key`` (one curve if None), the test errors
+    ``(R, generations, len(sizes))`` of the run's cells (NaN at generations not evaluated)."""
+    by_label: dict[Any, dict[int, np.ndarray]] = {}
+    for index, cell in enumerate(run.cells):
+        label = setting(cell, key) if key else None
+        by_label.setdefault(label, {})[setting(cell, "loop.n_ini")] = run.arrays(index)["test_error"]
+    sizes = np.array(sorted({t for by_size in by_label.values() for t in by_size}))
+    return sizes, {label: np.stack([m[t] for t in sizes], axis=-1) for label, m in by_label.items()}
 
 
-def asymptote(probabilities: np.ndarray, beta: float, sizes: np.ndarray) -> np.ndarray:
-    """Large-T law of the clean error, Gamma(1 - 1/beta) / (beta Z^(1/beta)) T^-(1 - 1/beta),
-    where p_i = i^-beta / Z (integral approximation of sum_i p_i exp(-T p_i))."""
-    z = 1.0 / probabilities[0]
-    c = clean_exponent(beta)
-    return gamma(1 - 1 / beta) / (beta * z ** (1 / beta)) * np.asarray(sizes, dtype=float) ** -c
+def _source(run: Run) -> tuple[float, int, np.ndarray]:
+    """beta, N and the Zipf law p of the run's data (the same in every cell of T2-T4)."""
+    data = run.cells[0]["config"]["data"]
+    return data["beta"], data["n_items"], zipf_probabilities(data["beta"], data["n_items"])
 
 
-def cut_law(p: np.ndarray, top_k: int) -> np.ndarray:
-    """q: p cut to its k most probable items (p decreasing) and renormalised."""
-    q = p.copy()
-    q[top_k:] = 0.0
-    return q / q.sum()
-
-
-def unseen_mass(p: np.ndarray, law: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """sum_i p_i (1 - law_i)^T for each T: the expected mass of items T draws of ``law`` miss."""
-    return np.array([(p * (1 - law) ** t).sum() for t in sizes])
-
-
-def replicate_slopes(sizes: np.ndarray, errors: np.ndarray) -> np.ndarray:
-    """Least-squares slope of log error on log T, one per replicate row of ``errors`` (R, K) -> (R,)."""
-    return np.polyfit(np.log(sizes), np.log(np.maximum(errors, 1e-300)).T, 1)[0]
-
-
-def fitted_slope(sizes: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope of log error on log T per replicate: mean and standard error."""
-    slopes = replicate_slopes(sizes, errors)
-    se = slopes.std(ddof=1) / np.sqrt(slopes.size) if slopes.size > 1 else 0.0
-    return float(slopes.mean()), float(se)
-
-
-def _with_slopes(result: TailsResult) -> TailsResult:
-    sizes = result.sizes
-    start = int(np.searchsorted(sizes, result.fit_from if result.fit_from else sizes[1]))
-    slopes = {label: fitted_slope(sizes[start:], e[:, start:]) for label, e in result.errors.items()}
-    return TailsResult(**{**result.__dict__, "slopes": slopes})
-
-
-def zipf_sweep(
-    name: str,
-    sizes: tuple[int, ...],
-    n_items: int,
-    replicates: int,
-    seed: int,
-    grid: dict[str, list] | None = None,
-    data: dict[str, Any] | None = None,
-    generations: int = 1,
-    family: str = "fully_synthetic",
-) -> dict[str, Any]:
-    """The memoriser on Zipf data as an ``autophagy run`` sweep over T = ``loop.n_ini`` (and
-    ``loop.n_synthetic``, the size of every later generation), plus any ``grid`` axes."""
-    return {
-        "name": name,
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": replicates,
-        "data": {"kind": "zipf", "beta": 2.0, "n_items": n_items, "n_answers": 2, **(data or {})},
-        "model": {"kind": "memorizer"},
-        "loop": {"family": family, "n_ini": sizes[0], "n_synthetic": sizes[0]},
-        "metrics": {"names": ["test_error"], "n_eval": 2, "k": 1},
-        "sweep": {"grid": grid or {}, "zip": {"loop.n_ini": list(sizes), "loop.n_synthetic": list(sizes)}},
-    }
-
-
-def curves(cells, sizes: tuple[int, ...], key: str | None, generation: int = 1) -> dict[Any, np.ndarray]:
-    """Test errors ``(R, len(sizes))`` at ``generation`` per value of the swept ``key``."""
-    out: dict[Any, dict[int, np.ndarray]] = {}
-    for cell in cells:
-        label = cell.values.get(key) if key else None
-        out.setdefault(label, {})[cell.values["loop.n_ini"]] = cell.metrics["test_error"][:, generation - 1]
-    return {label: np.stack([by_size[t] for t in sizes], axis=1) for label, by_size in out.items()}
-
-
-# --- T1: clean data, error ~ T^-(1 - 1/beta) ---------------------------------------------
-
-
-def t1_measure(
-    betas: tuple[float, ...],
-    sizes: tuple[int, ...],
-    n_items: int,
-    replicates: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> list[TailsResult]:
-    raw = zipf_sweep("T1", sizes, n_items, replicates, seed, grid={"data.beta": list(betas)})
-    by_beta = curves(run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.beta")
-    s = np.asarray(sizes)
+def t1_read(runs: dict[str, Run]) -> list[TailsResult]:
+    """One clean curve per beta, beside sum_i p_i (1 - p_i)^T."""
+    run = runs["T1"]
+    n_items = run.cells[0]["config"]["data"]["n_items"]
+    sizes, by_beta = curves(run, "data.beta")
     results = []
-    for beta in betas:
+    for beta, errors in by_beta.items():
         p = zipf_probabilities(beta, n_items)
         result = TailsResult(
-            "clean", beta, n_items, s, {"clean": by_beta[beta]}, {"clean": unseen_mass(p, p, s)}
+            "clean", beta, n_items, sizes, {"clean": errors[:, 0]}, {"clean": unseen_mass(p, p, sizes)}
         )
-        results.append(_with_slopes(result))
+        results.append(with_slopes(result))
     return results
 
 
-def _slope_bias(result: TailsResult, label: str, theory: float) -> float:
-    """How far the exact expectation's own log-log slope sits from the power law (finite N and T)."""
-    start = np.searchsorted(result.sizes, result.fit_from or result.sizes[1])
-    return abs(fitted_slope(result.sizes[start:], result.expected[label][None, start:])[0] - theory)
-
-
-def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
-    checks = []
-    for result in m:
-        beta, errors = result.beta, result.errors["clean"]
-        checks.append(
-            matches_everywhere(
-                f"beta={beta:g}: mean error = sum_i p_i (1 - p_i)^T at every T",
-                errors,
-                result.expected["clean"],
-            )
-        )
-        theory = -clean_exponent(beta)
-        slope, se = result.slopes["clean"]  # mean and standard error of the replicate slopes
-        r = errors.shape[0]
-        # tolerance: the exact expectation's own finite-size deviation from the power law
-        checks.append(
-            equals(
-                f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
-                stats.Estimate(slope, se, r - 1, r),
-                theory,
-                _slope_bias(result, "clean", theory),
-            )
-        )
-    return checks
-
-
-def _draw_results(results: list[TailsResult], path: Path, title: str) -> None:
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.3), squeeze=False)
-    for ax, result in zip(axes[0], results, strict=True):
-        draw_tails(result, ax)
-    fig.suptitle(title)
-    save_figure(fig, path)
-
-
-def t1_draw(m: list[TailsResult], path: Path) -> None:
-    _draw_results(m, path, f"T1: memoriser on clean Zipf data, N = {m[0].n_items}")
-
-
-# --- T2: tail cut at k, plateau near k^-(beta - 1) ---------------------------------------
-
-
-def t2_measure(
-    ks: tuple[int, ...],
-    sizes: tuple[int, ...],
-    n_items: int,
-    replicates: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> list[TailsResult]:
-    raw = zipf_sweep("T2", sizes, n_items, replicates, seed, grid={"data.top_k": [*ks, n_items]})
-    by_k = curves(
-        run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.top_k"
-    )  # k = n_items: no cut, the clean curve
-    s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
+def t2_read(runs: dict[str, Run]) -> list[TailsResult]:
+    """One result per cut k, each with the clean curve (the cell with k = n_items) beside it."""
+    beta, n_items, p = _source(runs["T2"])
+    sizes, by_k = curves(runs["T2"], "data.top_k")
     results = []
-    for k in ks:
-        q = cut_law(p, k)
-        errors = {f"top-{k}": by_k[k], "clean": by_k[n_items]}
-        expected = {f"top-{k}": unseen_mass(p, q, s), "clean": unseen_mass(p, p, s)}
-        reference = {"plateau": float(p[k:].sum()), "plateau_law": k ** (1 - 2.0) / ((2.0 - 1) * zeta(2.0))}
+    for k in (k for k in by_k if k != n_items):
+        errors = {f"top-{k}": by_k[k][:, 0], "clean": by_k[n_items][:, 0]}
+        expected = {f"top-{k}": unseen_mass(p, cut_law(p, k), sizes), "clean": unseen_mass(p, p, sizes)}
+        reference = {
+            "plateau": float(p[k:].sum()),
+            "plateau_law": k ** (1 - beta) / ((beta - 1) * zeta(beta)),
+        }
         results.append(
-            _with_slopes(TailsResult("tail_cut", 2.0, n_items, s, errors, expected, {}, reference, k))
+            with_slopes(TailsResult("tail_cut", beta, n_items, sizes, errors, expected, {}, reference, k))
         )
     return results
 
 
-def t2_judge(m: list[TailsResult]) -> list[Check | Note]:
-    checks = []
-    for result in m:
-        k, cut = result.top_k, result.errors[f"top-{result.top_k}"]
-        plateau = result.reference["plateau"]  # exact mass beyond k: nothing there is ever seen
-        checks.append(
-            matches_everywhere(
-                f"k={k}: mean error = sum_i p_i (1 - q_i)^T at every T", cut, result.expected[f"top-{k}"]
-            )
-        )
-        flat = matches_everywhere(
-            f"k={k}: flat in T: the error at the two largest T is the mass beyond k",
-            cut[:, -2:],
-            np.full(2, plateau),
-        )
-        checks.append(flat)
-        # sum_(k<i<=N) i^-beta lies between the integrals from k+1 to N+1 and from k to N
-        b, n = result.beta, result.n_items
-        norm = 1 / zipf_probabilities(b, n)[0]  # sum_(i<=N) i^-beta
-        low = ((k + 1) ** (1 - b) - (n + 1) ** (1 - b)) / ((b - 1) * norm)
-        high = (k ** (1 - b) - n ** (1 - b)) / ((b - 1) * norm)
-        checks.append(
-            equals(
-                f"k={k}: plateau near k^-(beta - 1) / ((beta - 1) Z) (between its integral bounds)",
-                stats.mean(cut[:, -1]),
-                (low + high) / 2,
-                (high - low) / 2,
-            )
-        )
-        checks.append(
-            above(
-                f"k={k}: clean data at the largest T fall below the plateau",
-                stats.paired(cut[:, -1], result.errors["clean"][:, -1]),
-            )
-        )
-    return checks
-
-
-def t2_draw(m: list[TailsResult], path: Path) -> None:
-    _draw_results(m, path, "T2: memoriser trained on top-k samples")
-
-
-# --- T3: generations of synthetic data ---------------------------------------------------
-
-FAMILIES = ("fully_synthetic", "accumulate", "accumulate_subsample")
-
-
-def t3_measure(
-    sizes: tuple[int, ...],
-    generations: tuple[int, ...],
-    n_items: int,
-    replicates: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> TailsResult:
-    raw = zipf_sweep(
-        "T3",
-        sizes,
-        n_items,
-        replicates,
-        seed,
-        grid={"loop.family": list(FAMILIES)},
-        generations=max(generations),
-    )
-    cells = run_engine(raw, loop_folder(folder, raw["name"]), executor)
-    s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
+def t3_read(runs: dict[str, Run]) -> TailsResult:
+    """Replace's curves at every evaluated generation ("generation n"), accumulate's and
+    accumulate_subsample's at the first and last ("FAMILY, generation n")."""
+    run = runs["T3"]
+    beta, n_items, p = _source(run)
+    config = run.cells[0]["config"]
+    generations = config["metrics"].get("generations") or list(range(1, config["generations"] + 1))
+    sizes, by_family = curves(run, "loop.family")
     errors, expected = {}, {}
-    for family in FAMILIES:
-        mine = [c for c in cells if c.values["loop.family"] == family]
-        for n in generations if family == "fully_synthetic" else (1, max(generations)):
+    for family, values in by_family.items():
+        for n in generations if family == "fully_synthetic" else (generations[0], generations[-1]):
             label = f"generation {n}" if family == "fully_synthetic" else f"{family}, generation {n}"
-            errors[label] = curves(mine, sizes, None, generation=n)[None]
-            expected[label] = unseen_mass(p, p, s) if n == 1 else np.full(s.size, np.nan)
-    reference = {"generations": float(max(generations))}
-    return _with_slopes(TailsResult("generations", 2.0, n_items, s, errors, expected, {}, reference))
+            errors[label] = values[:, n - 1]
+            expected[label] = unseen_mass(p, p, sizes) if n == 1 else np.full(sizes.size, np.nan)
+    reference = {"generations": float(generations[-1])}
+    return with_slopes(TailsResult("generations", beta, n_items, sizes, errors, expected, {}, reference))
 
 
-def t3_judge(m: TailsResult) -> list[Check | Note]:
-    gens = sorted(int(label.split()[-1]) for label in m.errors if label.startswith("generation"))
-    last = gens[-1]
-    checks = [
-        matches_everywhere(
-            "generation 1: mean error = sum_i p_i (1 - p_i)^T at every T",
-            m.errors["generation 1"],
-            m.expected["generation 1"],
-        )
-    ]
-    grows = [
-        above(
-            f"generation {a} -> {b}",
-            stats.paired(m.errors[f"generation {b}"][:, -1], m.errors[f"generation {a}"][:, -1]),
-        )
-        for a, b in itertools.pairwise(gens)
-    ]
-    checks.append(all_of(f"replace: error at T = {m.sizes[-1]} grows with every step in generations", grows))
-    kept, first = m.errors[f"accumulate, generation {last}"], m.errors["accumulate, generation 1"]
-    checks.append(
-        fact(
-            f"accumulate: the error at generation {last} is generation 1's at every T (nothing is forgotten)",
-            bool(np.array_equal(kept, first)),
-            f"largest difference {np.abs(kept - first).max():.3g}",
-        )
-    )
-    checks.append(
-        above(
-            f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
-            stats.paired(
-                m.errors[f"generation {last}"][:, -1],
-                m.errors[f"accumulate_subsample, generation {last}"][:, -1],
-            ),
-        )
-    )
-    return checks
-
-
-def t3_draw(m: TailsResult, path: Path) -> None:
-    _draw_results([m], path, "T3: generations of synthetic data (each of size T)")
-
-
-# --- T4: clean fraction pi mixed in, scaling resumes after a delay ------------------------
-
-
-def t4_measure(
-    sizes: tuple[int, ...],
-    top_k: int,
-    clean_fraction: float,
-    n_items: int,
-    replicates: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> TailsResult:
-    raw = zipf_sweep(
-        "T4",
-        sizes,
-        n_items,
-        replicates,
-        seed,
-        grid={"data.clean_fraction": [clean_fraction, 0.0]},
-        data={"top_k": top_k},
-    )
-    by_share = curves(
-        run_engine(raw, loop_folder(folder, raw["name"]), executor), sizes, "data.clean_fraction"
-    )
-    s, p = np.asarray(sizes), zipf_probabilities(2.0, n_items)
+def t4_read(runs: dict[str, Run]) -> TailsResult:
+    """The mixed curve (clean fraction pi > 0) beside the synthetic-only one (pi = 0)."""
+    run = runs["T4"]
+    beta, n_items, p = _source(run)
+    top_k = run.cells[0]["config"]["data"]["top_k"]
+    sizes, by_share = curves(run, "data.clean_fraction")
+    share = next(pi for pi in by_share if pi > 0)
     q = cut_law(p, top_k)
-    label = f"{clean_fraction:g} clean + top-{top_k}"
-    errors = {label: by_share[clean_fraction], "synthetic only": by_share[0.0]}
-    mixed = clean_fraction * p + (1 - clean_fraction) * q
-    expected = {label: unseen_mass(p, mixed, s), "synthetic only": unseen_mass(p, q, s)}
-    reference = {"plateau": float(p[top_k:].sum()), "delay": float(top_k**2.0 / clean_fraction)}
-    result = TailsResult("mixing", 2.0, n_items, s, errors, expected, {}, reference, top_k, clean_fraction)
-    return _with_slopes(result)
-
-
-def t4_judge(m: TailsResult) -> list[Check | Note]:
-    sizes = m.sizes
-    label = f"{m.clean_fraction:g} clean + top-{m.top_k}"
-    mixed, delay = m.errors[label], m.reference["delay"]  # k^beta / pi
-    before = (sizes >= delay / 10) & (sizes <= delay)
-    after = sizes >= 10 * delay
-    half = -clean_exponent(m.beta) / 2
-    slope_before = stats.mean(replicate_slopes(sizes[before], mixed[:, before]))
-    slope_after = stats.mean(replicate_slopes(sizes[after], mixed[:, after]))
-    return [
-        matches_everywhere(
-            "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T", mixed, m.expected[label]
-        ),
-        matches_everywhere(
-            "synthetic only: on the plateau at the largest T",
-            m.errors["synthetic only"][:, -1:],
-            np.array([m.reference["plateau"]]),
-        ),
-        above(
-            f"a delay: slope over T in [T*/10, T*] shallower than -(1 - 1/beta)/2 "
-            f"(T* = k^beta/pi = {delay:g})",
-            slope_before,
-            half,
-        ),
-        below(
-            f"then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = {2 * half:g})",
-            slope_after,
-            half,
-        ),
-        above(
-            f"mixing beats synthetic only at T = {sizes[-1]}",
-            stats.paired(m.errors["synthetic only"][:, -1], mixed[:, -1]),
-        ),
-    ]
-
-
-def t4_draw(m: TailsResult, path: Path) -> None:
-    _draw_results([m], path, f"T4: {m.clean_fraction:g} clean data mixed into top-{m.top_k} data")
-
-
-def draw_tails(result: TailsResult, ax) -> None:
-    """Log-log error versus T on a matplotlib ``ax``: replicate mean (points, 10-90 % band), exact
-    expectation (solid, where known), the clean asymptote C T^-(1 - 1/beta) (dashed) and any
-    plateau (dotted); slopes in the legend."""
-    sizes = result.sizes
-    for label, e in result.errors.items():
-        slope, se = result.slopes[label]
-        (line,) = ax.plot(sizes, e.mean(axis=0), "o", ms=4, label=f"{label}: slope {slope:.3f} ± {se:.3f}")
-        low, high = np.quantile(e, [0.1, 0.9], axis=0)
-        ax.fill_between(sizes, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
-        if np.all(np.isfinite(result.expected[label])):
-            ax.plot(sizes, result.expected[label], "-", color=line.get_color(), lw=1)
-    p = zipf_probabilities(result.beta, result.n_items)
-    c = clean_exponent(result.beta)
-    ax.plot(sizes, asymptote(p, result.beta, sizes), "k--", lw=1, label=f"T^-{c:.3f} (theory)")
-    if result.experiment == "mixing":
-        clean_law = asymptote(p, result.beta, result.clean_fraction * sizes)
-        ax.plot(sizes, clean_law, "k-.", lw=1, label="(pi T)^-c: the clean part alone")
-        ax.axvline(result.reference["delay"], color="grey", ls=":", lw=1, label="k^beta / pi")
-    if "plateau" in result.reference:
-        ax.axhline(
-            result.reference["plateau"], color="k", ls=":", lw=1, label=f"tail mass beyond k={result.top_k}"
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training size T")
-    ax.set_ylabel("test error")
-    ax.set_title(f"{result.experiment}, beta = {result.beta:g}")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3, which="both")
-
-
-def _half_decades(low: float, high: float) -> tuple[int, ...]:
-    return tuple(round(10**e) for e in np.arange(low, high + 0.01, 0.5))
+    label = f"{share:g} clean + top-{top_k}"
+    errors = {label: by_share[share][:, 0], "synthetic only": by_share[0.0][:, 0]}
+    mixed = share * p + (1 - share) * q
+    expected = {label: unseen_mass(p, mixed, sizes), "synthetic only": unseen_mass(p, q, sizes)}
+    reference = {"plateau": float(p[top_k:].sum()), "delay": float(top_k**beta / share)}
+    return with_slopes(
+        TailsResult("mixing", beta, n_items, sizes, errors, expected, {}, reference, top_k, share)
+    )
 
 
 RECIPES: dict[str, Recipe] = {
@@ -474,38 +150,45 @@ RECIPES: dict[str, Recipe] = {
         "test error ~ T^-(1 - 1/beta)",
         {
             "quick": {
-                "betas": (2.0, 3.0),
-                "sizes": _half_decades(3, 5),
-                "n_items": 100_000,
+                "data.n_items": 100_000,
                 "replicates": 40,
+                "block_size": 40,
+                "sweep.grid": {"data.beta": [2.0, 3.0]},
+                "sweep.zip": {
+                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000],
+                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000],
+                },
             },
-            "full": {
-                "betas": (1.5, 2.0, 3.0),
-                "sizes": _half_decades(3, 6),
-                "n_items": 1_000_000,
-                "replicates": 100,
-            },
+            "full": {},
         },
-        t1_measure,
+        None,
         t1_judge,
         t1_draw,
+        read=t1_read,
+        configs=("T1",),
     ),
     "T2": Recipe(
         "T2",
         "memoriser trained on a generator cut at the top k items, beta = 2",
         "error plateaus near k^-(beta - 1) however large T grows",
         {
-            "quick": {"ks": (10, 50), "sizes": _half_decades(3, 5), "n_items": 100_000, "replicates": 20},
-            "full": {
-                "ks": (10, 30, 100),
-                "sizes": _half_decades(3, 6),
-                "n_items": 1_000_000,
-                "replicates": 50,
+            "quick": {
+                "data.n_items": 100_000,
+                "replicates": 20,
+                "block_size": 20,
+                "sweep.grid": {"data.top_k": [10, 50, 100_000]},
+                "sweep.zip": {
+                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000],
+                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000],
+                },
             },
+            "full": {},
         },
-        t2_measure,
+        None,
         t2_judge,
         t2_draw,
+        read=t2_read,
+        configs=("T2",),
     ),
     "T3": Recipe(
         "T3",
@@ -513,21 +196,23 @@ RECIPES: dict[str, Recipe] = {
         "error grows with the number of replace generations; accumulating keeps what was learned",
         {
             "quick": {
-                "sizes": _half_decades(3, 4),
-                "generations": (1, 2, 4, 8),
-                "n_items": 30_000,
+                "data.n_items": 30_000,
                 "replicates": 20,
+                "block_size": 20,
+                "generations": 8,
+                "metrics.generations": [1, 2, 4, 8],
+                "sweep.zip": {
+                    "loop.n_ini": [1000, 3162, 10_000],
+                    "loop.n_synthetic": [1000, 3162, 10_000],
+                },
             },
-            "full": {
-                "sizes": _half_decades(3, 5.5),
-                "generations": (1, 2, 4, 8, 16),
-                "n_items": 1_000_000,
-                "replicates": 50,
-            },
+            "full": {},
         },
-        t3_measure,
+        None,
         t3_judge,
         t3_draw,
+        read=t3_read,
+        configs=("T3",),
     ),
     "T4": Recipe(
         "T4",
@@ -535,22 +220,20 @@ RECIPES: dict[str, Recipe] = {
         "after a delay (T ~ k^beta / pi) the error resumes falling with T",
         {
             "quick": {
-                "sizes": _half_decades(3, 6.5),
-                "top_k": 30,
-                "clean_fraction": 0.05,
-                "n_items": 100_000,
+                "data.n_items": 100_000,
                 "replicates": 10,
+                "block_size": 10,
+                "sweep.zip": {
+                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000, 3_162_278],
+                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000, 3_162_278],
+                },
             },
-            "full": {
-                "sizes": _half_decades(3, 7),
-                "top_k": 30,
-                "clean_fraction": 0.05,
-                "n_items": 1_000_000,
-                "replicates": 40,
-            },
+            "full": {},
         },
-        t4_measure,
+        None,
         t4_judge,
         t4_draw,
+        read=t4_read,
+        configs=("T4",),
     ),
 }

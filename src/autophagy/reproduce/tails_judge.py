@@ -1,0 +1,285 @@
+"""Recipes T1-T4: the measurement, its exact laws, the judges and the drawings.
+
+:mod:`.tails` reads the ``autophagy run`` sweeps (``reproduce/configs/T1.toml`` ... ``T4.toml``)
+into :class:`TailsResult` objects; here they are judged against sum_i p_i (1 - law_i)^T and
+the power laws, and drawn.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.special import gamma
+
+from autophagy.core import stats
+from autophagy.data.discrete import zipf_probabilities
+from autophagy.reproduce.recipe import save_figure
+from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, matches_everywhere
+
+
+@dataclass(frozen=True)
+class TailsResult:
+    """Errors per curve ``(replicates, len(sizes))`` beside their exact expectation ``(len(sizes),)``."""
+
+    experiment: str
+    beta: float
+    n_items: int
+    sizes: np.ndarray
+    errors: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
+    slopes: dict[str, tuple[float, float]] = field(default_factory=dict)  # mean and standard error
+    reference: dict[str, float] = field(default_factory=dict)  # theoretical slope / plateau values
+    top_k: int | None = None
+    clean_fraction: float = 0.0
+    fit_from: int | None = None
+
+
+def clean_exponent(beta: float) -> float:
+    """The clean-data scaling exponent c = 1 - 1/beta (error ~ T^-c)."""
+    return 1.0 - 1.0 / beta
+
+
+def asymptote(probabilities: np.ndarray, beta: float, sizes: np.ndarray) -> np.ndarray:
+    """Large-T law of the clean error, Gamma(1 - 1/beta) / (beta Z^(1/beta)) T^-(1 - 1/beta),
+    where p_i = i^-beta / Z (integral approximation of sum_i p_i exp(-T p_i))."""
+    z = 1.0 / probabilities[0]
+    c = clean_exponent(beta)
+    return gamma(1 - 1 / beta) / (beta * z ** (1 / beta)) * np.asarray(sizes, dtype=float) ** -c
+
+
+def cut_law(p: np.ndarray, top_k: int) -> np.ndarray:
+    """q: p cut to its k most probable items (p decreasing) and renormalised."""
+    q = p.copy()
+    q[top_k:] = 0.0
+    return q / q.sum()
+
+
+def unseen_mass(p: np.ndarray, law: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """sum_i p_i (1 - law_i)^T for each T: the expected mass of items T draws of ``law`` miss."""
+    return np.array([(p * (1 - law) ** t).sum() for t in sizes])
+
+
+def replicate_slopes(sizes: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """Least-squares slope of log error on log T, one per replicate row of ``errors`` (R, K) -> (R,)."""
+    return np.polyfit(np.log(sizes), np.log(np.maximum(errors, 1e-300)).T, 1)[0]
+
+
+def fitted_slope(sizes: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of log error on log T per replicate: mean and standard error."""
+    slopes = replicate_slopes(sizes, errors)
+    se = slopes.std(ddof=1) / np.sqrt(slopes.size) if slopes.size > 1 else 0.0
+    return float(slopes.mean()), float(se)
+
+
+def with_slopes(result: TailsResult) -> TailsResult:
+    sizes = result.sizes
+    start = int(np.searchsorted(sizes, result.fit_from if result.fit_from else sizes[1]))
+    slopes = {label: fitted_slope(sizes[start:], e[:, start:]) for label, e in result.errors.items()}
+    return TailsResult(**{**result.__dict__, "slopes": slopes})
+
+
+def _slope_bias(result: TailsResult, label: str, theory: float) -> float:
+    """How far the exact expectation's own log-log slope sits from the power law (finite N and T)."""
+    start = np.searchsorted(result.sizes, result.fit_from or result.sizes[1])
+    return abs(fitted_slope(result.sizes[start:], result.expected[label][None, start:])[0] - theory)
+
+
+def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
+    checks = []
+    for result in m:
+        beta, errors = result.beta, result.errors["clean"]
+        checks.append(
+            matches_everywhere(
+                f"beta={beta:g}: mean error = sum_i p_i (1 - p_i)^T at every T",
+                errors,
+                result.expected["clean"],
+            )
+        )
+        theory = -clean_exponent(beta)
+        slope, se = result.slopes["clean"]  # mean and standard error of the replicate slopes
+        r = errors.shape[0]
+        # tolerance: the exact expectation's own finite-size deviation from the power law
+        checks.append(
+            equals(
+                f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
+                stats.Estimate(slope, se, r - 1, r),
+                theory,
+                _slope_bias(result, "clean", theory),
+            )
+        )
+    return checks
+
+
+def _draw_results(results: list[TailsResult], path: Path, title: str) -> None:
+    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.3), squeeze=False)
+    for ax, result in zip(axes[0], results, strict=True):
+        draw_tails(result, ax)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def t1_draw(m: list[TailsResult], path: Path) -> None:
+    _draw_results(m, path, f"T1: memoriser on clean Zipf data, N = {m[0].n_items}")
+
+
+def t2_judge(m: list[TailsResult]) -> list[Check | Note]:
+    checks = []
+    for result in m:
+        k, cut = result.top_k, result.errors[f"top-{result.top_k}"]
+        plateau = result.reference["plateau"]  # exact mass beyond k: nothing there is ever seen
+        checks.append(
+            matches_everywhere(
+                f"k={k}: mean error = sum_i p_i (1 - q_i)^T at every T", cut, result.expected[f"top-{k}"]
+            )
+        )
+        flat = matches_everywhere(
+            f"k={k}: flat in T: the error at the two largest T is the mass beyond k",
+            cut[:, -2:],
+            np.full(2, plateau),
+        )
+        checks.append(flat)
+        # sum_(k<i<=N) i^-beta lies between the integrals from k+1 to N+1 and from k to N
+        b, n = result.beta, result.n_items
+        norm = 1 / zipf_probabilities(b, n)[0]  # sum_(i<=N) i^-beta
+        low = ((k + 1) ** (1 - b) - (n + 1) ** (1 - b)) / ((b - 1) * norm)
+        high = (k ** (1 - b) - n ** (1 - b)) / ((b - 1) * norm)
+        checks.append(
+            equals(
+                f"k={k}: plateau near k^-(beta - 1) / ((beta - 1) Z) (between its integral bounds)",
+                stats.mean(cut[:, -1]),
+                (low + high) / 2,
+                (high - low) / 2,
+            )
+        )
+        checks.append(
+            above(
+                f"k={k}: clean data at the largest T fall below the plateau",
+                stats.paired(cut[:, -1], result.errors["clean"][:, -1]),
+            )
+        )
+    return checks
+
+
+def t2_draw(m: list[TailsResult], path: Path) -> None:
+    _draw_results(m, path, "T2: memoriser trained on top-k samples")
+
+
+def t3_judge(m: TailsResult) -> list[Check | Note]:
+    gens = sorted(int(label.split()[-1]) for label in m.errors if label.startswith("generation"))
+    last = gens[-1]
+    checks = [
+        matches_everywhere(
+            "generation 1: mean error = sum_i p_i (1 - p_i)^T at every T",
+            m.errors["generation 1"],
+            m.expected["generation 1"],
+        )
+    ]
+    grows = [
+        above(
+            f"generation {a} -> {b}",
+            stats.paired(m.errors[f"generation {b}"][:, -1], m.errors[f"generation {a}"][:, -1]),
+        )
+        for a, b in itertools.pairwise(gens)
+    ]
+    checks.append(all_of(f"replace: error at T = {m.sizes[-1]} grows with every step in generations", grows))
+    kept, first = m.errors[f"accumulate, generation {last}"], m.errors["accumulate, generation 1"]
+    checks.append(
+        fact(
+            f"accumulate: the error at generation {last} is generation 1's at every T (nothing is forgotten)",
+            bool(np.array_equal(kept, first)),
+            f"largest difference {np.abs(kept - first).max():.3g}",
+        )
+    )
+    checks.append(
+        above(
+            f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
+            stats.paired(
+                m.errors[f"generation {last}"][:, -1],
+                m.errors[f"accumulate_subsample, generation {last}"][:, -1],
+            ),
+        )
+    )
+    return checks
+
+
+def t3_draw(m: TailsResult, path: Path) -> None:
+    _draw_results([m], path, "T3: generations of synthetic data (each of size T)")
+
+
+def t4_judge(m: TailsResult) -> list[Check | Note]:
+    sizes = m.sizes
+    label = f"{m.clean_fraction:g} clean + top-{m.top_k}"
+    mixed, delay = m.errors[label], m.reference["delay"]  # k^beta / pi
+    before = (sizes >= delay / 10) & (sizes <= delay)
+    after = sizes >= 10 * delay
+    half = -clean_exponent(m.beta) / 2
+    slope_before = stats.mean(replicate_slopes(sizes[before], mixed[:, before]))
+    slope_after = stats.mean(replicate_slopes(sizes[after], mixed[:, after]))
+    return [
+        matches_everywhere(
+            "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T", mixed, m.expected[label]
+        ),
+        matches_everywhere(
+            "synthetic only: on the plateau at the largest T",
+            m.errors["synthetic only"][:, -1:],
+            np.array([m.reference["plateau"]]),
+        ),
+        above(
+            f"a delay: slope over T in [T*/10, T*] shallower than -(1 - 1/beta)/2 "
+            f"(T* = k^beta/pi = {delay:g})",
+            slope_before,
+            half,
+        ),
+        below(
+            f"then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = {2 * half:g})",
+            slope_after,
+            half,
+        ),
+        above(
+            f"mixing beats synthetic only at T = {sizes[-1]}",
+            stats.paired(m.errors["synthetic only"][:, -1], mixed[:, -1]),
+        ),
+    ]
+
+
+def t4_draw(m: TailsResult, path: Path) -> None:
+    _draw_results([m], path, f"T4: {m.clean_fraction:g} clean data mixed into top-{m.top_k} data")
+
+
+def draw_tails(result: TailsResult, ax) -> None:
+    """Log-log error versus T on a matplotlib ``ax``: replicate mean (points, 10-90 % band), exact
+    expectation (solid, where known), the clean asymptote C T^-(1 - 1/beta) (dashed) and any
+    plateau (dotted); slopes in the legend."""
+    sizes = result.sizes
+    for label, e in result.errors.items():
+        slope, se = result.slopes[label]
+        (line,) = ax.plot(sizes, e.mean(axis=0), "o", ms=4, label=f"{label}: slope {slope:.3f} ± {se:.3f}")
+        low, high = np.quantile(e, [0.1, 0.9], axis=0)
+        ax.fill_between(sizes, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+        if np.all(np.isfinite(result.expected[label])):
+            ax.plot(sizes, result.expected[label], "-", color=line.get_color(), lw=1)
+    p = zipf_probabilities(result.beta, result.n_items)
+    c = clean_exponent(result.beta)
+    ax.plot(sizes, asymptote(p, result.beta, sizes), "k--", lw=1, label=f"T^-{c:.3f} (theory)")
+    if result.experiment == "mixing":
+        clean_law = asymptote(p, result.beta, result.clean_fraction * sizes)
+        ax.plot(sizes, clean_law, "k-.", lw=1, label="(pi T)^-c: the clean part alone")
+        ax.axvline(result.reference["delay"], color="grey", ls=":", lw=1, label="k^beta / pi")
+    if "plateau" in result.reference:
+        ax.axhline(
+            result.reference["plateau"], color="k", ls=":", lw=1, label=f"tail mass beyond k={result.top_k}"
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training size T")
+    ax.set_ylabel("test error")
+    ax.set_title(f"{result.experiment}, beta = {result.beta:g}")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
