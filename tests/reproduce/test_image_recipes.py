@@ -299,29 +299,30 @@ def test_n1_tiny_real_run_collapses(tmp_path):
 
 
 def test_an_image_recipe_killed_midway_resumes_to_identical_numbers(tmp_path, digits_images):
-    """Every N loop runs through the driver into ``folder/runs/<setting>``: SIGKILL after the
-    first committed generation, run again, and the numbers equal an unbroken run's."""
+    """Every N recipe's sweep runs through the driver into ``folder/runs/<ID>``: SIGKILL after
+    the first committed generation, run again, and the numbers equal an unbroken run's."""
     pytest.importorskip("torch")
     cache = str(digits_images.classifier_options.cache_dir)
     recipe = tiny("N6", cache, replicates=2, generations=3)
     with one_thread():
         whole = recipe.measure("tiny", folder=tmp_path / "whole")
     script = (
-        "import dataclasses; from autophagy.reproduce import RECIPES; "
-        "from autophagy.reproduce.recipe import one_thread; "
-        f"recipe = dataclasses.replace(RECIPES['N6'], profiles={recipe.profiles!r}); "
-        f"one_thread().__enter__(); recipe.measure('tiny', folder={str(tmp_path / 'cut')!r})"
+        "import dataclasses\nfrom autophagy.reproduce import RECIPES\n"
+        "from autophagy.reproduce.recipe import one_thread\n"
+        f"recipe = dataclasses.replace(RECIPES['N6'], profiles={recipe.profiles!r})\n"
+        "with one_thread():\n"
+        f"    recipe.measure('tiny', folder={str(tmp_path / 'cut')!r})"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
-    stores = lambda: sorted((tmp_path / "cut" / "runs").glob("*/results.sqlite"))  # noqa: E731
+    store = tmp_path / "cut" / "runs" / "N6" / "results.sqlite"  # one sweep: both settings
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        if stores() and _committed(stores()[0]) >= 1:
+        if store.is_file() and sum(_committed(store)) >= 1:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    reached = [_committed(s) for s in stores()]
+    reached = _committed(store)
     assert 0 < sum(reached) < 2 * 3, reached  # killed mid-way
     with one_thread():
         resumed = recipe.measure("tiny", folder=tmp_path / "cut")
@@ -330,11 +331,11 @@ def test_an_image_recipe_killed_midway_resumes_to_identical_numbers(tmp_path, di
             np.testing.assert_array_equal(resumed.metrics[label][name], v)
 
 
-def _committed(store) -> int:
-    """The last generation a store's checkpoints (or rows) hold, 0 before the first commit."""
+def _committed(store) -> list[int]:
+    """Per sweep cell, the last generation a store's rows hold (0 before the first commit)."""
     with sqlite3.connect(store) as conn:
         try:
-            row = conn.execute("SELECT MAX(generation) FROM results").fetchone()
+            rows = conn.execute("SELECT run, MAX(generation) FROM results GROUP BY run").fetchall()
         except sqlite3.OperationalError:
-            return 0
-    return int(row[0] or 0)
+            return [0]
+    return [int(g or 0) for _, g in rows] or [0]
