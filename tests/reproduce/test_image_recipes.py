@@ -3,6 +3,7 @@ claim is false (negative controls), pictures, and one tiny real loop (slow: it t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -17,16 +18,30 @@ from typer.testing import CliRunner
 from autophagy.cli import app
 from autophagy.core.schedule import LoopOptions, resolve_schedule
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.images import (
-    ImageRuns,
-    _augmented,
-    _fully_synthetic,
-    draw_runs,
-    fully_synthetic_measure,
-    n6_measure,
-)
+from autophagy.reproduce.images import ImageRuns, draw_runs
+from autophagy.reproduce.recipe import Recipe, one_thread
+from autophagy.running.sweep import plan_cells
 
 IDS = ("N1", "N2", "N3", "N4", "N5", "N6")
+
+
+def tiny(rid: str, cache: str, replicates: int = 3, generations: int = 2, **overrides) -> Recipe:
+    """Recipe ``rid`` with one profile, "tiny": a 10-step DDPM trained 20 steps, n = 60 images a
+    generation, every generation pictured, the LeNet cached in ``cache`` (plus ``overrides``)."""
+    profile = {
+        "replicates": replicates,
+        "generations": generations,
+        "block_size": 2,
+        "loop.n_ini": 60,
+        "loop.n_synthetic": 60,
+        "model.steps": 10,
+        "model.train_steps": 20,
+        "model.width": 16,
+        "metrics.n_eval": 40,
+        "plots.generations": list(range(1, generations + 1)),
+        "data.classifier.cache_dir": cache,
+    }
+    return dataclasses.replace(RECIPES[rid], profiles={"tiny": profile | overrides})
 
 
 def test_list_names_every_image_recipe():
@@ -36,8 +51,8 @@ def test_list_names_every_image_recipe():
         assert rid in result.output
         assert set(RECIPES[rid].profiles) == {"quick", "full"}
     for rid in ("N1", "N2", "N5"):  # long horizons in full
-        assert RECIPES[rid].profiles["full"]["generations"] >= 20
-    assert len(RECIPES["N2"].profiles["full"]["biases"]) >= 3
+        assert RECIPES[rid].loop_configs("full")[rid]["generations"] >= 20
+    assert len(RECIPES["N2"].loop_configs("full")["N2"]["sweep"]["grid"]["loop.sampling_bias"]) >= 3
 
 
 def _runs(curves: dict[str, dict[str, list[float]]], replicates: int = 5, noise: float = 0.01) -> ImageRuns:
@@ -206,16 +221,21 @@ def test_n6_controls_fail_every_check():
     }
 
 
-@pytest.mark.parametrize("family", ["synthetic_augmentation", "synthetic_pool"])
-def test_augmented_loops_have_the_papers_sizes(family):
+@pytest.mark.parametrize(("rid", "family"), [("N3", "synthetic_augmentation"), ("N6", "synthetic_pool")])
+def test_augmented_loops_have_the_papers_sizes(rid, family):
     """N3 and N6 (paper sect. 4.1, n_r = n_s): the first model fits n real images, as the fully
     synthetic loop's does; each later one the same n real plus n new synthetic (and, in the pool,
     every earlier synthetic batch)."""
-    n = 1000
-    schedule = resolve_schedule(LoopOptions(**_augmented(n, 0.8, family)))
-    reference = resolve_schedule(LoopOptions(**_fully_synthetic(n, 0.8)))
+    loops = {
+        (cell.config.loop.family, cell.config.loop.sampling_bias): cell.raw["loop"]
+        for cell in plan_cells(RECIPES[rid].loop_configs("full")[rid])[1]
+    }
+    bias = 0.8 if rid == "N3" else 1.0
+    schedule = resolve_schedule(LoopOptions(**loops[family, bias]))
+    reference = resolve_schedule(LoopOptions(**loops["fully_synthetic", bias]))
+    n = 1797
     assert schedule.training_size(1) == reference.training_size(1) == n
-    assert (schedule.fixed_real, schedule.synthetic, schedule.sampling_bias) == (n, n, 0.8)
+    assert (schedule.fixed_real, schedule.synthetic, schedule.sampling_bias) == (n, n, bias)
     pooled = family == "synthetic_pool"
     assert [schedule.training_size(t) for t in (2, 3, 4)] == [2 * n + pooled * k * n for k in range(3)]
 
@@ -224,10 +244,10 @@ def test_workers_do_not_change_the_numbers(digits_images):
     """Loops split over processes by (setting, block of replicates) give the rows and pictures
     of one process: every draw comes from per-replicate streams."""
     pytest.importorskip("torch")
-    model = {"kind": "ddpm", "steps": 10, "train_steps": 20, "width": 16}
     cache = str(digits_images.classifier_options.cache_dir)
-    settings = {"replicates": 3, "generations": 2, "n": 60, "model": model, "n_eval": 40, "cache_dir": cache}
-    one, two = n6_measure(**settings), n6_measure(**settings, workers=2)
+    with one_thread():  # as ``autophagy reproduce`` measures
+        one = tiny("N6", cache, block_size=3).measure("tiny")
+        two = tiny("N6", cache, block_size=1).measure("tiny", workers=2)
     assert list(two.metrics) == list(one.metrics)
     for label, values in one.metrics.items():
         for name, v in values.items():
@@ -266,10 +286,10 @@ def test_n1_tiny_real_run_collapses(tmp_path):
     # 4 replicates of a 40-step DDPM trained 300 steps on 600 digits, 3 generations: the FID
     # rise (~38) is several half-widths of its interval; recall's fall (~0.19) is not
     # resolved at this size, so only the FID check is asserted
-    model = {"kind": "ddpm", "steps": 40, "train_steps": 300, "width": 64}
-    m = fully_synthetic_measure(
-        replicates=4, generations=3, n=600, model=model, n_eval=200, cache_dir=str(tmp_path)
-    )
+    sizes = {"loop.n_ini": 600, "loop.n_synthetic": 600, "metrics.n_eval": 200}
+    model = {"model.steps": 40, "model.train_steps": 300, "model.width": 64}
+    with one_thread():
+        m = tiny("N1", str(tmp_path), replicates=4, generations=3, **sizes, **model).measure("tiny")
     assert m.metrics["lambda = 1"]["lenet_fid"].shape == (4, 3)
     assert sorted(m.snapshots["lambda = 1"]) == [1, 2, 3]
     report = RECIPES["N1"].verdict(m)
@@ -279,39 +299,43 @@ def test_n1_tiny_real_run_collapses(tmp_path):
 
 
 def test_an_image_recipe_killed_midway_resumes_to_identical_numbers(tmp_path, digits_images):
-    """Every N loop runs through the driver into ``folder/runs/<setting>``: SIGKILL after the
-    first committed generation, run again, and the numbers equal an unbroken run's."""
+    """Every N recipe's sweep runs through the driver into ``folder/runs/<ID>``: SIGKILL after
+    the first committed generation, run again, and the numbers equal an unbroken run's."""
     pytest.importorskip("torch")
-    model = {"kind": "ddpm", "steps": 10, "train_steps": 20, "width": 16}
     cache = str(digits_images.classifier_options.cache_dir)
-    settings = {"replicates": 2, "generations": 3, "n": 60, "model": model, "n_eval": 40, "cache_dir": cache}
-    whole = n6_measure(**settings, folder=tmp_path / "whole")
+    recipe = tiny("N6", cache, replicates=2, generations=3)
+    with one_thread():
+        whole = recipe.measure("tiny", folder=tmp_path / "whole")
     script = (
-        "from autophagy.reproduce.images import n6_measure; "
-        f"n6_measure(**{settings!r}, folder={str(tmp_path / 'cut')!r})"
+        "import dataclasses\nfrom autophagy.reproduce import RECIPES\n"
+        "from autophagy.reproduce.recipe import one_thread\n"
+        f"recipe = dataclasses.replace(RECIPES['N6'], profiles={recipe.profiles!r})\n"
+        "with one_thread():\n"
+        f"    recipe.measure('tiny', folder={str(tmp_path / 'cut')!r})"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
-    stores = lambda: sorted((tmp_path / "cut" / "runs").glob("*/results.sqlite"))  # noqa: E731
+    store = tmp_path / "cut" / "runs" / "N6" / "results.sqlite"  # one sweep: both settings
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        if stores() and _committed(stores()[0]) >= 1:
+        if store.is_file() and sum(_committed(store)) >= 1:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    reached = [_committed(s) for s in stores()]
-    assert 0 < sum(reached) < 2 * settings["generations"], reached  # killed mid-way
-    resumed = n6_measure(**settings, folder=tmp_path / "cut")
+    reached = _committed(store)
+    assert 0 < sum(reached) < 2 * 3, reached  # killed mid-way
+    with one_thread():
+        resumed = recipe.measure("tiny", folder=tmp_path / "cut")
     for label, values in whole.metrics.items():
         for name, v in values.items():
             np.testing.assert_array_equal(resumed.metrics[label][name], v)
 
 
-def _committed(store) -> int:
-    """The last generation a store's checkpoints (or rows) hold, 0 before the first commit."""
+def _committed(store) -> list[int]:
+    """Per sweep cell, the last generation a store's rows hold (0 before the first commit)."""
     with sqlite3.connect(store) as conn:
         try:
-            row = conn.execute("SELECT MAX(generation) FROM results").fetchone()
+            rows = conn.execute("SELECT run, MAX(generation) FROM results GROUP BY run").fetchall()
         except sqlite3.OperationalError:
-            return 0
-    return int(row[0] or 0)
+            return [0]
+    return [int(g or 0) for _, g in rows] or [0]

@@ -3,6 +3,7 @@ run killed mid-way and resumed giving the uninterrupted numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.language import LOOPS, T7_METRICS, T7Data, t7_measure
+from autophagy.reproduce.language import LOOPS, T7_METRICS, T7Data
 
 
 def t7_judge(m: T7Data):
@@ -31,7 +32,7 @@ def _data(replace_slope: float, accumulate_slope: float, r: int = 3, t: int = 5,
     for loop, slope in (("replace", replace_slope), ("accumulate", accumulate_slope)):
         log_ppl = start + slope * (gens - 1) + rng.normal(0, 0.01, size=(r, t))
         values[loop] = {m: np.exp(log_ppl) for m in T7_METRICS}
-    return T7Data(values, 0.0)
+    return T7Data(values)
 
 
 def test_verdict_passes_when_replace_rises_more():
@@ -51,28 +52,37 @@ def test_negative_controls_fail():
 TINY = {
     "replicates": 2,
     "generations": 3,
-    "n": 24,
-    "steps": 4,
-    "layers": 1,
-    "width": 16,
-    "heads": 2,
-    "context": 32,
-    "vocab_size": 300,
-    "max_bytes": 64,
-    "max_new_tokens": 16,
-    "score_samples": 4,
+    "loop.n_ini": 24,
+    "loop.n_synthetic": 24,
+    "model.steps": 4,
+    "model.layers": 1,
+    "model.width": 16,
+    "model.heads": 2,
+    "model.context": 32,
+    "model.seq_length": 32,
+    "model.vocab_size": 300,
+    "data.max_bytes": 64,
+    "model.max_new_tokens": 16,
+    "model.score_samples": 4,
 }
+
+
+def tiny_measure(folder: Path):
+    """T7 at the TINY overrides into ``folder`` (run or resumed), on one worker."""
+    recipe = dataclasses.replace(RECIPES["T7"], profiles={"tiny": TINY})
+    return recipe.measure("tiny", folder=folder, workers=1)
 
 
 @pytest.mark.slow
 def test_killed_midway_and_resumed_gives_identical_results(tmp_path):
-    whole = t7_measure(folder=tmp_path / "whole", workers=1, **TINY)
+    whole = tiny_measure(tmp_path / "whole")
     script = (
-        "from autophagy.reproduce.language import t7_measure; "
-        f"t7_measure(folder={str(tmp_path / 'cut')!r}, workers=1, **{TINY!r})"
+        "import dataclasses; from autophagy.reproduce import RECIPES; "
+        f"recipe = dataclasses.replace(RECIPES['T7'], profiles={{'tiny': {TINY!r}}}); "
+        f"recipe.measure('tiny', folder={str(tmp_path / 'cut')!r}, workers=1)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
-    store = tmp_path / "cut" / "runs" / "results.sqlite"
+    store = tmp_path / "cut" / "runs" / "T7" / "results.sqlite"
     deadline = time.time() + 300
     while time.time() < deadline:
         if store.is_file():
@@ -91,8 +101,8 @@ def test_killed_midway_and_resumed_gives_identical_results(tmp_path):
     with sqlite3.connect(store) as conn:
         finished = conn.execute("SELECT COUNT(*) FROM results WHERE metric = 'perplexity'").fetchone()[0]
     assert 0 < finished < 2 * TINY["replicates"] * TINY["generations"]  # killed mid-way
-    resumed = t7_measure(folder=tmp_path / "cut", workers=1, **TINY)
+    resumed = tiny_measure(tmp_path / "cut")
     for loop in LOOPS:
         for metric in T7_METRICS:
             np.testing.assert_array_equal(resumed.at(loop, metric), whole.at(loop, metric))
-    assert Path(tmp_path / "cut" / "runs" / "sweep.json").is_file()
+    assert Path(tmp_path / "cut" / "runs" / "T7" / "sweep.json").is_file()

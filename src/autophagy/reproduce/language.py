@@ -7,8 +7,9 @@ generated: under ``replace`` (``fully_synthetic``) on that text only, under ``ac
 every real and synthetic document so far, with the same optimiser steps. Held-out perplexity on
 real docstrings is the verdict's measure; every language metric is recorded.
 
-Both loops run as one sweep through the driver (:func:`autophagy.api.run`) into the
-recipe's folder, so a killed run resumes from its last committed generation with identical
+Both loops are one sweep (``configs/T7.toml``, the full profile's sizes; the quick profile
+overrides them) that the recipe runs through the driver (:func:`autophagy.api.run`) into its
+folder, so a killed run resumes from its last committed generation with identical
 numbers. Replicate i of both loops uses the same seed, and the loops are compared by the
 per-replicate difference of their slopes (a paired test, valid however the two correlate; the
 loops draw their generation-1 sets under different stream roles, so the pairing is by seed only).
@@ -20,10 +21,8 @@ replace, and the paired difference of slopes (replace - accumulate) is above zer
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -31,7 +30,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.api import run
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.recipe import Recipe, save_figure
@@ -48,80 +46,21 @@ class T7Data:
     """Per loop (``replace``, ``accumulate``): every metric ``(R, T)``."""
 
     values: dict[str, dict[str, np.ndarray]]
-    seconds: float
 
     def at(self, loop: str, metric: str) -> np.ndarray:
         return self.values[loop][metric]
 
 
-def t7_config(
-    *,
-    replicates: int,
-    generations: int,
-    n: int,
-    steps: int,
-    layers: int,
-    width: int,
-    heads: int,
-    context: int,
-    vocab_size: int,
-    max_bytes: int,
-    max_new_tokens: int,
-    score_samples: int,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """The sweep config of T7: both loops as cells of one run folder."""
-    return {
-        "name": "T7",
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": 1,
-        "data": {"kind": "documents", "format": "stdlib", "max_bytes": max_bytes},
-        "model": {
-            "kind": "hf_causal_lm",
-            "architecture": "gpt2",
-            "layers": layers,
-            "width": width,
-            "heads": heads,
-            "context": context,
-            "seq_length": context,
-            "vocab_size": vocab_size,
-            "steps": steps,
-            "batch_size": 16,
-            "lr": 2e-3,
-            "schedule": "cosine",
-            "warmup": 0.05,
-            "max_new_tokens": max_new_tokens,
-            "score_samples": score_samples,
-        },
-        "loop": {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n},
-        "metrics": {"names": list(T7_METRICS), "n_eval": 8, "k": 2},
-        "sweep": {"grid": {"loop.family": list(LOOPS.values())}},
-    }
-
-
-def t7_measure(folder: Path | None = None, workers: int | None = None, **sizes: Any) -> T7Data:
-    """Run (or resume) the T7 sweep in ``folder`` (default ``runs/reproduce/T7``) and read its rows."""
-    start = time.perf_counter()
-    out = Path(folder or Path("runs") / "reproduce" / "T7") / "runs"
-    done = run(t7_config(**sizes), out, workers=workers, progress=False, plots=False, task_seconds=0.0)
-    return read_t7(done, sizes["replicates"], sizes["generations"], time.perf_counter() - start)
-
-
-def read_t7(sweep: Run, replicates: int, generations: int, seconds: float = 0.0) -> T7Data:
-    """The T7 metrics ``(R, T)`` per loop from the sweep the recipe ran."""
+def t7_read(runs: dict[str, Run]) -> T7Data:
+    """The T7 metrics ``(R, T)`` per loop (``replace``, ``accumulate``) from the sweep's cells."""
+    sweep = runs["T7"]
     families = {cell["values"]["loop.family"]: i for i, cell in enumerate(sweep.cells)}
-    index = {m: j for j, m in enumerate(T7_METRICS)}
-    rows = sweep.rows()
     values: dict[str, dict[str, np.ndarray]] = {}
     for loop, family in LOOPS.items():
-        table = np.full((len(T7_METRICS), replicates, generations), np.nan)
-        for cell, replicate, generation, metric, value in rows:
-            if cell == families[family] and metric in index:
-                table[index[metric], replicate, generation - 1] = value
-        values[loop] = {m: table[j] for m, j in index.items()}
-    return T7Data(values, seconds)
+        arrays = sweep.arrays(families[family])
+        missing = np.full_like(arrays["perplexity"], np.nan)
+        values[loop] = {m: arrays.get(m, missing.copy()) for m in T7_METRICS}
+    return T7Data(values)
 
 
 def t7_judge(m: T7Data) -> list[Check | Note]:
@@ -164,44 +103,34 @@ def t7_draw(m: T7Data, path: Path) -> None:
     save_figure(fig, path, dpi=64)
 
 
-QUICK = {
-    "replicates": 3,
-    "generations": 5,
-    "n": 240,
-    "steps": 120,
-    "layers": 2,
-    "width": 64,
-    "heads": 2,
-    "context": 96,
-    "vocab_size": 1000,
-    "max_bytes": 256,
-    "max_new_tokens": 95,
-    "score_samples": 32,
-}
 RECIPES: dict[str, Recipe] = {
     "T7": Recipe(
         "T7",
         "GPT-2 (transformers) trained from scratch on its own text, replace vs accumulate (Shumailov et al.)",
         "held-out perplexity rises over generations under replace; accumulate's rise is smaller",
         {
-            "quick": QUICK,
-            "full": {
-                **QUICK,
-                "replicates": 5,
-                "generations": 10,
-                "n": 600,
-                "steps": 400,
-                "layers": 4,
-                "width": 128,
-                "heads": 4,
-                "context": 128,
-                "max_new_tokens": 127,
-                "score_samples": 128,
+            "quick": {
+                "replicates": 3,
+                "generations": 5,
+                "loop.n_ini": 240,
+                "loop.n_synthetic": 240,
+                "model.steps": 120,
+                "model.layers": 2,
+                "model.width": 64,
+                "model.heads": 2,
+                "model.context": 96,
+                "model.seq_length": 96,
+                "model.max_new_tokens": 95,
+                "model.score_samples": 32,
             },
+            "full": {},  # configs/T7.toml's sizes
         },
-        t7_measure,
+        None,
         t7_judge,
         t7_draw,
         ALPHA,
+        read=t7_read,
+        configs=("T7",),
+        task_seconds=0.0,  # commit every generation: a killed run resumes there
     )
 }
