@@ -91,7 +91,8 @@ class Recipe:
         workers: int = 1,
     ) -> Any:
         """Run the recipe's loops at ``profile`` (into ``folder/runs``, or a temporary folder)
-        and read them. ``workers`` processes share each loop's blocks of replicates."""
+        and read them, on one thread per process (:func:`one_thread`). ``workers`` processes
+        share each loop's blocks of replicates; the numbers do not depend on how many."""
         if self.measure_fn is not None:
             settings = dict(self.profiles[profile]) | {"seed": seed}
             if replicates is not None:
@@ -100,7 +101,7 @@ class Recipe:
             extra = {"folder": folder, "workers": workers}
             return self.measure_fn(**settings, **{k: v for k, v in extra.items() if k in accepts})
         configs = self.loop_configs(profile, seed, replicates)
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, one_thread():
             root = Path(folder) / "runs" if folder is not None else Path(tmp)
             pool = make_executor("local", workers=workers)
             try:
