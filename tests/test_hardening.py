@@ -303,11 +303,11 @@ class LosingExecutor:
 
 
 def test_lost_worker_ends_with_a_message_and_a_resumable_folder(tmp_path, tiny, monkeypatch):
-    import autophagy.running.executors
+    import autophagy.api
 
     clean = done_run(tmp_path, tiny, "clean")
     assert invoke("export", clean, "--output", tmp_path / "clean.csv").exit_code == 0
-    monkeypatch.setattr(autophagy.running.executors, "make_executor", lambda *a, **k: LosingExecutor())
+    monkeypatch.setattr(autophagy.api, "make_executor", lambda *a, **k: LosingExecutor())
     out = tmp_path / "lost"
     args = ("run", tiny, "--out", out, "--quiet", "--task-seconds", "0")
     assert_clean(invoke(*args), 3, "worker process was lost")
@@ -318,12 +318,12 @@ def test_lost_worker_ends_with_a_message_and_a_resumable_folder(tmp_path, tiny, 
 
 
 def test_an_internal_error_keeps_its_traceback_and_says_bug(tmp_path, tiny, monkeypatch):
-    import autophagy.running.runner
+    import autophagy.api
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(autophagy.running.runner, "execute", broken)
+    monkeypatch.setattr(autophagy.api, "execute", broken)  # the driver the CLI calls
     result = invoke("run", tiny, "--out", tmp_path / "x", "--quiet")
     assert result.exit_code == 70
     assert "RuntimeError: boom" in result.output and "this is a bug" in result.output
