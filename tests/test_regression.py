@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -11,11 +12,13 @@ import pytest
 from conftest import kill_after
 from scipy.stats import t as student_t
 
+from autophagy.api import load_config
 from autophagy.core.errors import ConfigError
 from autophagy.core.rng import stream, streams
 from autophagy.data import DATA
 from autophagy.models.ols import OLSModel, closed_form_errors, least_squares
-from autophagy.reproduce.loops import g8_config, g8_measure
+from autophagy.reproduce import RECIPES
+from autophagy.reproduce.recipe import config_path
 from autophagy.running.config import resolve
 
 LEVEL = 1e-3  # family-wise false-alarm rate of each closed-form test (Bonferroni over its points)
@@ -28,9 +31,14 @@ def covers(samples: np.ndarray, expected: np.ndarray, level: float = LEVEL) -> n
     return np.abs(samples.mean(axis=0) - expected) <= half
 
 
+SMALL = {"data.samples": 20, "data.dim": 4, "loop.n_ini": 20, "loop.n_synthetic": 20}
+
+
 @pytest.fixture(scope="module")
 def g8():
-    return g8_measure(samples=20, dim=4, generations=12, replicates=1500, noise=0.7)
+    """G8's package config at T = 20, d = 4, sigma = 0.7, 12 generations, 1500 replicates."""
+    profile = {**SMALL, "data.noise": 0.7, "generations": 12, "replicates": 1500}
+    return dataclasses.replace(RECIPES["G8"], profiles={"small": profile}).measure("small")
 
 
 @pytest.mark.parametrize("mode", ["replace", "accumulate"])
@@ -83,7 +91,8 @@ def test_least_squares_matches_numpy_lstsq_and_the_ridge_normal_equations():
 
 
 def _raw(family: str = "fully_synthetic", samples: int = 20, dim: int = 4, **model) -> dict:
-    raw = g8_config(samples, dim, generations=3, replicates=4)
+    sizes = {"data.samples": samples, "data.dim": dim, "loop.n_ini": samples, "loop.n_synthetic": samples}
+    raw = load_config(config_path("G8"), {**sizes, "generations": 3, "replicates": 4, "block_size": 4})
     raw.pop("sweep")
     raw["loop"]["family"] = family
     raw["model"].update(model)

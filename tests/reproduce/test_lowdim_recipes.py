@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw, g6_measure
+from autophagy.reproduce.lowdim import G6Data, G7Data, g6_draw
 
 
 def verdict(rid: str, m, profile: str = "full") -> dict[str, bool]:
@@ -21,10 +23,26 @@ def test_list_names_g6_and_g7():
     assert "G6" in result.output and "G7" in result.output
 
 
+def _g6_tiny(**overrides) -> object:
+    """G6 at n = 300 over 40 generations, 6 replicates, metrics at 8 log-spaced checkpoints
+    plus the middle (15)."""
+    profile = {
+        "replicates": 6,
+        "generations": 40,
+        "loop.n_ini": 300,
+        "loop.n_synthetic": 300,
+        "metrics.n_eval": 500,
+        "metrics.generations": [1, 2, 3, 5, 8, 14, 15, 24, 40],
+        "plots.generations": [1, 15, 40],
+        "plots.n_samples": 500,
+    }
+    return dataclasses.replace(RECIPES["G6"], profiles={"tiny": profile | overrides})
+
+
 def test_g6_small_run_passes_and_draws(tmp_path):
     # n = 300 loses modes within tens of generations (about 10 of 25 by generation 40), many
     # interval widths beyond the 99.9 % intervals over 6 replicates
-    m = g6_measure(replicates=6, generations=40, middle=15, n=300, n_eval=500, checkpoints=8)
+    m = _g6_tiny().measure("tiny")
     assert m.metrics["recall"].shape == (6, m.generations.size)
     report = RECIPES["G6"].verdict(m)
     assert report.passed, report.checks
@@ -103,5 +121,11 @@ def test_g7_quick_profile_passes(tmp_path):
 
 
 def test_g6_middle_outside_the_run_is_an_error():
+    tiny = _g6_tiny(
+        replicates=2,
+        generations=10,
+        **{"loop.n_ini": 100, "loop.n_synthetic": 100},
+        **{"metrics.generations": [1, 10], "plots.generations": [1, 10, 10]},
+    )
     with pytest.raises(ValueError, match="middle"):
-        g6_measure(replicates=2, generations=10, middle=10, n=100)
+        tiny.measure("tiny")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.reproduce import RECIPES
-from autophagy.reproduce.loops import T5Data, T6Data, g8_measure
+from autophagy.reproduce.loops import T5Data, T6Data
 
 runner = CliRunner()
 IDS = ("G8", "T1", "T2", "T3", "T4", "T5", "T6")
@@ -60,7 +60,8 @@ def test_g8_controls_fail_their_checks():
     """Swapping the two modes' errors contradicts every claim: accumulate then grows linearly
     (closed form, flattening and the pi^2/6 bound fail), replace flattens (closed form and its
     slope fail), and replace ends below accumulate."""
-    result = g8_measure(samples=64, dim=8, generations=12, replicates=5000)
+    tiny = dataclasses.replace(RECIPES["G8"], profiles={"tiny": {"generations": 12, "replicates": 5000}})
+    result = tiny.measure("tiny")
     assert not failed("G8", result)
     errors = result.errors
     swapped = dataclasses.replace(

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.reproduce.recipe import Recipe, loop_folder, run_engine, save_figure
+from autophagy.reproduce.recipe import Recipe, save_figure
 from autophagy.reproduce.verdict import Check, above, equals, proportion_above
 from autophagy.results.run import Run
 
@@ -121,50 +121,24 @@ class G2Data:
     w2: dict[tuple[float, int], np.ndarray]
 
 
-def g2_config(dim: int, replicates: int, generations: int, bias: float, n_ini: int, seed: int) -> dict:
-    """One G2 loop: fresh data (n_r = 100 real, n_s = 900 synthetic per generation) from
-    ``n_ini`` real samples, exact simulator, W2 to P_r (``moment_w2``) every generation."""
-    return {
-        "name": f"G2-lambda{bias:g}-nini{n_ini}",
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": replicates,
-        "data": {"kind": "gaussian", "dim": dim},
-        "model": {"kind": "gaussian", "simulator": "exact"},
-        "loop": {
-            "family": "fresh_data",
-            "n_ini": n_ini,
-            "n_real": 100,
-            "n_synthetic": 900,
-            "sampling_bias": bias,
-        },
-        "metrics": {"names": ["moment_w2"]},
-    }
-
-
-def g2_measure(
-    dim: int,
-    replicates: int,
-    n_ini: tuple[int, ...],
-    burn: int,
-    tail: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> G2Data:
+def g2_read(runs: dict[str, Run]) -> G2Data:
+    """W2 per (lambda, n_ini), one sweep cell each; the stationary tail is the second half of
+    the generations (``burn`` = half of them)."""
+    sweep = runs["G2"]
+    config = sweep.cells[0]["config"]
     w2 = {}
-    for i, (bias, start) in enumerate((b, s) for b in (1.0, 0.8) for s in n_ini):
-        raw = g2_config(dim, replicates, burn + tail, bias, start, seed + i)  # independent loops
-        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
-        w2[(bias, start)] = cell.metrics["moment_w2"]
-    return G2Data(dim, 100, 900, burn, w2)
+    for index, cell in enumerate(sweep.cells):
+        key = (cell["values"]["loop.sampling_bias"], cell["values"]["loop.n_ini"])
+        w2[key] = sweep.arrays(index)["moment_w2"]
+    loop = config["loop"]
+    return G2Data(config["data"]["dim"], loop["n_real"], loop["n_synthetic"], config["generations"] // 2, w2)
 
 
 def g2_judge(m: G2Data) -> list[Check]:
-    """Independent loops per (lambda, n_ini): differences of independent means (Welch)."""
-    limit = {key: stats.mean(w[:, m.burn :].mean(axis=1)) for key, w in m.w2.items()}
-    first = {key: stats.mean(w[:, 0]) for key, w in m.w2.items()}
+    """Cells of one sweep per (lambda, n_ini), sharing their streams: differences paired per
+    replicate."""
+    limit = {key: w[:, m.burn :].mean(axis=1) for key, w in m.w2.items()}
+    first = {key: w[:, 0] for key, w in m.w2.items()}
     checks = []
     for bias in sorted({b for b, _ in m.w2}, reverse=True):
         starts = sorted(s for b, s in m.w2 if b == bias)
@@ -172,16 +146,16 @@ def g2_judge(m: G2Data) -> list[Check]:
             checks.append(
                 equals(
                     f"lambda={bias:g}: the limit is the same for n_ini={a} and n_ini={b}",
-                    stats.difference(limit[(bias, a)], limit[(bias, b)]),
+                    stats.paired(limit[(bias, a)], limit[(bias, b)]),
                     0,
                 )
             )
-        start_gap = stats.difference(first[(bias, starts[0])], first[(bias, starts[-1])])
+        start_gap = stats.paired(first[(bias, starts[0])], first[(bias, starts[-1])])
         checks.append(
             above(f"lambda={bias:g}: n_ini={starts[0]} starts farther than n_ini={starts[-1]}", start_gap)
         )
     top = max(s for _, s in m.w2)
-    biased = stats.difference(limit[(0.8, top)], limit[(1.0, top)])
+    biased = stats.paired(limit[(0.8, top)], limit[(1.0, top)])
     checks.append(above("the limit depends on lambda (lambda=0.8 above lambda=1)", biased))
     return checks
 
@@ -230,17 +204,18 @@ RECIPES: dict[str, Recipe] = {
         "fresh data, n_r = 100, n_s = 900, several n_ini",
         "W2 converges to a limit set by (n_r, n_s, lambda), not by n_ini (fig. 10)",
         {
-            "quick": {"dim": 20, "replicates": 60, "n_ini": (110, 1000, 10_000), "burn": 22, "tail": 20},
-            "full": {
-                "dim": 100,
-                "replicates": 200,
-                "n_ini": (110, 300, 1000, 10_000),
-                "burn": 32,
-                "tail": 40,
+            "quick": {
+                "data.dim": 20,
+                "replicates": 60,
+                "generations": 72,
+                "sweep.grid": {"loop.sampling_bias": [1.0, 0.8], "loop.n_ini": [110, 1000, 10_000]},
             },
+            "full": {},
         },
-        g2_measure,
+        None,
         g2_judge,
         g2_draw,
+        read=g2_read,
+        configs=("G2",),
     ),
 }

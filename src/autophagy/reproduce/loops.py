@@ -1,11 +1,11 @@
 """Recipes G8, T5 and T6 (spec §4): the regression, categorical and text loops.
 
-G8 runs the ``linear_regression`` data and ``ols`` model through the engine (a sweep over
-the loop family: replace = ``fully_synthetic`` and ``accumulate``) against the closed forms of
-:func:`autophagy.models.ols.closed_form_errors`; T5 and T6 run the fully synthetic loop
-through the engine (as ``examples/categorical_t5.toml`` and
-``examples/text_t6.toml`` do), T5 against the exact Gini-Simpson identity, T6 comparing
-lexical diversity across generations and temperatures with paired replicate intervals.
+Their loops are ``configs/G8.toml`` (the ``linear_regression`` data and ``ols`` model, a sweep
+over the loop family: replace = ``fully_synthetic`` and ``accumulate``), ``configs/T5.toml``
+and ``configs/T6.toml`` (fully synthetic, T6 a sweep over the temperature). G8 is judged
+against the closed forms of :func:`autophagy.models.ols.closed_form_errors`, T5 against the
+exact Gini-Simpson identity, T6 comparing lexical diversity across generations and
+temperatures with paired replicate intervals.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -24,22 +23,10 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.recipe import EngineCell, Recipe, loop_folder, run_engine, save_figure
+from autophagy.reproduce.recipe import Recipe, save_figure
 from autophagy.reproduce.verdict import Check, Note, above, below, equals, fact, matches_everywhere
 from autophagy.results.pictures import data_source
-
-
-def engine_metrics(raw: dict[str, Any], folder: Path | None = None, executor: str = "inline") -> EngineCell:
-    """Run a raw config's loop (one block of every replicate) with :func:`run_engine` into
-    ``folder/runs/NAME`` (a temporary folder without ``folder``): the cell, with every metric
-    as ``(replicates, generations)``."""
-    (cell,) = run_engine({**raw, "block_size": raw["replicates"]}, loop_folder(folder, raw["name"]), executor)
-    return cell
-
-
-def _loop(n: int, bias: float) -> dict[str, Any]:
-    return {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias}
-
+from autophagy.results.run import Run
 
 # --- G8: linear regression, replace versus accumulate ------------------------------------
 
@@ -59,38 +46,15 @@ class G8Data:
     expected: dict[str, np.ndarray]
 
 
-def g8_config(samples: int, dim: int, generations: int, replicates: int, noise: float = 1.0, seed: int = 0):
-    """The G8 sweep: replace versus accumulate on one fixed design per replicate."""
-    return {
-        "name": "G8",
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": 1000,
-        "data": {"kind": "linear_regression", "samples": samples, "dim": dim, "noise": noise},
-        "model": {"kind": "ols"},
-        "loop": {"family": "fully_synthetic", "n_ini": samples, "n_synthetic": samples},
-        "metrics": {"names": ["test_error"], "n_eval": 2, "k": 1},
-        "sweep": {"grid": {"loop.family": list(MODES.values())}},
-    }
-
-
-def g8_measure(
-    samples: int,
-    dim: int,
-    generations: int,
-    replicates: int,
-    noise: float = 1.0,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> G8Data:
-    cells = run_engine(
-        g8_config(samples, dim, generations, replicates, noise, seed), loop_folder(folder, "G8"), executor
-    )
-    family = {c.values["loop.family"]: c.metrics["test_error"] for c in cells}
+def g8_read(runs: dict[str, Run]) -> G8Data:
+    """Test errors per mode (one sweep cell per loop family) and their closed forms."""
+    sweep = runs["G8"]
+    config = sweep.cells[0]["config"]
+    family = {c["values"]["loop.family"]: sweep.arrays(i)["test_error"] for i, c in enumerate(sweep.cells)}
     errors = {mode: family[name] for mode, name in MODES.items()}
-    return G8Data(samples, dim, noise, errors, closed_form_errors(samples, dim, noise, generations))
+    data = config["data"]
+    expected = closed_form_errors(data["samples"], data["dim"], data["noise"], config["generations"])
+    return G8Data(data["samples"], data["dim"], data["noise"], errors, expected)
 
 
 def g8_judge(m: G8Data) -> list[Check | Note]:
@@ -161,29 +125,13 @@ class T5Data:
     surviving: np.ndarray
 
 
-def t5_measure(
-    n_categories: int,
-    n: int,
-    generations: int,
-    replicates: int,
-    exponent: float = 1.0,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> T5Data:
-    raw = {
-        "name": "T5",
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "data": {"kind": "categorical", "n_categories": n_categories, "exponent": exponent},
-        "model": {"kind": "categorical"},
-        "loop": _loop(n, 1.0),
-        "metrics": {"names": ["gini_simpson", "surviving"], "n_eval": n},
-    }
-    cell = engine_metrics(raw, folder, executor)
-    p0 = data_source(cell.config).probabilities
-    values = cell.metrics
+def t5_read(runs: dict[str, Run]) -> T5Data:
+    """The Gini-Simpson index and surviving outcomes of the one loop, and the truth's index."""
+    sweep = runs["T5"]
+    config = sweep.cells[0]["config"]
+    p0 = data_source(config).probabilities
+    values = sweep.arrays(0)
+    n, n_categories = config["loop"]["n_synthetic"], config["data"]["n_categories"]
     return T5Data(n, n_categories, float(1 - (p0**2).sum()), values["gini_simpson"], values["surviving"])
 
 
@@ -242,32 +190,11 @@ class T6Data:
     values: dict[float, dict[str, np.ndarray]]
 
 
-def t6_measure(
-    temperatures: tuple[float, ...],
-    vocab_size: int,
-    length: int,
-    n: int,
-    order: int,
-    generations: int,
-    replicates: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> T6Data:
-    values = {}
-    for temperature in temperatures:
-        raw = {
-            "name": f"T6-temperature{temperature:g}",
-            "seed": seed,
-            "replicates": replicates,
-            "generations": generations,
-            "data": {"kind": "text_grammar", "vocab_size": vocab_size, "length": length},
-            "model": {"kind": "ngram", "order": order, "smoothing": 0.01},
-            "loop": _loop(n, temperature),
-            "metrics": {"names": [*T6_METRICS, "cross_entropy_true"], "n_eval": n},
-        }
-        values[temperature] = engine_metrics(raw, folder, executor).metrics
-    return T6Data(tuple(sorted(temperatures, reverse=True)), values)
+def t6_read(runs: dict[str, Run]) -> T6Data:
+    """Every metric per temperature (``loop.sampling_bias``), one sweep cell each."""
+    sweep = runs["T6"]
+    values = {cell["values"]["loop.sampling_bias"]: sweep.arrays(i) for i, cell in enumerate(sweep.cells)}
+    return T6Data(tuple(sorted(values, reverse=True)), values)
 
 
 def t6_judge(m: T6Data) -> list[Check | Note]:
@@ -322,24 +249,42 @@ RECIPES: dict[str, Recipe] = {
         "replace: error sigma^2 d n / (T - d - 1), linear in n; accumulate: sigma^2 d / (T - d - 1) "
         "sum_(i<=n) 1/i^2, under pi^2/6 x generation 1",
         {
-            "quick": {"samples": 20, "dim": 4, "generations": 12, "replicates": 2000},
-            "full": {"samples": 64, "dim": 8, "generations": 30, "replicates": 10_000},
+            "quick": {
+                "data.samples": 20,
+                "data.dim": 4,
+                "loop.n_ini": 20,
+                "loop.n_synthetic": 20,
+                "generations": 12,
+                "replicates": 2000,
+            },
+            "full": {},
         },
-        g8_measure,
+        None,
         g8_judge,
         g8_draw,
+        read=g8_read,
+        configs=("G8",),
     ),
     "T5": Recipe(
         "T5",
         "categorical (unigram) replace loop with n samples per generation, Zipf outcomes",
         "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2); outcomes die out",
         {
-            "quick": {"n_categories": 20, "n": 50, "generations": 30, "replicates": 500},
-            "full": {"n_categories": 100, "n": 200, "generations": 200, "replicates": 2000},
+            "quick": {
+                "data.n_categories": 20,
+                "loop.n_ini": 50,
+                "loop.n_synthetic": 50,
+                "metrics.n_eval": 50,
+                "generations": 30,
+                "replicates": 500,
+            },
+            "full": {},
         },
-        t5_measure,
+        None,
         t5_judge,
         t5_draw,
+        read=t5_read,
+        configs=("T5",),
     ),
     "T6": Recipe(
         "T6",
@@ -348,26 +293,20 @@ RECIPES: dict[str, Recipe] = {
         "temperature",
         {
             "quick": {
-                "temperatures": (1.0, 0.9, 0.7),
-                "vocab_size": 40,
-                "length": 12,
-                "n": 200,
-                "order": 2,
+                "data.vocab_size": 40,
+                "data.length": 12,
+                "loop.n_ini": 200,
+                "loop.n_synthetic": 200,
+                "metrics.n_eval": 200,
                 "generations": 10,
                 "replicates": 20,
             },
-            "full": {
-                "temperatures": (1.0, 0.9, 0.7),
-                "vocab_size": 64,
-                "length": 24,
-                "n": 500,
-                "order": 2,
-                "generations": 15,
-                "replicates": 50,
-            },
+            "full": {},
         },
-        t6_measure,
+        None,
         t6_judge,
         t6_draw,
+        read=t6_read,
+        configs=("T6",),
     ),
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -20,54 +19,19 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.core.rng import stream
-from autophagy.reproduce.recipe import EngineCell, Recipe, loop_folder, run_engine
+from autophagy.reproduce.recipe import Recipe, save_figure
 from autophagy.reproduce.verdict import Check, Note, above, below
 from autophagy.results.pictures import data_source
+from autophagy.results.run import Run
 
 MODE_METRICS = ("modes_covered", "high_quality", "mode_variance", "recall", "trace_cov")
 REAL_TAIL = 0.05  # tail_share of samples from P_r itself: 1 - the 95 % radius level
 
 
-def _config(
-    name: str,
-    seed: int,
-    replicates: int,
-    generations: int,
-    data: dict[str, Any],
-    model: dict[str, Any],
-    n: int,
-    bias: float,
-    metrics: tuple[str, ...],
-    n_eval: int,
-    evaluated: list[int] | None,
-    pictured: list[int],
-) -> dict[str, Any]:
-    """A fully synthetic loop (n_ini = n_s = ``n``) with metrics at ``evaluated`` generations
-    (every one if None) and replicate 0's ``n_eval`` samples kept at ``pictured`` ones."""
-    return {
-        "name": name,
-        "seed": seed,
-        "replicates": replicates,
-        "generations": generations,
-        "block_size": replicates,
-        "data": data,
-        "model": model,
-        "loop": {"family": "fully_synthetic", "n_ini": n, "n_synthetic": n, "sampling_bias": bias},
-        "metrics": {"names": list(metrics), "n_eval": n_eval}
-        | ({} if evaluated is None else {"generations": evaluated}),
-        "plots": {"generations": pictured, "n_samples": n_eval},
-    }
-
-
-def _real(cell: EngineCell, n: int, seed: int) -> np.ndarray:
+def _real(sweep: Run, n: int) -> np.ndarray:
     """``n`` draws of the loop's P_r for the panels, from their own stream."""
-    return data_source(cell.config).draw(n, rng=stream(seed, 0, 0, "picture_real"))
-
-
-def _save(fig: plt.Figure, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=72)
-    plt.close(fig)
+    config = sweep.cells[0]["config"]
+    return data_source(config).draw(n, rng=stream(config["seed"], 0, 0, "picture_real"))
 
 
 def _scatter(ax: plt.Axes, real: np.ndarray, synthetic: np.ndarray, title: str) -> None:
@@ -101,39 +65,19 @@ class G6Data:
         return self.metrics[name][:, int(np.flatnonzero(self.generations == generation)[0])]
 
 
-def g6_measure(
-    replicates: int,
-    generations: int,
-    middle: int,
-    n: int,
-    n_eval: int = 1000,
-    checkpoints: int = 16,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> G6Data:
-    """Run the loop with metrics at ``checkpoints`` log-spaced generations (plus ``middle``)."""
-    if not 1 < middle < generations:
-        raise ValueError(f"middle must lie strictly between 1 and generations = {generations}, got {middle}")
-    marks = np.geomspace(1, generations, checkpoints).round().astype(int)
-    marks = np.unique(np.concatenate([marks, [1, middle, generations]]))
-    raw = _config(
-        "G6",
-        seed,
-        replicates,
-        generations,
-        {"kind": "mode_grid"},
-        {"kind": "gmm", "components": 25, "covariance": "full"},
-        n,
-        1.0,
-        MODE_METRICS,
-        n_eval,
-        [int(t) for t in marks],  # metrics only at checkpoints: the loop is the cost
-        [1, middle, generations],
-    )
-    (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
-    metrics = {name: cell.metrics[name][:, marks - 1] for name in MODE_METRICS}
-    return G6Data(n, marks, middle, metrics, cell.snapshots, _real(cell, n_eval, seed))
+def g6_read(runs: dict[str, Run]) -> G6Data:
+    """The metrics at the ``[metrics] generations`` checkpoints; the middle generation is the
+    second of the three ``[plots] generations`` (1, middle, last)."""
+    sweep = runs["G6"]
+    config = sweep.cells[0]["config"]
+    marks = np.array(config["metrics"]["generations"])
+    pictured = config["plots"]["generations"]
+    if len(pictured) != 3 or not 1 == pictured[0] < pictured[1] < pictured[2] == config["generations"]:
+        raise ValueError(f"[plots] generations must be 1, the middle and the last, got {pictured}")
+    values = sweep.arrays(0)
+    metrics = {name: values[name][:, marks - 1] for name in MODE_METRICS}
+    n, n_eval = config["loop"]["n_synthetic"], config["metrics"]["n_eval"]
+    return G6Data(n, marks, pictured[1], metrics, sweep.snapshots(0), _real(sweep, n_eval))
 
 
 def _relative_fall(m: G6Data, name: str, generation: int) -> np.ndarray:
@@ -191,7 +135,7 @@ def g6_draw(m: G6Data, path: Path) -> None:
         _scatter(fig.add_subplot(grid[i + 1]), m.real, m.samples[t], f"generation {t}")
     r = m.metrics["recall"].shape[0]
     fig.suptitle(f"G6: 25-component mixture, fully synthetic, n = {m.n}, {r} replicates (band: min-max)")
-    _save(fig, path)
+    save_figure(fig, path, dpi=72)
 
 
 # --- G7: tails of a flow on Rosenbrock -----------------------------------------------------
@@ -208,47 +152,24 @@ class G7Data:
     real: np.ndarray
 
 
-def g7_measure(
-    replicates: int,
-    generations: int,
-    n: int,
-    epochs: int,
-    biases: tuple[float, ...] = (1.0, 0.8),
-    layers: int = 8,
-    hidden: int = 64,
-    batch_size: int = 256,
-    n_eval: int = 2000,
-    seed: int = 0,
-    folder: Path | None = None,
-    executor: str = "inline",
-) -> G7Data:
-    model = {"kind": "flow", "layers": layers, "hidden": hidden, "epochs": epochs, "batch_size": batch_size}
+def g7_read(runs: dict[str, Run]) -> G7Data:
+    """``tail_share`` and the last kept samples per lambda, one sweep cell each."""
+    sweep = runs["G7"]
+    config = sweep.cells[0]["config"]
     tail, samples = {}, {}
-    for bias in biases:  # the same seed: replicate i of every lambda shares its first fit
-        raw = _config(
-            f"G7-lambda{bias:g}",
-            seed,
-            replicates,
-            generations,
-            {"kind": "rosenbrock"},
-            model,
-            n,
-            bias,
-            ("tail_share",),
-            n_eval,
-            None,
-            [generations],
-        )
-        (cell,) = run_engine(raw, loop_folder(folder, raw["name"]), executor)
-        tail[bias], samples[bias] = cell.metrics["tail_share"], cell.snapshots[generations]
-    return G7Data(n, epochs, tail, samples, _real(cell, n_eval, seed))
+    for index, cell in enumerate(sweep.cells):
+        bias = cell["values"]["loop.sampling_bias"]
+        tail[bias] = sweep.arrays(index)["tail_share"]
+        samples[bias] = sweep.snapshots(index)[config["generations"]]
+    n, epochs = config["loop"]["n_synthetic"], config["model"]["epochs"]
+    return G7Data(n, epochs, tail, samples, _real(sweep, config["metrics"]["n_eval"]))
 
 
 def g7_judge(m: G7Data) -> list[Check | Note]:
     """Both halves of fig. 17 over all generations (per-replicate least-squares slopes of the
     tail share): tails are lost without bias (judged at the full profile's 16 generations
-    only: at 6 the lambda = 1 share does not move measurably) and faster with bias (the loops
-    are independent: Welch difference of the mean slopes)."""
+    only: at 6 the lambda = 1 share does not move measurably) and faster with bias (the cells
+    share their streams: slopes paired per replicate)."""
     unbiased = max(m.tail)
     slope = {bias: stats.trend(share) for bias, share in m.tail.items()}
     t = m.tail[unbiased].shape[1]
@@ -297,7 +218,7 @@ def g7_draw(m: G7Data, path: Path) -> None:
         ax.set_xlim(-4, 4)
         ax.set_ylim(-3, 12)
     fig.suptitle(f"G7: flow on Rosenbrock, fully synthetic, n = {m.n}, {m.epochs} epochs")
-    _save(fig, path)
+    save_figure(fig, path, dpi=72)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -307,23 +228,39 @@ RECIPES: dict[str, Recipe] = {
         "modes are lost over generations (1, 200, 2000); recall and average modal variance track the "
         "loss better than total variance (figs. 14, 15)",
         {
-            "quick": {"replicates": 8, "generations": 200, "middle": 50, "n": 1000},
-            "full": {"replicates": 16, "generations": 2000, "middle": 200, "n": 1000},
+            "quick": {
+                "replicates": 8,
+                "generations": 200,
+                "metrics.generations": [1, 2, 3, 4, 6, 8, 12, 17, 24, 34, 49, 50, 69, 99, 140, 200],
+                "plots.generations": [1, 50, 200],
+            },
+            "full": {},
         },
-        g6_measure,
+        None,
         g6_judge,
         g6_draw,
+        read=g6_read,
+        configs=("G6",),
     ),
     "G7": Recipe(
         "G7",
         "normalizing flow (8 coupling layers, hidden 64) on the 2-D Rosenbrock density, fully synthetic",
         "tails are lost with and without bias; faster with lambda < 1 (fig. 17)",
         {
-            "quick": {"replicates": 6, "generations": 6, "n": 2000, "epochs": 10},
-            "full": {"replicates": 4, "generations": 16, "n": 10_000, "epochs": 20},
+            "quick": {
+                "replicates": 6,
+                "generations": 6,
+                "loop.n_ini": 2000,
+                "loop.n_synthetic": 2000,
+                "model.epochs": 10,
+                "plots.generations": [6],
+            },
+            "full": {},
         },
-        g7_measure,
+        None,
         g7_judge,
         g7_draw,
+        read=g7_read,
+        configs=("G7",),
     ),
 }
