@@ -15,12 +15,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.admissible.effective import Z95, effective_ratio
+from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.recipe import Recipe, save_figure
 from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, not_below
+from autophagy.running.executors import parallel_map
 
 # --- G3: admissible region of the effective sample size ---------------------------------
 
@@ -41,6 +42,10 @@ def _loops(folder: Path | None, name: str) -> Path | None:
     return None if folder is None else Path(folder) / "runs" / name
 
 
+def _name(bias: float, nr: int, ns: int, k: int) -> str:
+    return f"lambda{bias:g}-nr{nr}-ns{ns}-k{k}"
+
+
 def _ratio_grid(
     dim: int,
     replicates: int,
@@ -58,23 +63,25 @@ def _ratio_grid(
     curve = real_only_curve(
         dim, sizes, replicates, seed + 10_000, workers=workers, folder=_loops(folder, "real-only")
     )
+    calls = [
+        (dim, nr, ns, bias, k, replicates, seed + i, max_generations, _loops(folder, _name(bias, nr, ns, k)))
+        for i, (bias, nr, ns, k) in enumerate(cells)
+    ]
     out = {}
-    for i, (bias, nr, ns, k) in enumerate(cells):
-        limit = fresh_limit(
-            dim,
-            nr,
-            ns,
-            bias,
-            from_latest=k,
-            replicates=replicates,
-            seed=seed + i,
-            max_generations=max_generations,
-            folder=_loops(folder, f"lambda{bias:g}-nr{nr}-ns{ns}-k{k}"),
-        )
+    for (bias, nr, ns, k), limit in zip(cells, parallel_map(_limit, calls, workers), strict=True):
         r = effective_ratio(limit, nr, curve)
         se = (math.log(r.high) - math.log(r.low)) / (2 * Z95)
         out[(bias, nr, ns, k)] = Estimate(math.log(r.value), se, replicates - 1, replicates)
     return out
+
+
+def _limit(
+    dim: int, nr: int, ns: int, bias: float, k: int, replicates: int, seed: int, cap: int, folder: Path | None
+) -> Limit:
+    """One fresh-data loop's W2 limit (a module-level function: pool workers call it)."""
+    return fresh_limit(
+        dim, nr, ns, bias, from_latest=k, replicates=replicates, seed=seed, max_generations=cap, folder=folder
+    )
 
 
 def g3_measure(
@@ -272,22 +279,21 @@ def g5_measure(
     max_generations: int,
     seed: int = 0,
     folder: Path | None = None,
+    workers: int = 1,
 ) -> G5Data:
     settings = [(1.0, 1.0), (1.0, 0.5), (1.0, 0.2), (0.9, 0.5)]
-    wd = {}
-    for i, ((bias, p), n) in enumerate((s, n) for s in settings for n in sizes):
+    points = [(bias, p, n) for bias, p in settings for n in sizes]
+    calls = []
+    for i, (bias, p, n) in enumerate(points):
         n_real = max(1, round(p * n))
-        limit = fresh_limit(
-            dim,
-            n_real,
-            n - n_real,
-            bias if n > n_real else 1.0,
-            replicates=replicates,
-            seed=seed + i,
-            max_generations=max_generations,
-            folder=_loops(folder, f"lambda{bias:g}-p{p:g}-n{n}"),
-        )
-        wd[(bias, p, n)] = stats.from_interval(limit.value, limit.low, limit.high, replicates)
+        where = _loops(folder, f"lambda{bias:g}-p{p:g}-n{n}")
+        lam = bias if n > n_real else 1.0
+        calls.append((dim, n_real, n - n_real, lam, 1, replicates, seed + i, max_generations, where))
+    limits = parallel_map(_limit, calls, workers)
+    wd = {
+        point: stats.from_interval(limit.value, limit.low, limit.high, replicates)
+        for point, limit in zip(points, limits, strict=True)
+    }
     return G5Data(dim, wd)
 
 

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from autophagy.api import load_config, run
 from autophagy.reproduce.verdict import ALPHA, Check, Note, Report, verdict
@@ -47,7 +44,7 @@ class Recipe:
     ``judge`` returns the :class:`~autophagy.reproduce.verdict.Check` and
     :class:`~autophagy.reproduce.verdict.Note` items; :meth:`verdict` judges them at the
     recipe-level error ``alpha``. A recipe without configs gives ``measure_fn`` (keyword
-    settings per profile, plus ``seed``, ``replicates`` and ``folder``)."""
+    settings per profile, plus ``seed``, ``replicates``, ``folder`` and ``workers``)."""
 
     id: str
     title: str
@@ -60,7 +57,6 @@ class Recipe:
     read: Callable[[dict[str, Run]], Any] | None = None
     configs: tuple[str, ...] = ()
     task_seconds: float = 60.0  # a task commits at least this often: a killed recipe resumes there
-    shared: dict[str, Any] = field(default_factory=dict)  # settings ``read`` needs beyond the runs
 
     def verdict(self, measurement: Any, profile: str = "full") -> Report:
         return verdict(self.judge(measurement), self.alpha, profile)
@@ -97,9 +93,7 @@ class Recipe:
             settings = dict(self.profiles[profile]) | {"seed": seed}
             if replicates is not None:
                 settings["replicates"] = replicates
-            accepts = inspect.signature(self.measure_fn).parameters
-            extra = {"folder": folder, "workers": workers}
-            return self.measure_fn(**settings, **{k: v for k, v in extra.items() if k in accepts})
+            return self.measure_fn(**settings, folder=folder, workers=workers)
         configs = self.loop_configs(profile, seed, replicates)
         with tempfile.TemporaryDirectory() as tmp, one_thread():
             root = Path(folder) / "runs" if folder is not None else Path(tmp)
@@ -122,60 +116,6 @@ def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
-
-
-@dataclass(frozen=True)
-class EngineCell:
-    """One cell of a run through the engine: its swept values, every metric ``(R, G)`` (NaN at
-    generations not evaluated), the first replicate's kept samples ``{generation: (n, d)}``
-    (``[plots] generations``) and its resolved config."""
-
-    values: dict[str, Any]
-    metrics: dict[str, np.ndarray]
-    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-def loop_folder(folder: Path | None, name: str) -> Path | None:
-    """Where a recipe keeps the run of its loop ``name``: ``folder/runs/name`` (resumable, as
-    ``autophagy run`` folders are), or ``None`` (a temporary folder) when it keeps none."""
-    return None if folder is None else Path(folder) / "runs" / name
-
-
-def run_engine(
-    raw: dict[str, Any], out: Path | None = None, executor: str = "inline", task_seconds: float = 3600.0
-) -> list[EngineCell]:
-    """Run a raw config (with or without ``[sweep]``) with :func:`autophagy.results.run` (validate, run
-    folder, tasks, store, as ``autophagy run`` does) and read every cell back as arrays; a
-    temporary folder unless ``out`` (then a second call resumes the run, or reads it when
-    finished). Recipes run each block in one task (``task_seconds``), so no checkpoint is
-    written midway."""
-    import tempfile
-
-    from autophagy.api import run
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(out) if out is not None else Path(tmp) / "run"
-        done = run(raw, folder, executor=executor, progress=False, plots=False, task_seconds=task_seconds)
-        rows = done.rows()
-        planned = done.cells
-        with done.store() as store:
-            snapshots = [store.snapshots(index) for index in range(len(planned))]
-    by_cell: dict[int, dict[str, dict[tuple[int, int], float]]] = {}
-    for cell, replicate, generation, metric, value in rows:
-        by_cell.setdefault(cell, {}).setdefault(metric, {})[(replicate, generation)] = value
-    cells = []
-    for index, cell in enumerate(planned):
-        metrics = {}
-        for name, table in by_cell.get(index, {}).items():
-            reps = 1 + max(r for r, _ in table)
-            gens = max(g for _, g in table)
-            values = np.full((reps, gens), np.nan)
-            for (r, g), v in table.items():
-                values[r, g - 1] = v
-            metrics[name] = values
-        cells.append(EngineCell(dict(cell["values"]), metrics, snapshots[index], cell["config"]))
-    return cells
 
 
 @contextlib.contextmanager
