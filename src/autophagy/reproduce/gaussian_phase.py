@@ -4,36 +4,28 @@ size n_e (eq. 4), measured with :mod:`autophagy.admissible.effective` on the exa
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
-from autophagy.reproduce.recipe import Recipe, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, not_below
+from autophagy.reproduce.gaussian_phase_judge import (
+    G3Data,
+    G4Data,
+    G5Data,
+    g3_draw,
+    g3_judge,
+    g4_draw,
+    g4_judge,
+    g5_draw,
+    g5_judge,
+)
+from autophagy.reproduce.recipe import Recipe
 from autophagy.running.executors import parallel_map
-
-# --- G3: admissible region of the effective sample size ---------------------------------
-
-
-@dataclass(frozen=True)
-class G3Data:
-    """log(n_e / n_r) per (lambda, n_r, n_s): estimates over ``replicates`` independent runs
-    (the se is the 95 % interval of :func:`autophagy.admissible.effective.effective_ratio` on the log
-    scale)."""
-
-    dim: int
-    ratio: dict[tuple[float, int, int], Estimate]
 
 
 def _loops(folder: Path | None, name: str) -> Path | None:
@@ -99,110 +91,6 @@ def g3_measure(
     return G3Data(dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
 
 
-def threshold(m: G3Data, bias: float, nr: int) -> Estimate | None:
-    """log of the n_s where log(n_e / n_r) first crosses 0 from above, by linear interpolation
-    in log n_s between the two grid points around the crossing; the se by the delta method:
-    with f = log ratio at log sizes x_a < x_b and D = f_a - f_b,
-    ``se^2 = (x_b - x_a)^2 (f_b^2 se_a^2 + f_a^2 se_b^2) / D^4``. None without a crossing."""
-    sizes = sorted(ns for b, r, ns in m.ratio if b == bias and r == nr)
-    ests = [m.ratio[(bias, nr, ns)] for ns in sizes]
-    for i in range(1, len(sizes)):
-        fa, fb = ests[i - 1].value, ests[i].value
-        if fa >= 0 > fb:
-            xa, xb, d = math.log(sizes[i - 1]), math.log(sizes[i]), fa - fb
-            value = xa + fa / d * (xb - xa)
-            se = (xb - xa) * math.hypot(fb * ests[i - 1].se, fa * ests[i].se) / d**2
-            df = min(ests[i - 1].df, ests[i].df)
-            return Estimate(value, se, df, ests[i].n)
-    return None
-
-
-def g3_judge(m: G3Data) -> list[Check | Note]:
-    n_real = sorted({nr for _, nr, _ in m.ratio})
-    sizes = sorted({ns for _, _, ns in m.ratio})
-    unbiased = [not_below(f"n_r={nr}, n_s={ns}", e, 0.0) for (b, nr, ns), e in m.ratio.items() if b == 1.0]
-    checks: list[Check | Note] = [
-        all_of("lambda=1: admissible everywhere (log n_e / n_r not significantly below 0)", unbiased)
-    ]
-    thresholds = {(b, nr): threshold(m, b, nr) for b in (0.9, 0.8) for nr in n_real}
-    for bias in (0.9, 0.8):
-        checks.append(
-            all_of(
-                f"lambda={bias:g}: inadmissible at n_s={sizes[-1]} for every n_r (a threshold exists)",
-                [below(f"n_r={nr}", m.ratio[(bias, nr, sizes[-1])], 0.0) for nr in n_real],
-            )
-        )
-        found = [thresholds[(bias, nr)] for nr in n_real]
-        name = f"lambda={bias:g}: the threshold's growth with n_r flattens (successive growth ratio < 1)"
-        if any(t is None for t in found):
-            checks.append(fact(name, False, "no crossing of n_e = n_r for some n_r"))
-            continue
-        # growth factor g_k = thr(n_r,k+1) / thr(n_r,k); g_(k+1) / g_k < 1 <=> L_(k+2) - 2 L_(k+1) + L_k < 0
-        parts = [
-            below(f"n_r {a}-{b}-{c}", stats.combine([1, -2, 1], [found[i], found[i + 1], found[i + 2]]), 0.0)
-            for i, (a, b, c) in enumerate(zip(n_real, n_real[1:], n_real[2:], strict=False))
-        ]
-        growth = ", ".join(f"{round(math.exp(t.value))}" for t in found)
-        checks.append(all_of(name, parts, note=f"thresholds per n_r {n_real}: {growth}", full_only=True))
-    shrink = []
-    for nr in n_real:
-        high, low = thresholds[(0.9, nr)], thresholds[(0.8, nr)]
-        if high is None or low is None:
-            shrink = [fact(f"n_r={nr}", False, "no threshold")]
-            break
-        shrink.append(above(f"n_r={nr}", stats.difference(high, low), 0.0))
-    checks.append(
-        all_of("smaller lambda strictly shrinks the threshold (log thr 0.9 - log thr 0.8 > 0)", shrink)
-    )
-    return checks
-
-
-def _errorbars(ax: plt.Axes, xs: list[int], estimates: list[Estimate], label: str, log: bool = False) -> None:
-    """Estimates at ``xs`` with their 95 % intervals (``log``: estimates of a log, drawn exp'd)."""
-    mid = np.array([e.value for e in estimates])
-    half = np.array([Z95 * e.se for e in estimates])
-    if log:
-        low, high, mid = np.exp(mid - half), np.exp(mid + half), np.exp(mid)
-    else:
-        low, high = mid - half, mid + half
-    ax.errorbar(xs, mid, yerr=[mid - low, high - mid], marker="o", capsize=2, label=label)
-
-
-def g3_draw(m: G3Data, path: Path) -> None:
-    biases = sorted({b for b, _, _ in m.ratio}, reverse=True)
-    fig, axes = plt.subplots(1, len(biases), figsize=(12, 3.8), sharey=True)
-    for ax, bias in zip(axes, biases, strict=True):
-        for nr in sorted({nr for _, nr, _ in m.ratio}):
-            sizes = sorted(ns for b, r, ns in m.ratio if b == bias and r == nr)
-            _errorbars(ax, sizes, [m.ratio[(bias, nr, ns)] for ns in sizes], f"n_r = {nr}", log=True)
-            t = threshold(m, bias, nr) if bias < 1 else None
-            if t is not None:
-                ax.axvline(math.exp(t.value), color=ax.lines[-1].get_color(), linestyle=":", linewidth=1)
-        ax.axhline(1, color="k", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(f"lambda = {bias:g}")
-        ax.set_xlabel("n_s (dotted: threshold)")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("n_e / n_r (admissible above 1; 95 %)")
-    fig.suptitle(f"G3: effective sample size of the fresh-data loop, d = {m.dim}")
-    save_figure(fig, path)
-
-
-# --- G4: sampling from the K latest models ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class G4Data:
-    """log(n_e / n_r) per K (independent loops)."""
-
-    dim: int
-    n_real: int
-    n_synthetic: int
-    ratio: dict[int, Estimate]
-
-
 def g4_measure(
     dim: int,
     replicates: int,
@@ -215,61 +103,6 @@ def g4_measure(
     cells = [(1.0, 1000, 10_000, k) for k in ks]
     grid = _ratio_grid(dim, replicates, cells, max_generations, seed, folder, workers)
     return G4Data(dim, 1000, 10_000, {k: grid[(1.0, 1000, 10_000, k)] for k in ks})
-
-
-def g4_judge(m: G4Data) -> list[Check | Note]:
-    ks = sorted(m.ratio)
-    r = {k: _exp(m.ratio[k]) for k in ks}  # n_e / n_r by the delta method
-    steps = [above(f"K={a}->{b}", stats.difference(r[b], r[a]), 0.0) for a, b in itertools.pairwise(ks)]
-    first, last = (ks[0], ks[1]), (ks[-2], ks[-1])
-    gain = stats.combine(  # (r_k1 - r_k0) / (k1 - k0) - (r_kL - r_kL-1) / (kL - kL-1)
-        [
-            1 / (first[1] - first[0]),
-            -1 / (first[1] - first[0]),
-            -1 / (last[1] - last[0]),
-            1 / (last[1] - last[0]),
-        ],
-        [r[first[1]], r[first[0]], r[last[1]], r[last[0]]],
-    )
-    return [
-        above(f"n_e / n_r rises with K (K={ks[-1]} above K={ks[0]})", stats.difference(r[ks[-1]], r[ks[0]])),
-        all_of("every step in K helps", steps),
-        above(
-            f"diminishing returns: gain per model K={first[0]}->{first[1]} exceeds K={last[0]}->{last[1]}",
-            gain,
-        ),
-    ]
-
-
-def _exp(e: Estimate) -> Estimate:
-    """exp of an estimate of a log (delta method)."""
-    value = math.exp(e.value)
-    return Estimate(value, value * e.se, e.df, e.n)
-
-
-def g4_draw(m: G4Data, path: Path) -> None:
-    ks = sorted(m.ratio)
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    _errorbars(ax, ks, [m.ratio[k] for k in ks], "n_e / n_r (95 %)", log=True)
-    ax.set_xlabel("K (latest models sampled from)")
-    ax.set_ylabel("n_e / n_r")
-    ax.set_title(f"G4: n_r = {m.n_real}, n_s = {m.n_synthetic}, lambda = 1, d = {m.dim}")
-    ax.grid(alpha=0.3)
-    save_figure(fig, path)
-
-
-# --- G5: data environment with real fraction p ------------------------------------------
-
-RATE = -0.5  # E[W2] of a Gaussian fitted on n samples falls like n^-1/2
-RATE_TOLERANCE = 0.02  # declared allowance for finite-size terms O(d / n) at n_r >= 40, d = 10
-
-
-@dataclass(frozen=True)
-class G5Data:
-    """Fresh-data limit W2 per (lambda, p, total size n), independent loops."""
-
-    dim: int
-    wd: dict[tuple[float, float, int], Estimate]
 
 
 def g5_measure(
@@ -295,62 +128,6 @@ def g5_measure(
         for point, limit in zip(points, limits, strict=True)
     }
     return G5Data(dim, wd)
-
-
-def log_slope(m: G5Data, bias: float, p: float, sizes: list[int]) -> Estimate:
-    """Least-squares slope of log W2 on log n over ``sizes`` (independent estimates)."""
-    return stats.slope([math.log(n) for n in sizes], [stats.log(m.wd[(bias, p, n)]) for n in sizes])
-
-
-def g5_judge(m: G5Data) -> list[Check | Note]:
-    sizes = sorted({n for _, _, n in m.wd})
-    checks: list[Check | Note] = []
-    for p in sorted({p for b, p, _ in m.wd if b == 1.0}, reverse=True):
-        checks.append(
-            equals(
-                f"lambda=1, p={p:g}: log-log slope of W2 on n = {RATE:g} (+-{RATE_TOLERANCE:g})",
-                log_slope(m, 1.0, p, sizes),
-                RATE,
-                RATE_TOLERANCE,
-            )
-        )
-        if p < 1:
-            gaps = [above(f"n={n}", stats.difference(m.wd[(1.0, p, n)], m.wd[(1.0, 1.0, n)])) for n in sizes]
-            checks.append(
-                all_of(f"lambda=1, p={p:g}: W2 above p=1's at every n (more data for the same W2)", gaps)
-            )
-    first, last = sizes[:2], sizes[-2:]
-    biased_first, biased_last = log_slope(m, 0.9, 0.5, first), log_slope(m, 0.9, 0.5, last)
-    unbiased_last = log_slope(m, 1.0, 0.5, last)
-    checks += [
-        above(
-            f"lambda=0.9, p=0.5: W2 flattens (log-log slope over n {last} above over n {first})",
-            stats.difference(biased_last, biased_first),
-        ),
-        above(
-            f"lambda=0.9, p=0.5: stops improving (slope over n {last} flatter than half lambda=1's)",
-            stats.combine([1.0, -0.5], [biased_last, unbiased_last]),
-        ),
-    ]
-    return checks
-
-
-def g5_draw(m: G5Data, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for bias, p in sorted({(b, p) for b, p, _ in m.wd}, reverse=True):
-        sizes = sorted(n for b, q, n in m.wd if (b, q) == (bias, p))
-        _errorbars(ax, sizes, [m.wd[(bias, p, n)] for n in sizes], f"p = {p:g}, lambda = {bias:g}")
-    ns = np.array(sorted({n for _, _, n in m.wd}), dtype=float)
-    start = m.wd[(1.0, 1.0, int(ns[0]))].value
-    ax.plot(ns, start * (ns / ns[0]) ** RATE, "k--", linewidth=1, label="n^-1/2")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("total size n")
-    ax.set_ylabel("fresh-data limit of W2 (95 %)")
-    ax.set_title(f"G5: data environment with real fraction p, d = {m.dim}")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    save_figure(fig, path)
 
 
 RECIPES: dict[str, Recipe] = {
