@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check, above, equals, proportion_above
 from autophagy.results.run import Run
 
@@ -99,12 +99,7 @@ def g1_draw(m: G1Data, path: Path) -> None:
         axes[1].plot(gens, drift.mean(axis=0), color=line.get_color(), label=f"lambda = {bias:g}")
     axes[0].set_ylabel("tr Sigma_t / tr Sigma_r (10-90 % band)")
     axes[1].set_ylabel("mean |mu_t - mu_r|")
-    for ax in axes:
-        ax.set_xlabel("generation")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"G1: fully synthetic Gaussian, d = {m.dim}, n = {m.n}")
-    save_figure(fig, path)
+    finish_figure(fig, axes, f"G1: fully synthetic Gaussian, d = {m.dim}, n = {m.n}", path)
 
 
 # --- G2: fresh data, the limit does not depend on n_ini ---------------------------------

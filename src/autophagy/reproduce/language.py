@@ -32,7 +32,7 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
-from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.recipe import Recipe, finish_figure
 from autophagy.reproduce.verdict import Check, Note, above
 from autophagy.results.run import Run
 
@@ -95,12 +95,8 @@ def t7_draw(m: T7Data, path: Path) -> None:
     axes[0].set_ylabel("held-out perplexity (real docstrings)")
     axes[1].set_ylabel("generated text: perplexity (gen. 1)")
     axes[2].set_ylabel("real rare tokens still produced")
-    for ax in axes:
-        ax.set_xlabel("generation")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle("T7: GPT-2 trained from scratch on its own text, replace vs accumulate")
-    save_figure(fig, path, dpi=64)
+    title = "T7: GPT-2 trained from scratch on its own text, replace vs accumulate"
+    finish_figure(fig, axes, title, path, dpi=64)
 
 
 RECIPES: dict[str, Recipe] = {

@@ -23,7 +23,7 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check, Note, above, below, equals, fact, matches_everywhere
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
@@ -169,12 +169,8 @@ def t5_draw(m: T5Data, path: Path) -> None:
     low, high = np.quantile(m.surviving, [0.1, 0.9], axis=0)
     axes[1].fill_between(gens, low, high, alpha=0.2, linewidth=0, label="10-90 %")
     axes[1].set_ylabel("surviving outcomes")
-    for ax in axes:
-        ax.set_xlabel("generation t")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"T5: categorical replace loop, {m.n_categories} Zipf outcomes, n = {m.n}")
-    save_figure(fig, path)
+    title = f"T5: categorical replace loop, {m.n_categories} Zipf outcomes, n = {m.n}"
+    finish_figure(fig, axes, title, path, xlabel="generation t")
 
 
 # --- T6: n-gram language model trained on its own text ------------------------------------

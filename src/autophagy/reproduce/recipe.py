@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from autophagy.api import load_config, run
 from autophagy.reproduce.verdict import ALPHA, Check, Note, Report, verdict
 from autophagy.results.run import Run
@@ -107,6 +109,18 @@ class Recipe:
                 return self.read(runs)
             finally:
                 pool.shutdown()
+
+
+def finish_figure(
+    fig: Any, axes: Any, title: str, path: Path, xlabel: str = "generation", dpi: int = 80
+) -> None:
+    """Label every panel's x axis, grid and legend them, title the figure and save it."""
+    for ax in np.ravel(axes):
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    save_figure(fig, path, dpi)
 
 
 def save_figure(fig: Any, path: Path, dpi: int = 80) -> None:
