@@ -66,6 +66,7 @@ def run(
     plots: bool = True,
     task_seconds: float = TASK_SECONDS,
     note: Callable[[str], None] | None = None,
+    force_data: bool = False,
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
@@ -79,7 +80,8 @@ def run(
     registered in this session's ``__main__`` travel to the workers with each task; plug-in
     modules listed in ``plugins`` are imported by every worker. Starting again on the same
     folder resumes where it stopped; SIGINT or SIGTERM stop after committing the tasks in
-    flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder.
+    flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder. A resume
+    whose input file changed is refused unless ``force_data`` (recorded in the manifest).
     """
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
     if not isinstance(task_seconds, int | float) or not 0 <= task_seconds < math.inf:  # NaN too
@@ -91,7 +93,14 @@ def run(
     pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count) if owned else None
     pool = pool or executor
     try:
-        folder = execute(plan, executor=pool, progress=progress, plots=plots, task_seconds=task_seconds)
+        folder = execute(
+            plan,
+            executor=pool,
+            progress=progress,
+            plots=plots,
+            task_seconds=task_seconds,
+            force_data=force_data,
+        )
     finally:
         if owned:
             pool.shutdown()
