@@ -132,7 +132,7 @@ def test_the_named_examples(tmp_path, base):
     data = base["data"]
     for name, change, message in (
         ("data", lambda f: np.save(data, np.load(data) * 2), "data.path"),
-        ("store", lambda f: shutil.copy(base["root"] / "b" / "results.sqlite", f / "results.sqlite"), "run id"),
+        ("store", lambda f: shutil.copy(base["root"] / "b" / "results.sqlite", f), "run id"),
         ("manifest", lambda f: (f / "config.json").unlink(), "no config.json"),
     ):
         data.write_bytes(base["original"])
