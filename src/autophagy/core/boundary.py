@@ -160,6 +160,10 @@ def stop_error(exc: BaseException) -> PluginError | None:
         return None
     if isinstance(exc, SystemExit):
         return PluginError(f"plugin {module}", f"called sys.exit({exc.code!r}) inside the loop")
-    if isinstance(exc, KeyboardInterrupt) and _explicit_raise(exc.__traceback__):
+    innermost = exc.__traceback__
+    while innermost is not None and innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    raised_there = innermost is not None and innermost.tb_frame.f_globals.get("__name__", "") == module
+    if isinstance(exc, KeyboardInterrupt) and raised_there and _explicit_raise(exc.__traceback__):
         return PluginError(f"plugin {module}", "raised KeyboardInterrupt inside the loop")
-    return None
+    return None  # e.g. a signal handler's KeyboardInterrupt (a real Ctrl-C): the run stops

@@ -30,7 +30,7 @@ from autophagy.core.registry import plugin_roots, unimportable_entries, user_mod
 from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
 from autophagy.running.executors import Executor, make_executor
-from autophagy.running.signals import GracefulStop
+from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
 from autophagy.running.tasks import Task, TaskResult, run_task
 from autophagy.storage.identity import KEY, resume_identity, strip
@@ -294,27 +294,38 @@ def _drain(
     def halted() -> bool:
         return failure is not None or (stop is not None and stop.requested)
 
-    while (todo and not halted()) or running:
-        while todo and len(running) < 2 * pool.workers and not halted():
-            task = todo.pop()
-            running[pool.submit(run_task, task)] = task
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            task = running.pop(future)
-            try:
-                result: TaskResult = future.result()
-            except Exception as exc:
-                if failure is None and not (stop is not None and stop.requested):
-                    failure = exc
-                continue
-            store.commit_task(
-                result.run, result.first, result.generation, result.state, result.rows, result.snapshots
-            )
-            units = (result.generation - task.generation) * (task.stop - task.first)
-            committed += units
-            bar.advance(bar_task, units)
-            if not result.done:
-                todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    def commit(task: Task, result: TaskResult) -> int:
+        store.commit_task(
+            result.run, result.first, result.generation, result.state, result.rows, result.snapshots
+        )
+        units = (result.generation - task.generation) * (task.stop - task.first)
+        bar.advance(bar_task, units)
+        return units
+
+    try:
+        while (todo and not halted()) or running:
+            while todo and len(running) < 2 * pool.workers and not halted():
+                task = todo.pop()
+                running[pool.submit(run_task, task)] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    result: TaskResult = future.result()
+                except Exception as exc:
+                    if failure is None and not (stop is not None and stop.requested):
+                        failure = exc
+                    continue
+                committed += commit(task, result)
+                if not result.done:
+                    todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    except KeyboardInterrupt:  # a forced stop (second signal): commit what finished, end the pool
+        deadline()
+        for future, task in running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                committed += commit(task, future.result())
+        getattr(pool, "terminate", lambda: None)()  # an executor passed in may lack it
+        raise
     if failure is not None:
         raise failure
     return committed
