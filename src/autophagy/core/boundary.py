@@ -58,6 +58,8 @@ def _describe(value: Any) -> str:
 
 
 def _fail(where: str, problem: str) -> PluginError:
+    if "(autophagy." in where and ("NaN" in problem or "non-finite" in problem):
+        problem += " (a built-in model: the data's scale overflows float64 arithmetic; rescale the data)"
     return PluginError(where, f"returned {problem}")
 
 

@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 """
 
+
+def writable(folder: Path) -> bool:
+    """Whether this process may create files in ``folder`` (False on a read-only mount)."""
+    return os.access(folder, os.W_OK)
+
+
 Row = tuple[int, int, str, float]
 """(replicate, generation, metric, value)"""
 
@@ -69,7 +75,7 @@ class RunStore:
         folder = self.path.parent
         for name in ("", "-wal", "-shm", "-journal"):  # sqlite creates these beside the store
             gate(folder, folder / f"{self.path.name}{name}")
-        self.read_only = self.path.is_file() and not os.access(folder, os.W_OK)
+        self.read_only = self.path.is_file() and not writable(folder)
         if self.read_only:  # a finished run on a read-only mount: read it as it is
             uri = f"{self.path.resolve().as_uri()}?immutable=1"
             self.conn = sqlite3.connect(uri, uri=True, timeout=60)
