@@ -67,7 +67,7 @@ def _check_arguments(executor: Any, workers: Any, address: Any, task_seconds: An
     if not isinstance(executor, str) and not (hasattr(executor, "submit") and hasattr(executor, "workers")):
         raise ConfigError("--executor", f"must be a name or an executor, got {executor!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ConfigError("--workers", f"must be a whole number of at least 1, got {workers!r}")
+        raise ConfigError("--workers", f"must be at least 1 (a whole number), got {workers!r}")
     if address is not None and not isinstance(address, str):
         raise ConfigError("--address", f"must be a string, got {address!r}")
     if (

@@ -209,7 +209,10 @@ def execute(
             text = json.dumps({**plan.manifest, KEY: identity}, indent=2) + "\n"
             if not manifest_file.is_file() or manifest_file.read_text(encoding="utf-8") != text:
                 atomic_write_text(manifest_file, text)
-            done, total = _execute(plan, pool, progress, task_seconds, stop, identity["run_id"])
+            with RunStore(plan.out / STORE_FILE) as store:  # the store holds the manifest's run id
+                if store.meta("run_id") is None:  # a new store, or one written before run ids
+                    store.set_meta("run_id", identity["run_id"])
+            done, total = _execute(plan, pool, progress, task_seconds, stop)
             if stop.requested:
                 raise Interrupted(
                     str(plan.out),
@@ -224,12 +227,10 @@ def execute(
 
 
 def _execute(
-    plan: RunPlan, pool: Executor, progress: bool, task_seconds: float, stop: GracefulStop, run_id: str
+    plan: RunPlan, pool: Executor, progress: bool, task_seconds: float, stop: GracefulStop
 ) -> tuple[int, int]:
     """Run the blocks not yet finished; returns (done, planned) replicate x generation units."""
     with RunStore(plan.out / STORE_FILE) as store:
-        if store.meta("run_id") is None:  # a new store, or one written before run ids
-            store.set_meta("run_id", run_id)
         shipped = unimportable_entries()
         modules = {m for cell in plan.cells for m in cell.config.plugins} | user_modules()
         paths = plugin_roots(sorted(modules - {"__main__"}))
