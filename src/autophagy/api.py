@@ -41,6 +41,12 @@ def load_config(
     ``plugins`` list (they are imported, i.e. executed, when the config is validated). Relative
     paths in a TOML file are relative to its folder; in a dict, to the working directory.
     """
+    if isinstance(plugins, str):  # one module name, never its letters
+        plugins = [plugins]
+    if isinstance(overrides, str):  # one "key=value", never its letters
+        overrides = [overrides]
+    if not isinstance(source, str | Path | Mapping):
+        raise ConfigError("config", f"must be a TOML path or a dict, got {type(source).__name__}")
     strings = list(overrides) if not isinstance(overrides, Mapping) else []
     if isinstance(source, Mapping):
         raw = copy.deepcopy(dict(source))
@@ -55,6 +61,26 @@ def load_config(
     return raw
 
 
+def _check_arguments(executor: Any, workers: Any, address: Any, task_seconds: Any, **flags: Any) -> None:
+    """The CLI's rules for :func:`run`'s own arguments (a value the CLI could not pass is
+    refused here as it is there, naming the option)."""
+    if not isinstance(executor, str) and not (hasattr(executor, "submit") and hasattr(executor, "workers")):
+        raise ConfigError("--executor", f"must be a name or an executor, got {executor!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError("--workers", f"must be at least 1 (a whole number), got {workers!r}")
+    if address is not None and not isinstance(address, str):
+        raise ConfigError("--address", f"must be a string, got {address!r}")
+    if (
+        isinstance(task_seconds, bool)
+        or not isinstance(task_seconds, int | float)
+        or not 0 <= task_seconds < math.inf  # NaN too
+    ):
+        raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds!r}")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"must be True or False, got {value!r}")
+
+
 def run(
     config: str | Path | Mapping[str, Any],
     out: str | Path | None = None,
@@ -66,6 +92,7 @@ def run(
     plots: bool = True,
     task_seconds: float = TASK_SECONDS,
     note: Callable[[str], None] | None = None,
+    force_data: bool = False,
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
@@ -79,11 +106,13 @@ def run(
     registered in this session's ``__main__`` travel to the workers with each task; plug-in
     modules listed in ``plugins`` are imported by every worker. Starting again on the same
     folder resumes where it stopped; SIGINT or SIGTERM stop after committing the tasks in
-    flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder.
+    flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder. A resume
+    whose input file changed is refused unless ``force_data`` (recorded in the manifest).
     """
+    _check_arguments(
+        executor, workers, address, task_seconds, progress=progress, plots=plots, force_data=force_data
+    )
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
-    if not isinstance(task_seconds, int | float) or not 0 <= task_seconds < math.inf:  # NaN too
-        raise ConfigError("--task-seconds", f"must be >= 0 and finite, got {task_seconds!r}")
     plan = plan_run(raw, Path(out) if out is not None else None)
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)
@@ -91,7 +120,14 @@ def run(
     pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count) if owned else None
     pool = pool or executor
     try:
-        folder = execute(plan, executor=pool, progress=progress, plots=plots, task_seconds=task_seconds)
+        folder = execute(
+            plan,
+            executor=pool,
+            progress=progress,
+            plots=plots,
+            task_seconds=task_seconds,
+            force_data=force_data,
+        )
     finally:
         if owned:
             pool.shutdown()

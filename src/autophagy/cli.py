@@ -16,6 +16,7 @@ from autophagy import __version__
 from autophagy.core.errors import ConfigError, Interrupted, did_you_mean
 from autophagy.running.config import load_config
 from autophagy.running.failures import GuardedGroup
+from autophagy.storage.safety import refuse_own_file
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -68,6 +69,9 @@ def run(
         float, typer.Option(help="a task commits and hands its block on after this long")
     ] = 2.0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    force_data: Annotated[
+        bool, typer.Option(help="resume although an input file changed (recorded in the manifest)")
+    ] = False,
 ) -> None:
     """Run a config or sweep (or resume it in the same folder).
 
@@ -87,6 +91,7 @@ def run(
             progress=not quiet,
             task_seconds=task_seconds,
             note=lambda line: console.print(f"note: {line}", highlight=False, markup=False),
+            force_data=force_data,
         )
     except ConfigError as exc:
         _fail(exc)
@@ -167,8 +172,7 @@ def export(
 
     if format not in FORMATS:
         _fail(ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {format!r}"))
-    if output.is_dir():
-        _fail(ConfigError("--output", f"{output} is a folder; give a file name"))
+    refuse_own_file("--output", output)  # not a folder, not a run folder's own file (exit 2)
     if salvage:
         from autophagy.results.salvage import salvage_export
 
@@ -176,11 +180,10 @@ def export(
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
         return
     try:
-        path, count = open_run(run).export(output, format)
+        path, count, done, planned = open_run(run).export_snapshot(output, format)
     except ConfigError as exc:
         _fail(exc)
     console.print(f"{count} rows written to {path}", markup=False, highlight=False)
-    done, planned = open_run(run).replicates_done()
     if done < planned:
         typer.echo(
             f"warning: incomplete: {done} of {planned} replicates ran every generation "

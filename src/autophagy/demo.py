@@ -7,6 +7,7 @@ comparison plots, and a summary of the final generation.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from autophagy.api import run
 from autophagy.results.plots import curves, plot_comparison
 from autophagy.running.executors import make_executor
+from autophagy.storage.safety import atomic_write_text, make_folder
 
 FAMILIES = ("fully_synthetic", "synthetic_augmentation", "fresh_data", "accumulate")
 BIASES = (1.0, 0.8)
@@ -61,9 +63,11 @@ def run_demo(out: Path, *, progress: bool = True) -> list[dict]:
                 **{m: float(np.mean(final[m])) for m in SUMMARY_METRICS},
             }
         )
+    make_folder(out, out / "plots")  # the folder gate: a plots/ that is a link is refused
     plot_comparison(rows_by_label, out / "plots", title="demo")
-    with (out / "summary.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(summary[0]))
-        writer.writeheader()
-        writer.writerows(summary)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(summary[0]))
+    writer.writeheader()
+    writer.writerows(summary)
+    atomic_write_text(out / "summary.csv", buffer.getvalue())
     return summary

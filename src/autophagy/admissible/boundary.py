@@ -41,7 +41,7 @@ from autophagy.core.registry import Options
 from autophagy.metrics import METRICS
 from autophagy.running.config import resolve, set_key
 from autophagy.running.executors import parallel_map
-from autophagy.storage.safety import FolderLock
+from autophagy.storage.safety import FolderLock, make_folder
 
 MONOTONE = {
     "wasserstein2": "W2 to P_r",
@@ -310,7 +310,7 @@ def admissible_map(raw: dict[str, Any], o: PhaseOptions, out: Path) -> Path:
         "phase": o.model_dump(exclude={"workers"}),
     }
     folders.claim(out, manifest)  # before anything is written
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     with FolderLock(out):
         folders.claim(out, manifest)  # another process may have started it meanwhile
         folders.write_manifest(out, manifest)

@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
 from autophagy.core.errors import ConfigError
-from autophagy.storage.safety import atomic_path, atomic_write_text
+from autophagy.storage.safety import atomic_path, atomic_write_text, refuse_own_file
 
 MANIFEST = "admissible.json"
 
@@ -213,6 +213,6 @@ def is_admissible_folder(folder: Path) -> bool:
 
 def write_admissible_report(folder: Path, output: Path | None = None) -> Path:
     """Write the admissible folder's HTML page to ``output`` (default ``<folder>/report.html``)."""
-    output = Path(output) if output is not None else Path(folder) / "report.html"
+    output = refuse_own_file("--output", Path(output)) if output is not None else Path(folder) / "report.html"
     atomic_write_text(output, render_report(Path(folder)))
     return output

@@ -36,7 +36,7 @@ from autophagy.admissible.effective import (
 from autophagy.core.registry import Options
 from autophagy.core.schedule import DataSchedule
 from autophagy.running.executors import parallel_map
-from autophagy.storage.safety import FolderLock
+from autophagy.storage.safety import FolderLock, make_folder
 
 # --- the Gaussian fresh-data loop on the exact simulator -----------------------------------
 
@@ -294,7 +294,7 @@ def phase_map(kind: str, options: PhaseMapOptions, out: Path) -> Path:
     runs = out / f"runs-{kind}"
     manifest = {"kind": f"phase-map {kind}", "phase": options.model_dump(exclude={"workers"})}
     folders.claim(runs, manifest, "phase-map.json")
-    runs.mkdir(parents=True, exist_ok=True)
+    make_folder(out, runs)
     with FolderLock(out):
         folders.claim(runs, manifest, "phase-map.json")
         folders.write_manifest(runs, manifest, "phase-map.json")

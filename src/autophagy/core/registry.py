@@ -252,7 +252,7 @@ def load_entry_points() -> None:
             target = ep.load()
             if callable(target) and not isinstance(target, type):
                 target()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # never a silent exit
             _SCANNED.clear()
             package = ep.dist.name if ep.dist is not None else ep.value
             raise ConfigError(
@@ -287,6 +287,11 @@ def load_plugins(modules: Iterable[str]) -> None:
             raise
         except Exception as exc:
             raise ConfigError("plugins", f"importing {module!r} raised {type(exc).__name__}: {exc}") from None
+        except SystemExit as exc:  # never a silent exit: check-model would pass without checking
+            sys.modules.pop(module, None)
+            raise ConfigError(
+                "plugins", f"importing {module!r} called sys.exit({exc.code!r}); a plug-in must not exit"
+            ) from None
 
 
 def unimportable_entries() -> tuple[tuple[str, str, Plugin | Metric], ...]:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autophagy.core.boundary import check_samples, who
 from autophagy.core.protocols import DataSource, FittedModel, HeldOutReference, ModelSettings
 from autophagy.core.rng import Rngs
 
@@ -81,9 +82,11 @@ class SampleSimulator:
         """Every model draws ``n`` from its own stream and each slot keeps its chosen model's
         draw: exact i.i.d. mixture samples at K times the sampling cost."""
         roles = ["synthetic" if j == 0 else f"synthetic:{j}" for j in range(len(models))]
-        draws = [
-            m.sample(n, rng=rngs_for(role), sampling_bias=bias) for m, role in zip(models, roles, strict=True)
-        ]
+        draws = []
+        for m, role in zip(models, roles, strict=True):
+            rng = rngs_for(role)
+            drawn = m.sample(n, rng=rng, sampling_bias=bias)
+            draws.append(check_samples(drawn, len(rng), n, self.data.dim, who(m)))  # core.boundary
         if len(draws) == 1:
             return draws[0]
         choice = np.stack([g.integers(len(draws), size=n) for g in rngs_for("mixture")])

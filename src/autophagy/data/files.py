@@ -17,6 +17,8 @@ from pydantic import Field, field_validator, model_validator
 
 from autophagy.core.registry import Options
 
+MAX_ABS = 1e150  # the largest magnitude a data value may have: squares and sums stay finite
+
 
 def read_array(path: Path) -> np.ndarray:
     """Load a 2-D float64 array ``(N, d)`` from ``.npy`` or ``.csv``; clear ValueError otherwise.
@@ -24,6 +26,8 @@ def read_array(path: Path) -> np.ndarray:
     A CSV may start with one header row of column names; it is skipped.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO, a device (/dev/zero) or a folder: never read
+        raise ValueError(f"{path} is not a regular file (a folder, FIFO or device); give a .npy or .csv file")
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     suffix = path.suffix.lower()
@@ -54,6 +58,12 @@ def read_array(path: Path) -> np.ndarray:
     if not np.all(np.isfinite(data)):
         bad = int(np.argwhere(~np.isfinite(data))[0, 0])
         raise ValueError(f"{path} contains NaN or infinite values (first in row {bad})")
+    largest = float(np.abs(data).max()) if data.size else 0.0
+    if largest > MAX_ABS:  # finite, but its squares (covariances, distances) overflow float64
+        raise ValueError(
+            f"{path} holds values up to {largest:.3g}; above {MAX_ABS:g} their squares overflow float64, "
+            "so rescale the data"
+        )
     return data
 
 

@@ -11,6 +11,7 @@ import io
 
 import numpy as np
 
+from autophagy.core.boundary import check_state, who
 from autophagy.core.protocols import ModelSettings
 from autophagy.loop.engine import LoopState
 from autophagy.models.gaussian_exact import GroupStats
@@ -33,7 +34,8 @@ def encode_state(state: LoopState) -> bytes:
     arrays = {"generation": np.asarray(state.generation)}
     arrays |= _batch_arrays("fixed", state.fixed) | _batch_arrays("pool", state.pool)
     for j, model in enumerate(state.models):
-        arrays.update({f"model{j}/{key}": value for key, value in model.state_dict().items()})
+        state_dict = check_state(model.state_dict(), who(model))  # a plug-in's value, checked as it enters
+        arrays.update({f"model{j}/{key}": value for key, value in state_dict.items()})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autophagy.core.boundary import check_metric, check_moments, check_samples, metric_who, who
 from autophagy.core.protocols import DataSource, ExactGaussian, FittedModel, Inherits, ModelSettings
 from autophagy.core.rng import streams
 from autophagy.core.schedule import DataSchedule
@@ -107,20 +108,22 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
     results: dict[str, np.ndarray] = {}
     gaussian = isinstance(model, ExactGaussian) and model.is_gaussian is True  # closed forms apply
     chosen = {name: metric_for(name, gaussian) for name in exp.metrics}
+    size, dim = len(replicates), exp.data.dim  # every plug-in value is checked as it enters (core.boundary)
     by_moments = [n for n in exp.metrics if chosen[n].needs == "moments"]
     if by_moments:
-        mean, cov = model.moments()
+        mean, cov = check_moments(model.moments(), size, dim, who(model))
         ref_mean, ref_cov = exp.data.moments()
         for name in by_moments:
-            results[name] = np.asarray(chosen[name].fn(mean, cov, ref_mean, ref_cov), dtype=np.float64)
+            value = chosen[name].fn(mean, cov, ref_mean, ref_cov)
+            results[name] = check_metric(value, size, metric_who(name))
     by_samples = [n for n in exp.metrics if chosen[n].needs in ("samples", "modes", "images")]
     if by_samples:
         real = SampleSimulator(exp.data, exp.model).reference(
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
         )
-        synthetic = model.sample(
-            exp.n_eval, rng=streams(exp.seed, replicates, t, "eval_synthetic"), sampling_bias=exp.eval_bias
-        )
+        rng = streams(exp.seed, replicates, t, "eval_synthetic")
+        drawn = model.sample(exp.n_eval, rng=rng, sampling_bias=exp.eval_bias)
+        synthetic = check_samples(drawn, size, exp.n_eval, dim, who(model))
         shared: dict[int, object] = {}  # metrics sharing one function are computed once
         for name in by_samples:
             metric = chosen[name]
@@ -132,19 +135,18 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
                 if metric.takes_rng:
                     extra["rng"] = streams(exp.seed, replicates, t, f"metric:{name}")
                 shared[id(metric.fn)] = metric.fn(real, synthetic, **extra)
-            value = shared[id(metric.fn)]
-            results[name] = np.asarray(value[metric.key] if metric.key else value, dtype=np.float64)
+            results[name] = check_metric(shared[id(metric.fn)], size, metric_who(name), metric.key)
     computed: dict[int, object] = {}  # model metrics with a ``key`` share one call of their function
     for name in (n for n in exp.metrics if chosen[n].needs == "model"):
         metric = chosen[name]
         if metric.key is None:
             rng = streams(exp.seed, replicates, t, f"metric:{name}")
-            results[name] = np.asarray(metric.fn(model, exp.data, rng=rng), dtype=np.float64)
+            results[name] = check_metric(metric.fn(model, exp.data, rng=rng), size, metric_who(name))
             continue
         if id(metric.fn) not in computed:  # its stream is named by the function: any subset agrees
             rng = streams(exp.seed, replicates, t, f"metric:{metric.fn.__name__}")
             computed[id(metric.fn)] = metric.fn(model, exp.data, rng=rng)
-        results[name] = np.asarray(computed[id(metric.fn)][metric.key], dtype=np.float64)
+        results[name] = check_metric(computed[id(metric.fn)], size, metric_who(name), metric.key)
     return results
 
 

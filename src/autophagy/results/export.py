@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autophagy.storage.safety import atomic_path
+from autophagy.storage.safety import atomic_path, refuse_own_file
 
 COLUMNS = ("replicate", "generation", "metric", "value")
 FORMATS = ("csv", "parquet")
@@ -26,7 +26,7 @@ def _cell_text(value: Any) -> str:
 
 def export_table(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt: str) -> Path:
     """Write ``rows`` (one tuple per row, aligned with ``columns``) as CSV or Parquet; returns the path."""
-    path = Path(path)
+    path = refuse_own_file("--output", Path(path))
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     path.parent.mkdir(parents=True, exist_ok=True)

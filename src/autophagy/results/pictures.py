@@ -26,7 +26,7 @@ import numpy as np
 from autophagy.core.protocols import DataSource, LabelledImages
 from autophagy.core.rng import stream
 from autophagy.data import DATA
-from autophagy.results.plots import plot_samples
+from autophagy.results.plots import plot_samples, save_png
 
 
 def data_source(resolved: dict[str, Any]) -> DataSource:
@@ -50,10 +50,7 @@ def draw_snapshots(resolved: dict[str, Any], snapshots: dict[int, np.ndarray], f
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, path.parent.parent)  # plots/samples/...: gated by plots/
 
 
 def sample_grid(rows: np.ndarray, shape: tuple[int, int], classes: int, per_class: int = 10) -> np.ndarray:

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autophagy.core.errors import ConfigError
-from autophagy.storage.safety import plain_text, safe_name
+from autophagy.storage.safety import atomic_path, make_folder, plain_text, safe_name
 
 Row = tuple[int, int, str, float]
 
@@ -59,10 +59,24 @@ def _band(ax: plt.Axes, gens: np.ndarray, values: np.ndarray, label: str | None 
     ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
+def save_png(fig: Figure, path: Path, root: Path | None = None, **options: Any) -> Path:
+    """Write ``fig`` as PNG at ``path`` atomically through the folder gate of ``root`` (default:
+    ``path``'s folder; see :func:`autophagy.storage.safety.gate`), then close it."""
+    path = Path(path)
+    root = Path(root) if root is not None else path.parent
+    make_folder(root, path.parent)
+    try:
+        with atomic_path(path, root) as tmp:
+            fig.savefig(tmp, format="png", **options)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: str = "") -> list[Path]:
     """One PNG per metric overlaying several labelled runs (mean and 10-90 % band each)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     per_run = {label: curves(rows) for label, rows in runs.items()}
     metrics = sorted({m for c in per_run.values() for m in c})
     paths = []
@@ -72,9 +86,7 @@ def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: s
             _draw(ax, per_run, metric, title)
         fig.tight_layout()
         path = folder / f"{safe_name(metric)}.png"  # a name read from a store cannot leave the folder
-        fig.savefig(path)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_png(fig, path, folder))
     return paths
 
 
@@ -97,7 +109,6 @@ def plot_samples(
     """One scatter panel per generation of ``synthetic`` ``{generation: (n, d)}`` over ``real``
     ``(n, d)`` in grey (first two coordinates), on common axes as in the paper's figs. 14 and 17."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     generations = sorted(synthetic)
     everything = np.concatenate([real[:, :2], *(synthetic[g][:, :2] for g in generations)])
     low, high = np.quantile(everything, [0.001, 0.999], axis=0)
@@ -117,9 +128,7 @@ def plot_samples(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 # --- overlaid curves from a run's summary -----------------------------------------------------
@@ -394,16 +403,16 @@ def plot_metrics(
     }
 
 
-def save_figures(figures: Mapping[str, Figure], folder: Path) -> list[Path]:
-    """Write each figure as ``folder/<name>.png`` and close it; returns the paths."""
+def save_figures(figures: Mapping[str, Figure], folder: Path, root: Path | None = None) -> list[Path]:
+    """Write each figure as ``folder/<name>.png`` and close it, through the folder gate of
+    ``root`` (default ``folder``: a ``plots/`` that is a link is refused); returns the paths."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(root) if root is not None else folder
+    make_folder(root, folder)
     paths = []
     for name, fig in figures.items():
         path = folder / f"{safe_name(name)}.png"  # a metric name read from a store stays in the folder
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_png(fig, path, root, bbox_inches="tight"))
     return paths
 
 
@@ -423,4 +432,4 @@ def save_metric_plots(
     title = getattr(run, "title", run.name)  # says "incomplete: k of n replicates" when it is
     names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
     figures = {m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci) for m in names}
-    return save_figures(figures, Path(run.path) / "plots")
+    return save_figures(figures, Path(run.path) / "plots", Path(run.path))

@@ -37,7 +37,7 @@ from autophagy.results.plots import (
     summary_points,
     value_text,
 )
-from autophagy.storage.safety import atomic_write_text, inside, safe_name
+from autophagy.storage.safety import atomic_write_text, inside, refuse_own_file, safe_name
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -252,7 +252,9 @@ def write_report(
     """Write the report of ``run`` (a :class:`~autophagy.results.run.Run`) to ``output``
     (default ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
-    output = Path(output) if output is not None else Path(run.path) / "report.html"
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if output is None:
+        return atomic_write_text(Path(run.path) / "report.html", text)
+    output = refuse_own_file("--output", Path(output))
+    output.parent.mkdir(parents=True, exist_ok=True)  # the user's own place, outside the folder
     atomic_write_text(output, text)
     return output

@@ -10,7 +10,9 @@ exports and the report. The runner writes folders; nothing else reads them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +24,7 @@ from autophagy.core.errors import ConfigError
 from autophagy.core.stats import t_interval
 from autophagy.results.report import write_report
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
+from autophagy.storage.safety import make_folder
 from autophagy.storage.store import Row, RunStore
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ROW_COLUMNS = ("replicate", "generation", "metric", "value")
+CellRow = tuple[int, int, int, str, float]
 
 
 def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[str, int] | None = None) -> str:
@@ -100,7 +104,9 @@ class Run:
     @cached_property
     def _rows(self) -> list[tuple[int, int, int, str, float]]:
         with self.store() as store:
-            rows = store.all_rows()
+            return self._checked(store.all_rows())
+
+    def _checked(self, rows: list[CellRow]) -> list[CellRow]:
         for run, *_ in rows[:1] + rows[-1:]:
             if not 0 <= run < len(self.cells):
                 raise ConfigError(
@@ -178,10 +184,11 @@ class Run:
             sizes.append(values if ok else None)
         return sizes
 
-    def finished(self) -> set[tuple[int, int]]:
-        """``(cell, replicate)`` of every replicate whose block has run its last generation."""
-        done = set()
-        with self.store() as store:
+    def finished(self, store: RunStore | None = None) -> set[tuple[int, int]]:
+        """``(cell, replicate)`` of every replicate whose block has run its last generation
+        (read from ``store`` when given, e.g. inside a read transaction)."""
+        done: set[tuple[int, int]] = set()
+        with self.store() if store is None else _borrowed(store) as store:
             for index, size in enumerate(self._sizes()):
                 if size is None:
                     continue
@@ -237,12 +244,13 @@ class Run:
         snapshots. Every option is checked before the first file is written."""
         from autophagy.results.plots import save_metric_plots
 
-        paths = save_metric_plots(self, metrics=metrics, **layout)
+        paths = save_metric_plots(self, metrics=metrics, **layout)  # plots/ through the folder gate
         if not self.is_sweep:
             snapshots = self.snapshots(0)
             if snapshots:
                 from autophagy.results.pictures import draw_snapshots
 
+                make_folder(self.path, self.path / "plots")  # refuses a plots/ that is a link
                 paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
         return paths
 
@@ -254,19 +262,39 @@ class Run:
 
     def export(self, output: Path, format: str = "csv") -> tuple[Path, int]:
         """Write :meth:`table` as CSV or Parquet; returns the path and the row count."""
+        path, count, _, _ = self.export_snapshot(output, format)
+        return path, count
+
+    def export_snapshot(self, output: Path, format: str = "csv") -> tuple[Path, int, int, int]:
+        """:meth:`export`, and (replicates done, planned) read in the SAME read transaction as
+        the rows, so an "incomplete" warning can never disagree with the rows written; returns
+        (path, rows, done, planned)."""
         from autophagy.results.export import export_table
 
-        finished = self.finished()  # complete: the row's replicate ran every generation
+        with self.store() as store:
+            store.conn.execute("BEGIN")  # one snapshot of rows and checkpoints (WAL readers)
+            try:
+                rows = store.all_rows()
+                finished = self.finished(store)  # complete: the row's replicate ran every generation
+            finally:
+                store.conn.execute("COMMIT")
+        self.__dict__["_rows"] = self._checked(rows)  # the cached rows are this snapshot's
         records = [
             (*record, (run, record[-4]) in finished)
             for record, (run, *_) in zip(self._records(), self._rows, strict=True)
         ]
         columns = [*self._columns(), *ROW_COLUMNS, "complete"]
-        return export_table(columns, records, output, format), len(records)
+        planned = sum(size[0] for size in self._sizes() if size is not None)
+        return export_table(columns, records, output, format), len(records), len(finished), planned
 
     def report(self, output: Path | None = None, **layout: Any) -> Path:
         """Write the static HTML report (default ``report.html`` in the folder)."""
         return write_report(self, output, **layout)
+
+
+@contextlib.contextmanager
+def _borrowed(store: RunStore) -> Iterator[RunStore]:
+    yield store  # a store the caller opened (and closes)
 
 
 def open_run(folder: str | Path) -> Run:

@@ -266,6 +266,10 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             raise ConfigError("model", str(exc)) from None
     schedule = resolve_schedule(config.loop)
 
+    if not config.metrics.names:  # refused, not allowed with a note: a loop that records nothing
+        raise ConfigError(
+            "metrics.names", "is empty: the loop would record nothing; name at least one metric"
+        )
     for name in config.metrics.names:
         if name not in METRICS:
             raise ConfigError(

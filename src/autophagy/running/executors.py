@@ -9,6 +9,7 @@ threads so that workers do not oversubscribe the cores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -28,6 +29,10 @@ class Executor(Protocol):
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future: ...
 
     def shutdown(self) -> None: ...
+
+    def terminate(self) -> None:
+        """Stop every task now (a forced stop): terminate the workers, then kill them."""
+        ...
 
 
 def cpu_count() -> int:
@@ -69,6 +74,9 @@ class InlineExecutor:
     def shutdown(self) -> None:
         pass
 
+    def terminate(self) -> None:
+        pass  # the task runs in this thread: the KeyboardInterrupt already stopped it
+
 
 def threads_per_worker(workers: int) -> int:
     """Cores per worker, never above a thread limit the user already set (``OMP_NUM_THREADS``)."""
@@ -100,6 +108,25 @@ class LokyExecutor:
 
     def shutdown(self) -> None:
         pass  # the reusable pool stays warm for the next sweep in this process; loky reaps it
+
+    def terminate(self) -> None:
+        """SIGTERM every worker, SIGKILL those still alive after a second, and drop the pool."""
+        import signal
+        import time
+
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.kill(process.pid, signal.SIGTERM)
+        end = time.monotonic() + 1.0
+        while any(p.is_alive() for p in processes) and time.monotonic() < end:
+            time.sleep(0.02)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.pool.shutdown(wait=False, kill_workers=True)
 
 
 class RayExecutor:
@@ -146,6 +173,9 @@ class RayExecutor:
     def shutdown(self) -> None:
         if self.started:
             self.ray.shutdown()
+
+    def terminate(self) -> None:
+        self.shutdown()
 
 
 EXECUTORS = ("local", "inline", "ray")

@@ -20,9 +20,13 @@ own usage errors, so a command body only raises.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sqlite3
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import typer
@@ -38,9 +42,19 @@ from autophagy.core.errors import ConfigError, EnvironmentFault
 EXIT_FAIL, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_BUG = 1, 2, 3, 70
 
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)}
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters (escape sequences, carriage returns, bells, C1
+    codes) written as ``\\xNN``: user text (keys, paths) can never drive the terminal."""
+    return text.translate(_CONTROLS)
+
+
 def say(line: str) -> None:
-    """Write one plain line to stderr (no markup, no wrapping, no highlighting)."""
-    typer.echo(line, err=True)
+    """Write one plain line to stderr (no markup, no wrapping, no highlighting; control
+    characters escaped by :func:`printable`)."""
+    typer.echo(printable(line), err=True)
 
 
 def _os_message(exc: OSError) -> tuple[str, str]:
@@ -86,12 +100,32 @@ def report(exc: BaseException) -> int:
     return EXIT_BUG
 
 
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """While a command runs, SIGTERM raises ``KeyboardInterrupt`` (exit 3) instead of ending
+    the process at once, so that ``finally`` blocks run: an export or report stopped midway
+    removes its temporary file (:func:`autophagy.storage.safety.atomic_path`). A run installs
+    its own handlers on top (:class:`autophagy.running.signals.GracefulStop`)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
 class GuardedGroup(typer.core.TyperGroup):
     """A typer group whose commands end every failure through :func:`report`."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _terminate_raises():
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, ClickException):
             raise
         except BaseException as exc:  # the single place failures become lines

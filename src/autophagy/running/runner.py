@@ -30,11 +30,12 @@ from autophagy.core.registry import plugin_roots, unimportable_entries, user_mod
 from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
 from autophagy.running.executors import Executor, make_executor
-from autophagy.running.signals import GracefulStop
+from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
 from autophagy.running.tasks import Task, TaskResult, run_task
+from autophagy.storage.identity import KEY, resume_identity, strip
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
-from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder
+from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder, make_folder
 from autophagy.storage.store import RunStore
 
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
@@ -101,12 +102,17 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     return plan
 
 
-def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> None:
-    """Refuse a folder that holds another config or a store that cannot be resumed."""
+def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> str | None:
+    """Refuse a folder that holds another config, a store without a manifest or a store that
+    cannot be resumed; returns the run id the store holds (None if none)."""
     if stored is not None and not _same_run(stored, plan):
         raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
-    if (plan.out / STORE_FILE).is_file():
-        RunStore(plan.out / STORE_FILE).close()  # refuses a store it cannot resume
+    if not (plan.out / STORE_FILE).is_file():
+        return None
+    if stored is None:
+        resume_identity(plan.manifest, None, None, True, where=f"--out {plan.out}")  # refuses
+    with RunStore(plan.out / STORE_FILE) as store:  # refuses a store it cannot resume
+        return store.meta("run_id")
 
 
 def _plan(raw: dict[str, Any], out: Path | None) -> RunPlan:
@@ -156,7 +162,7 @@ def _same_run(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> bool:
     name, manifest = stored
     if name != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE):
         return False
-    manifest = json.loads(json.dumps(manifest))
+    manifest = json.loads(json.dumps(strip(manifest)))
     _fill_legacy(manifest)
     for table in _data_tables(manifest):
         if isinstance(table.get("path"), str):
@@ -171,6 +177,7 @@ def execute(
     progress: bool = True,
     plots: bool = True,
     task_seconds: float = TASK_SECONDS,
+    force_data: bool = False,
 ) -> Path:
     """Run (or resume) every block of every cell, committing each finished task; returns the folder.
 
@@ -178,17 +185,33 @@ def execute(
     (:class:`~autophagy.storage.safety.FolderLock`) and its manifest written atomically. SIGINT or
     SIGTERM stops after the tasks in flight are committed, raising
     :class:`~autophagy.core.errors.Interrupted` (see :mod:`autophagy.running.signals`).
+
+    The manifest carries the run's identity (:func:`~autophagy.storage.identity.resume_identity`:
+    version, run id shared with the store, input fingerprints); a resume whose inputs changed
+    is refused unless ``force_data``, which records the change in the manifest.
     """
     pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
     try:
         check_budget(plan.cells, plan.out, pool.workers)
-        plan.out.mkdir(parents=True, exist_ok=True)
+        make_folder(plan.out)
         with FolderLock(plan.out), GracefulStop() as stop:
-            _check_folder(plan, read_manifest(plan.out))  # again under the lock: another writer may be first
+            stored = read_manifest(plan.out, identity=True)
+            store_id = _check_folder(plan, stored)  # again under the lock: another writer may be first
+            identity = resume_identity(
+                plan.manifest,
+                stored[1] if stored is not None else None,
+                store_id,
+                (plan.out / STORE_FILE).is_file(),
+                force_data=force_data,
+                where=f"--out {plan.out}",
+            )
             manifest_file = plan.out / (SWEEP_FILE if plan.is_sweep else CONFIG_FILE)
-            text = json.dumps(plan.manifest, indent=2) + "\n"
+            text = json.dumps({**plan.manifest, KEY: identity}, indent=2) + "\n"
             if not manifest_file.is_file() or manifest_file.read_text(encoding="utf-8") != text:
                 atomic_write_text(manifest_file, text)
+            with RunStore(plan.out / STORE_FILE) as store:  # the store holds the manifest's run id
+                if store.meta("run_id") is None:  # a new store, or one written before run ids
+                    store.set_meta("run_id", identity["run_id"])
             done, total = _execute(plan, pool, progress, task_seconds, stop)
             if stop.requested:
                 raise Interrupted(
@@ -276,27 +299,38 @@ def _drain(
     def halted() -> bool:
         return failure is not None or (stop is not None and stop.requested)
 
-    while (todo and not halted()) or running:
-        while todo and len(running) < 2 * pool.workers and not halted():
-            task = todo.pop()
-            running[pool.submit(run_task, task)] = task
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            task = running.pop(future)
-            try:
-                result: TaskResult = future.result()
-            except Exception as exc:
-                if failure is None and not (stop is not None and stop.requested):
-                    failure = exc
-                continue
-            store.commit_task(
-                result.run, result.first, result.generation, result.state, result.rows, result.snapshots
-            )
-            units = (result.generation - task.generation) * (task.stop - task.first)
-            committed += units
-            bar.advance(bar_task, units)
-            if not result.done:
-                todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    def commit(task: Task, result: TaskResult) -> int:
+        store.commit_task(
+            result.run, result.first, result.generation, result.state, result.rows, result.snapshots
+        )
+        units = (result.generation - task.generation) * (task.stop - task.first)
+        bar.advance(bar_task, units)
+        return units
+
+    try:
+        while (todo and not halted()) or running:
+            while todo and len(running) < 2 * pool.workers and not halted():
+                task = todo.pop()
+                running[pool.submit(run_task, task)] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    result: TaskResult = future.result()
+                except Exception as exc:
+                    if failure is None and not (stop is not None and stop.requested):
+                        failure = exc
+                    continue
+                committed += commit(task, result)
+                if not result.done:
+                    todo.append(replace(task, generation=result.generation, checkpoint=result.state))
+    except KeyboardInterrupt:  # a forced stop (second signal): commit what finished, end the pool
+        deadline()
+        for future, task in running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                committed += commit(task, future.result())
+        getattr(pool, "terminate", lambda: None)()  # an executor passed in may lack it
+        raise
     if failure is not None:
         raise failure
     return committed

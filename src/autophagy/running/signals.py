@@ -3,8 +3,11 @@
 :class:`GracefulStop` turns the first SIGINT or SIGTERM into a request the runner checks
 after every task commit: it submits nothing more, commits the tasks in flight (each returns
 within ``--task-seconds`` of work) and raises :class:`~autophagy.core.errors.Interrupted`, whose
-message says what is saved and how to resume. A second SIGINT stops at once
-(``KeyboardInterrupt``; the store's transactions keep it consistent all the same).
+message says what is saved and how to resume. A second SIGINT or SIGTERM (either, in any
+order) stops at once, whatever a worker is doing: ``KeyboardInterrupt`` is raised in the
+parent, which commits the tasks that had finished, terminates the pool (then kills it) and
+exits 3; :func:`deadline` ends the process if that cleanup itself hangs. A third signal ends
+the process at once (the store's transactions keep it consistent all the same).
 
 :func:`worker_init` runs in every local worker process: it ignores SIGINT (Ctrl-C reaches
 the whole process group; the parent decides) and starts a watchdog thread that ends the
@@ -21,6 +24,21 @@ import time
 from types import FrameType
 
 WATCHDOG_S = 0.5  # seconds between a worker's checks that its parent is alive
+FORCED_EXIT_S = 10.0  # after a forced stop, the process ends within this long whatever happens
+EXIT_NOW = 3  # the environment status: committed work is kept, the same command resumes
+
+
+def deadline(seconds: float = FORCED_EXIT_S) -> None:
+    """End this process with status 3 in ``seconds`` unless it has ended by then (a daemon
+    timer): after a forced stop, nothing (a pool that will not die, a stuck join) can keep it."""
+
+    def end() -> None:
+        os.write(2, b"error: interrupted: stopped by force; committed work is kept\n")
+        os._exit(EXIT_NOW)
+
+    timer = threading.Timer(seconds, end)
+    timer.daemon = True
+    timer.start()
 
 
 class GracefulStop:
@@ -29,6 +47,7 @@ class GracefulStop:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.forced = False
         self._previous: dict[int, object] = {}
 
     @property
@@ -40,8 +59,11 @@ class GracefulStop:
         return signal.Signals(self.signum).name if self.signum is not None else ""
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum == signal.SIGINT and signum == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        if self.forced:
+            os._exit(EXIT_NOW)  # a third signal: the cleanup is taking too long
+        if self.signum is not None:
+            self.forced = True
+            raise KeyboardInterrupt  # a second SIGINT or SIGTERM: stop now
         self.signum = signum
 
     def __enter__(self) -> GracefulStop:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autophagy.core.blame import worker_error
+from autophagy.core.boundary import check_samples, stop_error, who
 from autophagy.core.errors import ConfigError
 from autophagy.core.registry import adopt, extend_path, load_plugins
 from autophagy.core.rng import streams
@@ -65,7 +66,9 @@ def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np
     """``n`` samples ``(n, d)`` of the first replicate's model just fitted, from their own stream
     and with the evaluation's sampling bias (pictures never change a run's numbers)."""
     rng = streams(exp.seed, replicates, state.generation, "snapshot")
-    return state.models[0].sample(n, rng=rng, sampling_bias=exp.eval_bias)[0]
+    model = state.models[0]
+    drawn = model.sample(n, rng=rng, sampling_bias=exp.eval_bias)
+    return check_samples(drawn, len(replicates), n, exp.data.dim, who(model))[0]
 
 
 def run_task(task: Task) -> TaskResult:
@@ -84,6 +87,11 @@ def run_task(task: Task) -> TaskResult:
         raise
     except Exception as exc:
         raise worker_error(exc) from None
+    except (SystemExit, KeyboardInterrupt) as exc:  # sys.exit() in a plug-in is its error, not a stop
+        converted = stop_error(exc)
+        if converted is None:
+            raise  # a real Ctrl-C (delivered by a signal) still stops the run
+        raise converted from None
 
 
 def _run_task(task: Task) -> TaskResult:

@@ -13,15 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.core.errors import ConfigError
+from autophagy.storage.identity import KEY
 
 CONFIG_FILE = "config.json"
 SWEEP_FILE = "sweep.json"
 STORE_FILE = "results.sqlite"
 
 
-def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
+def read_manifest(folder: Path, *, identity: bool = False) -> tuple[str, dict[str, Any]] | None:
     """``(file name, manifest)`` of a folder's ``config.json`` or ``sweep.json``; None if it has
-    neither; a :class:`ConfigError` if one cannot be read."""
+    neither; a :class:`ConfigError` if one cannot be read. The run's identity (version, run id,
+    input fingerprints: :mod:`autophagy.storage.identity`) is left out unless ``identity``."""
     for name in (SWEEP_FILE, CONFIG_FILE):
         file = Path(folder) / name
         if file.is_file():
@@ -33,5 +35,5 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
                 name == SWEEP_FILE and not {"name", "swept", "cells"} <= set(manifest)
             ):
                 raise ConfigError("RUN", f"{file} is not a {name.removesuffix('.json')} manifest")
-            return name, manifest
+            return name, manifest if identity else {k: v for k, v in manifest.items() if k != KEY}
     return None

@@ -1,5 +1,12 @@
 """Run folders that survive faults and cannot be escaped.
 
+- :func:`gate`: THE folder gate. Every file or folder the project creates or writes inside a
+  run, sweep, admissible or recipe folder is checked by it first: the final component must not
+  be a symbolic link (and is opened with ``O_NOFOLLOW``), and its parent, symlinks resolved,
+  must lie inside the folder. :func:`open_gated`, :func:`make_folder`, :func:`atomic_path`,
+  :class:`FolderLock` and the store (:class:`~autophagy.storage.store.RunStore`) all go through it.
+- :func:`refuse_own_file`: an ``--output`` that resolves onto a folder's own files
+  (``results.sqlite``, ``config.json``, ``sweep.json``, ``.lock``...) is refused (exit 2).
 - :func:`atomic_write_text` / :func:`atomic_path`: a manifest or report is written to a
   temporary file in the same folder, fsynced, then renamed over the target, so a reader (or a
   process killed at any instruction) sees the old file or the new one, never a torn one.
@@ -16,6 +23,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -27,6 +35,93 @@ from autophagy.core.errors import ConfigError, EnvironmentFault
 LOCK_FILE = ".lock"
 MAX_NAME = 100  # characters of a file name derived from data (well under the 255-byte limit)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+OWN_FILES = frozenset(
+    {
+        "config.json",
+        "sweep.json",
+        "results.sqlite",
+        "results.sqlite-wal",
+        "results.sqlite-shm",
+        "results.sqlite-journal",
+        LOCK_FILE,
+        "admissible.json",
+        "phase.json",
+    }
+)
+"""Names of the files that make a folder resumable: never the target of an ``--output``."""
+
+
+def _link_error(path: Path, what: str) -> ConfigError:
+    return ConfigError(
+        str(path), f"{what}; autophagy writes only real files inside the folder (remove it, or use another)"
+    )
+
+
+def gate(folder: Path, path: Path) -> Path:
+    """The one check before anything is created or written at ``path`` inside ``folder``: the
+    final component is not a symbolic link, and the parent, symlinks resolved, is ``folder`` or
+    inside it. Returns ``path`` made absolute (its parent resolved). Raises :class:`ConfigError`
+    (exit 2) naming the path otherwise; the caller opens with ``O_NOFOLLOW`` (:func:`open_gated`)
+    or renames onto it (a rename replaces a link, never follows it)."""
+    folder, path = Path(folder), Path(path)
+    if path.is_symlink():
+        raise _link_error(path, "is a symbolic link")
+    root = folder.resolve()
+    parent = path.parent.resolve()
+    if not parent.is_relative_to(root):
+        raise _link_error(path, f"resolves outside {folder} (to {parent})")
+    target = parent / path.name
+    if target.is_symlink():  # pragma: no cover - the parent changed between the two looks
+        raise _link_error(path, "is a symbolic link")
+    return target
+
+
+def open_gated(folder: Path, path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` of ``path`` inside ``folder`` through :func:`gate`, with ``O_NOFOLLOW``; a link
+    planted between the check and the open fails the open (``ELOOP``), which is refused too."""
+    target = gate(folder, path)
+    try:
+        return os.open(target, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _link_error(path, "is a symbolic link") from None
+        raise
+
+
+def make_folder(folder: Path, path: Path | None = None) -> Path:
+    """Create ``path`` (default: ``folder`` itself) and its parents inside ``folder``, each
+    through :func:`gate`: a ``plots/`` that is a link, or a file in its place, is refused."""
+    folder = Path(folder)
+    path = Path(path) if path is not None else folder
+    folder.mkdir(parents=True, exist_ok=True)  # the folder itself is the user's to name
+    if path == folder:
+        return folder
+    missing = []
+    step = path
+    while step != folder and step != step.parent:
+        missing.append(step)
+        step = step.parent
+    for step in reversed(missing):
+        target = gate(folder, step)
+        if step.exists() and not step.is_dir():
+            raise ConfigError(str(step), "is a file where a folder goes (move the file away)")
+        target.mkdir(exist_ok=True)
+    return path
+
+
+def refuse_own_file(option: str, output: Path) -> Path:
+    """Refuse (exit 2, naming ``option``) an output file that resolves onto a run, sweep or map
+    folder's own files (see :data:`OWN_FILES`), or onto a folder: writing it would destroy the
+    folder or make it unresumable. The one check every ``--output`` goes through."""
+    output = Path(output)
+    resolved = output.resolve()
+    if resolved.is_dir():
+        raise ConfigError(option, f"{output} is a folder; give a file name")
+    if resolved.name in OWN_FILES:
+        raise ConfigError(option, f"{output} is a folder's own file ({resolved.name}); write elsewhere")
+    return output
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -44,16 +139,28 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, folder: Path | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; once the block has written it, fsync it and
-    rename it onto ``path``. On any exception the temporary file is removed and ``path`` is
-    left as it was."""
+    rename it onto ``path``. On any exception (SIGTERM included: see
+    :mod:`autophagy.running.signals`) the temporary file is removed and ``path`` is left as it
+    was. Both files pass the folder gate (:func:`gate`) of ``folder`` (default: ``path``'s own
+    folder): the temporary file is created exclusively with ``O_NOFOLLOW``."""
     path = Path(path)
+    folder = Path(folder) if folder is not None else path.parent
+    gate(folder, path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        if tmp.is_symlink() or tmp.is_file():
+            tmp.unlink()  # a leftover of a killed writer with this pid (never followed)
+    os.close(open_gated(folder, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        fd = open_gated(folder, tmp, os.O_RDWR)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        gate(folder, path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -85,7 +192,7 @@ class FolderLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
             return self
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_gated(self.folder, self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

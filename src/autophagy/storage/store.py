@@ -10,6 +10,7 @@ generations its checkpoints say, and a resumed block starts right after them.
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from autophagy.core.errors import ConfigError, EnvironmentFault
+from autophagy.storage.safety import gate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -33,6 +35,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     samples BLOB NOT NULL,
     PRIMARY KEY (run, generation)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run INTEGER NOT NULL,
     first_replicate INTEGER NOT NULL,
@@ -41,6 +47,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (run, first_replicate)
 );
 """
+
+
+def writable(folder: Path) -> bool:
+    """Whether this process may create files in ``folder`` (False on a read-only mount)."""
+    return os.access(folder, os.W_OK)
+
 
 Row = tuple[int, int, str, float]
 """(replicate, generation, metric, value)"""
@@ -60,10 +72,19 @@ class RunStore:
         :class:`~autophagy.core.errors.EnvironmentFault` (``PRAGMA quick_check``, milliseconds for
         a typical run) that points at ``autophagy export --salvage``."""
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, timeout=60)
+        folder = self.path.parent
+        for name in ("", "-wal", "-shm", "-journal"):  # sqlite creates these beside the store
+            gate(folder, folder / f"{self.path.name}{name}")
+        self.read_only = self.path.is_file() and not writable(folder)
+        if self.read_only:  # a finished run on a read-only mount: read it as it is
+            uri = f"{self.path.resolve().as_uri()}?immutable=1"
+            self.conn = sqlite3.connect(uri, uri=True, timeout=60)
+        else:
+            self.conn = sqlite3.connect(self.path, timeout=60)
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            if not self.read_only:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             verdict = self.conn.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
         except sqlite3.DatabaseError as exc:
             self.conn.close()
@@ -75,8 +96,8 @@ class RunStore:
                 f"is damaged ({verdict}); `autophagy export RUN --output FILE --salvage` saves the "
                 "rows that can still be read",
             )
-        if not check:
-            return  # salvage: read only, as it is
+        if not check or self.read_only:
+            return  # salvage or a read-only folder: read only, as it is
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
         if columns and "run" not in columns:
             self.conn.close()
@@ -115,6 +136,19 @@ class RunStore:
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
                 (run, first_replicate, generation, state),
             )
+
+    def meta(self, key: str) -> str | None:
+        """A value of the store's ``meta`` table (``run_id``: see :mod:`autophagy.storage.identity`);
+        None when unset or the store predates the table."""
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def checkpoint(self, run: int, first_replicate: int) -> tuple[int, bytes] | None:
         """(generation, encoded state) last committed for a block, or None if it never ran."""
