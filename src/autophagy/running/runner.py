@@ -325,7 +325,8 @@ def _drain(
                 if not result.done:
                     todo.append(replace(task, generation=result.generation, checkpoint=result.state))
     except KeyboardInterrupt:  # a forced stop (second signal): commit what finished, end the pool
-        deadline()
+        if stop is not None and stop.forced:
+            deadline()  # a real second signal: end the process even if the cleanup hangs
         for future, task in running.items():
             if future.done() and not future.cancelled() and future.exception() is None:
                 committed += commit(task, future.result())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from types import FrameType
@@ -31,6 +32,9 @@ EXIT_NOW = 3  # the environment status: committed work is kept, the same command
 def deadline(seconds: float = FORCED_EXIT_S) -> None:
     """End this process with status 3 in ``seconds`` unless it has ended by then (a daemon
     timer): after a forced stop, nothing (a pool that will not die, a stuck join) can keep it."""
+
+    if hasattr(sys, "ps1") or "ipykernel" in sys.modules:
+        return  # an interactive session (a notebook, a REPL) is never ended for it
 
     def end() -> None:
         os.write(2, b"error: interrupted: stopped by force; committed work is kept\n")
