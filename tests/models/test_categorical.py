@@ -182,7 +182,7 @@ def test_sampling_bias_above_the_models_maximum_is_refused(model, bias, message)
     data = (
         {"kind": "categorical", "n_categories": 5} if model["kind"] == "categorical" else {"kind": "gaussian"}
     )
-    raw = discrete_experiment(data, model, [], sampling_bias=bias)
+    raw = discrete_experiment(data, model, ["surviving"], sampling_bias=bias)
     if model["kind"] == "gaussian":
         raw["data"]["dim"] = 2
         raw["metrics"] = {"names": ["trace_cov"], "n_eval": 10}

@@ -44,6 +44,7 @@ from autophagy.metrics.features import (
     fid,
 )
 from autophagy.metrics.gaussian import (
+    Coordinate,
     frechet_distance,
     logdet_ratio,
     mean_drift,
@@ -157,7 +158,7 @@ COORDINATES = 10  # mean_offset_j and variance_j are registered for j < COORDINA
 for _j in range(COORDINATES):
     register_metric(
         f"mean_offset_{_j}",
-        lambda m, c, m0, c0, j=_j: mean_offset(m, m0, j),
+        Coordinate("mean_offset", _j),
         higher_is_better=False,
         needs="moments",
         summary=(
@@ -167,7 +168,7 @@ for _j in range(COORDINATES):
     )
     register_metric(
         f"variance_{_j}",
-        lambda m, c, m0, c0, j=_j: variance_of(c, j),
+        Coordinate("variance", _j),
         higher_is_better=True,
         needs="moments",
         summary=(

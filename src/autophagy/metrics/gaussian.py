@@ -5,6 +5,9 @@ All functions broadcast over leading batch axes: means ``(..., d)``, covariances
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from autophagy.core.linalg import psd_sqrt, unbiased_moments
@@ -94,3 +97,22 @@ def variance_of(cov: np.ndarray, j: int) -> np.ndarray:
     if not 0 <= j < cov.shape[-1]:
         raise ValueError(f"variance_{j} needs data with at least {j + 1} dimensions, got {cov.shape[-1]}")
     return cov[..., j, j]
+
+
+@dataclass(frozen=True)
+class Coordinate:
+    """The moment metric of coordinate ``j``: ``mean_offset_j`` or ``variance_j`` (see
+    :func:`mean_offset`, :func:`variance_of`); a config whose data has ``j`` or fewer
+    dimensions is refused when it is validated, naming the metric."""
+
+    kind: str  # "mean_offset" or "variance"
+    j: int
+
+    def __call__(self, mean, cov, reference_mean, reference_cov) -> np.ndarray:
+        if self.kind == "mean_offset":
+            return mean_offset(mean, reference_mean, self.j)
+        return variance_of(cov, self.j)
+
+    def check_config(self, model_kind: str, data: Any) -> None:
+        if data.dim <= self.j:
+            raise ValueError(f"{self.kind}_{self.j} needs data with at least {self.j + 1} dimensions")
