@@ -103,7 +103,7 @@ def _fake(rid: str, values: np.ndarray) -> Recipe:
         f"fake {rid}",
         "rises",
         {"quick": {"replicates": 5}, "full": {"replicates": 5}},
-        lambda replicates, seed: values[:replicates] + seed,
+        lambda replicates, seed, folder, workers: values[:replicates] + seed,
         lambda m: [above("rises", stats.mean(m)), Note("shown", f"{m.mean():.3g}")],
         lambda m, path: path.write_bytes(b"png"),
     )
