@@ -244,11 +244,10 @@ def _execute(
                 total += generations * len(block)
                 finished += generation * len(block)
                 if generation < generations:
-                    pictured, n_pictured = cell.config.plots.chosen(cell.experiment.data, generations)
                     todo.append(
                         Task(
                             cell.index,
-                            cell.experiment,
+                            cell.raw_json,
                             block[0],
                             block.stop,
                             generation,
@@ -256,9 +255,6 @@ def _execute(
                             task_seconds,
                             shipped,
                             paths,
-                            tuple(cell.config.plugins),
-                            tuple(pictured),
-                            n_pictured,
                         )
                     )
         with Progress(

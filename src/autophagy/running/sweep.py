@@ -41,8 +41,7 @@ class SweepOptions(Options):
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of a sweep: its swept values, raw config, and what it resolved to (the experiment a
-    task ships to its worker, the validated config and the manifest's resolved config)."""
+    """One run of a sweep: its swept values, raw config (what workers rebuild from) and plan."""
 
     index: int
     values: dict[str, Any]
@@ -52,6 +51,11 @@ class Cell:
     config: RunConfig
     resolved: dict[str, Any]
     tags: dict[str, int] = field(default_factory=dict)  # key -> k for the k-th repeat (k >= 2) of a value
+
+    @property
+    def raw_json(self) -> str:
+        """The raw config as canonical JSON: a task ships this, not the built objects."""
+        return json.dumps(self.raw, sort_keys=True)
 
 
 def axes(table: dict[str, Any], field: str) -> dict[str, list]:

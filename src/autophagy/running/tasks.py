@@ -1,16 +1,17 @@
 """Tasks: one sweep cell times one block of replicates, run from its checkpoint.
 
-A task carries the cell's resolved :class:`~autophagy.loop.engine.Experiment` (validated once,
-in the parent, and pickled by the executor), a replicate range and the encoded checkpoint; the
-worker imports the run's plug-in modules (their metrics are found by name), runs generations
-until the block is finished or the time budget is spent, and returns the rows and the new
-checkpoint. Because every random
+A task carries only plain data (the cell's raw config as JSON, a replicate range, the
+encoded checkpoint), so any executor can ship it to any worker; the worker rebuilds the
+experiment (cached per process), runs generations until the block is finished or the
+time budget is spent, and returns the rows and the new checkpoint. Because every random
 draw is keyed by (replicate, generation, role) and a checkpoint round trip is exact, the
 numbers do not depend on where, in how many pieces, or after how many restarts a block ran.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,14 +21,14 @@ import numpy as np
 from autophagy.core.blame import worker_error
 from autophagy.core.boundary import check_samples, stop_error, who
 from autophagy.core.errors import ConfigError
-from autophagy.core.registry import adopt, extend_path, load_plugins
+from autophagy.core.registry import adopt, extend_path
 from autophagy.core.rng import streams
 from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import Experiment, LoopState, run_block
 from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
-    pass
+    from autophagy.running.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Task:
     """What a worker needs: the cell, its replicates ``[first, stop)`` and where to resume."""
 
     run: int
-    experiment: Experiment
+    config_json: str
     first: int
     stop: int
     generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
@@ -43,9 +44,6 @@ class Task:
     budget_s: float
     registrations: tuple = ()  # plug-ins registered in the parent's __main__ (see registry.adopt)
     plugin_paths: tuple[str, ...] = ()  # where the parent found the config's plug-in modules
-    plugins: tuple[str, ...] = ()  # the config's plug-in modules, imported before the first task
-    pictured: tuple[int, ...] = ()  # generations whose samples of replicate 0 are kept
-    n_pictured: int = 0  # samples kept per pictured generation
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,14 @@ class TaskResult:
     rows: list[Row]
     seconds: float
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # generation -> samples (n, d)
+
+
+@functools.lru_cache(maxsize=16)
+def _experiment(config_json: str) -> tuple[Experiment, RunConfig]:
+    from autophagy.running.config import resolve
+
+    exp, config, _ = resolve(json.loads(config_json))
+    return exp, config
 
 
 def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:
@@ -81,7 +87,6 @@ def run_task(task: Task) -> TaskResult:
     extend_path(task.plugin_paths)
     adopt(task.registrations)
     try:
-        load_plugins(task.plugins)
         return _run_task(task)
     except ConfigError:
         raise
@@ -96,9 +101,10 @@ def run_task(task: Task) -> TaskResult:
 
 def _run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
-    exp = task.experiment
+    exp, config = _experiment(task.config_json)
     replicates = range(task.first, task.stop)
-    pictured = set(task.pictured) if task.first == 0 else set()
+    chosen, n_pictured = config.plots.chosen(exp.data, exp.generations)
+    pictured = set(chosen) if task.first == 0 else set()
     snapshots: dict[int, np.ndarray] = {}
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
     rows: list[Row] = []
@@ -111,7 +117,7 @@ def _run_task(task: Task) -> TaskResult:
             for i, r in enumerate(replicates)
         ]
         if generation in pictured:
-            snapshots[generation] = snapshot(exp, replicates, state, task.n_pictured)
+            snapshots[generation] = snapshot(exp, replicates, state, n_pictured)
         if time.perf_counter() - start >= task.budget_s:
             break
     done = generation >= exp.generations
