@@ -159,3 +159,24 @@ def test_negative_control_without_the_check_a_changed_file_is_taken(tmp_path, ba
         run(_raw(data), folder, executor="inline", progress=False, plots=False)  # no refusal
     finally:
         data.write_bytes(base["original"])
+
+
+def test_an_empty_store_without_a_manifest_starts_afresh(tmp_path):
+    """A zero-byte results.sqlite (what ``sqlite3.connect`` leaves when a reader opens the path
+    before the run creates it) holds no run: the run starts instead of being refused, while a
+    store that holds rows and no manifest is still refused (its negative control)."""
+    import sqlite3
+
+    from conftest import base_config
+
+    from autophagy.api import run
+    from autophagy.core.errors import ConfigError
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    sqlite3.connect(fresh / "results.sqlite").close()  # creates an empty file
+    done = run(base_config(), fresh, executor="inline", progress=False, plots=False)
+    assert done.complete
+    (fresh / "config.json").unlink()
+    with pytest.raises(ConfigError, match="no config.json"):
+        run(base_config(), fresh, executor="inline", progress=False, plots=False)

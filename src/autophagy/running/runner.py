@@ -36,7 +36,7 @@ from autophagy.running.tasks import Task, TaskResult, run_task
 from autophagy.storage.identity import KEY, resume_identity, strip
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder, make_folder
-from autophagy.storage.store import RunStore
+from autophagy.storage.store import RunStore, holds_results
 
 TASK_SECONDS = 2.0  # a task returns after this long; its block continues in a new task
 
@@ -109,7 +109,7 @@ def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> s
         raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
     if not (plan.out / STORE_FILE).is_file():
         return None
-    if stored is None:
+    if stored is None and holds_results(plan.out / STORE_FILE):
         resume_identity(plan.manifest, None, None, True, where=f"--out {plan.out}")  # refuses
     with RunStore(plan.out / STORE_FILE) as store:  # refuses a store it cannot resume
         return store.meta("run_id")
@@ -201,7 +201,7 @@ def execute(
                 plan.manifest,
                 stored[1] if stored is not None else None,
                 store_id,
-                (plan.out / STORE_FILE).is_file(),
+                holds_results(plan.out / STORE_FILE),
                 force_data=force_data,
                 where=f"--out {plan.out}",
             )

@@ -214,3 +214,24 @@ class RunStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def holds_results(path: Path) -> bool:
+    """Whether the store file at ``path`` holds any row or checkpoint. An empty file (such as
+    ``sqlite3.connect`` leaves behind when it opens a path not yet written) holds no run, so
+    a folder with one and no manifest starts afresh instead of being refused."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if path.stat().st_size == 0:
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return any(
+                conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+                for table in ("results", "checkpoints")
+                if table in tables
+            )
+    except sqlite3.Error:
+        return True  # unreadable: let the store's own checks name the damage
