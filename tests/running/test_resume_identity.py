@@ -178,5 +178,5 @@ def test_an_empty_store_without_a_manifest_starts_afresh(tmp_path):
     done = run(base_config(), fresh, executor="inline", progress=False, plots=False)
     assert done.complete
     (fresh / "config.json").unlink()
-    with pytest.raises(ConfigError, match="no config.json"):
+    with pytest.raises(ConfigError, match=r"no config\.json"):
         run(base_config(), fresh, executor="inline", progress=False, plots=False)
