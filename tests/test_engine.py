@@ -46,7 +46,7 @@ def test_expected_trace_contracts_by_lambda_each_generation(simulator):
     assert np.all(np.abs(trace.mean(axis=0) - expected) <= Z * se)
 
 
-@pytest.mark.parametrize("simulator", ["exact", "samples"])
+@pytest.mark.parametrize("simulator", ["exact", pytest.param("samples", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("bias", [1.0, 0.8])
 def test_variance_collapses_at_the_predicted_log_rate(bias, simulator):
     """d = 1: tr Sigma_t = s0^2 lambda^(t-1) prod_t chi2_nu / nu, so E[log] is exact (appendix A)."""

@@ -89,6 +89,7 @@ def gillman_recursion(gamma: float, n: int, trace: float, generations: int) -> n
     return np.array(out)
 
 
+@pytest.mark.slow  # 9 s: a peer's recursion, not a control or an invariant
 def test_gillman_correction_follows_its_recursion_and_stops_the_collapse(tmp_path):
     raw = load("gillman_correction", replicates=300, generations=20, block_size=300)
     by_gamma = {v["mitigation.correct.gamma"]: metrics for v, metrics in cells(raw, tmp_path / "run")}

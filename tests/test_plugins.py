@@ -148,7 +148,7 @@ def test_listed_plugin_module_runs_from_another_directory(installed, tmp_path, m
     assert len(rows) == 4 * 3 * 2
 
 
-@pytest.mark.parametrize("executor", ["inline", "local", "ray"])
+@pytest.mark.parametrize("executor", ["inline", "local", pytest.param("ray", marks=pytest.mark.slow)])
 def test_a_raising_plugin_gives_the_same_one_line_error(installed, tmp_path, executor):
     if executor == "ray":
         pytest.importorskip("ray")

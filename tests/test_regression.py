@@ -152,6 +152,7 @@ def _export(folder, path) -> list[str]:
     return path.read_text().splitlines()
 
 
+@pytest.mark.slow  # the invariant's default tests: test_executors' and test_cli's SIGKILL tests
 def test_sigkill_mid_run_then_resume_gives_identical_rows(tmp_path):
     config = tmp_path / "g8.toml"
     config.write_text(REGRESSION_TOML)

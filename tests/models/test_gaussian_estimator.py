@@ -69,7 +69,9 @@ def test_exact_fit_applies_the_estimator_to_the_statistics(gaussian3):
         np.testing.assert_allclose(exact.cov, GaussianModel(estimator).fit(data, rng=[]).cov, atol=1e-12)
 
 
-@pytest.mark.parametrize("simulator, reps", [("exact", 1200), ("samples", 800)])
+@pytest.mark.parametrize(
+    "simulator, reps", [("exact", 1200), pytest.param("samples", 800, marks=pytest.mark.slow)]
+)  # the sample path: slow (18 s); the exact simulator checks the same closed form
 def test_mle_trace_contracts_by_n_minus_1_over_n_per_refit(simulator, reps):
     """Done-when of issue 17: MLE ratio ((n - 1)/n)^t at t = 10 and 50; unbiased stays 1."""
     mle = trace_ratios("mle", simulator, reps)

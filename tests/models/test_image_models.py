@@ -53,6 +53,7 @@ def test_guidance_raises_quality_and_lowers_recall(brief_ddpm, digits_images):
     assert guided["legibility"] > unguided["legibility"] or guided["precision"] > unguided["precision"]
 
 
+@pytest.mark.slow  # 23 s on 2 cores: a model-quality check, not a control or an invariant
 def test_brief_wgan_samples_are_classified_above_chance(digits_images):
     entry = MODELS["wgan_gp"]
     settings = entry.build(entry.options(train_steps=500, device="cpu"))

@@ -60,7 +60,7 @@ def test_g8_controls_fail_their_checks():
     """Swapping the two modes' errors contradicts every claim: accumulate then grows linearly
     (closed form, flattening and the pi^2/6 bound fail), replace flattens (closed form and its
     slope fail), and replace ends below accumulate."""
-    tiny = dataclasses.replace(RECIPES["G8"], profiles={"tiny": {"generations": 12, "replicates": 5000}})
+    tiny = dataclasses.replace(RECIPES["G8"], profiles={"tiny": {"generations": 12, "replicates": 2000}})
     result = tiny.measure("tiny")
     assert not failed("G8", result)
     errors = result.errors
