@@ -69,6 +69,7 @@ def test_loky_pool_in_one_generation_pieces_equals_inline(sweep, tmp_path):
     assert loky == inline
 
 
+@pytest.mark.slow  # 19 s; Ray's rows equal inline's in test_plugins' every-executor test too
 def test_ray_equals_inline(sweep, tmp_path):
     pytest.importorskip("ray")
     inline = run_and_export(sweep, tmp_path / "inline", "--executor", "inline")

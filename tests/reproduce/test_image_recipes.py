@@ -240,6 +240,7 @@ def test_augmented_loops_have_the_papers_sizes(rid, family):
     assert [schedule.training_size(t) for t in (2, 3, 4)] == [2 * n + pooled * k * n for k in range(3)]
 
 
+@pytest.mark.slow  # 27 s; the invariant runs by default in test_executors (loky pieces == inline)
 def test_workers_do_not_change_the_numbers(digits_images):
     """Loops split over processes by (setting, block of replicates) give the rows and pictures
     of one process: every draw comes from per-replicate streams."""
