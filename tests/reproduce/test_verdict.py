@@ -1,4 +1,4 @@
-"""Checks and verdicts (``reproduce/base.py``): Holm across a recipe's checks, which way each
+"""Checks and verdicts (``reproduce/verdict.py``): Holm across a recipe's checks, which way each
 kind of check can fail, reported-only notes, full-only claims, and the JSON of ``--all``."""
 
 from __future__ import annotations
