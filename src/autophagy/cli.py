@@ -144,13 +144,16 @@ def plot(
     hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
     rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
     cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="folder for the PNGs (default RUN/plots; needed on a read-only RUN)")
+    ] = None,
 ) -> None:
     """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
     one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
     from autophagy.results.run import open_run
 
     try:
-        paths = open_run(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
+        paths = open_run(run).write_plots(metrics=metric, output=output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
     for path in paths:

@@ -424,12 +424,16 @@ def save_metric_plots(
     rows: str | None = None,
     cols: str | None = None,
     ci: float = 0.95,
+    output: Path | None = None,
 ) -> list[Path]:
     """Draw ``run``'s metrics (default: all) with :func:`plot_metric` into ``<run.path>/plots/
-    <metric>.png``. ``run`` is a ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``).
-    Every option is checked, and every figure drawn, before the first file is written."""
+    <metric>.png`` (or ``output/<metric>.png``, a folder of the user's choosing). ``run`` is a
+    ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``). Every option is checked, and
+    every figure drawn, before the first file is written."""
     summary = run.summary(ci=ci)
     title = getattr(run, "title", run.name)  # says "incomplete: k of n replicates" when it is
     names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
     figures = {m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci) for m in names}
+    if output is not None:
+        return save_figures(figures, Path(output))
     return save_figures(figures, Path(run.path) / "plots", Path(run.path))

@@ -38,6 +38,7 @@ from autophagy.results.plots import (
     value_text,
 )
 from autophagy.storage.safety import atomic_write_text, inside, refuse_own_file, safe_name
+from autophagy.storage.store import refuse_read_only
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -251,6 +252,8 @@ def write_report(
 ) -> Path:
     """Write the report of ``run`` (a :class:`~autophagy.results.run.Run`) to ``output``
     (default ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
+    if output is None:
+        refuse_read_only(Path(run.path), "--output", "FILE to write the report elsewhere")
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
     if output is None:
         return atomic_write_text(Path(run.path) / "report.html", text)
