@@ -130,39 +130,35 @@ def _closed_form(
 
 
 def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
-    """Per beta: the closed form at every T (control: the other beta's errors) and the log-log
-    slope as an equivalence with the exponent (margin in ``designs/T1.toml``; control: the
-    other beta's slopes against this exponent)."""
+    """Per beta: the closed form at every T and the log-log slope as an equivalence with the
+    exponent (margins in ``designs/T1.toml``). Controls (with two betas or more): the next
+    beta's errors against this closed form, its slopes against this exponent."""
     checks = []
     width, why = margin("T1", "slope")
     for i, result in enumerate(m):
-        other = m[(i + 1) % len(m)]
+        other = m[(i + 1) % len(m)] if len(m) > 1 else None
         beta, errors = result.beta, result.errors["clean"]
-        checks.append(
-            _closed_form(
-                f"beta={beta:g}: mean error = sum_i p_i (1 - p_i)^T at every T",
-                "T1",
-                errors,
-                result.expected["clean"],
-                other.errors["clean"],
-            )
-        )
-        theory = -clean_exponent(beta)
         start = int(np.searchsorted(result.sizes, result.fit_from or result.sizes[1]))
-        slopes = replicate_slopes(result.sizes[start:], errors[:, start:])
-        others = replicate_slopes(other.sizes[start:], other.errors["clean"][:, start:])
+        theory = -clean_exponent(beta)
         bias = _slope_bias(result, "clean", theory)
-        note = f"the exact expectation's own slope is {bias:.2g} off the power law (finite N and T)"
+        name = f"beta={beta:g}: mean error = sum_i p_i (1 - p_i)^T at every T"
+        slope = equals(
+            f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
+            stats.mean(replicate_slopes(result.sizes[start:], errors[:, start:])),
+            theory,
+            width,
+            why,
+            f"the exact expectation's own slope is {bias:.2g} off the power law (finite N and T)",
+        )
+        if other is None:
+            closed = margin("T1", "closed_form")
+            checks += [matches_everywhere(name, errors, result.expected["clean"], *closed), slope]
+            continue
+        checks.append(_closed_form(name, "T1", errors, result.expected["clean"], other.errors["clean"]))
+        others = replicate_slopes(other.sizes[start:], other.errors["clean"][:, start:])
         checks.append(
             controlled(
-                equals(
-                    f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
-                    stats.mean(slopes),
-                    theory,
-                    width,
-                    why,
-                    note,
-                ),
+                slope,
                 equals("", stats.mean(others), theory, width, why),
                 f"beta={other.beta:g}'s slopes against beta={beta:g}'s exponent",
             )
