@@ -168,14 +168,12 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "dim": 10,
-                "replicates": 60,
                 "n_real": (50, 200, 800),
                 "n_synthetic": (10, 50, 200, 400, 800, 1600, 3200),
                 "max_generations": 120,
             },
             "full": {
                 "dim": 100,
-                "replicates": 200,
                 "n_real": (25, 100, 400, 1600),
                 "n_synthetic": (10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400),
                 "max_generations": 400,
@@ -190,8 +188,8 @@ RECIPES: dict[str, Recipe] = {
         "fresh data sampling from the K latest models, n_r = 1e3, n_s = 1e4, lambda = 1",
         "n_e / n_r rises with K, with diminishing returns (fig. 30)",
         {
-            "quick": {"dim": 10, "replicates": 100, "ks": (1, 2, 4, 8), "max_generations": 60},
-            "full": {"dim": 10, "replicates": 200, "ks": (1, 2, 3, 4, 6, 8), "max_generations": 400},
+            "quick": {"dim": 10, "ks": (1, 2, 4, 8), "max_generations": 60},
+            "full": {"dim": 10, "ks": (1, 2, 3, 4, 6, 8), "max_generations": 400},
         },
         g4_measure,
         g4_judge,
@@ -202,10 +200,9 @@ RECIPES: dict[str, Recipe] = {
         "data environment with real fraction p and total size n",
         "lambda = 1: W2 falls with n, more slowly for p < 1; lambda < 1: W2 stops improving with n (fig. 31)",
         {
-            "quick": {"dim": 10, "replicates": 60, "sizes": (200, 800, 3200, 12_800), "max_generations": 150},
+            "quick": {"dim": 10, "sizes": (200, 800, 3200, 12_800), "max_generations": 150},
             "full": {
                 "dim": 10,
-                "replicates": 200,
                 "sizes": (200, 400, 800, 1600, 3200, 6400, 12_800, 51_200),
                 "max_generations": 400,
             },
