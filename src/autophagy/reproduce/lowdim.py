@@ -21,7 +21,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.core.rng import stream
 from autophagy.reproduce.recipe import Recipe, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped
+from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped, undecided
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 
@@ -86,6 +86,19 @@ def _relative_fall(m: G6Data, name: str, generation: int) -> np.ndarray:
     return 1.0 - m.at(name, generation) / m.at(name, 1)
 
 
+def _on_replicates(kind: str, name: str, values: np.ndarray, note: str = "") -> Check:
+    """``above`` or ``below`` 0 on per-replicate values ``(R,)`` with the sign-flip control; a
+    count every replicate gives alike (e.g. no mode ever lost) has no spread to judge and is
+    INCONCLUSIVE, said so."""
+    if np.ptp(values) == 0:
+        return undecided(name, f"every replicate gives {values[0]:.4g}: no spread to judge")
+    build = above if kind == "above" else below
+    flipped = sign_flipped(values, name)
+    return controlled(
+        build(name, stats.mean(values), note=note), build("", stats.mean(flipped)), "signs flipped"
+    )
+
+
 def g6_judge(m: G6Data) -> list[Check | Note]:
     """Modes fall (per-replicate slopes on log generation) and are still being lost late; recall
     and the per-mode variance fall by a larger share than tr(Sigma) (paired per replicate).
@@ -93,35 +106,24 @@ def g6_judge(m: G6Data) -> list[Check | Note]:
     last = int(m.generations[-1])
     slopes = stats.replicate_slopes(m.metrics["modes_covered"], np.log(m.generations))
     late = m.at("modes_covered", m.middle) - m.at("modes_covered", last)
-    flipped = "signs flipped"
     checks: list[Check | Note] = [
-        controlled(
-            below(
-                f"modes covered fall over all {m.generations.size} checkpoints (slope on log generation)",
-                stats.mean(slopes),
-            ),
-            below("", stats.mean(sign_flipped(slopes, "G6 modes"))),
-            flipped,
+        _on_replicates(
+            "below",
+            f"modes covered fall over all {m.generations.size} checkpoints (slope on log generation)",
+            slopes,
         ),
-        controlled(
-            above(f"modes are still being lost from generation {m.middle} to {last}", stats.mean(late)),
-            above("", stats.mean(sign_flipped(late, "G6 late"))),
-            flipped,
-        ),
+        _on_replicates("above", f"modes are still being lost from generation {m.middle} to {last}", late),
     ]
     # paired per replicate: the same fitted models give both relative falls
     total = _relative_fall(m, "trace_cov", m.middle)
     for name, label in (("recall", "recall"), ("mode_variance", "average per-mode variance")):
         fall = _relative_fall(m, name, m.middle)
         checks.append(
-            controlled(
-                above(
-                    f"by generation {m.middle} {label} falls by a larger share than tr(Sigma)",
-                    stats.mean(fall - total),
-                    note=f"falls {fall.mean():.0%} vs tr(Sigma) {total.mean():.0%}",
-                ),
-                above("", stats.mean(sign_flipped(fall - total, f"G6 {name}"))),
-                flipped,
+            _on_replicates(
+                "above",
+                f"by generation {m.middle} {label} falls by a larger share than tr(Sigma)",
+                fall - total,
+                note=f"falls {fall.mean():.0%} vs tr(Sigma) {total.mean():.0%}",
             )
         )
     return checks
