@@ -3,6 +3,7 @@ list``."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -276,8 +277,11 @@ def reproduce(
             f"[bold]{rid}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
         )
         folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
-        with console.status(f"running {rid} ({profile})"):
-            outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates, workers=workers)
+        bars = entry.measure_fn is None  # its loops show one progress bar each, with an ETA
+        with contextlib.nullcontext() if bars else console.status(f"running {rid} ({profile})"):
+            outcome = run_recipe(
+                rid, profile, folder, seed=seed, replicates=replicates, workers=workers, progress=bars
+            )
         marks = {"SUPPORTED": "[green]SUPPORTED[/]   ", "CONTRADICTED": "[red]CONTRADICTED[/]"}
         for check in outcome.checks:
             mark = marks.get(check.outcome, "[yellow]INCONCLUSIVE[/]")

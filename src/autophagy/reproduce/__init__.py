@@ -150,6 +150,7 @@ def run_recipe(
     seed: int = 0,
     replicates: int | None = None,
     workers: int | None = None,
+    progress: bool = False,
 ) -> Outcome:
     """Measure, draw ``out/ID.png`` and judge one recipe at ``profile`` (``seed`` and
     ``replicates`` override the profile's settings). Recipes whose ``measure`` takes ``workers``
@@ -165,7 +166,10 @@ def run_recipe(
     suffix = f"-seed{seed}" + (f"-r{replicates}" if replicates is not None else "") if custom else ""
     folder = out / f"{profile}{suffix}"
     with one_thread():
-        measurement = recipe.measure(profile, seed, replicates, folder, workers)
+        if recipe.measure_fn is None:  # loops run by the driver: per-loop bars with an ETA
+            measurement = recipe.measure(profile, seed, replicates, folder, workers, progress=progress)
+        else:
+            measurement = recipe.measure(profile, seed, replicates, folder, workers)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)

@@ -96,10 +96,12 @@ class Recipe:
         replicates: int | None = None,
         folder: Path | None = None,
         workers: int = 1,
+        progress: bool = False,
     ) -> Any:
         """Run the recipe's loops at ``profile`` (into ``folder/runs``, or a temporary folder)
         and read them, on one thread per process (:func:`one_thread`). ``workers`` processes
-        share each loop's blocks of replicates; the numbers do not depend on how many."""
+        share each loop's blocks of replicates; the numbers do not depend on how many.
+        ``progress``: one bar per loop with its ETA (the runner's, as ``autophagy run`` shows)."""
         if self.measure_fn is not None:
             settings = self.settings(profile) | {"seed": seed}
             if replicates is not None:
