@@ -28,7 +28,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, Priva
 
 from autophagy.core.errors import ConfigError, did_you_mean
 from autophagy.core.registry import Options
-from autophagy.core.varying import scheduled, varying_fields
+from autophagy.core.varying import scheduled, span, varying_fields
 
 
 class NotApplicable(ConfigError):
@@ -249,13 +249,15 @@ def resolve_schedule(o: LoopOptions, generations: int | None = None) -> DataSche
         if gap is not None:
             raise ConfigError(
                 f"loop.{name}[{len(v.steps) - 1}].to",
-                f"leaves generations {gap}..{generations} without a value",
+                f"leaves {span(gap, generations)} without a value",
             )
     per = []
     for t in range(1, generations + 1):
         try:
             per.append(_resolve(o.at(t)))
         except ConfigError as exc:
+            if t == 1:  # generation 1 is resolved first: an error that holds throughout stops here
+                raise
             raise type(exc)(exc.field, f"{exc.message} (at generation {t})") from None
     timeline = []
     for knob in TIMED:

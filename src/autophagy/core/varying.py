@@ -116,6 +116,11 @@ class Varying:
         )
 
 
+def span(first: int, last: int) -> str:
+    """``generation 5`` or ``generations 5..9``."""
+    return f"generation {first}" if first == last else f"generations {first}..{last}"
+
+
 def _fmt(value: Any) -> str:
     return str(value)  # the shortest text that reads back as the same number: labels stay distinct
 
@@ -179,9 +184,7 @@ def _steps(raw: list, adapter: TypeAdapter) -> Varying:
                     (*where, "from"), f"{start} overlaps step [{i - 1}] (generations {before}..{end})"
                 )
             if end is not None and start > end + 1:
-                raise _Invalid(
-                    (f"[{i - 1}]", "to"), f"leaves generations {end + 1}..{start - 1} without a value"
-                )
+                raise _Invalid((f"[{i - 1}]", "to"), f"leaves {span(end + 1, start - 1)} without a value")
         steps.append((start, stop, value))
     return Varying("steps", steps=tuple(steps))
 

@@ -31,7 +31,7 @@ from autophagy.core.protocols import (
 )
 from autophagy.core.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.core.schedule import DataSchedule, LoopOptions, resolve_schedule
-from autophagy.core.varying import first_values, varying_fields
+from autophagy.core.varying import first_values, span, varying_fields
 from autophagy.data import DATA, GaussianData
 from autophagy.loop.engine import Experiment
 from autophagy.metrics import METRICS, metric_for
@@ -423,7 +423,7 @@ def _model_schedule(resolved: dict[str, Any], data: DataSource, generations: int
         gap = v.covers(generations)
         if gap is not None:
             raise ConfigError(
-                f"model.{name}[{len(v.steps) - 1}].to", f"leaves generations {gap}..{generations} without a value"
+                f"model.{name}[{len(v.steps) - 1}].to", f"leaves {span(gap, generations)} without a value"
             )
     built: dict[tuple, ModelSettings] = {}
     settings = []
