@@ -41,20 +41,47 @@ def test_a_constant_stays_a_constant():
 @pytest.mark.parametrize(
     ("loop", "field", "words"),
     [
-        ({"n_synthetic": [{"from": 1, "value": 5}, {"from": 6, "value": -1}]}, "loop.n_synthetic[1].value", "greater than or equal to 0"),
-        ({"n_synthetic": [{"from": 1, "value": 5}, {"from": 6, "value": 1}, {"from": 3, "value": 1}]},
-         "loop.n_synthetic[2].from", "not after"),
-        ({"n_synthetic": [{"from": 1, "to": 6, "value": 5}, {"from": 5, "value": 1}]}, "loop.n_synthetic[1].from", "overlaps"),
-        ({"n_synthetic": [{"from": 1, "to": 3, "value": 5}, {"from": 6, "value": 1}]}, "loop.n_synthetic[0].to", "4..5"),
+        (
+            {"n_synthetic": [{"from": 1, "value": 5}, {"from": 6, "value": -1}]},
+            "loop.n_synthetic[1].value",
+            "greater than or equal to 0",
+        ),
+        (
+            {"n_synthetic": [{"from": 1, "value": 5}, {"from": 6, "value": 1}, {"from": 3, "value": 1}]},
+            "loop.n_synthetic[2].from",
+            "not after",
+        ),
+        (
+            {"n_synthetic": [{"from": 1, "to": 6, "value": 5}, {"from": 5, "value": 1}]},
+            "loop.n_synthetic[1].from",
+            "overlaps",
+        ),
+        (
+            {"n_synthetic": [{"from": 1, "to": 3, "value": 5}, {"from": 6, "value": 1}]},
+            "loop.n_synthetic[0].to",
+            "4..5",
+        ),
         ({"n_synthetic": [{"from": 2, "value": 5}]}, "loop.n_synthetic[0].from", "generation 1"),
         ({"n_synthetic": [{"from": 1, "value": 5, "at": 2}]}, "loop.n_synthetic[0].at", "unknown key"),
         ({"n_synthetic": [{"from": 0, "value": 5}]}, "loop.n_synthetic[0].from", ">= 1"),
         ({"n_synthetic": [{"from": 1, "value": True}]}, "loop.n_synthetic[0].value", "integer"),
         ({"n_synthetic": []}, "loop.n_synthetic", "empty"),
         ({"sampling_bias": {"ramp": [[3, 1.0], [3, 0.5]]}}, "loop.sampling_bias.ramp[1][0]", "not after"),
-        ({"sampling_bias": {"ramp": [[1, -0.5]]}}, "loop.sampling_bias.ramp[0][1]", "greater than or equal to 0"),
-        ({"family": "real_fraction", "n_synthetic": None, "real_fraction": [{"from": 1, "value": 1.5}],
-          "total_size": 10}, "loop.real_fraction[0].value", "less than or equal to 1"),
+        (
+            {"sampling_bias": {"ramp": [[1, -0.5]]}},
+            "loop.sampling_bias.ramp[0][1]",
+            "greater than or equal to 0",
+        ),
+        (
+            {
+                "family": "real_fraction",
+                "n_synthetic": None,
+                "real_fraction": [{"from": 1, "value": 1.5}],
+                "total_size": 10,
+            },
+            "loop.real_fraction[0].value",
+            "less than or equal to 1",
+        ),
         ({"retention": {"ramp": [[1, 1]]}}, "loop.retention.ramp", "only numbers"),
         ({"retention": [{"from": 1, "value": "some"}]}, "loop.retention[0].value", "'all' or 'linear'"),
         ({"n_synthetic": {"every": 2, "value": 5}}, "loop.n_synthetic.otherwise", "required"),
@@ -80,7 +107,11 @@ def test_a_last_step_ending_early_is_named_when_the_generations_are_known():
 
 def test_a_schedule_resolves_per_generation_and_pools_each_generations_sizes():
     o = LoopOptions.model_validate(
-        {"family": "accumulate", "n_ini": 10, "n_synthetic": [{"from": 1, "value": 4}, {"from": 4, "value": 0}]}
+        {
+            "family": "accumulate",
+            "n_ini": 10,
+            "n_synthetic": [{"from": 1, "value": 4}, {"from": 4, "value": 0}],
+        }
     )
     s = resolve_schedule(o, 6)
     assert s.values("synthetic") == (4, 4, 4, 0, 0, 0) and s.at(5).synthetic == 0
@@ -91,5 +122,11 @@ def test_a_schedule_resolves_per_generation_and_pools_each_generations_sizes():
 
 def test_constant_steps_resolve_to_the_constant_schedule():
     plain = {"family": "fresh_data", "n_ini": 10, "n_real": 5, "n_synthetic": 10, "sampling_bias": 0.5}
-    steps = {**plain, "n_real": [{"from": 1, "value": 5}, {"from": 3, "value": 5}], "sampling_bias": {"ramp": [[1, 0.5]]}}
-    assert resolve_schedule(LoopOptions.model_validate(steps), 5) == resolve_schedule(LoopOptions.model_validate(plain))
+    steps = {
+        **plain,
+        "n_real": [{"from": 1, "value": 5}, {"from": 3, "value": 5}],
+        "sampling_bias": {"ramp": [[1, 0.5]]},
+    }
+    assert resolve_schedule(LoopOptions.model_validate(steps), 5) == resolve_schedule(
+        LoopOptions.model_validate(plain)
+    )

@@ -31,7 +31,9 @@ def test_cas_on_real_digits_equals_sklearns_ridge_classifier(digits, m):
     train, test = _draws(digits, m, 1), _draws(digits, 400, 2)
     cas = classification_accuracy(test, train, data=digits)
     reference = [
-        RidgeClassifier(alpha=CAS_RIDGE).fit(x[:, :-1], x[:, -1].astype(int)).score(y[:, :-1], y[:, -1].astype(int))
+        RidgeClassifier(alpha=CAS_RIDGE)
+        .fit(x[:, :-1], x[:, -1].astype(int))
+        .score(y[:, :-1], y[:, -1].astype(int))
         for x, y in zip(train, test, strict=True)
     ]
     assert cas.shape == (R,) and np.array_equal(cas, reference)
@@ -52,7 +54,7 @@ def test_cas_of_noise_is_at_chance(digits):
     assert abs(cas.mean() - 1 / c) < half, (cas.mean(), half)
     shuffled = test.copy()
     shuffled[..., -1] = rng.integers(0, c, (r, n))
-    hits = int(round(classification_accuracy(shuffled, noise, data=digits).sum() * n))
+    hits = round(classification_accuracy(shuffled, noise, data=digits).sum() * n)
     low, high = stats.binom.interval(0.999, r * n, 1 / c)
     assert low <= hits <= high
     # a negative control: the same test against the real-trained classifier is far from chance
@@ -63,7 +65,9 @@ def test_cas_drops_when_synthetic_labels_are_wrong(digits):
     train, test = _draws(digits, 300, 1), _draws(digits, 300, 2)
     wrong = train.copy()
     wrong[:, :150, -1] = (wrong[:, :150, -1] + 1) % digits.classes  # half the labels off by one
-    assert (classification_accuracy(test, wrong, data=digits) < classification_accuracy(test, train, data=digits)).all()
+    assert (
+        classification_accuracy(test, wrong, data=digits) < classification_accuracy(test, train, data=digits)
+    ).all()
 
 
 def test_cas_passes_the_metric_contract_and_is_registered_higher_is_better(digits):

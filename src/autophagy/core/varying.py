@@ -78,7 +78,7 @@ class Varying:
             i = next(i for i in range(1, len(knots)) if generation <= knots[i][0])
             (g0, v0), (g1, v1) = knots[i - 1], knots[i]
             value = v0 + (v1 - v0) * (generation - g0) / (g1 - g0)
-        return int(math.floor(value + 0.5)) if self.integer else float(value)
+        return math.floor(value + 0.5) if self.integer else float(value)
 
     def values(self, generations: int) -> list[Any]:
         """The values at generations 1..``generations``."""
@@ -111,9 +111,7 @@ class Varying:
             return f"{_fmt(self.value)} every {self.period}, else {_fmt(self.otherwise)}"
         if self.form == "ramp":
             return "ramp " + " -> ".join(f"{g}: {_fmt(v)}" for g, v in self.knots)
-        return ", ".join(
-            f"{_fmt(v)} from {a}" + ("" if b is None else f" to {b}") for a, b, v in self.steps
-        )
+        return ", ".join(f"{_fmt(v)} from {a}" + ("" if b is None else f" to {b}") for a, b, v in self.steps)
 
 
 def span(first: int, last: int) -> str:
@@ -177,7 +175,8 @@ def _steps(raw: list, adapter: TypeAdapter) -> Varying:
             before, end = steps[-1][0], steps[-1][1]
             if start <= before:
                 raise _Invalid(
-                    (*where, "from"), f"{start} is not after step [{i - 1}]'s from = {before} (steps go in order)"
+                    (*where, "from"),
+                    f"{start} is not after step [{i - 1}]'s from = {before} (steps go in order)",
                 )
             if end is not None and start <= end:
                 raise _Invalid(

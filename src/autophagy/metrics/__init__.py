@@ -498,7 +498,6 @@ register_metric(
 )
 
 __all__ = [
-    "classification_accuracy",
     "COORDINATES",
     "EXTRACTORS",
     "METRICS",
@@ -507,6 +506,7 @@ __all__ = [
     "Metric",
     "RandomProjection",
     "TorchFeatures",
+    "classification_accuracy",
     "cross_entropy",
     "cross_entropy_true",
     "density_l2",

@@ -40,7 +40,7 @@ def config_marks(config: dict[str, Any]) -> list[Mark]:
     marks = []
     for section in ("loop", "model"):
         table = config.get(section)
-        for key, raw in (table.items() if isinstance(table, dict) else ()):
+        for key, raw in table.items() if isinstance(table, dict) else ():
             schedule = schedule_of(raw)
             if schedule is None:
                 continue
@@ -56,7 +56,9 @@ def config_marks(config: dict[str, Any]) -> list[Mark]:
                 continue
             for t in range(2, generations + 1):
                 if values[t - 1] != values[t - 2]:
-                    marks.append(Mark(t - 0.5, None, f"{key}: {_short(values[t - 2])} -> {_short(values[t - 1])}"))
+                    marks.append(
+                        Mark(t - 0.5, None, f"{key}: {_short(values[t - 2])} -> {_short(values[t - 1])}")
+                    )
     return marks
 
 

@@ -410,7 +410,9 @@ def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings
                 raise ConfigError(field, f"{n} exceeds the {data.capacity} samples the data source holds")
 
 
-def _model_schedule(resolved: dict[str, Any], data: DataSource, generations: int) -> tuple[ModelSettings, ...]:
+def _model_schedule(
+    resolved: dict[str, Any], data: DataSource, generations: int
+) -> tuple[ModelSettings, ...]:
     """The model settings of every generation 1..``generations`` when a ``[model]`` setting is a
     schedule (e.g. ``ridge`` of ``ols``; see :mod:`autophagy.core.varying`), else ``()``. Settings
     are built once per distinct combination of values."""
