@@ -413,7 +413,7 @@ def _draw_marks(ax: plt.Axes, marks: Sequence[Mark], labelled: bool) -> None:
                 transform=ax.get_xaxis_transform(),
                 rotation=90,
                 va="top",
-                ha="right",
+                ha="right" if mark.end is None else "left",  # a line's label before it, a ramp's inside
                 fontsize=7,
                 color="0.3",
                 parse_math=False,
