@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from autophagy.results.marks import schedule_marks
 from autophagy.results.plots import (
     band_label,
     distinct_values,
@@ -144,10 +145,12 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
 
 
 def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str | None]) -> list[str]:
-    parts = []
+    parts, marks = [], schedule_marks(run.cells)  # where a scheduled value changes
     for metric in distinct_values(summary["metric"]):
-        fig = plot_metric(summary, metric, title=run.name, ci=ci, **layout)
+        fig = plot_metric(summary, metric, title=run.name, ci=ci, marks=marks, **layout)
         caption = f"{metric}: mean line, {band_label(summary[summary['metric'] == metric], ci)}"
+        if marks:
+            caption += "; dotted lines and shading: where a scheduled value changes or ramps"
         parts.append(
             f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         )

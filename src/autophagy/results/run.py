@@ -234,8 +234,10 @@ class Run:
         """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
         one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
         :func:`autophagy.results.plots.plot_metric`)."""
+        from autophagy.results.marks import schedule_marks
         from autophagy.results.plots import plot_metric
 
+        layout.setdefault("marks", schedule_marks(self.cells))  # where a scheduled value changes
         return plot_metric(self.summary(), metric, title=self.name, **layout)
 
     def write_plots(

@@ -157,7 +157,8 @@ def _sweep_field(key: str, spec: SweepOptions) -> str:
 def _cell_error(exc: ConfigError, values: dict[str, Any], spec: SweepOptions) -> ConfigError:
     """Point a cell's config error at the swept key that caused it, else name the cell."""
     for key, value in values.items():
-        if exc.field == key or exc.field.startswith(f"{key}.") or key.startswith(f"{exc.field}."):
+        inside = exc.field.startswith((f"{key}.", f"{key}["))  # a table's key, a schedule's entry
+        if exc.field == key or inside or key.startswith(f"{exc.field}."):
             message = str(exc).removeprefix(f"{exc.field}: ")
             if exc.field != key:
                 message = f"{exc.field}: {message}"

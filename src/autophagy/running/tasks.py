@@ -74,7 +74,7 @@ def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np
     and with the evaluation's sampling bias (pictures never change a run's numbers)."""
     rng = streams(exp.seed, replicates, state.generation, "snapshot")
     model = state.models[0]
-    drawn = model.sample(n, rng=rng, sampling_bias=exp.eval_bias)
+    drawn = model.sample(n, rng=rng, sampling_bias=exp.bias_at(state.generation))
     return check_samples(drawn, len(replicates), n, exp.data.dim, who(model))[0]
 
 
