@@ -1,5 +1,5 @@
-"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | admissible |
-list``."""
+"""Command line: ``autophagy run | demo | plot | export | report | compare | reproduce | phase-map |
+admissible | list | check-model``."""
 
 from __future__ import annotations
 
@@ -179,6 +179,23 @@ def export(
         count, lost, path = salvage_export(run, output, format)
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
         return
+    from autophagy.results.run import run_folders
+
+    if not (run / "results.sqlite").is_file() and run_folders(run):  # a folder of runs: all of them
+        from autophagy.api import compare
+        from autophagy.results.export import export_table
+
+        try:
+            table = compare(run).table()
+            path = export_table(list(table.columns), list(table.itertuples(index=False)), output, format)
+        except ConfigError as exc:
+            _fail(exc)
+        console.print(
+            f"{len(table)} rows of {len(run_folders(run))} runs written to {path} (column folder: the run)",
+            markup=False,
+            highlight=False,
+        )
+        return
     try:
         path, count, done, planned = open_run(run).export_snapshot(output, format)
     except ConfigError as exc:
@@ -205,16 +222,53 @@ def report(
     The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
     from autophagy.admissible.folders import is_admissible_folder, write_admissible_report
     from autophagy.results.report import write_report
-    from autophagy.results.run import open_run
+    from autophagy.results.run import open_run, run_folders
 
     try:
         if is_admissible_folder(run):
             path = write_admissible_report(run, output)
+        elif not (run / "results.sqlite").is_file() and run_folders(run):  # a folder of runs: compared
+            from autophagy.api import compare
+
+            if rows is not None or cols is not None:
+                option = "--rows" if rows is not None else "--cols"
+                _fail(ConfigError(option, "a folder of runs is drawn one colour per folder"))
+            path = compare(run).report(run / "report.html" if output is None else output, hue=hue)
         else:
             path = write_report(open_run(run), output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
     console.print(f"report written to {path}", markup=False)
+
+
+@app.command()
+def compare(
+    folders: Annotated[
+        list[Path], typer.Argument(help="run or sweep folders (a folder of runs counts as all of them)")
+    ],
+    metric: Annotated[
+        list[str] | None, typer.Option(help="metric to compare (repeatable; default: every metric)")
+    ] = None,
+    hue: Annotated[
+        str | None, typer.Option(help="key drawn as one colour per value (default: folder)")
+    ] = None,
+    output: Annotated[Path, typer.Option(help="folder for report.html, summary.csv, paired.csv")] = Path(
+        "runs/compare"
+    ),
+) -> None:
+    """Several folders side by side: one table of final values (mean and 95 % t-interval over
+    replicates), paired differences against the first folder where seeds are shared, one
+    figure per metric. Nothing is rerun."""
+    from autophagy.api import compare as open_comparison
+
+    try:
+        comparison = open_comparison(folders, metrics=metric)
+        written = comparison.write(output, hue=hue)
+    except ConfigError as exc:
+        _fail(_layout_error(exc))
+    console.print(f"compared {', '.join(comparison.labels)}", markup=False, highlight=False)
+    for path in written.values():
+        console.print(str(path), markup=False, highlight=False)
 
 
 @app.command()

@@ -267,13 +267,22 @@ def facets(
     )
 
 
+TRUTH_TARGETED = frozenset({"trace_cov"})
+"""Metrics whose best value is the real distribution's own (``trace_cov``: the true total
+variance), not the highest or the lowest."""
+
+
 def metric_direction(metric: str) -> str:
-    """``"higher is better"`` / ``"lower is better"`` for a registered metric, else ``""``."""
+    """``"higher is better"`` / ``"lower is better"`` for a registered metric, ``"closer to the
+    true value"`` for one whose target is the real distribution's value (:data:`TRUTH_TARGETED`),
+    else ``""``."""
     from autophagy.metrics import METRICS
 
     entry = METRICS.get(metric)
     if entry is None:
         return ""
+    if metric in TRUTH_TARGETED:
+        return "closer to the true value"
     return "higher is better" if entry.higher_is_better else "lower is better"
 
 
