@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.core.errors import ConfigError
+from autophagy.models.sklearn_adapter import from_sklearn
 from autophagy.results.compare import Comparison, compare
 from autophagy.results.run import Run, open_run
 from autophagy.running.config import add_plugins, set_key, set_override
@@ -27,7 +28,7 @@ from autophagy.running.config import load_config as _load_toml
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.runner import TASK_SECONDS, execute, plan_run
 
-__all__ = ["Comparison", "compare", "load_config", "open_run", "run"]
+__all__ = ["Comparison", "compare", "from_sklearn", "load_config", "open_run", "run"]
 
 
 def load_config(
