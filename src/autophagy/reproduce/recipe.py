@@ -73,7 +73,9 @@ class Recipe:
                 for key, value in overrides.items()
                 if "/" not in key or key.startswith(f"{name}/")
             }
-            raw = load_config(config_path(name), {k: copy.deepcopy(v) for k, v in mine.items()})
+            raw = load_config(  # validated when it runs
+                config_path(name), {k: copy.deepcopy(v) for k, v in mine.items()}, validate=False
+            )
             raw["seed"] = seed
             if replicates is not None:
                 raw["replicates"] = replicates
@@ -102,8 +104,14 @@ class Recipe:
             pool = make_executor("local", workers=workers)
             try:
                 runs = {
-                    name: run(raw, root / name, executor=pool, progress=False, plots=False,
-                              task_seconds=self.task_seconds)
+                    name: run(
+                        raw,
+                        root / name,
+                        executor=pool,
+                        progress=False,
+                        plots=False,
+                        task_seconds=self.task_seconds,
+                    )
                     for name, raw in configs.items()
                 }
                 return self.read(runs)
