@@ -25,6 +25,32 @@ from autophagy.storage.safety import atomic_write_text
 
 PROFILES = ("quick", "full")
 
+QUICK_TIMES: dict[str, str] = {
+    "G1": "2-7 s",
+    "G2": "1-4 s",
+    "G3": "7-21 s",
+    "G4": "2-5 s",
+    "G5": "1-4 s",
+    "G6": "11-36 s",
+    "G7": "38-42 s",
+    "G8": "3 s",
+    "N1": "85 s",
+    "N2": "153 s",
+    "N3": "12-13 min (2 workers)",
+    "N4": "3 min",
+    "N5": "20 min",
+    "N6": "2-3 min",
+    "T1": "4 s",
+    "T2": "3 s",
+    "T3": "4-5 s",
+    "T4": "12-13 s",
+    "T5": "1 s",
+    "T6": "4 s",
+    "T7": "2-5 min",
+}
+"""Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
+said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -160,4 +186,4 @@ def write_json(
     return atomic_write_text(path, json.dumps(body, indent=2, allow_nan=False) + "\n")
 
 
-__all__ = ["PROFILES", "RECIPES", "Outcome", "run_recipe", "versions", "write_json"]
+__all__ = ["PROFILES", "QUICK_TIMES", "RECIPES", "Outcome", "run_recipe", "versions", "write_json"]
