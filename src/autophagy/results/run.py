@@ -273,9 +273,9 @@ class Run:
         """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
         one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
         :func:`autophagy.results.plots.plot_metric`)."""
-        from autophagy.results.plots import plot_metric
+        from autophagy.results.plots import plot_metric, run_truth
 
-        return plot_metric(self.summary(), metric, title=self.name, **layout)
+        return plot_metric(self.summary(), metric, title=self.name, truth=run_truth(self, metric), **layout)
 
     def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
         """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
