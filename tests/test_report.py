@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from autophagy.cli import app
 from autophagy.core.errors import ConfigError
-from autophagy.results.report import interval_text, render
+from autophagy.results.report import column_decimals, interval_text, render
 from autophagy.results.run import open_run
 from autophagy.running.runner import execute, plan_run
 
@@ -88,8 +88,10 @@ def test_page_leads_with_final_values_then_curves_pictures_and_config_last(sweep
     final = summary[summary["generation"] == summary["generation"].max()]
     assert len(final) == 2 * 2 * 2  # lambda x zipped pair x metric; seeds pooled
     table = page[order[0] : order[1]]
-    for row in final.itertuples():
-        assert interval_text(row.mean, row.low, row.high) in table
+    for row in final.itertuples():  # one number format per metric column
+        column = final[final["metric"] == row.metric].to_dict("records")
+        assert interval_text(row.mean, row.low, row.high, column_decimals(column)) in table
+    assert table.index("wasserstein2") < table.index("precision")  # the config's order, not alphabetical
     assert "over n = 12 replicates (seeds pooled) at generation 4" in table  # 6 replicates x 2 seeds
     assert "wasserstein2 &darr;" in table and "precision &uarr;" in table
     assert "band: 95 % t-interval over n = 12 replicates" in page[order[1] : order[2]]

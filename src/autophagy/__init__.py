@@ -11,7 +11,7 @@ Plug-ins (models, data sources, metrics) register with :func:`register_model`,
 :func:`register_data` and :func:`register_metric`, the same functions the built-ins use.
 """
 
-from autophagy.api import load_config, open_run, run
+from autophagy.api import Comparison, compare, from_sklearn, load_config, open_run, run
 from autophagy.core.errors import ConfigError, PluginError
 from autophagy.core.registry import Options, register_data, register_metric, register_model
 from autophagy.results.run import Run
@@ -19,11 +19,14 @@ from autophagy.results.run import Run
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "ConfigError",
     "Options",
     "PluginError",
     "Run",
     "__version__",
+    "compare",
+    "from_sklearn",
     "load_config",
     "open_run",
     "register_data",

@@ -20,19 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.core.errors import ConfigError
+from autophagy.models.sklearn_adapter import from_sklearn
+from autophagy.results.compare import Comparison, compare
 from autophagy.results.run import Run, open_run
-from autophagy.running.config import add_plugins, set_key, set_override
+from autophagy.running.config import add_plugins, refuse_swept_overrides, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.runner import TASK_SECONDS, execute, plan_run
+from autophagy.running.sweep import plan_cells
 
-__all__ = ["load_config", "open_run", "run"]
+__all__ = ["Comparison", "compare", "from_sklearn", "load_config", "open_run", "run"]
 
 
 def load_config(
     source: str | Path | Mapping[str, Any],
     overrides: Sequence[str] | Mapping[str, Any] = (),
     plugins: Sequence[str] = (),
+    *,
+    validate: bool = True,
 ) -> dict[str, Any]:
     """A raw config dict from a TOML file or a dict (copied), with overrides applied.
 
@@ -40,6 +45,11 @@ def load_config(
     a mapping ``{"key.path": value}``; ``plugins`` are module names appended to the config's
     ``plugins`` list (they are imported, i.e. executed, when the config is validated). Relative
     paths in a TOML file are relative to its folder; in a dict, to the working directory.
+
+    With overrides (and ``validate``, the default) the result is validated as :func:`run`
+    would (every sweep cell), so a bad value raises :class:`ConfigError` here, naming the key.
+    An override of a key the sweep sets in every cell (a swept key, or ``seed`` next to
+    ``sweep.seeds``) is refused: it would be ignored in every cell.
     """
     if isinstance(plugins, str):  # one module name, never its letters
         plugins = [plugins]
@@ -58,6 +68,11 @@ def load_config(
     if isinstance(overrides, Mapping):
         for key, value in overrides.items():
             set_key(raw, key, copy.deepcopy(value))
+        refuse_swept_overrides(raw, list(overrides))
+    elif isinstance(source, Mapping):
+        refuse_swept_overrides(raw, [a.partition("=")[0].strip() for a in strings])
+    if validate and overrides:
+        plan_cells(raw)  # raises ConfigError naming the field; writes nothing
     return raw
 
 

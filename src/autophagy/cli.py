@@ -1,12 +1,12 @@
-"""Command line: ``autophagy run | demo | plot | export | report | reproduce | phase-map | admissible |
-list``."""
+"""Command line: ``autophagy run | demo | plot | export | report | compare | reproduce | phase-map |
+admissible | list | check-model``."""
 
 from __future__ import annotations
 
 import contextlib
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -123,6 +123,13 @@ def demo(
         table.add_row(row["family"], f"{row['sampling_bias']:g}", *(f"{row[m]:.3f}" for m in SUMMARY_METRICS))
     console.print(table)
     console.print(f"plots in {out / 'plots'}, one run folder per row in {out}", markup=False)
+    console.print(
+        f"compare them: autophagy compare {out} (or autophagy report {out}); "
+        f"open one: ap.open_run('{out / 'fully_synthetic-lambda1'}')",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 HUE_HELP = "swept key drawn as one colour per value (default: the first swept key)"
@@ -184,6 +191,23 @@ def export(
         count, lost, path = salvage_export(run, output, format)
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
         return
+    from autophagy.results.run import run_folders
+
+    if not (run / "results.sqlite").is_file() and run_folders(run):  # a folder of runs: all of them
+        from autophagy.api import compare
+        from autophagy.results.export import export_table
+
+        try:
+            table = compare(run).table()
+            path = export_table(list(table.columns), list(table.itertuples(index=False)), output, format)
+        except ConfigError as exc:
+            _fail(exc)
+        console.print(
+            f"{len(table)} rows of {len(run_folders(run))} runs written to {path} (column folder: the run)",
+            markup=False,
+            highlight=False,
+        )
+        return
     try:
         path, count, done, planned = open_run(run).export_snapshot(output, format)
     except ConfigError as exc:
@@ -210,16 +234,53 @@ def report(
     The layout (--hue, --rows, --cols) is chosen now, from the stored rows; nothing is rerun."""
     from autophagy.admissible.folders import is_admissible_folder, write_admissible_report
     from autophagy.results.report import write_report
-    from autophagy.results.run import open_run
+    from autophagy.results.run import open_run, run_folders
 
     try:
         if is_admissible_folder(run):
             path = write_admissible_report(run, output)
+        elif not (run / "results.sqlite").is_file() and run_folders(run):  # a folder of runs: compared
+            from autophagy.api import compare
+
+            if rows is not None or cols is not None:
+                option = "--rows" if rows is not None else "--cols"
+                _fail(ConfigError(option, "a folder of runs is drawn one colour per folder"))
+            path = compare(run).report(run / "report.html" if output is None else output, hue=hue)
         else:
             path = write_report(open_run(run), output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
     console.print(f"report written to {path}", markup=False)
+
+
+@app.command()
+def compare(
+    folders: Annotated[
+        list[Path], typer.Argument(help="run or sweep folders (a folder of runs counts as all of them)")
+    ],
+    metric: Annotated[
+        list[str] | None, typer.Option(help="metric to compare (repeatable; default: every metric)")
+    ] = None,
+    hue: Annotated[
+        str | None, typer.Option(help="key drawn as one colour per value (default: folder)")
+    ] = None,
+    output: Annotated[Path, typer.Option(help="folder for report.html, summary.csv, paired.csv")] = Path(
+        "runs/compare"
+    ),
+) -> None:
+    """Several folders side by side: one table of final values (mean and 95 % t-interval over
+    replicates), paired differences against the first folder where seeds are shared, one
+    figure per metric. Nothing is rerun."""
+    from autophagy.api import compare as open_comparison
+
+    try:
+        comparison = open_comparison(folders, metrics=metric)
+        written = comparison.write(output, hue=hue)
+    except ConfigError as exc:
+        _fail(_layout_error(exc))
+    console.print(f"compared {', '.join(comparison.labels)}", markup=False, highlight=False)
+    for path in written.values():
+        console.print(str(path), markup=False, highlight=False)
 
 
 @app.command()
@@ -247,14 +308,22 @@ def reproduce(
     INCONCLUSIVE, 5 when INVALID (with --all: the worst outcome, INVALID > FAIL > INCONCLUSIVE)."""
     from rich.markup import escape
 
-    from autophagy.reproduce import EXIT_STATUS, PROFILES, RECIPES, SEVERITY, run_recipe, write_json
+    from autophagy.reproduce import (
+        EXIT_STATUS,
+        PROFILES,
+        QUICK_TIMES,
+        RECIPES,
+        SEVERITY,
+        run_recipe,
+        write_json,
+    )
 
     if list_:
-        table = Table(show_header=True)
-        for column in ("id", "setting", "expected behaviour"):
+        table = Table(show_header=True, caption="quick time: measured on 2 CPU cores (docs/reproduce)")
+        for column in ("id", "setting", "expected behaviour", "quick time"):
             table.add_column(column)
         for rid, entry in RECIPES.items():
-            table.add_row(rid, escape(entry.title), escape(entry.expected))
+            table.add_row(rid, escape(entry.title), escape(entry.expected), QUICK_TIMES.get(rid, ""))
         console.print(table)
         return
     if all_ and recipe is not None:
@@ -377,12 +446,42 @@ def admissible(
     console.print(f"cells in [bold]{path}[/], map in [bold]{path.parent / 'admissible.png'}[/]")
 
 
+LIST_SECTIONS = {"loops": "loops", "loop": "loops", "families": "loops", "models": "models"}
+LIST_SECTIONS |= {"model": "models", "data": "data", "metrics": "metrics", "metric": "metrics"}
+
+
+def _collapse(entries: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Numbered entries of one stem and provider (``mean_offset_0`` .. ``mean_offset_9``, the
+    per-coordinate metrics) as one line ``mean_offset_0..9`` with the first one's summary."""
+    import re
+
+    stems: dict[tuple[str, str], list[str]] = {}
+    for name, (provider, _) in entries.items():
+        found = re.fullmatch(r"(.*_)(\d+)", name)
+        if found is not None:
+            stems.setdefault((found.group(1), provider), []).append(found.group(2))
+    out: dict[str, tuple[str, str]] = {}
+    for name, (provider, summary) in entries.items():
+        found = re.fullmatch(r"(.*_)(\d+)", name)
+        numbers = stems.get((found.group(1), provider), []) if found is not None else []
+        if len(numbers) < 3:
+            out[name] = (provider, summary)
+        elif found.group(2) == numbers[0]:  # the first of the group stands for all
+            out[f"{name}..{numbers[-1]}"] = (provider, f"one per coordinate; {summary}")
+    return out
+
+
 @app.command("list")
 def list_plugins(
+    what: Annotated[
+        str | None, typer.Argument(help="only this section: loops, models, data or metrics")
+    ] = None,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
 ) -> None:
     """The registered loop families, models, data sources and metrics, with the package that
     provides each (installed plug-ins are found through their entry points)."""
+    if what is not None and what not in LIST_SECTIONS:
+        _fail(ConfigError("WHAT", f"unknown section {what!r}; choose from loops, models, data, metrics"))
     from rich.markup import escape
 
     import autophagy.running.config  # noqa: F401  (registers the built-ins)
@@ -394,16 +493,20 @@ def list_plugins(
         load_plugins(plugin or [])
     except ConfigError as exc:
         _fail(exc)
+
+    def direction(metric: Any) -> str:  # said once: most summaries open with it already
+        said = "higher" if metric.higher_is_better else "lower"
+        return metric.summary if "better" in metric.summary else f"{said} is better; {metric.summary}"
+
     sections = {
         "loops (loop.family)": {k: ("autophagy", v.summary) for k, v in LOOPS.items()},
         "models (model.kind)": {k: (v.provider, v.summary) for k, v in MODELS.items()},
         "data (data.kind)": {k: (v.provider, v.summary) for k, v in DATA.items()},
-        "metrics (metrics.names)": {
-            k: (v.provider, f"{'higher' if v.higher_is_better else 'lower'} is better; {v.summary}")
-            for k, v in METRICS.items()
-        },
+        "metrics (metrics.names)": _collapse({k: (v.provider, direction(v)) for k, v in METRICS.items()}),
     }
     for title, entries in sections.items():
+        if what is not None and not title.startswith(LIST_SECTIONS[what]):
+            continue
         table = Table(title=title, show_header=False, title_justify="left")
         table.add_column(style="bold")
         table.add_column(style="dim")

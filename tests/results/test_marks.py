@@ -52,6 +52,10 @@ def test_plot_metric_draws_the_marks_on_every_panel_and_labels_schedules_briefly
         summary, "m", cols="loop.n_synthetic", marks=schedule_marks([{"config": _config(n_synthetic=STEPS)}])
     )
     for ax in fig.axes:
-        dotted = [line for line in ax.get_lines() if isinstance(line, Line2D) and line.get_linestyle() == ":"]
+        dotted = [
+            line
+            for line in ax.get_lines()
+            if isinstance(line, Line2D) and line.get_linestyle() == ":" and line.get_gid() != "reference"
+        ]
         assert [line.get_xdata()[0] for line in dotted] == [3.5]
     assert any("n_synthetic: 100 -> 0" in t.get_text() for t in fig.axes[0].texts)

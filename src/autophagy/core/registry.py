@@ -75,6 +75,7 @@ class Plugin:
     provider: str = "autophagy"  # the package (or module) that registered it
     max_bias: float = 1.0  # models only: the largest sampling_bias (a temperature above 1 where > 1)
     contract: ModelCase | None = None  # models only: the case check_model runs (None: Gaussian rows)
+    default_metrics: tuple[str, ...] = ()  # models only: metrics.names when a config names none
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def register_model(
     max_bias: float = 1.0,
     contract: ModelCase | None = None,
     replace: bool = False,
+    default_metrics: Iterable[str] = (),
 ) -> None:
     """Make ``model.kind = name`` available.
 
@@ -136,7 +138,9 @@ def register_model(
     whose lambda is a temperature (discrete and language models) may allow more. ``contract``
     is the small :class:`~autophagy.core.contract.ModelCase` that
     :func:`autophagy.testing.check_model` runs (options, data, spread); without one it fits
-    3-d Gaussian rows and requires only strict narrowing.
+    3-d Gaussian rows and requires only strict narrowing. ``default_metrics`` are the
+    ``metrics.names`` of a config that names none (default: the Gaussian-loop metrics that the
+    model supports, or the LeNet image metrics on image data).
     """
     _check_name("model", name, MODELS, replace)
     if not max_bias >= 1.0:
@@ -151,6 +155,7 @@ def register_model(
         provider=_provider(build),
         max_bias=float(max_bias),
         contract=contract,
+        default_metrics=tuple(default_metrics),
     )
 
 

@@ -195,6 +195,7 @@ register_model(
     "categorical",
     options=CategoricalModelOptions,
     build=lambda o: CategoricalModel(o.n_categories, o.top_k, o.top_p),
+    default_metrics=("gini_simpson", "surviving", "true_tv"),
     summary="unigram: empirical category frequencies; lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
     contract=ModelCase(source=_categorical_source, spread=off_mode),
@@ -203,6 +204,7 @@ register_model(
     "memorizer",
     options=MemorizerModelOptions,
     build=lambda o: MemorizerModel(o.n_items, o.n_answers, o.top_k, o.top_p),
+    default_metrics=("gini_simpson", "surviving", "true_tv", "test_error"),
     summary="Hutter memoriser of (item, answer) pairs; replays its memory at temperature lambda, top_k cut",
     contract=ModelCase(source=_zipf_source, spread=off_mode),
 )
@@ -210,6 +212,7 @@ register_model(
     "ngram",
     options=NgramModelOptions,
     build=lambda o: NgramModel(o.order, o.smoothing, o.vocab_size, o.top_k, o.top_p),
+    default_metrics=("cross_entropy", "cross_entropy_true", "distinct_2", "type_token_ratio"),
     summary="n-gram language model, add-alpha smoothing; lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
     contract=ModelCase(source=_text_source, spread=off_mode),
@@ -218,6 +221,7 @@ register_model(
     "transformer",
     options=TransformerModelOptions,
     build=_transformer,
+    default_metrics=("cross_entropy", "distinct_2", "type_token_ratio"),
     summary="tiny causal transformer LM (torch extra); lambda is the temperature, top_k/top_p cut the tail",
     max_bias=MAX_TEMPERATURE,
     contract=ModelCase({"steps": 30}, source=_text_source, spread=off_mode, torch=True),
@@ -252,6 +256,7 @@ register_model(
     "ols",
     options=OLSOptions,
     build=lambda o: OLSModel(o.ridge, o.noise),
+    default_metrics=("test_error",),
     summary="least squares (ridge) on a fixed design; samples relabel the design, lambda scales the noise",
     # lambda scales the label noise: with common normals the spread need not be monotone
     contract=ModelCase(source=_regression_source, monotone=False),
@@ -294,6 +299,7 @@ register_model(
     "hf_causal_lm",
     options=HFCausalLMOptions,
     build=build_hf,
+    default_metrics=("perplexity", "generated_distinct_2", "length_mean"),
     summary="Hugging Face causal LM (hf extra): a local save_pretrained folder or a small model from "
     "scratch; lambda scales the temperature (0 = greedy/beam)",
     max_bias=MAX_TEMPERATURE,

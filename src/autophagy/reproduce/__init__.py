@@ -28,6 +28,32 @@ PROFILES = ("quick", "full")
 EXIT_STATUS = {PASS: 0, FAIL: 1, INCONCLUSIVE: 4, INVALID: 5}  # 2, 3 and 70: see the CLI
 SEVERITY = (INVALID, FAIL, INCONCLUSIVE, PASS)  # --all exits with the first of these any recipe has
 
+QUICK_TIMES: dict[str, str] = {
+    "G1": "2-7 s",
+    "G2": "1-4 s",
+    "G3": "7-21 s",
+    "G4": "2-5 s",
+    "G5": "1-4 s",
+    "G6": "11-36 s",
+    "G7": "38-42 s",
+    "G8": "3 s",
+    "N1": "85 s",
+    "N2": "153 s",
+    "N3": "12-13 min (2 workers)",
+    "N4": "3 min",
+    "N5": "20 min",
+    "N6": "2-3 min",
+    "T1": "4 s",
+    "T2": "3 s",
+    "T3": "4-5 s",
+    "T4": "12-13 s",
+    "T5": "1 s",
+    "T6": "4 s",
+    "T7": "2-5 min",
+}
+"""Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
+said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -203,6 +229,7 @@ def write_json(
 __all__ = [
     "EXIT_STATUS",
     "PROFILES",
+    "QUICK_TIMES",
     "RECIPES",
     "SEVERITY",
     "Outcome",

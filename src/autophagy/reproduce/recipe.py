@@ -82,7 +82,9 @@ class Recipe:
                 for key, value in overrides.items()
                 if "/" not in key or key.startswith(f"{name}/")
             }
-            raw = load_config(config_path(name), {k: copy.deepcopy(v) for k, v in mine.items()})
+            raw = load_config(  # validated when it runs
+                config_path(name), {k: copy.deepcopy(v) for k, v in mine.items()}, validate=False
+            )
             raw["seed"] = seed
             if replicates is not None:
                 raw["replicates"] = replicates

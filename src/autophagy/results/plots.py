@@ -54,11 +54,38 @@ def curves(rows: Iterable[Row]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _band(ax: plt.Axes, gens: np.ndarray, values: np.ndarray, label: str | None = None) -> None:
+def _band(
+    ax: plt.Axes,
+    gens: np.ndarray,
+    values: np.ndarray,
+    label: str | None = None,
+    color: Any = None,
+    linestyle: Any = "-",
+) -> None:
     mean = np.nanmean(values, axis=0)
     low, high = np.nanquantile(values, [0.1, 0.9], axis=0)
-    (line,) = ax.plot(gens, mean, label=label)
-    ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    (line,) = ax.plot(gens, mean, label=label, color=color, linestyle=linestyle)
+    ax.fill_between(gens, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+
+
+def paired_styles(
+    labels: Iterable[str], groups: Mapping[str, str] | None = None
+) -> dict[str, tuple[Any, Any]]:
+    """``{label: (colour, line style)}``: one colour per group (a family), one line style per
+    member within it (its lambdas), so a family's runs read as a pair. ``groups`` maps a label
+    to its group (default: the label up to ``-lambda``, as the demo names its runs)."""
+    labels = list(labels)
+    group_of = {label: (groups or {}).get(label, label.split("-lambda")[0]) for label in labels}
+    order = list(dict.fromkeys(group_of.values()))
+    palette = plt.get_cmap("tab10")
+    seen: dict[str, int] = {}
+    styles = {}
+    for label in labels:
+        group = group_of[label]
+        rank = seen.get(group, 0)
+        seen[group] = rank + 1
+        styles[label] = (palette(order.index(group) % 10), LINESTYLES[rank % len(LINESTYLES)])
+    return styles
 
 
 def save_png(fig: Figure, path: Path, root: Path | None = None, **options: Any) -> Path:
@@ -75,33 +102,43 @@ def save_png(fig: Figure, path: Path, root: Path | None = None, **options: Any) 
     return path
 
 
-def plot_comparison(runs: Mapping[str, Iterable[Row]], folder: Path, *, title: str = "") -> list[Path]:
-    """One PNG per metric overlaying several labelled runs (mean and 10-90 % band each)."""
+def plot_comparison(
+    runs: Mapping[str, Iterable[Row]],
+    folder: Path,
+    *,
+    title: str = "",
+    groups: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """One PNG per metric overlaying several labelled runs (mean and 10-90 % band each): one
+    colour per group (``groups``: label -> group, default the label before ``-lambda``), one
+    line style per run within it, the legend outside the axes."""
     folder = Path(folder)
     make_folder(folder)
     per_run = {label: curves(rows) for label, rows in runs.items()}
-    metrics = sorted({m for c in per_run.values() for m in c})
+    metrics = list(dict.fromkeys(m for c in per_run.values() for m in c))
+    styles = paired_styles(per_run, groups)
     paths = []
     for metric in metrics:
         with plain_text():  # metric names and cell labels are data: never mathtext
-            fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-            _draw(ax, per_run, metric, title)
-        fig.tight_layout()
+            fig, ax = plt.subplots(figsize=(8, 4), dpi=100, layout="constrained")
+            _draw(ax, per_run, metric, title, styles)
         path = folder / f"{safe_name(metric)}.png"  # a name read from a store cannot leave the folder
         paths.append(save_png(fig, path, folder))
     return paths
 
 
-def _draw(ax: plt.Axes, per_run: dict, metric: str, title: str) -> None:
-    """One metric's bands, labels and legend on ``ax``."""
+def _draw(ax: plt.Axes, per_run: dict, metric: str, title: str, styles: dict | None = None) -> None:
+    """One metric's bands, labels and legend (outside, right of the axes) on ``ax``."""
     for label, c in per_run.items():
         if metric in c:
-            _band(ax, *c[metric], label=label or None)
+            colour, style = (styles or {}).get(label, (None, "-"))
+            _band(ax, *c[metric], label=label or None, color=colour, linestyle=style)
     ax.set_xlabel("generation")
-    ax.set_ylabel(metric)
+    direction = metric_direction(metric)
+    ax.set_ylabel(f"{metric} ({direction})" if direction else metric)
     ax.set_title(f"{title}: {metric}" if title else metric)
     if any(per_run):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
 
 
@@ -274,14 +311,49 @@ def facets(
     )
 
 
+TRUTH_TARGETED = frozenset({"trace_cov"})
+"""Metrics whose best value is the real distribution's own (``trace_cov``: the true total
+variance), not the highest or the lowest."""
+
+
 def metric_direction(metric: str) -> str:
-    """``"higher is better"`` / ``"lower is better"`` for a registered metric, else ``""``."""
+    """``"higher is better"`` / ``"lower is better"`` for a registered metric, ``"closer to the
+    true value"`` for one whose target is the real distribution's value (:data:`TRUTH_TARGETED`),
+    else ``""``."""
     from autophagy.metrics import METRICS
 
     entry = METRICS.get(metric)
     if entry is None:
         return ""
+    if metric in TRUTH_TARGETED:
+        return "closer to the true value"
     return "higher is better" if entry.higher_is_better else "lower is better"
+
+
+def true_values(config: Mapping[str, Any]) -> dict[str, float]:
+    """Reference values of metrics whose target is the real distribution's own value, read
+    from a resolved config: for ``data.kind = "gaussian"``, ``trace_cov`` = tr(Sigma_r) and
+    ``variance_K`` = (Sigma_r)_KK. Empty where the config does not give them in closed form."""
+    data = config.get("data") if isinstance(config, Mapping) else None
+    if not isinstance(data, Mapping) or data.get("kind") != "gaussian":
+        return {}
+    try:
+        dim = int(data.get("dim", 1))
+        c = np.asarray(data.get("covariance", 1.0), dtype=np.float64)
+        diagonal = np.full(dim, float(c)) if c.ndim == 0 else (c if c.ndim == 1 else np.diag(c))
+    except (TypeError, ValueError):
+        return {}
+    if diagonal.shape != (dim,) or not np.all(np.isfinite(diagonal)):
+        return {}
+    out = {"trace_cov": float(diagonal.sum())}
+    out |= {f"variance_{k}": float(v) for k, v in enumerate(diagonal)}
+    return out
+
+
+def run_truth(run: Any, metric: str) -> float | None:
+    """:func:`true_values` of ``metric`` when every cell of ``run`` has the same one, else None."""
+    found = {true_values(c.get("config") or {}).get(metric) for c in run.cells}
+    return found.pop() if len(found) == 1 else None
 
 
 def band_label(summary: pd.DataFrame, ci: float | None = None) -> str:
@@ -309,8 +381,13 @@ def plot_metric(
     title: str = "",
     ci: float | None = None,
     marks: Sequence[Mark] = (),
+    truth: float | None = None,
 ) -> Figure:
     """One figure of ``metric`` versus generation from a run's summary (``Run.summary()``).
+
+    Reference lines: ``truth`` (the real distribution's value, e.g. from :func:`true_values`)
+    as a solid grey line, and, where a panel has at most four curves, each curve's generation-1
+    mean as a dotted line of its colour (where the loop started).
 
     ``summary`` has one row per (swept keys..., generation, metric) with ``mean``, ``low``,
     ``high`` and ``n``. Lines are the means, one colour per value of ``hue``, panels one per
@@ -353,6 +430,7 @@ def plot_metric(
         where = tuple(_label(record, k) for k in (layout.rows, layout.cols, layout.hue, layout.rest))
         lines.setdefault(where, []).append(record)
     handles: dict[str, Any] = {}
+    dotted = False
     for (row, col, colour, style), points in lines.items():
         points.sort(key=lambda r: r["generation"])
         gens = np.array([p["generation"] for p in points], dtype=float)
@@ -362,6 +440,15 @@ def plot_metric(
         (drawn,) = ax.plot(gens, mean, color=colours[colour], linestyle=styles[style], linewidth=1.5)
         ax.fill_between(gens, low, high, color=colours[colour], alpha=0.18, linewidth=0)
         handles.setdefault(label, drawn)
+        per_panel = sum(1 for w in lines if w[:2] == (row, col))
+        if per_panel <= 4 and len(gens) > 1 and gens[0] == 1 and np.isfinite(mean[0]):
+            ax.axhline(
+                mean[0], color=colours[colour], linestyle=":", linewidth=0.9, alpha=0.7, gid="reference"
+            )
+            dotted = True
+    if truth is not None and np.isfinite(truth):
+        for ax in np.ravel(axes):
+            ax.axhline(truth, color="0.35", linestyle="-", linewidth=1.0, alpha=0.8, gid="reference")
     for i, row in enumerate(row_values):
         for j, col in enumerate(col_values):
             ax = axes[i][j]
@@ -377,7 +464,10 @@ def plot_metric(
             f"{metric} ({direction})" if direction else metric, fontsize=9, parse_math=False
         )
     heading = f"{title}: {metric}" if title else metric
-    details = "; ".join(x for x in (band_label(data, ci), _label(layout.fixed, layout.fixed)) if x)
+    reference = "dotted: generation 1" if dotted else ""
+    if truth is not None and np.isfinite(truth):
+        reference = f"grey: true value {truth:.4g}" + (f", {reference}" if reference else "")
+    details = "; ".join(x for x in (band_label(data, ci), reference, _label(layout.fixed, layout.fixed)) if x)
     fig.suptitle(f"{heading}\nmean line, {details}", fontsize=10, parse_math=False)
     if len(handles) > 1 or layout.hue or layout.rest:
         order = {
@@ -469,7 +559,17 @@ def save_metric_plots(
     names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
     marks = schedule_marks(getattr(run, "cells", ()))  # where a scheduled value changes
     figures = {
-        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci, marks=marks)
+        m: plot_metric(
+            summary,
+            m,
+            hue=hue,
+            rows=rows,
+            cols=cols,
+            title=title,
+            ci=ci,
+            marks=marks,
+            truth=run_truth(run, m),
+        )
         for m in names
     }
     if output is not None:

@@ -34,6 +34,7 @@ from autophagy.results.plots import (
     facets,
     metric_direction,
     plot_metric,
+    run_truth,
     summary_keys,
     summary_points,
     value_text,
@@ -51,19 +52,23 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: .85em; }
 table { border-collapse: collapse; font-size: .9em; } td, th { border: 1px solid #ccc; padding: .25em .6em; }
 th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th small, td small { color: #666; font-weight: normal; }
-figure { display: inline-block; margin: .5em; } figcaption { font-size: .85em; color: #555; }
-img { max-width: 100%; } p.warn { background: #fff3cd; padding: .5em 1em; border: 1px solid #e0c36a; }
+figure { display: block; margin: 1em 0; } figcaption { font-size: .85em; color: #555; }
+figure img { width: 100%; height: auto; } img { max-width: 100%; }
+details { margin: .3em 0; } summary { cursor: pointer; }
+p.warn { background: #fff3cd; padding: .5em 1em; border: 1px solid #e0c36a; }
 """
 
 
-def _png(fig: plt.Figure) -> str:
+def png(fig: plt.Figure) -> str:
+    """``fig`` as base64 PNG text (closed after)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _img(data: str, alt: str) -> str:
+def img(data: str, alt: str) -> str:
+    """An ``<img>`` of base64 PNG ``data``."""
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
@@ -77,13 +82,28 @@ def _number(value: float, decimals: int | None) -> str:
     return f"{value:.{decimals}f}" if decimals is not None else f"{value:.4g}"
 
 
-def interval_text(mean: float, low: float, high: float) -> str:
-    """``mean [low, high]`` with two significant digits of the half-width (4 when there is none)."""
+def _decimals(low: float, high: float, mean: float) -> int | None:
+    """Decimals that show two significant digits of the half-width (None: no usable width)."""
     half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
-    decimals = None
     if math.isfinite(half) and half > 0 and abs(mean) < 1e6:
-        decimals = min(max(0, 1 - math.floor(math.log10(half))), 10)
+        return min(max(0, 1 - math.floor(math.log10(half))), 10)
+    return None
+
+
+def interval_text(mean: float, low: float, high: float, decimals: int | None = None) -> str:
+    """``mean [low, high]`` with two significant digits of the half-width (4 when there is none),
+    or ``decimals`` places when given (one format for a whole column)."""
+    if decimals is None:
+        decimals = _decimals(low, high, mean)
     return f"{_number(mean, decimals)} [{_number(low, decimals)}, {_number(high, decimals)}]"
+
+
+def column_decimals(rows: list[dict[str, Any]]) -> int | None:
+    """One number format for a column of intervals: the most decimals any row needs (so every
+    row shows at least two significant digits of its half-width), None where no row has a width."""
+    found = [_decimals(r["low"], r["high"], r["mean"]) for r in rows]
+    found = [d for d in found if d is not None]
+    return max(found) if found else None
 
 
 def final_values(summary: pd.DataFrame) -> pd.DataFrame:
@@ -97,23 +117,35 @@ def final_values(summary: pd.DataFrame) -> pd.DataFrame:
     return order.groupby(groups, sort=False, dropna=False).tail(1)
 
 
-def _final_table(summary: pd.DataFrame, ci: float) -> str:
+def final_table(
+    summary: pd.DataFrame,
+    ci: float,
+    *,
+    order: list[str] | None = None,
+    what: str = "replicates (seeds pooled)",
+    directions: bool = True,
+) -> str:
     """Rows: swept points; columns: the keys, then per metric ``mean [low, high]`` at the last
-    generation, with the generation and replicate count when they are not the same everywhere."""
+    generation (metrics in ``order`` first, e.g. the config's; one number format per column),
+    with the generation and replicate count when they are not the same everywhere."""
     if summary.empty:
         return "<p>No rows stored yet.</p>"
     keys = summary_keys(summary)
     final = final_values(summary)
-    metrics = distinct_values(final["metric"])
+    stored = distinct_values(final["metric"])
+    metrics = [m for m in order or [] if m in stored] + [m for m in stored if m not in (order or [])]
     points = summary_points(final)
     generations = set(final["generation"])
     counts = set(final["n"])
     by_point: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
     for record in final.to_dict("records"):
         by_point.setdefault(tuple(value_text(record[k]) for k in keys), {})[record["metric"]] = record
+    decimals = {
+        m: column_decimals([r for r in final.to_dict("records") if r["metric"] == m]) for m in metrics
+    }
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
     for metric in metrics:
-        direction = metric_direction(metric)
+        direction = metric_direction(metric) if directions else ""
         arrow = {"higher is better": " &uarr;", "lower is better": " &darr;"}.get(direction, "")
         note = f"<br><small>{html.escape(direction)}</small>" if direction else ""
         head += f"<th>{html.escape(metric)}{arrow}{note}</th>"
@@ -132,27 +164,44 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
             if len(counts) > 1:
                 extra.append(f"n = {int(row['n'])}")
             small = f" <small>({', '.join(extra)})</small>" if extra else ""
-            text = interval_text(row["mean"], row["low"], row["high"])
+            text = interval_text(row["mean"], row["low"], row["high"], decimals[metric])
             cells += f'<td class="num">{text}{small}</td>'
         body.append(f"<tr>{cells}</tr>")
-    what = f"generation {next(iter(generations))}" if len(generations) == 1 else "the last stored generation"
+    when = f"generation {next(iter(generations))}" if len(generations) == 1 else "the last stored generation"
     caption = (
         f"Mean [{100 * ci:g} % Student-t interval] over "
         + (f"n = {next(iter(counts))}" if len(counts) == 1 else "n")
-        + f" replicates (seeds pooled) at {what}."
+        + f" {what} at {when}."
     )
     return f"<p>{html.escape(caption)}</p><table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def config_metrics(run: Any) -> list[str]:
+    """The metric names of a run's (first cell's) config, in the config's order."""
+    cells = getattr(run, "cells", None) or [{"config": run.manifest}]
+    config = cells[0].get("config") if isinstance(cells[0], dict) else None
+    names = ((config or {}).get("metrics") or {}).get("names") if isinstance(config, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def ordered_metrics(run: Any, summary: pd.DataFrame) -> list[str]:
+    """The metrics of ``summary`` in the config's order, then any others (as stored)."""
+    stored = distinct_values(summary["metric"])
+    order = [m for m in config_metrics(run) if m in stored]
+    return order + [m for m in stored if m not in order]
+
+
 def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str | None]) -> list[str]:
     parts, marks = [], schedule_marks(run.cells)  # where a scheduled value changes
-    for metric in distinct_values(summary["metric"]):
-        fig = plot_metric(summary, metric, title=run.name, ci=ci, marks=marks, **layout)
+    for metric in ordered_metrics(run, summary):
+        fig = plot_metric(
+            summary, metric, title=run.name, ci=ci, marks=marks, truth=run_truth(run, metric), **layout
+        )
         caption = f"{metric}: mean line, {band_label(summary[summary['metric'] == metric], ci)}"
         if marks:
             caption += "; dotted lines and shading: where a scheduled value changes or ramps"
         parts.append(
-            f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+            f"<figure>{img(png(fig), metric)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     return parts
 
@@ -169,7 +218,7 @@ def _pictures(path: Path, metrics: set[str]) -> list[str]:
             continue
         name = str(picture.relative_to(path))
         encoded = base64.b64encode(data).decode("ascii")
-        parts.append(f"<figure>{_img(encoded, name)}<figcaption>{html.escape(name)}</figcaption></figure>")
+        parts.append(f"<figure>{img(encoded, name)}<figcaption>{html.escape(name)}</figcaption></figure>")
     return parts
 
 
@@ -190,11 +239,14 @@ def _config_section(run: Any) -> str:
         + f"<td>{html.escape(', '.join(c.get('ignored', [])))}</td></tr>"
         for i, c in enumerate(run.cells)
     )
-    first = html.escape(json.dumps(run.cells[0]["config"], indent=2))
+    configs = "".join(
+        f"<details><summary>cell {i}: {html.escape(', '.join(f'{k}={_value(c, k)}' for k in run.swept))}"
+        f"</summary><pre>{html.escape(json.dumps(c['config'], indent=2))}</pre></details>"
+        for i, c in enumerate(run.cells)
+    )
     return (
         f"<h3>Sweep</h3><pre>{sweep}</pre><h3>Cells</h3><table><tr>{head}</tr>{rows}</table>"
-        f"<h3>Resolved config of cell 0</h3><pre>{first}</pre>"
-        "<p>Every cell's resolved config is in <code>sweep.json</code>.</p>"
+        f"<h3>Resolved config of every cell</h3>{configs}"
     )
 
 
@@ -230,7 +282,7 @@ def render(
             "finish.</p>"
         )
     sections += [
-        f"<h2>Final generation</h2>{_final_table(summary, ci)}",
+        f"<h2>Final generation</h2>{final_table(summary, ci, order=config_metrics(run))}",
         f"<h2>Metrics by generation</h2>{''.join(figures) or '<p>No rows stored yet.</p>'}",
     ]
     if pictures:
@@ -264,3 +316,6 @@ def write_report(
     output.parent.mkdir(parents=True, exist_ok=True)  # the user's own place, outside the folder
     atomic_write_text(output, text)
     return output
+
+
+_final_table = final_table  # the name earlier code and tests import

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -44,7 +44,19 @@ def cell_label(values: dict[str, Any], skip: tuple[str, ...] = (), tags: dict[st
     )
 
 
-@dataclass(frozen=True)
+class Progress(NamedTuple):
+    """Work done in a folder, in replicate x generation units (``done``, ``planned``)."""
+
+    done: int
+    planned: int
+
+    @property
+    def fraction(self) -> float:
+        """``done / planned`` (1.0 for a folder that plans nothing)."""
+        return self.done / self.planned if self.planned else 1.0
+
+
+@dataclass(frozen=True, repr=False)
 class Run:
     """An opened run or sweep folder (see the module docstring). Open with :func:`open_run`."""
 
@@ -52,15 +64,41 @@ class Run:
     manifest: dict[str, Any]
     is_sweep: bool
 
+    def __repr__(self) -> str:
+        """One line: kind, name, folder, cells and swept keys (the manifest is :attr:`manifest`)."""
+        if self.is_sweep:
+            return (
+                f"Run(sweep {self.name!r} of {len(self.cells)} cells over {', '.join(self.swept)} "
+                f"in {str(self.path)!r})"
+            )
+        model = (self.manifest.get("model") or {}).get("kind", "?")
+        family = (self.manifest.get("loop") or {}).get("family", "?")
+        return f"Run({self.name!r}: {family} loop of {model} in {str(self.path)!r})"
+
     @property
     def name(self) -> str:
         return self.manifest.get("name", self.path.name)
 
     @property
     def config(self) -> dict[str, Any]:
-        """The resolved config of a run; for a sweep, the sweep manifest (table, swept keys,
-        every cell's values and resolved config)."""
-        return self.manifest
+        """The resolved config: a run's own; for a sweep, the config its cells share (the first
+        cell's resolved config without its swept values, plus the ``[sweep]`` table as written).
+        Each cell's resolved config is ``cells[i]["config"]``; the whole manifest is
+        :attr:`manifest`."""
+        if not self.is_sweep:
+            return self.manifest
+        first = self.cells[0]["config"] if self.cells else {}
+        config = json.loads(json.dumps(first))
+        for key in self.swept:  # the first cell's swept values are not the base's: drop them
+            *parents, leaf = key.split(".")
+            table = config
+            for part in parents:
+                table = table.get(part, {}) if isinstance(table, dict) else {}
+            if isinstance(table, dict):
+                table.pop(leaf, None)
+        if self.manifest.get("sweep") is not None:
+            config["sweep"] = self.manifest["sweep"]
+        return config
 
     @property
     def swept(self) -> list[str]:
@@ -210,8 +248,9 @@ class Run:
         done, planned = self.replicates_done()
         return self.name if done == planned else f"{self.name} (incomplete: {done} of {planned} replicates)"
 
-    def progress(self) -> tuple[int, int]:
-        """(done, planned) work units: replicate x generation, from the blocks' checkpoints."""
+    def progress(self) -> Progress:
+        """:class:`Progress` ``(done, planned)`` in replicate x generation units, from the
+        blocks' checkpoints (a named tuple: ``run.progress().fraction``)."""
         with self.store() as store:
             done = planned = 0
             for index, size in enumerate(self._sizes()):
@@ -222,7 +261,7 @@ class Run:
                 for first in range(0, replicates, block):
                     saved = store.checkpoint(index, first)
                     done += min(block, replicates - first) * (saved[0] if saved else 0)
-        return done, planned
+        return Progress(done, planned)
 
     @property
     def complete(self) -> bool:
@@ -235,10 +274,10 @@ class Run:
         one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
         :func:`autophagy.results.plots.plot_metric`)."""
         from autophagy.results.marks import schedule_marks
-        from autophagy.results.plots import plot_metric
+        from autophagy.results.plots import plot_metric, run_truth
 
         layout.setdefault("marks", schedule_marks(self.cells))  # where a scheduled value changes
-        return plot_metric(self.summary(), metric, title=self.name, **layout)
+        return plot_metric(self.summary(), metric, title=self.name, truth=run_truth(self, metric), **layout)
 
     def write_plots(
         self, metrics: list[str] | None = None, output: Path | None = None, **layout: Any
@@ -309,10 +348,32 @@ def _borrowed(store: RunStore) -> Iterator[RunStore]:
     yield store  # a store the caller opened (and closes)
 
 
+def run_folders(folder: str | Path) -> list[Path]:
+    """The run or sweep folders directly inside ``folder`` (a folder of runs, such as the
+    demo's ``runs/demo``), in name order; empty when there are none."""
+    path = Path(folder)
+    if not path.is_dir():
+        return []
+    return sorted(
+        p for p in path.iterdir() if p.is_dir() and not p.is_symlink() and (p / STORE_FILE).is_file()
+    )
+
+
 def open_run(folder: str | Path) -> Run:
-    """Open a run or sweep folder written by :func:`autophagy.api.run` or ``autophagy run``."""
+    """Open a run or sweep folder written by :func:`autophagy.api.run` or ``autophagy run``.
+
+    A folder of run folders (``runs/demo``) is not one run: the error names one of them and
+    :func:`autophagy.compare`, which opens them all side by side."""
     path = Path(folder)
     if not (path / STORE_FILE).is_file():
+        inner = run_folders(path)
+        if inner:
+            raise ConfigError(
+                "RUN",
+                f"{path} is a folder of {len(inner)} runs, not one run: open one of them "
+                f"(e.g. {inner[0]}), or compare them all with ap.compare({str(path)!r}) "
+                f"or `autophagy compare {path}`",
+            )
         raise ConfigError("RUN", f"{path} is not a run or sweep folder (no {STORE_FILE})")
     found = read_manifest(path)
     name, manifest = found if found is not None else (CONFIG_FILE, {})

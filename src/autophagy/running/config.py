@@ -171,8 +171,55 @@ def load_config(
         anchor_paths(raw, path.resolve().parent)
     for assignment in overrides:
         set_override(raw, assignment)
+    refuse_swept_overrides(raw, [a.partition("=")[0].strip() for a in overrides])
     add_plugins(raw, plugins)
     return raw
+
+
+def swept_keys(raw: dict[str, Any]) -> dict[str, str]:
+    """The dotted keys a raw config's ``[sweep]`` sets in every cell, with the sweep field that
+    sets each (``sweep.grid``, ``sweep.zip``; ``seed`` by ``sweep.seeds``). A malformed sweep
+    table gives what can be read (validation names its errors later)."""
+    sweep = raw.get("sweep")
+    found: dict[str, str] = {}
+    if not isinstance(sweep, dict):
+        return found
+
+    def walk(node: Any, prefix: str, field: str) -> None:
+        for key, value in node.items() if isinstance(node, dict) else ():
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                walk(value, dotted, field)
+            else:
+                found[dotted] = field
+
+    walk(sweep.get("grid"), "", "sweep.grid")
+    walk(sweep.get("zip"), "", "sweep.zip")
+    if sweep.get("seeds") is not None:
+        found["seed"] = "sweep.seeds"
+    return found
+
+
+def refuse_swept_overrides(raw: dict[str, Any], keys: Sequence[str]) -> None:
+    """Refuse (:class:`ConfigError` naming the key, exit 2) an override of a key the sweep sets
+    in every cell: the base value would be silently replaced in each cell. The sweep's own
+    values are what to change (``--set 'sweep.seeds=[3]'``, or edit ``[sweep]``)."""
+    swept = swept_keys(raw)
+    for key in keys:
+        field = swept.get(key)
+        if field is None:
+            continue
+        if field == "sweep.seeds":
+            raise ConfigError(
+                "seed",
+                f"the sweep's seeds ({field} = {raw['sweep']['seeds']!r}) set every cell's seed, so this "
+                "override would be ignored; change the seeds instead: --set 'sweep.seeds=[3]'",
+            )
+        raise ConfigError(
+            key,
+            f"is swept by {field}, which sets it in every cell, so this override would be ignored; "
+            f"change the sweep's values instead (edit {field} in the TOML)",
+        )
 
 
 def add_plugins(raw: dict[str, Any], plugins: Sequence[str]) -> None:
@@ -269,6 +316,16 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     schedule = resolve_schedule(config.loop, config.generations)
     model_schedule = _model_schedule(model_resolved, data, config.generations)
 
+    gaussian = isinstance(model, GaussianModel)
+    entry = MODELS[model_resolved["kind"]]
+    if "names" not in config.metrics.model_fields_set:  # the model family's own defaults
+        names = default_metric_names(entry, model_resolved["kind"], data, data_resolved["kind"], gaussian)
+        metrics = MetricsOptions.model_construct(**{**config.metrics.model_dump(), "names": names})
+        config = config.model_copy(update={"metrics": metrics})
+    if not config.metrics.names and "names" not in config.metrics.model_fields_set:
+        raise ConfigError(
+            "metrics.names", f"no default metric fits model.kind = {model_resolved['kind']!r} here; name some"
+        )
     if not config.metrics.names:  # refused, not allowed with a note: a loop that records nothing
         raise ConfigError(
             "metrics.names", "is empty: the loop would record nothing; name at least one metric"
@@ -279,32 +336,15 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
                 "metrics.names",
                 f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}",
             )
-    gaussian = isinstance(model, GaussianModel)
     for name in config.metrics.names:
-        metric = metric_for(name, gaussian)
-        if metric.needs == "moments" and not MODELS[model_resolved["kind"]].has_moments:
-            raise ConfigError("metrics.names", f"{name} needs a model with closed-form moments (gaussian)")
-        if metric.needs_log_prob and not MODELS[model_resolved["kind"]].has_log_prob:
-            raise ConfigError("metrics.names", f"{name} needs a model with a log-density (has_log_prob)")
-        if isinstance(metric.fn, ChecksConfig):
-            try:
-                metric.fn.check_config(model_resolved["kind"], data)
-            except ValueError as exc:
-                raise ConfigError("metrics.names", f"{name}: {exc}") from None
-        for section, kinds, kind in (
-            ("model", metric.models, model_resolved["kind"]),
-            ("data", metric.data, data_resolved["kind"]),
-        ):
-            if kinds and kind not in kinds:
-                raise ConfigError("metrics.names", f"{name} needs {section}.kind in {', '.join(kinds)}")
-        if METRICS[name].needs == "modes" and not isinstance(data, KnownModes):
-            raise ConfigError("metrics.names", f"{name} needs data with known modes (mode_grid, ring)")
+        problem = metric_problem(name, entry, model_resolved["kind"], data, data_resolved["kind"], gaussian)
+        if problem is not None:
+            raise ConfigError("metrics.names", problem)
     late = [t for t in config.plots.generations or [] if t > config.generations]
     if late:
         raise ConfigError("plots.generations", f"{late[0]} is beyond generations = {config.generations}")
     if config.plots.generations and data.dim < 2:
         raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
-    entry = MODELS[model_resolved["kind"]]
     if max(schedule.values("sampling_bias")) > entry.max_bias:
         where = "a temperature" if entry.max_bias > 1 else "lambda in [0, 1]"
         raise ConfigError(
@@ -319,9 +359,6 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             model.check_data(data)
         except ValueError as exc:
             raise ConfigError("model.kind", str(exc)) from None
-    for name in config.metrics.names:
-        if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
-            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
@@ -355,6 +392,55 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     if mitigation is None:
         resolved.pop("mitigation")
     return experiment, config, resolved
+
+
+GAUSSIAN_LOOP_METRICS = ("wasserstein2", "trace_cov", "mean_drift", "precision", "recall")
+"""``metrics.names`` of a config that names none, for models without their own defaults (those
+the model supports: the moment metrics need closed-form ``moments()``)."""
+IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
+"""The defaults on labelled image data (``digits``, ``mnist``)."""
+
+
+def default_metric_names(
+    entry: Plugin, kind: str, data: DataSource, data_kind: str, gaussian: bool
+) -> list[str]:
+    """The metrics a config without ``metrics.names`` records: the model family's
+    ``default_metrics`` (see :func:`autophagy.register_model`), else the image metrics on image
+    data, else :data:`GAUSSIAN_LOOP_METRICS`; each kept only where this model and data support it."""
+    if entry.default_metrics:
+        names = list(entry.default_metrics)
+    elif isinstance(data, LabelledImages):
+        names = list(IMAGE_METRICS)
+    else:
+        names = list(GAUSSIAN_LOOP_METRICS)
+    return [
+        n for n in names if n in METRICS and metric_problem(n, entry, kind, data, data_kind, gaussian) is None
+    ]
+
+
+def metric_problem(
+    name: str, entry: Plugin, kind: str, data: DataSource, data_kind: str, gaussian: bool
+) -> str | None:
+    """Why metric ``name`` cannot measure model ``kind`` (registered as ``entry``) on ``data``
+    (of ``data_kind``), as the message of a ``metrics.names`` error; None when it can."""
+    metric = metric_for(name, gaussian)
+    if metric.needs == "moments" and not entry.has_moments:
+        return f"{name} needs a model with closed-form moments (gaussian)"
+    if metric.needs_log_prob and not entry.has_log_prob:
+        return f"{name} needs a model with a log-density (has_log_prob)"
+    if isinstance(metric.fn, ChecksConfig):
+        try:
+            metric.fn.check_config(kind, data)
+        except ValueError as exc:
+            return f"{name}: {exc}"
+    for section, kinds, mine in (("model", metric.models, kind), ("data", metric.data, data_kind)):
+        if kinds and mine not in kinds:
+            return f"{name} needs {section}.kind in {', '.join(kinds)}"
+    if METRICS[name].needs == "modes" and not isinstance(data, KnownModes):
+        return f"{name} needs data with known modes (mode_grid, ring)"
+    if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
+        return f"{name} needs image data (data.kind = 'digits' or 'mnist')"
+    return None
 
 
 def _simulator(

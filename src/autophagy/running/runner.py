@@ -106,7 +106,11 @@ def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> s
     """Refuse a folder that holds another config, a store without a manifest or a store that
     cannot be resumed; returns the run id the store holds (None if none)."""
     if stored is not None and not _same_run(stored, plan):
-        raise ConfigError("--out", f"{plan.out} holds a run with a different config; choose another folder")
+        raise ConfigError(
+            "--out",
+            f"{plan.out} holds a run with a different config ({_difference(stored, plan)}); "
+            "choose another folder, or run the folder's own config",
+        )
     if not (plan.out / STORE_FILE).is_file():
         return None
     if stored is None and holds_results(plan.out / STORE_FILE):
@@ -154,6 +158,43 @@ def _fill_legacy(manifest: dict[str, Any]) -> None:
 
 def _legacy_file_data(manifest: dict[str, Any]) -> bool:
     return any(d.get("kind") == "file" and "held_out" not in d for d in _data_tables(manifest))
+
+
+def first_difference(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """The first dotted key (``cells[2].config.loop.sampling_bias``) at which two JSON values
+    differ, with the old and new values (a missing key reads ``<unset>``); None if equal."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in [*old, *(k for k in new if k not in old)]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                return where, old.get(key, "<unset>"), new.get(key, "<unset>")
+            found = first_difference(old[key], new[key], where)
+            if found is not None:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = first_difference(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if old == new else (path or "config", old, new)
+
+
+def _difference(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> str:
+    """Which key differs between a folder's manifest and this plan's, in words."""
+    name, manifest = stored
+    if name != (SWEEP_FILE if plan.is_sweep else CONFIG_FILE):
+        there = "sweep" if name == SWEEP_FILE else "single run"
+        return f"it holds a {there}, this is a {'sweep' if plan.is_sweep else 'single run'}"
+    manifest = json.loads(json.dumps(strip(manifest)))
+    _fill_legacy(manifest)
+    found = first_difference(manifest, plan.manifest)
+    if found is None:  # pragma: no cover - only data paths written relative differ
+        return "its data paths differ"
+    key, old, new = found
+    old, new = (json.dumps(v)[:60] if v != "<unset>" else v for v in (old, new))
+    return f"{key}: {old} there, {new} here"
 
 
 def _same_run(stored: tuple[str, dict[str, Any]], plan: RunPlan) -> bool:

@@ -144,3 +144,11 @@ def test_a_small_loop_through_the_command_line(tmp_path):
 @pytest.mark.parametrize("kind", ["full", "diag", "spherical", "tied"])
 def test_every_covariance_type_passes_the_contract(kind):
     assert check_model("sklearn_gmm", options={"covariance_type": kind, "components": 2}).passed
+
+
+def test_the_one_line_adapter_passes_the_contract_too():
+    """``adapter.py``: the same estimator through ``ap.from_sklearn``."""
+    report = check_model(
+        "sklearn_gmm_adapted", options={"n_components": 2}, plugins=["autophagy_sklearn_gmm.adapter"]
+    )
+    assert report.passed, str(report)
