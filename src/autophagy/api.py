@@ -97,7 +97,11 @@ def _slurm(slurm: Any, executor: Any) -> SlurmOptions | None:
         raise ConfigError(f"slurm.{unknown[0]}", f"unknown key{hint}; choose from {', '.join(SLURM_KEYS)}")
     if not isinstance(executor, str):
         raise ConfigError("slurm", "sizes the jobs of executor='slurm'; an executor object carries its own")
-    return slurm_options(**slurm)
+    options = slurm_options(**slurm)
+    if executor != "slurm":
+        flag = options.given[0] if options.given else "slurm"
+        raise ConfigError(flag, "asks SLURM for resources; use it with --executor slurm")
+    return options
 
 
 def run(

@@ -403,8 +403,12 @@ class SlurmExecutor:
         last_queue = 0.0
         while not self._closed.wait(self.poll_s):
             with self._lock:
+                try:  # one directory listing, not a look-up per job
+                    present = set(os.listdir(self.folder)) if self._jobs else set()
+                except OSError:
+                    present = set()
                 for job_id, entry in list(self._jobs.items()):
-                    if entry.job.paths.result_pickle.exists():
+                    if entry.job.paths.result_pickle.name in present:
                         self._collect(job_id, entry)
                 if self._jobs and time.monotonic() - last_queue >= self.queue_s:
                     last_queue = time.monotonic()
