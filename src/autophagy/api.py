@@ -25,7 +25,7 @@ from autophagy.running.config import add_plugins, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.runner import execute, plan_run
-from autophagy.running.slurm import SlurmOptions, slurm_options
+from autophagy.running.slurm_options import SlurmOptions, slurm_options
 
 __all__ = ["load_config", "open_run", "run"]
 

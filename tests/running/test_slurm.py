@@ -29,9 +29,10 @@ from conftest import base_config
 
 import autophagy
 from autophagy.api import run
-from autophagy.core.errors import ConfigError
+from autophagy.core.errors import ConfigError, PluginError
 from autophagy.running.executors import make_executor
-from autophagy.running.slurm import JobLost, SlurmExecutor, parse_time, slurm_options, time_limit
+from autophagy.running.slurm import JobLost, SlurmExecutor
+from autophagy.running.slurm_options import parse_time, slurm_options, time_limit
 
 CLI = [sys.executable, "-m", "autophagy"]
 SRC = str(Path(autophagy.__file__).parents[1])
@@ -344,3 +345,31 @@ def test_ctrl_c_of_the_parent_cancels_its_jobs(cluster, tmp_path):
     assert status == 3, stderr
     assert "stopped by SIGINT" in stderr and "resume with: autophagy run" in stderr
     wait_for(lambda: not queued(f"autophagy-{out.name}"), 30, "squeue to list no job of the run")
+
+
+@pytest.mark.slurm
+def test_a_plugin_error_in_a_job_reaches_the_parent_as_the_plugin_error(cluster, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    raw = slow_config(tmp_path, "slowplug_error", pause=-1.0)  # time.sleep(-1) raises ValueError
+    with pytest.raises(PluginError, match="slowplug_error") as err:
+        run(raw, tmp_path / "failed", executor="slurm", progress=False, plots=False)
+    assert "ValueError" in str(err.value)
+
+
+@pytest.mark.slurm
+def test_jobs_left_by_a_killed_parent_are_cancelled_by_the_next_run(cluster, tmp_path):
+    out = tmp_path / "resumed"
+    (out / "slurm").mkdir(parents=True)
+    name = f"autophagy-{out.name}"
+    left = subprocess.run(
+        ["sbatch", "--parsable", f"--job-name={name}", "--output=/dev/null", "--wrap=sleep 300"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (out / "slurm" / "jobs").write_text(f"{left}\n")
+    pool = SlurmExecutor(tasks=1)
+    pool.bind(out)  # what the runner does under the folder lock
+    wait_for(lambda: not queued(name), 30, "the left-over job to be cancelled")
+    assert (out / "slurm" / "jobs").read_text() == ""
+    pool.shutdown()

@@ -10,7 +10,8 @@ not oversubscribe the cores.
 Optional members an executor may have, which the runner uses when present: ``in_flight``
 (tasks kept submitted; default two per worker), ``submit_many`` (several tasks in one
 submission), ``bind(folder, task_seconds)`` (called under the folder lock before the first
-task), ``cancel()`` (called once when SIGINT or SIGTERM asks the run to stop) and
+task), ``cancel(queued_only)`` (called when SIGINT or SIGTERM asks the run to stop, and with
+``queued_only=True`` after a task failed: tasks not started need not wait their turn) and
 ``local_tasks`` (tasks held in this machine's memory at once, for the memory check).
 """
 
@@ -26,7 +27,7 @@ from autophagy.core.errors import ConfigError
 from autophagy.running.signals import worker_init
 
 if TYPE_CHECKING:
-    from autophagy.running.slurm import SlurmOptions
+    from autophagy.running.slurm_options import SlurmOptions
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 

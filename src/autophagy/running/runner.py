@@ -302,8 +302,9 @@ def _drain(
     committed = 0
     failure: BaseException | None = None
     limit = getattr(pool, "in_flight", 2 * pool.workers)
-    cancel = getattr(pool, "cancel", None)  # an executor whose tasks are long (SLURM) stops them
-    poll = 0.5 if cancel is not None else None  # then look at the stop request while waiting
+    cancel = getattr(pool, "cancel", None)  # an executor whose tasks are long (SLURM) stops them:
+    poll = 0.5 if cancel is not None else None  # it looks at the stop request while waiting
+    cancelled = 0  # 1: queued tasks cancelled (after a failure), 2: every task (a stop request)
 
     def halted() -> bool:
         return failure is not None or (stop is not None and stop.requested)
@@ -323,9 +324,10 @@ def _drain(
                 batch.append(todo.pop())
             running.update(zip(_submit(pool, batch), batch, strict=True))
             finished, _ = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
-            if cancel is not None and stop is not None and stop.requested:
-                cancel()  # every job of the executor: their futures fail, which a stop ignores
-                cancel = None
+            wanted = 2 if stop is not None and stop.requested else int(failure is not None)
+            if cancel is not None and wanted > cancelled:  # their futures fail, which is ignored then
+                cancel(queued_only=wanted == 1)
+                cancelled = wanted
             for future in finished:
                 task = running.pop(future)
                 try:
