@@ -182,7 +182,8 @@ class SlurmExecutor:
         entries = [_Entry(None, fn, arg, Future()) for arg in args]
         with self._lock:
             self._launch(entries)
-            if self._watcher is None:
+            if self._watcher is None or not self._watcher.is_alive():  # first use, or after shutdown
+                self._closed.clear()
                 self._watcher = threading.Thread(target=self._watch, name="autophagy-slurm", daemon=True)
                 self._watcher.start()
         return [entry.future for entry in entries]
