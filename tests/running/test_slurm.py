@@ -8,8 +8,10 @@ takes several tasks at once all ready blocks in one submission, with rows equal 
 when none answers): a 2-cell sweep gives the rows of ``inline``; a job killed by ``scancel``
 while it runs is resubmitted from its checkpoint and the rows stay identical (the model is a
 plug-in module, which the jobs import as every worker does); a job lost more often than the
-executor retries stops the run with ``JobLost``, its committed work kept; Ctrl-C of the parent
-cancels its jobs (``squeue`` lists none afterwards) and exits 3.
+executor retries stops the run with ``JobLost``; a plug-in's error in a job is the same
+``PluginError`` in the parent; jobs left by a killed parent are cancelled by the next run;
+requests the cluster refuses name their flag; Ctrl-C of the parent cancels its jobs
+(``squeue`` lists none afterwards) and exits 3.
 """
 
 from __future__ import annotations
@@ -373,3 +375,17 @@ def test_jobs_left_by_a_killed_parent_are_cancelled_by_the_next_run(cluster, tmp
     wait_for(lambda: not queued(name), 30, "the left-over job to be cancelled")
     assert (out / "slurm" / "jobs").read_text() == ""
     pool.shutdown()
+
+
+@pytest.mark.slurm
+def test_requests_the_cluster_refuses_name_their_flag_before_anything_is_written(cluster, tmp_path):
+    for slurm, flag in [
+        ({"partition": "nope"}, "--slurm-partition"),
+        ({"gpus_per_task": 1}, "--gpus-per-task"),  # the test cluster has no GPU
+        ({"cpus_per_task": 4096}, "--cpus-per-task"),
+        ({"options": ["mem=1M", "bogus-option=1"]}, "--slurm-option"),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            run(base_config(), tmp_path / "o", executor="slurm", slurm=slurm)
+        assert err.value.field == flag, err.value
+    assert not (tmp_path / "o").exists()
