@@ -78,7 +78,7 @@ def test_ray_equals_inline(sweep, tmp_path):
 
 def test_executor_choice_errors_name_the_option(sweep, tmp_path):
     for args, message in [
-        (["--executor", "slurm"], "--executor: unknown executor 'slurm'"),
+        (["--executor", "dask"], "--executor: unknown executor 'dask'"),
         (["--address", "ray://head:10001"], "--address: joins a Ray cluster"),
         (["--workers", "0"], "--workers: must be at least 1"),
         (["--task-seconds", "-1"], "--task-seconds: must be >= 0"),

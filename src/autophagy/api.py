@@ -19,14 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autophagy.core.errors import ConfigError
+from autophagy.core.errors import ConfigError, did_you_mean
 from autophagy.models.sklearn_adapter import from_sklearn
 from autophagy.results.compare import Comparison, compare
 from autophagy.results.run import Run, open_run
 from autophagy.running.config import add_plugins, refuse_swept_overrides, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
 from autophagy.running.executors import Executor, make_executor
-from autophagy.running.runner import TASK_SECONDS, execute, plan_run
+from autophagy.running.runner import execute, plan_run
+from autophagy.running.slurm_options import SlurmOptions, slurm_options
 from autophagy.running.sweep import plan_cells
 
 __all__ = ["Comparison", "compare", "from_sklearn", "load_config", "open_run", "run"]
@@ -85,7 +86,7 @@ def _check_arguments(executor: Any, workers: Any, address: Any, task_seconds: An
         raise ConfigError("--workers", f"must be at least 1 (a whole number), got {workers!r}")
     if address is not None and not isinstance(address, str):
         raise ConfigError("--address", f"must be a string, got {address!r}")
-    if (
+    if task_seconds is not None and (
         isinstance(task_seconds, bool)
         or not isinstance(task_seconds, int | float)
         or not 0 <= task_seconds < math.inf  # NaN too
@@ -94,6 +95,28 @@ def _check_arguments(executor: Any, workers: Any, address: Any, task_seconds: An
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise ConfigError(name, f"must be True or False, got {value!r}")
+
+
+SLURM_KEYS = ("partition", "time", "cpus_per_task", "gpus_per_task", "options")
+
+
+def _slurm(slurm: Any, executor: Any) -> SlurmOptions | None:
+    """``run``'s ``slurm`` mapping, checked (ConfigError naming the key or its CLI flag)."""
+    if slurm is None:
+        return None
+    if not isinstance(slurm, Mapping):
+        raise ConfigError("slurm", f"must be a mapping of {', '.join(SLURM_KEYS)}, got {slurm!r}")
+    unknown = [k for k in slurm if k not in SLURM_KEYS]
+    if unknown:
+        hint = did_you_mean(unknown[0], SLURM_KEYS)
+        raise ConfigError(f"slurm.{unknown[0]}", f"unknown key{hint}; choose from {', '.join(SLURM_KEYS)}")
+    if not isinstance(executor, str):
+        raise ConfigError("slurm", "sizes the jobs of executor='slurm'; an executor object carries its own")
+    options = slurm_options(**slurm)
+    if executor != "slurm":
+        flag = options.given[0] if options.given else "slurm"
+        raise ConfigError(flag, "asks SLURM for resources; use it with --executor slurm")
+    return options
 
 
 def run(
@@ -105,9 +128,10 @@ def run(
     address: str | None = None,
     progress: bool = True,
     plots: bool = True,
-    task_seconds: float = TASK_SECONDS,
+    task_seconds: float | None = None,
     note: Callable[[str], None] | None = None,
     force_data: bool = False,
+    slurm: Mapping[str, Any] | None = None,
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
@@ -123,16 +147,33 @@ def run(
     folder resumes where it stopped; SIGINT or SIGTERM stop after committing the tasks in
     flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder. A resume
     whose input file changed is refused unless ``force_data`` (recorded in the manifest).
+
+    ``task_seconds``: a task commits and hands its block on after this long (default
+    ``TASK_SECONDS``, 2 s; 600 s with ``"slurm"``). ``executor="slurm"`` submits SLURM job
+    arrays through submitit (``workers``: jobs queued at once); ``slurm`` asks for the jobs'
+    resources: ``{"partition": ..., "time": "HH:MM:SS" or minutes, "cpus_per_task": ...,
+    "gpus_per_task": ..., "options": {"account": ...}}`` (the CLI's ``--slurm-*`` flags;
+    see the guide's "Running on a cluster").
     """
     _check_arguments(
         executor, workers, address, task_seconds, progress=progress, plots=plots, force_data=force_data
     )
+    options = _slurm(slurm, executor)
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
     plan = plan_run(raw, Path(out) if out is not None else None)
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)
     owned = isinstance(executor, str)
-    pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count) if owned else None
+    pool = None
+    if owned:
+        pool = make_executor(
+            executor,
+            workers=workers,
+            address=address,
+            tasks=plan.task_count,
+            slurm=options,
+            task_seconds=task_seconds,
+        )
     pool = pool or executor
     try:
         folder = execute(

@@ -64,16 +64,37 @@ def run(
     out: Annotated[Path | None, typer.Option(help="run or sweep folder (default runs/NAME)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help=PLUGIN_HELP)] = None,
-    executor: Annotated[str, typer.Option(help="local (all cores), inline or ray")] = "local",
-    workers: Annotated[int | None, typer.Option(help="worker processes (default: every core)")] = None,
+    executor: Annotated[str, typer.Option(help="local (all cores), inline, ray or slurm")] = "local",
+    workers: Annotated[
+        int | None,
+        typer.Option(help="worker processes (default: every core); with slurm: jobs queued at once"),
+    ] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster to join (with --executor ray)")] = None,
     task_seconds: Annotated[
-        float, typer.Option(help="a task commits and hands its block on after this long")
-    ] = 2.0,
+        float | None,
+        typer.Option(
+            help="a task commits and hands its block on after this long (default 2; 600 with slurm)"
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     force_data: Annotated[
         bool, typer.Option(help="resume although an input file changed (recorded in the manifest)")
     ] = False,
+    slurm_partition: Annotated[
+        str | None, typer.Option(help="SLURM partition (with --executor slurm)")
+    ] = None,
+    slurm_time: Annotated[
+        str | None,
+        typer.Option(
+            help="SLURM time limit per job, minutes or HH:MM:SS (default: 1.5 x --task-seconds + 5 min)"
+        ),
+    ] = None,
+    cpus_per_task: Annotated[int | None, typer.Option(help="CPUs per SLURM job (default 1)")] = None,
+    gpus_per_task: Annotated[int | None, typer.Option(help="GPUs per SLURM job (default 0)")] = None,
+    slurm_option: Annotated[
+        list[str] | None,
+        typer.Option(help="another sbatch option for every job, KEY=VALUE (repeatable), e.g. account=abc"),
+    ] = None,
 ) -> None:
     """Run a config or sweep (or resume it in the same folder).
 
@@ -84,6 +105,14 @@ def run(
 
     try:
         raw = load_config(config, set_ or [], plugin or [])
+        slurm = {
+            "partition": slurm_partition,
+            "time": slurm_time,
+            "cpus_per_task": cpus_per_task,
+            "gpus_per_task": gpus_per_task,
+            "options": slurm_option,
+        }
+        given = any(v is not None for v in slurm.values()) or bool(slurm_option)
         done = run_loops(
             raw,
             out,
@@ -94,6 +123,7 @@ def run(
             task_seconds=task_seconds,
             note=lambda line: console.print(f"note: {line}", highlight=False, markup=False),
             force_data=force_data,
+            slurm=slurm if given else None,
         )
     except ConfigError as exc:
         _fail(exc)

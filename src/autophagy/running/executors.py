@@ -1,10 +1,18 @@
-"""Executors: where tasks run. One small interface, three back ends.
+"""Executors: where tasks run. One small interface, four back ends.
 
 An executor's ``submit(fn, arg)`` returns a :class:`concurrent.futures.Future`; the runner
 waits on whichever finishes first and commits it. ``inline`` runs in the calling process,
 ``local`` (the default) in joblib's loky process pool on every core, ``ray`` on a Ray
-cluster (optional extra, imported only when chosen). Every worker limits its BLAS/OpenMP
-threads so that workers do not oversubscribe the cores.
+cluster and ``slurm`` as SLURM job arrays (:mod:`autophagy.running.slurm`; optional extras,
+imported only when chosen). Every worker limits its BLAS/OpenMP threads so that workers do
+not oversubscribe the cores.
+
+Optional members an executor may have, which the runner uses when present: ``in_flight``
+(tasks kept submitted; default two per worker), ``submit_many`` (several tasks in one
+submission), ``bind(folder, task_seconds)`` (called under the folder lock before the first
+task), ``cancel(queued_only)`` (called when SIGINT or SIGTERM asks the run to stop, and with
+``queued_only=True`` after a task failed: tasks not started need not wait their turn) and
+``local_tasks`` (tasks held in this machine's memory at once, for the memory check).
 """
 
 from __future__ import annotations
@@ -13,10 +21,13 @@ import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from autophagy.core.errors import ConfigError
 from autophagy.running.signals import worker_init
+
+if TYPE_CHECKING:
+    from autophagy.running.slurm_options import SlurmOptions
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -178,7 +189,7 @@ class RayExecutor:
         self.shutdown()
 
 
-EXECUTORS = ("local", "inline", "ray")
+EXECUTORS = ("local", "inline", "ray", "slurm")
 
 
 def warn(message: str) -> None:
@@ -189,16 +200,30 @@ def warn(message: str) -> None:
 
 
 def make_executor(
-    name: str, *, workers: int | None = None, address: str | None = None, tasks: int | None = None
+    name: str,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    tasks: int | None = None,
+    slurm: SlurmOptions | None = None,
+    task_seconds: float | None = None,
 ) -> Executor:
     """The executor called ``name``; by default a local pool starts one worker per core, but no
-    more than ``tasks``, and a single worker runs inline."""
+    more than ``tasks``, and a single worker runs inline. ``slurm`` and ``task_seconds`` size
+    SLURM jobs (``workers`` is then the number of jobs queued at once)."""
     if name not in EXECUTORS:
         raise ConfigError("--executor", f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
     if address is not None and name != "ray":
         raise ConfigError("--address", "joins a Ray cluster; use it with --executor ray")
+    if slurm is not None and name != "slurm":
+        flag = slurm.given[0] if slurm.given else "--slurm-option"
+        raise ConfigError(flag, "asks SLURM for resources; use it with --executor slurm")
     if workers is not None and workers < 1:
         raise ConfigError("--workers", f"must be at least 1, got {workers}")
+    if name == "slurm":
+        from autophagy.running.slurm import SlurmExecutor
+
+        return SlurmExecutor(slurm, workers=workers, tasks=tasks, task_seconds=task_seconds)
     if workers is not None and workers > cpu_count() and address is None:
         cores = cpu_count()
         warn(f"--workers {workers} is above the {cores} cores this process may use; using {cores}")

@@ -217,7 +217,7 @@ def execute(
     executor: Executor | str = "local",
     progress: bool = True,
     plots: bool = True,
-    task_seconds: float = TASK_SECONDS,
+    task_seconds: float | None = None,
     force_data: bool = False,
 ) -> Path:
     """Run (or resume) every block of every cell, committing each finished task; returns the folder.
@@ -230,10 +230,18 @@ def execute(
     The manifest carries the run's identity (:func:`~autophagy.storage.identity.resume_identity`:
     version, run id shared with the store, input fingerprints); a resume whose inputs changed
     is refused unless ``force_data``, which records the change in the manifest.
+
+    ``task_seconds`` defaults to the executor's own (``task_seconds`` attribute: SLURM's tasks
+    are minutes long) or :data:`TASK_SECONDS`.
     """
-    pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
+    if isinstance(executor, str):
+        pool = make_executor(executor, tasks=plan.task_count, task_seconds=task_seconds)
+    else:
+        pool = executor
+    if task_seconds is None:
+        task_seconds = float(getattr(pool, "task_seconds", TASK_SECONDS))
     try:
-        check_budget(plan.cells, plan.out, pool.workers)
+        check_budget(plan.cells, plan.out, getattr(pool, "local_tasks", pool.workers))
         make_folder(plan.out)
         with FolderLock(plan.out), GracefulStop() as stop:
             stored = read_manifest(plan.out, identity=True)
@@ -253,6 +261,8 @@ def execute(
             with RunStore(plan.out / STORE_FILE) as store:  # the store holds the manifest's run id
                 if store.meta("run_id") is None:  # a new store, or one written before run ids
                     store.set_meta("run_id", identity["run_id"])
+            if hasattr(pool, "bind"):  # e.g. SLURM: its logs go in the folder, written under the lock
+                pool.bind(plan.out, task_seconds)
             done, total = _execute(plan, pool, progress, task_seconds, stop)
             if stop.requested:
                 raise Interrupted(
@@ -332,6 +342,10 @@ def _drain(
     running: dict[Future, Task] = {}
     committed = 0
     failure: BaseException | None = None
+    limit = getattr(pool, "in_flight", 2 * pool.workers)
+    cancel = getattr(pool, "cancel", None)  # an executor whose tasks are long (SLURM) stops them:
+    poll = 0.5 if cancel is not None else None  # it looks at the stop request while waiting
+    cancelled = 0  # 1: queued tasks cancelled (after a failure), 2: every task (a stop request)
 
     def halted() -> bool:
         return failure is not None or (stop is not None and stop.requested)
@@ -346,10 +360,15 @@ def _drain(
 
     try:
         while (todo and not halted()) or running:
-            while todo and len(running) < 2 * pool.workers and not halted():
-                task = todo.pop()
-                running[pool.submit(run_task, task)] = task
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            batch: list[Task] = []
+            while todo and len(running) + len(batch) < limit and not halted():
+                batch.append(todo.pop())
+            running.update(zip(_submit(pool, batch), batch, strict=True))
+            finished, _ = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
+            wanted = 2 if stop is not None and stop.requested else int(failure is not None)
+            if cancel is not None and wanted > cancelled:  # their futures fail, which is ignored then
+                cancel(queued_only=wanted == 1)
+                cancelled = wanted
             for future in finished:
                 task = running.pop(future)
                 try:
@@ -372,3 +391,11 @@ def _drain(
     if failure is not None:
         raise failure
     return committed
+
+
+def _submit(pool: Executor, tasks: list[Task]) -> list[Future]:
+    """Futures of ``tasks``, in one submission where the executor takes several (a job array)."""
+    if not tasks:
+        return []
+    many = getattr(pool, "submit_many", None)
+    return many(run_task, tasks) if many is not None else [pool.submit(run_task, t) for t in tasks]
