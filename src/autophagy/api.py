@@ -93,6 +93,7 @@ def run(
     task_seconds: float = TASK_SECONDS,
     note: Callable[[str], None] | None = None,
     force_data: bool = False,
+    log: Sequence[str] = (),
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
@@ -108,11 +109,25 @@ def run(
     folder resumes where it stopped; SIGINT or SIGTERM stop after committing the tasks in
     flight and raise :class:`~autophagy.core.errors.Interrupted` naming the folder. A resume
     whose input file changed is refused unless ``force_data`` (recorded in the manifest).
+    ``log`` names experiment trackers (``"mlflow"``, ``"tensorboard"``, ``"wandb"`` or a
+    plug-in's) added to the config's ``[tracking] loggers``; they are sent each generation as it
+    is committed, in this process (see the tracking guide).
     """
     _check_arguments(
         executor, workers, address, task_seconds, progress=progress, plots=plots, force_data=force_data
     )
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
+    if isinstance(log, str):  # one name, never its letters
+        log = [log]
+    if log:
+        if not all(isinstance(name, str) for name in log):
+            raise ConfigError("--log", f"must be logger names, got {log!r}")
+        table = raw.setdefault("tracking", {})
+        if not isinstance(table, dict):
+            raise ConfigError("tracking", f"must be a table, got {table!r}")
+        listed = table.get("loggers", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        table["loggers"] = [*listed, *(name for name in log if name not in listed)]
     plan = plan_run(raw, Path(out) if out is not None else None)
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)

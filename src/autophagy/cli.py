@@ -72,6 +72,10 @@ def run(
     force_data: Annotated[
         bool, typer.Option(help="resume although an input file changed (recorded in the manifest)")
     ] = False,
+    log: Annotated[
+        list[str] | None,
+        typer.Option(help="experiment tracker: mlflow, tensorboard, wandb or a plug-in's (repeatable)"),
+    ] = None,
 ) -> None:
     """Run a config or sweep (or resume it in the same folder).
 
@@ -92,6 +96,7 @@ def run(
             task_seconds=task_seconds,
             note=lambda line: console.print(f"note: {line}", highlight=False, markup=False),
             force_data=force_data,
+            log=log or [],
         )
     except ConfigError as exc:
         _fail(exc)
@@ -99,6 +104,7 @@ def run(
         resume = shlex.join(["autophagy", "run", str(config), "--out", exc.where])
         resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
         resume += "".join(f" --plugin {shlex.quote(p)}" for p in plugin or [])
+        resume += "".join(f" --log {shlex.quote(name)}" for name in log or [])
         raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
     folder = done.path
     what = f"sweep of {len(done.cells)} runs" if done.is_sweep else "run"

@@ -25,6 +25,7 @@ from autophagy.core.registry import adopt, extend_path
 from autophagy.core.rng import streams
 from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import Experiment, LoopState, run_block
+from autophagy.running.telemetry import TrainingRecorder, TrainingRow
 from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class TaskResult:
     rows: list[Row]
     seconds: float
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # generation -> samples (n, d)
+    training: list[TrainingRow] = field(default_factory=list)  # the models' telemetry, see running.telemetry
 
 
 @functools.lru_cache(maxsize=16)
@@ -109,7 +111,10 @@ def _run_task(task: Task) -> TaskResult:
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
     rows: list[Row] = []
     generation = task.generation
-    for new_state, metrics in run_block(exp, replicates, state):
+    size = config.block_size
+    where = f"block {task.first // size + 1}/{-(-config.replicates // size)}"
+    recorder = TrainingRecorder(replicates, where, exp.generations, str(config.model.get("kind")))
+    for new_state, metrics in run_block(exp, replicates, state, recorder.for_generation):
         state, generation = new_state, new_state.generation
         rows += [
             (r, generation, name, float(values[i]))
@@ -123,4 +128,5 @@ def _run_task(task: Task) -> TaskResult:
     done = generation >= exp.generations
     blob = b"" if done or state is None else encode_state(state)
     seconds = time.perf_counter() - start
-    return TaskResult(task.run, task.first, generation, done, blob, rows, seconds, snapshots)
+    training = [row for row in recorder.rows if row[1] <= generation]
+    return TaskResult(task.run, task.first, generation, done, blob, rows, seconds, snapshots, training)
