@@ -171,6 +171,10 @@ def export(
     salvage: Annotated[
         bool, typer.Option(help="from a damaged results.sqlite, write the rows that can still be read")
     ] = False,
+    training: Annotated[
+        bool,
+        typer.Option(help="write the models' training curves (replicate, generation, step, loss, seconds)"),
+    ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
     from autophagy.results.export import FORMATS
@@ -184,6 +188,13 @@ def export(
 
         count, lost, path = salvage_export(run, output, format)
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
+        return
+    if training:
+        try:
+            path, count = open_run(run).export_training(output, format)
+        except ConfigError as exc:
+            _fail(exc)
+        console.print(f"{count} training rows written to {path}", markup=False, highlight=False)
         return
     try:
         path, count, done, planned = open_run(run).export_snapshot(output, format)

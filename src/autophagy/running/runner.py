@@ -225,10 +225,10 @@ def execute(
                     f"stopped by {stop.name}; {done:,} of {total:,} replicate-generations are saved",
                 )
             try:
-                if plots or session is not None:
+                if plots:
                     open_run(plan.out).write_plots()
-                if session is not None:
-                    session.finish(_artifacts(plan), done == total)
+                if session is not None:  # the plots and the report as artifacts, unless plots=False
+                    session.finish(_artifacts(plan) if plots else [], done == total)
             finally:
                 if session is not None:
                     session.abandon()  # closes what finish did not (after a failure)
