@@ -10,6 +10,7 @@ raising one :class:`ConfigError` that names the field at fault, and returns the
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 import typing
 from collections.abc import Sequence
@@ -448,7 +449,7 @@ def resolve_tracking(table: Any) -> list[tuple[str, Any, Options]]:
             options = entry.options.model_validate(sub)
         except ValidationError as exc:
             raise pydantic_error(exc, f"tracking.{name}") from None
-        missing = [m for m in entry.requires if importlib.util.find_spec(m) is None]
+        missing = [m for m in entry.requires if m not in sys.modules and importlib.util.find_spec(m) is None]
         if missing:
             how = (
                 f"pip install 'autophagy[{entry.extra}]'"
