@@ -3,7 +3,9 @@ list``."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -234,6 +236,17 @@ def report(
     console.print(f"report written to {path}", markup=False)
 
 
+@contextlib.contextmanager
+def _status(text: str) -> Iterator[None]:
+    """A spinner line that the runs inside keep up to date (replicate-generations, ETA, and the
+    fit in progress when it runs in this process; see running.telemetry.status_sink)."""
+    from autophagy.running.telemetry import status_sink
+
+    with console.status(escape(text)) as status:
+        with status_sink(lambda line: status.update(escape(f"{text}: {line}"))):
+            yield
+
+
 @app.command()
 def reproduce(
     recipe: Annotated[str | None, typer.Argument(help="result id, e.g. G1 (see --list)")] = None,
@@ -291,7 +304,7 @@ def reproduce(
             f"[bold]{rid}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
         )
         folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
-        with console.status(f"running {rid} ({profile})"):
+        with _status(f"running {rid} ({profile})"):
             outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates, workers=workers)
         for check in outcome.checks:
             mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
@@ -367,7 +380,7 @@ def admissible(
         raw = load_config(config, set_ or [])
         options = options_from(raw, {"x": x, "y": y, "metric": metric, "search": search, "workers": workers})
         folder = out or Path("runs") / f"{raw.get('name', 'run')}-admissible"
-        with console.status("computing the admissible map"):
+        with _status("computing the admissible map"):
             path = admissible_map(raw, options, folder)
     except ConfigError as exc:
         _fail(exc)

@@ -8,6 +8,7 @@ resume, merged by ``wandb sync``); steps already sent are never sent again."""
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,12 +35,12 @@ class WandbTracker:
         self.open: dict[int, Any] = {}
 
     def start(self, run: TrackedRun, state: dict[str, Any]) -> dict[str, Any]:
-        import wandb
+        import wandb  # noqa: F401  (fails early if missing)
 
         self.run = run
         self.ids = dict(state.get("ids", {}))
         for key in [str(c.index) for c in run.cells] + (["sweep"] if run.is_sweep else []):
-            self.ids.setdefault(key, wandb.util.generate_id())
+            self.ids.setdefault(key, uuid.uuid4().hex[:12])  # W&B run ids: letters and digits
         return {"ids": self.ids}
 
     def _init(self, key: str, name: str, config: dict[str, Any], job: str | None = None) -> Any:
