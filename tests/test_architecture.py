@@ -18,7 +18,7 @@ FLOORS = [  # lowest first; a module may import its own floor and those below
     {"core"},
     {"metrics"},
     {"data"},
-    {"models", "mitigations"},
+    {"models", "mitigations", "trackers"},
     {"loop"},
     {"storage"},
     {"results"},

@@ -132,6 +132,7 @@ def run(
     note: Callable[[str], None] | None = None,
     force_data: bool = False,
     slurm: Mapping[str, Any] | None = None,
+    log: Sequence[str] = (),
 ) -> Run:
     """Run (or resume) a config or sweep into ``out`` (default ``runs/NAME``) and open it.
 
@@ -154,12 +155,26 @@ def run(
     resources: ``{"partition": ..., "time": "HH:MM:SS" or minutes, "cpus_per_task": ...,
     "gpus_per_task": ..., "options": {"account": ...}}`` (the CLI's ``--slurm-*`` flags;
     see the guide's "Running on a cluster").
+    ``log`` names experiment trackers (``"mlflow"``, ``"tensorboard"``, ``"wandb"`` or a
+    plug-in's) added to the config's ``[tracking] loggers``; they are sent each generation as it
+    is committed, in this process (see the tracking guide).
     """
     _check_arguments(
         executor, workers, address, task_seconds, progress=progress, plots=plots, force_data=force_data
     )
     options = _slurm(slurm, executor)
     raw = load_config(config) if not isinstance(config, Mapping) else copy.deepcopy(dict(config))
+    if isinstance(log, str):  # one name, never its letters
+        log = [log]
+    if log:
+        if not all(isinstance(name, str) for name in log):
+            raise ConfigError("--log", f"must be logger names, got {log!r}")
+        table = raw.setdefault("tracking", {})
+        if not isinstance(table, dict):
+            raise ConfigError("tracking", f"must be a table, got {table!r}")
+        listed = table.get("loggers", [])
+        listed = listed if isinstance(listed, list) else [listed]
+        table["loggers"] = [*listed, *(name for name in log if name not in listed)]
     plan = plan_run(raw, Path(out) if out is not None else None)
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,6 +96,10 @@ def run(
         list[str] | None,
         typer.Option(help="another sbatch option for every job, KEY=VALUE (repeatable), e.g. account=abc"),
     ] = None,
+    log: Annotated[
+        list[str] | None,
+        typer.Option(help="experiment tracker: mlflow, tensorboard, wandb or a plug-in's (repeatable)"),
+    ] = None,
 ) -> None:
     """Run a config or sweep (or resume it in the same folder).
 
@@ -124,6 +129,7 @@ def run(
             note=lambda line: console.print(f"note: {line}", highlight=False, markup=False),
             force_data=force_data,
             slurm=slurm if given else None,
+            log=log or [],
         )
     except ConfigError as exc:
         _fail(exc)
@@ -131,6 +137,7 @@ def run(
         resume = shlex.join(["autophagy", "run", str(config), "--out", exc.where])
         resume += "".join(f" --set {shlex.quote(s)}" for s in set_ or [])
         resume += "".join(f" --plugin {shlex.quote(p)}" for p in plugin or [])
+        resume += "".join(f" --log {shlex.quote(name)}" for name in log or [])
         raise Interrupted(exc.where, f"{exc.message}; resume with: {resume}") from None
     folder = done.path
     what = f"sweep of {len(done.cells)} runs" if done.is_sweep else "run"
@@ -207,6 +214,10 @@ def export(
     salvage: Annotated[
         bool, typer.Option(help="from a damaged results.sqlite, write the rows that can still be read")
     ] = False,
+    training: Annotated[
+        bool,
+        typer.Option(help="write the models' training curves (replicate, generation, step, loss, seconds)"),
+    ] = False,
 ) -> None:
     """Write the tidy table: one column per swept key, then replicate, generation, metric, value."""
     from autophagy.results.export import FORMATS
@@ -222,6 +233,14 @@ def export(
         console.print(f"{count} rows saved to {path}; {lost} unreadable rows skipped", markup=False)
         return
     from autophagy.results.run import run_folders
+
+    if training:
+        try:
+            path, count = open_run(run).export_training(output, format)
+        except ConfigError as exc:
+            _fail(exc)
+        console.print(f"{count} training rows written to {path}", markup=False, highlight=False)
+        return
 
     if not (run / "results.sqlite").is_file() and run_folders(run):  # a folder of runs: all of them
         from autophagy.api import compare
@@ -281,6 +300,17 @@ def report(
     except ConfigError as exc:
         _fail(_layout_error(exc))
     console.print(f"report written to {path}", markup=False)
+
+
+@contextlib.contextmanager
+def _status(text: str) -> Iterator[None]:
+    """A spinner line that the runs inside keep up to date (replicate-generations, ETA, and the
+    fit in progress when it runs in this process; see running.telemetry.status_sink)."""
+    from autophagy.running.telemetry import status_sink
+
+    with console.status(escape(text)) as status:
+        with status_sink(lambda line: status.update(escape(f"{text}: {line}"))):
+            yield
 
 
 @app.command()
@@ -380,7 +410,7 @@ def reproduce(
         )
         folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
         bars = entry.measure_fn is None  # its loops show one progress bar each, with an ETA
-        with contextlib.nullcontext() if bars else console.status(f"running {rid} ({profile})"):
+        with contextlib.nullcontext() if bars else _status(f"running {rid} ({profile})"):
             outcome = run_recipe(
                 rid, profile, folder, seed=seed, replicates=replicates, workers=workers, progress=bars
             )
@@ -469,7 +499,7 @@ def admissible(
         raw = load_config(config, set_ or [])
         options = options_from(raw, {"x": x, "y": y, "metric": metric, "search": search, "workers": workers})
         folder = out or Path("runs") / f"{raw.get('name', 'run')}-admissible"
-        with console.status("computing the admissible map"):
+        with _status("computing the admissible map"):
             path = admissible_map(raw, options, folder)
     except ConfigError as exc:
         _fail(exc)

@@ -86,7 +86,7 @@ def test_the_check_catches_a_parent_that_raises_first(tmp_path, monkeypatch, cle
     tasks that finished beside it, fails the property for some trial."""
     original = runner._drain
 
-    def raise_first(pool, store, todo, bar, bar_task, stop=None):
+    def raise_first(pool, store, todo, bar, bar_task, stop=None, on_commit=None):
         from concurrent.futures import FIRST_COMPLETED, wait
 
         running = {pool.submit(runner.run_task, t): t for t in todo[::-1][:2]}

@@ -219,6 +219,59 @@ class HeldOutText(Protocol):
     def held_out(self, rng: np.random.Generator) -> np.ndarray: ...
 
 
+# -- training telemetry and experiment trackers ------------------------------------------------
+
+
+@runtime_checkable
+class TrainingTelemetry(Protocol):
+    """The callback the engine passes to ``fit(data, *, rng, init, telemetry=...)`` when the
+    settings' ``fit`` has a ``telemetry`` parameter (optional: a ``fit`` without one never gets it).
+
+    A model calls it every logging interval of each replicate's training (the built-ins: about
+    50 times per fit, with :class:`autophagy.core.telemetry.LossReport`): ``replicate`` is the
+    index in the batch (0 to R - 1), ``step`` the optimiser steps done so far (1-based),
+    ``loss`` the mean training loss since the last call, ``total`` the steps the fit plans (for
+    progress and ETA; None if unknown) and ``seconds`` the wall time since this replicate's
+    training began (None: the engine takes the time since the fit began). The values land in
+    the run store's ``training`` table, :meth:`Run.training`, the exports, the trackers and the
+    report; the engine also feeds the progress line from it. The call is cheap, never raises on
+    a well-formed value, and must not change the fit's random streams.
+    """
+
+    def __call__(
+        self,
+        replicate: int,
+        step: int,
+        loss: float,
+        *,
+        total: int | None = None,
+        seconds: float | None = None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """An experiment tracker (``autophagy.loggers``; MLflow, TensorBoard, W&B built in).
+
+    The runner calls it in the parent process only, after it committed a task, never in a
+    worker. ``start`` opens (or reopens) the tracker's runs; ``state`` is what the previous
+    ``start`` on this folder returned (empty the first time: the run store keeps it, so a
+    resume logs into the same runs). ``log`` is called once per (cell, generation) when every
+    replicate of that generation is committed, with the metric means and t-interval bounds and
+    the training summary; ``timestamp_ms`` is fixed by the store before the call, so a call
+    repeated after a kill carries the same stamp. ``artifacts`` gets the plots and the report
+    at the end (``cell`` None: the whole run or sweep); ``close`` ends every open run.
+    """
+
+    def start(self, run: Any, state: dict[str, Any]) -> dict[str, Any]: ...
+
+    def log(self, cell: int, generation: int, values: dict[str, float], timestamp_ms: int) -> None: ...
+
+    def artifacts(self, paths: list[Any], cell: int | None = None) -> None: ...
+
+    def close(self, complete: bool) -> None: ...
+
+
 # -- optional hook of metric functions ----------------------------------------------------------
 
 

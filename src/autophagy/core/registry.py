@@ -6,8 +6,9 @@ A config's ``model.kind``, ``data.kind`` and ``metrics.names`` are keys of ``MOD
 reach a run in two ways, both explicit because importing a module runs its code:
 
 - installed packages declare entry points in the groups ``autophagy.models``,
-  ``autophagy.data`` and ``autophagy.metrics`` (found with :mod:`importlib.metadata` and
-  loaded the first time a kind is looked up, as pytest loads its plug-ins);
+  ``autophagy.data``, ``autophagy.metrics`` and ``autophagy.loggers`` (found with
+  :mod:`importlib.metadata` and loaded the first time a kind is looked up, as pytest loads
+  its plug-ins);
 - a config names modules in its top-level ``plugins`` list (or the CLI's ``--plugin``);
   :func:`load_plugins` imports them, in the parent and in every worker.
 """
@@ -29,7 +30,12 @@ from pydantic import BaseModel, ConfigDict
 from autophagy.core.contract import ModelCase
 from autophagy.core.errors import ConfigError
 
-ENTRY_POINT_GROUPS = {"model": "autophagy.models", "data": "autophagy.data", "metric": "autophagy.metrics"}
+ENTRY_POINT_GROUPS = {
+    "model": "autophagy.models",
+    "data": "autophagy.data",
+    "metric": "autophagy.metrics",
+    "logger": "autophagy.loggers",  # experiment trackers (register_logger)
+}
 MAX_TEMPERATURE = 10.0
 """Largest sampling bias (temperature T) of the discrete families (categorical, n-gram,
 transformer, hf_causal_lm). Above 1 the tail widens (Marchi et al.'s "heat death" regime):
@@ -222,6 +228,45 @@ def register_metric(
         takes_rng="rng" in parameters if takes_rng is None else bool(takes_rng),
         takes_k="k" in parameters or variadic or not parameters,
     )
+
+
+@dataclass(frozen=True)
+class Logger:
+    """A registered experiment tracker: its options (the ``[tracking.NAME]`` table), builder,
+    the modules it needs (checked before a run starts), the extra that installs them and a
+    one-line summary."""
+
+    options: type[Options]
+    build: Callable[[Any], Any]
+    summary: str
+    requires: tuple[str, ...] = ()
+    extra: str | None = None
+    provider: str = "autophagy"
+
+
+LOGGERS: dict[str, Logger] = {}
+
+
+def register_logger(
+    name: str,
+    *,
+    options: type[Options],
+    build: Callable[[Any], Any],
+    summary: str = "",
+    requires: Iterable[str] = (),
+    extra: str | None = None,
+    replace: bool = False,
+) -> None:
+    """Make ``--log name`` (and ``[tracking] loggers = [name]``) available.
+
+    ``build(options)`` returns a :class:`autophagy.core.protocols.Tracker`; ``options`` is the
+    pydantic model (subclass :class:`Options`) of the ``[tracking.name]`` table. ``requires``
+    names the modules the tracker imports (lazily, inside its methods): a run that asks for it
+    without them is refused before anything is written, naming ``pip install 'autophagy[extra]'``
+    (or the modules). Trackers run in the parent process only.
+    """
+    _check_name("logger", name, LOGGERS, replace)
+    LOGGERS[name] = Logger(options, build, summary, tuple(requires), extra, provider=_provider(build))
 
 
 def metric_for(name: str, gaussian: bool) -> Metric:

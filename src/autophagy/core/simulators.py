@@ -18,6 +18,7 @@ import numpy as np
 from autophagy.core.boundary import check_samples, who
 from autophagy.core.protocols import DataSource, FittedModel, HeldOutReference, ModelSettings
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import accepts_telemetry
 
 RngsFor = Callable[[str], Rngs]
 """Generators of one (block, generation) for a role name, one per replicate."""
@@ -105,7 +106,14 @@ class SampleSimulator:
     def size(self, batch: np.ndarray) -> int:
         return batch.shape[1]
 
-    def fit(self, batch: np.ndarray, rng: Rngs, init: FittedModel | None) -> FittedModel:
+    def fit(
+        self, batch: np.ndarray, rng: Rngs, init: FittedModel | None, telemetry: Any = None
+    ) -> FittedModel:
+        """The model fitted on ``batch``; ``telemetry`` (a
+        :class:`~autophagy.core.protocols.TrainingTelemetry`) is passed on only to a ``fit``
+        that takes it."""
+        if telemetry is not None and accepts_telemetry(self.model.fit):
+            return self.model.fit(batch, rng=rng, init=init, telemetry=telemetry)
         return self.model.fit(batch, rng=rng, init=init)
 
 

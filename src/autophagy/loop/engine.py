@@ -10,17 +10,25 @@ so results do not depend on how replicates are grouped into blocks or when a run
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autophagy.core.boundary import check_metric, check_moments, check_samples, metric_who, who
-from autophagy.core.protocols import DataSource, ExactGaussian, FittedModel, Inherits, ModelSettings
+from autophagy.core.protocols import (
+    DataSource,
+    ExactGaussian,
+    FittedModel,
+    Inherits,
+    ModelSettings,
+    TrainingTelemetry,
+)
 from autophagy.core.rng import streams
 from autophagy.core.schedule import DataSchedule
 from autophagy.core.simulators import SIMULATORS, RngsFor, SampleSimulator, Simulator
+from autophagy.core.telemetry import accepts_telemetry
 from autophagy.metrics import metric_for
 from autophagy.mitigations import Mitigation, MitigationContext
 
@@ -163,12 +171,17 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
 
 
 def run_block(
-    exp: Experiment, replicates: Sequence[int], state: LoopState | None = None
+    exp: Experiment,
+    replicates: Sequence[int],
+    state: LoopState | None = None,
+    telemetry: Callable[[int], TrainingTelemetry | None] | None = None,
 ) -> Iterator[tuple[LoopState, dict[str, np.ndarray]]]:
     """Run ``replicates`` from ``state`` (or from scratch) to the last generation.
 
     Yields, after each generation, the new state (a checkpoint) and the metric values (none
-    at a generation outside ``exp.evaluate_at``).
+    at a generation outside ``exp.evaluate_at``). ``telemetry(t)`` gives the training
+    callback of generation ``t`` (see :class:`~autophagy.core.protocols.TrainingTelemetry`),
+    passed to the model's ``fit`` when it takes one; it never changes a number.
     """
     s, sim = exp.schedule, exp.batches()
     start = 1 if state is None else state.generation + 1
@@ -182,7 +195,11 @@ def run_block(
             train, state, notes = _training_set(exp, sim, state, t, rngs_for, replicates)
         init = state.models[0] if s.finetune and state.models else None
         fitter = sim if not exp.model_schedule else SIMULATORS[exp.simulator](exp.data, exp.settings_at(t))
-        model = fitter.fit(train, rngs_for("fit"), init)
+        callback = telemetry(t) if telemetry is not None else None
+        if callback is not None and accepts_telemetry(fitter.fit):
+            model = fitter.fit(train, rngs_for("fit"), init, telemetry=callback)
+        else:
+            model = fitter.fit(train, rngs_for("fit"), init)
         if state.models and isinstance(model, Inherits):  # e.g. a reference network from generation 1
             model = model.inherit(state.models[0])
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])

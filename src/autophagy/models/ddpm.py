@@ -20,9 +20,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from autophagy.core.protocols import DataSource
+from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import LossReport
 from autophagy.data.images import image_shape
 from autophagy.models import neural
 
@@ -143,8 +144,16 @@ class DDPM:
         """Raise ``ValueError`` unless the data are image rows this model can read."""
         image_shape(data.dim, self.options.image_shape)
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedDDPM | None = None) -> FittedDDPM:
-        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its denoisers instead."""
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedDDPM | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedDDPM:
+        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its denoisers instead;
+        ``telemetry`` gets the noise-prediction MSE about 50 times per replicate."""
         import torch
 
         o = self.options
@@ -164,10 +173,11 @@ class DDPM:
                 net.load_state_dict(init.nets[i].state_dict())
             x0 = torch.as_tensor(pixels[i], dtype=torch.float32, device=device) * 2 - 1  # [-1, 1]
             y = torch.as_tensor(labels[i], device=device)
-            nets.append(self._train(net, x0, y, schedule, neural.generator(seed, device)))
+            report = LossReport(telemetry, i, o.train_steps)
+            nets.append(self._train(net, x0, y, schedule, neural.generator(seed, device), report))
         return FittedDDPM(o, shape, nets, neural.class_frequencies(labels, o.classes), device)
 
-    def _train(self, net: Any, x0: Any, y: Any, k: dict, gen: Any) -> Any:
+    def _train(self, net: Any, x0: Any, y: Any, k: dict, gen: Any, report: LossReport) -> Any:
         """Noise-prediction MSE with condition dropout; returns the EMA of the weights."""
         import copy
 
@@ -188,6 +198,7 @@ class DDPM:
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            report.add(loss)
             decay = min(o.ema_decay, (1 + step) / (10 + step))  # short warm-up of the average
             with torch.no_grad():
                 torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1 - decay)

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.rng import Rngs, stacked_normal
+from autophagy.core.telemetry import LossReport
 
 
 def _torch() -> Any:
@@ -85,8 +87,16 @@ class FlowModel:
 
         return Flow(dim, self.layers, self.hidden)
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedFlow | None = None) -> FittedFlow:
-        """Train on ``data`` ``(R, n, d)`` (d >= 2); ``init`` fine-tunes its networks instead."""
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedFlow | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedFlow:
+        """Train on ``data`` ``(R, n, d)`` (d >= 2); ``init`` fine-tunes its networks instead;
+        ``telemetry`` gets the negative log-likelihood (nats per sample) about 50 times per replicate."""
         x = np.asarray(data, dtype=np.float64)
         if x.ndim != 3 or x.shape[1] < self.min_samples or x.shape[2] < 2:
             raise ValueError(f"data must have shape (R, n >= {self.min_samples}, d >= 2), got {x.shape}")
@@ -95,12 +105,18 @@ class FlowModel:
         if init is not None and len(init.nets) != len(x):
             raise ValueError(f"init has {len(init.nets)} replicates, data has {len(x)}")
         nets = [
-            self._train(xr, g, None if init is None else init.nets[i])
+            self._train(
+                xr, g, None if init is None else init.nets[i], LossReport(telemetry, i, self._steps(len(xr)))
+            )
             for i, (xr, g) in enumerate(zip(x, rng, strict=True))
         ]
         return FittedFlow(tuple(nets))
 
-    def _train(self, x: np.ndarray, rng: np.random.Generator, start: Any | None) -> Any:
+    def _steps(self, n: int) -> int:
+        """Optimiser steps of one replicate's fit on ``n`` samples."""
+        return self.epochs * -(-n // self.batch_size)
+
+    def _train(self, x: np.ndarray, rng: np.random.Generator, start: Any | None, report: LossReport) -> Any:
         """One replicate: maximum likelihood by Adam on minibatches shuffled by a seeded generator."""
         torch = _torch()
         from autophagy.models.coupling import init_parameters
@@ -125,6 +141,7 @@ class FlowModel:
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
                 optimiser.step()
+                report.add(loss)
         return net.eval()
 
     def load(self, state: dict[str, np.ndarray]) -> FittedFlow:

@@ -52,8 +52,10 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from autophagy.core.errors import ConfigError
+from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import LossReport
 
 
 class LoraOptions(Options):
@@ -275,9 +277,17 @@ class HFCausalLM:
             return hf_train.pretrained(self.options.path, self.device)
         return hf_train.new_model(self.config(), seed, self.device)
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedHF | None = None) -> FittedHF:
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedHF | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedHF:
         """Train one network per replicate on rows ``data`` ``(R, n, L)``; ``init`` continues
-        from its weights (``loop.finetune``)."""
+        from its weights (``loop.finetune``); ``telemetry`` gets the causal-LM loss (nats per
+        token) about 50 times per replicate."""
         from autophagy.models import hf_train
 
         self._need_bound()
@@ -288,14 +298,21 @@ class HFCausalLM:
             seed = int(g.integers(2**62))
             with hf_train.cpu_threads(self.device, self.options.cpu_threads):
                 net = self._start(seed, None if init is None else init.blobs[r])
-                net = self._train(net, self.sequences(data[r]), seed)
+                net = self._train(net, self.sequences(data[r]), seed, telemetry, r)
             blobs.append(hf_train.state_bytes(net))
             self._remember(blobs[-1], net)
         if self.options.path is not None:
             return FittedHF(self, blobs, [])
         return FittedHF(self, blobs, list(blobs) if init is None else list(init.references))
 
-    def _train(self, net, sequences: list[list[int]], seed: int):
+    def _train(
+        self,
+        net,
+        sequences: list[list[int]],
+        seed: int,
+        telemetry: TrainingTelemetry | None = None,
+        r: int = 0,
+    ):
         import torch
 
         from autophagy.models import hf_train
@@ -322,6 +339,7 @@ class HFCausalLM:
             optimizer, hf_train.schedule_factor(o.schedule, warmup, len(batches))
         )
         pad = self.tokenizer.pad_token_id
+        report = LossReport(telemetry, r, len(batches))
         best, best_loss, waited = None, np.inf, 0
         held_out = self.sequences(self.held_out_rows) if o.early_stopping is not None else None
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -337,6 +355,7 @@ class HFCausalLM:
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
+                report.add(loss)
                 if held_out is not None and (step % o.early_stopping.every == 0 or step == len(batches)):
                     nll = hf_train.mean_nll(net, held_out, pad, o.generate_batch_size, device).sum(axis=0)
                     if nll[0] / nll[1] < best_loss:
@@ -345,6 +364,7 @@ class HFCausalLM:
                     else:
                         waited += 1
                         if waited >= o.early_stopping.patience:
+                            report.flush()  # the steps since the last report, before stopping early
                             break
         if best is not None:
             net.load_state_dict(best)

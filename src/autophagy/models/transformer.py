@@ -15,7 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import LossReport
 from autophagy.models.discrete import biased_choice, integer_tokens
 
 
@@ -115,8 +117,16 @@ class TransformerModel:
     def _net(self, length: int) -> TinyLM:
         return TinyLM(self.vocab_size, length, self.width, self.heads, self.layers)
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedTransformer | None = None) -> FittedTransformer:
-        """Train one network per replicate on ``data`` ``(R, n, L)``; ``init`` fine-tunes its networks."""
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedTransformer | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedTransformer:
+        """Train one network per replicate on ``data`` ``(R, n, L)``; ``init`` fine-tunes its
+        networks; ``telemetry`` gets the next-token cross-entropy (nats) about 50 times per replicate."""
         if self.vocab_size is None:
             raise ValueError("bind the vocabulary first: TransformerModel.for_data(data_source)")
         if data.ndim != 3 or data.shape[1] < self.min_samples:
@@ -134,6 +144,7 @@ class TransformerModel:
             optimizer = torch.optim.Adam(net.parameters(), lr=self.lr)
             x = tokens[r]
             bos = torch.full((min(self.batch_size, len(x)), 1), self.vocab_size, dtype=torch.long)
+            report = LossReport(telemetry, r, self.steps)
             for _ in range(self.steps):
                 batch = x[torch.randint(len(x), (len(bos),), generator=batches)]
                 logits = net(torch.cat([bos, batch[:, :-1]], dim=1))
@@ -141,6 +152,7 @@ class TransformerModel:
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                report.add(loss)
             nets.append(net.eval())
         return FittedTransformer(nets, self, length)
 

@@ -36,9 +36,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import PositiveFloat, PositiveInt
 
-from autophagy.core.protocols import LabelledImages
+from autophagy.core.protocols import LabelledImages, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import LossReport
 
 SEED_BOUND = 2**62
 MIN_LOG_SIGMA = math.log(1e-3)  # decoder noise floor (standardised units): keeps the likelihood bounded
@@ -246,8 +247,16 @@ class VAE:
             raise ValueError(f"the last column must be a class label in [0, {self.classes})")
         return x[..., :-1], labels.astype(np.int64), self.classes
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedVAE | None = None) -> FittedVAE:
-        """Train on ``data`` ``(R, n, d)`` (label last when ``classes``); ``init`` fine-tunes its networks."""
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedVAE | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedVAE:
+        """Train on ``data`` ``(R, n, d)`` (label last when ``classes``); ``init`` fine-tunes its
+        networks; ``telemetry`` gets the negative ELBO (nats per sample) about 50 times per replicate."""
         x, labels, classes = self._split(data)
         if len(rng) != len(x):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(x)}")
@@ -257,7 +266,7 @@ class VAE:
             )
         device = _device(self.options.device)
         nets = [
-            self._train(xr, yr, classes, g, device, None if init is None else init.nets[i])
+            self._train(xr, yr, classes, g, device, None if init is None else init.nets[i], telemetry, i)
             for i, (xr, yr, g) in enumerate(zip(x, labels, rng, strict=True))
         ]
         shares = np.zeros((len(x), 0))
@@ -274,6 +283,8 @@ class VAE:
         rng: np.random.Generator,
         device: str,
         start: Any,
+        telemetry: TrainingTelemetry | None = None,
+        replicate: int = 0,
     ) -> Any:
         """One replicate: Adam on the negative ELBO over minibatches drawn by a seeded generator."""
         torch = _torch()
@@ -295,6 +306,7 @@ class VAE:
         optimiser = torch.optim.Adam(net.parameters(), lr=o.learning_rate)
         net.train()
         n = len(data)
+        report = LossReport(telemetry, replicate, o.epochs * math.ceil(n / o.batch_size))
         for _ in range(o.epochs):
             order = torch.randperm(n, generator=gen, device=device)
             for begin in range(0, n, o.batch_size):
@@ -305,6 +317,7 @@ class VAE:
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
                 optimiser.step()
+                report.add(loss)
         return net.eval()
 
     def load(self, state: dict[str, np.ndarray]) -> FittedVAE:

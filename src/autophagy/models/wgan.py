@@ -16,9 +16,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from autophagy.core.protocols import DataSource
+from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
+from autophagy.core.telemetry import LossReport
 from autophagy.data.images import image_shape
 from autophagy.models import neural
 
@@ -91,8 +92,17 @@ class WGANGP:
         """Raise ``ValueError`` unless the data are image rows this model can read."""
         image_shape(data.dim, self.options.image_shape)
 
-    def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedWGAN | None = None) -> FittedWGAN:
-        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its networks instead."""
+    def fit(
+        self,
+        data: np.ndarray,
+        *,
+        rng: Rngs,
+        init: FittedWGAN | None = None,
+        telemetry: TrainingTelemetry | None = None,
+    ) -> FittedWGAN:
+        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its networks instead;
+        ``telemetry`` gets the critic's loss (negative Wasserstein estimate plus the gradient
+        penalty) about 50 times per replicate."""
         import torch
 
         o = self.options
@@ -109,12 +119,13 @@ class WGANGP:
                 net_d.load_state_dict(init.critics[i].state_dict())
             x = torch.as_tensor(pixels[i], dtype=torch.float32, device=device)
             y = torch.as_tensor(labels[i], device=device)
-            self._train(net_g.to(device), net_d.to(device), x, y, neural.generator(seed, device))
+            report = LossReport(telemetry, i, o.train_steps)
+            self._train(net_g.to(device), net_d.to(device), x, y, neural.generator(seed, device), report)
             generators.append(net_g.eval())
             critics.append(net_d.eval())
         return FittedWGAN(o, shape, generators, critics, neural.class_frequencies(labels, o.classes), device)
 
-    def _train(self, net_g: Any, net_d: Any, x: Any, y: Any, gen: Any) -> None:
+    def _train(self, net_g: Any, net_d: Any, x: Any, y: Any, gen: Any, report: LossReport) -> None:
         import torch
 
         o, dev, b = self.options, x.device, self.options.batch_size
@@ -142,6 +153,7 @@ class WGANGP:
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
+            report.add(loss_d)
 
     def load(self, state: dict[str, np.ndarray]) -> FittedWGAN:
         o = self.options

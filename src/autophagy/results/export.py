@@ -1,5 +1,6 @@
 """Tidy exports of a run or sweep: one column per swept key, then replicate, generation,
-metric, value."""
+metric, value; or (``--training``) the models' training curves: replicate, generation, step,
+loss, seconds."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def _write(columns: Sequence[str], rows: Sequence[tuple], path: Path, fmt: str) 
 
     data = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
     types = {"replicate": pa.int64(), "generation": pa.int64(), "metric": pa.string(), "value": pa.float64()}
-    types["complete"] = pa.bool_()
+    types.update(complete=pa.bool_(), step=pa.int64(), loss=pa.float64(), seconds=pa.float64())  # + training
     arrays = {}
     for name, values in zip(columns, data, strict=True):
         if name in types:

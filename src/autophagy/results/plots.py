@@ -575,3 +575,40 @@ def save_metric_plots(
     if output is not None:
         return save_figures(figures, Path(output))
     return save_figures(figures, Path(run.path) / "plots", Path(run.path))
+
+
+TRAINING_KEYS = ("replicate", "generation", "step", "loss", "seconds")
+
+
+def plot_training(training: pd.DataFrame, *, title: str = "") -> Figure:
+    """The models' training loss along the loop (``Run.training()``): x is the generation plus
+    the fraction of that generation's fit done (generation g's curve spans [g - 1, g]), y the
+    mean loss over replicates (seeds pooled) at each report, one colour per swept point."""
+    keys = [c for c in training.columns if c not in TRAINING_KEYS and c not in ("seed", "point")]
+    frame = training.assign(
+        point=[_label(r, keys) for r in training[keys].to_dict("records")] if keys else ""
+    )
+    last = frame.groupby(["point", "generation"])["step"].transform("max").clip(lower=1)
+    frame = frame.assign(x=frame["generation"] - 1 + frame["step"] / last)
+    with plain_text():  # labels are drawn as typed
+        return _draw_training(frame, title)
+
+
+def _draw_training(frame: pd.DataFrame, title: str) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    colours = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    for point, group in frame.groupby("point", sort=False):
+        mean = group.groupby(["generation", "step"], sort=True).agg(x=("x", "mean"), loss=("loss", "mean"))
+        colour = next(colours)
+        for _, curve in mean.groupby(level="generation"):  # one segment per generation's fit
+            ax.plot(curve["x"], curve["loss"], color=colour, lw=1.2, label=point or None)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    if len(unique) > 1 or (unique and next(iter(unique))):
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_xlabel("generation (each fit from its first to its last optimiser step)")
+    ax.set_ylabel("training loss (mean over replicates)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title or "training loss")
+    fig.tight_layout()
+    return fig

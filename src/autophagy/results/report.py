@@ -34,6 +34,7 @@ from autophagy.results.plots import (
     facets,
     metric_direction,
     plot_metric,
+    plot_training,
     run_truth,
     summary_keys,
     summary_points,
@@ -222,6 +223,20 @@ def _pictures(path: Path, metrics: set[str]) -> list[str]:
     return parts
 
 
+def _training_section(run: Any) -> str:
+    """The models' training loss along the loop (empty when no model reported any)."""
+    reader = getattr(run, "training", None)
+    frame = reader() if callable(reader) else None
+    if frame is None or frame.empty:
+        return ""
+    fig = plot_training(frame, title=f"{run.name}: training loss")
+    caption = (
+        "training loss reported by the model (mean over replicates, seeds pooled); generation g's "
+        f"fit spans [g - 1, g]; {len(frame):,} reports, table: Run.training() or export --training"
+    )
+    return f"<figure>{img(png(fig), 'training loss')}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
 def _value(cell: dict[str, Any], key: str) -> str:
     tag = cell.get("tags", {}).get(key)
     return json.dumps(cell["values"][key]) + (f" #{tag}" if tag else "")
@@ -285,6 +300,9 @@ def render(
         f"<h2>Final generation</h2>{final_table(summary, ci, order=config_metrics(run))}",
         f"<h2>Metrics by generation</h2>{''.join(figures) or '<p>No rows stored yet.</p>'}",
     ]
+    training = _training_section(run)
+    if training:
+        sections.append(f"<h2>Training</h2>{training}")
     if pictures:
         sections.append(f"<h2>Pictures</h2>{''.join(pictures)}")
     sections.append(f"<h2>Configuration</h2>{_config_section(run)}")

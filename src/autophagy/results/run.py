@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ROW_COLUMNS = ("replicate", "generation", "metric", "value")
+TRAINING_COLUMNS = ("replicate", "generation", "step", "loss", "seconds")
 CellRow = tuple[int, int, int, str, float]
 
 
@@ -127,13 +128,43 @@ class Run:
         """The swept keys, then ``point`` when the sweep repeats a value."""
         return [*self.swept, *(["point"] if self._points is not None else [])]
 
-    def _records(self) -> list[tuple]:
+    def _prefixes(self) -> list[list[Any]]:
+        """Per cell, the values of :meth:`_columns` that lead its rows."""
         points = self._points
-        values = [
+        return [
             [c["values"][k] for k in self.swept] + ([points[i]] if points is not None else [])
             for i, c in enumerate(self.cells)
         ]
+
+    def _records(self) -> list[tuple]:
+        values = self._prefixes()
         return [(*values[run], r, g, m, v) for run, r, g, m, v in self._rows]
+
+    def _training_records(self) -> list[tuple]:
+        with self.store() as store:
+            rows = store.training()
+        values = self._prefixes()
+        return [(*values[run], *rest) for run, *rest in rows if 0 <= run < len(values)]
+
+    def training(self) -> pd.DataFrame:
+        """The models' training curves (see :class:`~autophagy.core.protocols.TrainingTelemetry`):
+        one column per swept key (and ``point``), then ``replicate``, ``generation``, ``step``
+        (optimiser steps so far), ``loss`` (mean since the previous report) and ``seconds``
+        (wall time since the replicate's fit began). Empty for models that report nothing
+        (the closed-form ones)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(
+            self._training_records(), columns=[*self._columns(), *TRAINING_COLUMNS]
+        )
+
+    def export_training(self, output: Path, format: str = "csv") -> tuple[Path, int]:
+        """Write :meth:`training` as CSV or Parquet; returns the path and the row count."""
+        from autophagy.results.export import export_table
+
+        records = self._training_records()
+        columns = [*self._columns(), *TRAINING_COLUMNS]
+        return export_table(columns, records, output, format), len(records)
 
     def store(self) -> RunStore:
         """The folder's result store (close it, or use it in a ``with`` block)."""

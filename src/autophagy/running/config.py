@@ -10,6 +10,7 @@ raising one :class:`ConfigError` that names the field at fault, and returns the
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 import typing
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from autophagy.core.protocols import (
     LabelledImages,
     ModelSettings,
 )
-from autophagy.core.registry import Options, Plugin, load_entry_points, load_plugins
+from autophagy.core.registry import LOGGERS, Options, Plugin, load_entry_points, load_plugins
 from autophagy.core.schedule import DataSchedule, LoopOptions, resolve_schedule
 from autophagy.core.varying import first_values, span, varying_fields
 from autophagy.data import DATA, GaussianData
@@ -37,6 +38,7 @@ from autophagy.loop.engine import Experiment
 from autophagy.metrics import METRICS, metric_for
 from autophagy.mitigations import MitigationOptions, build_mitigation
 from autophagy.models import MODELS, GaussianModel
+from autophagy.trackers import BUILT_IN as _TRACKERS  # noqa: F401  (registers the built-in loggers)
 
 
 class MetricsOptions(Options):
@@ -528,3 +530,62 @@ def _model_schedule(
                 raise ConfigError(f"model.{next(iter(varying))}", f"{exc} (at generation {t})") from None
         settings.append(built[key])
     return tuple(settings)
+
+
+class TrackingOptions(Options):
+    """The ``[tracking]`` table: the experiment trackers a run is sent to (``--log NAME`` adds
+    one) and, in ``[tracking.NAME]`` sub-tables, each tracker's own options. Not part of the
+    run's identity: a folder resumes with other trackers, or none."""
+
+    loggers: list[str] = Field(default_factory=list)
+
+
+def split_tracking(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any, Options]]]:
+    """``raw`` without its ``[tracking]`` table (a copy when it had one), and the trackers it
+    names, validated: ``(name, registry entry, options)`` each. Unknown names, unknown keys and
+    trackers whose packages are not installed are :class:`ConfigError` naming the field."""
+    if "tracking" not in raw:
+        return raw, []
+    raw = dict(raw)
+    return raw, resolve_tracking(raw.pop("tracking"))
+
+
+def resolve_tracking(table: Any) -> list[tuple[str, Any, Options]]:
+    """Validate a ``[tracking]`` table (see :class:`TrackingOptions`)."""
+    import importlib.util
+
+    if not isinstance(table, dict):
+        raise ConfigError("tracking", f"must be a table, got {table!r}")
+    load_entry_points()
+    try:
+        chosen = TrackingOptions.model_validate({k: v for k, v in table.items() if k == "loggers"}).loggers
+    except ValidationError as exc:
+        raise pydantic_error(exc, "tracking") from None
+    for name in [*chosen, *(k for k in table if k != "loggers")]:
+        if name not in LOGGERS:
+            raise ConfigError(
+                "tracking.loggers" if name in chosen else f"tracking.{name}",
+                f"unknown logger {name!r}{did_you_mean(name, LOGGERS)}; choose from {', '.join(LOGGERS)}",
+            )
+    resolved = []
+    for name in dict.fromkeys(chosen):
+        entry = LOGGERS[name]
+        sub = table.get(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"tracking.{name}", f"must be a table, got {sub!r}")
+        try:
+            options = entry.options.model_validate(sub)
+        except ValidationError as exc:
+            raise pydantic_error(exc, f"tracking.{name}") from None
+        missing = [m for m in entry.requires if m not in sys.modules and importlib.util.find_spec(m) is None]
+        if missing:
+            how = (
+                f"pip install 'autophagy[{entry.extra}]'"
+                if entry.extra
+                else f"pip install {' '.join(missing)}"
+            )
+            raise ConfigError(
+                "tracking.loggers", f"logger {name!r} needs {', '.join(missing)}, not installed: {how}"
+            )
+        resolved.append((name, entry, options))
+    return resolved

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,10 +30,13 @@ from autophagy.core.errors import ConfigError, Interrupted
 from autophagy.core.registry import plugin_roots, unimportable_entries, user_modules
 from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
-from autophagy.running.executors import Executor, make_executor
+from autophagy.running.config import split_tracking
+from autophagy.running.executors import Executor, InlineExecutor, make_executor
 from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
 from autophagy.running.tasks import Task, TaskResult, run_task
+from autophagy.running.telemetry import ProgressLines, live_sink
+from autophagy.running.tracking import TrackingSession
 from autophagy.storage.identity import KEY, resume_identity, strip
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.safety import FolderLock, atomic_write_text, check_output_folder, make_folder
@@ -50,6 +54,7 @@ class RunPlan:
     cells: list[Cell]
     out: Path
     sweep: dict[str, Any] | None = None
+    tracking: tuple = ()  # (name, logger entry, options) of each tracker (running.tracking); not identity
 
     @property
     def is_sweep(self) -> bool:
@@ -93,13 +98,14 @@ def plan_run(raw: dict[str, Any], out: Path | None = None) -> RunPlan:
     A folder written before file data kept rows out (its ``data`` table has no ``held_out``)
     resumes as it was written: its config gets ``held_out = 0`` unless the config sets one.
     """
+    raw, loggers = split_tracking(raw)  # trackers are not part of the run's identity
     plan = _plan(raw, out)
     stored = read_manifest(plan.out)
     if stored is not None and _legacy_file_data(stored[1]) and "held_out" not in raw.get("data", {}):
         raw = {**raw, "data": {**raw["data"], "held_out": 0}}
         plan = _plan(raw, out)
     _check_folder(plan, stored)
-    return plan
+    return replace(plan, tracking=tuple(loggers))
 
 
 def _check_folder(plan: RunPlan, stored: tuple[str, dict[str, Any]] | None) -> str | None:
@@ -263,24 +269,42 @@ def execute(
                     store.set_meta("run_id", identity["run_id"])
             if hasattr(pool, "bind"):  # e.g. SLURM: its logs go in the folder, written under the lock
                 pool.bind(plan.out, task_seconds)
-            done, total = _execute(plan, pool, progress, task_seconds, stop)
+            done, total, session = _execute(plan, pool, progress, task_seconds, stop)
             if stop.requested:
                 raise Interrupted(
                     str(plan.out),
                     f"stopped by {stop.name}; {done:,} of {total:,} replicate-generations are saved",
                 )
-            if plots:
-                open_run(plan.out).write_plots()
+            try:
+                if plots:
+                    open_run(plan.out).write_plots()
+                if session is not None:  # the plots and the report as artifacts, unless plots=False
+                    session.finish(_artifacts(plan) if plots else [], done == total)
+            finally:
+                if session is not None:
+                    session.abandon()  # closes what finish did not (after a failure)
     finally:
         if isinstance(executor, str):
             pool.shutdown()
     return plan.out
 
 
+def _artifacts(plan: RunPlan) -> list[Path]:
+    """The plots and the report (written now) that trackers receive at the end."""
+    from autophagy.results.report import write_report
+
+    return [*sorted((plan.out / "plots").glob("*.png")), write_report(open_run(plan.out))]
+
+
 def _execute(
     plan: RunPlan, pool: Executor, progress: bool, task_seconds: float, stop: GracefulStop
-) -> tuple[int, int]:
-    """Run the blocks not yet finished; returns (done, planned) replicate x generation units."""
+) -> tuple[int, int, TrackingSession | None]:
+    """Run the blocks not yet finished; returns (done, planned) replicate x generation units
+    and the open tracking session (None without trackers; closed after a stop).
+
+    Trackers (``plan.tracking``) are sent each (cell, generation) as soon as all its replicates
+    are committed (:mod:`autophagy.running.tracking`); tasks run inline feed the step-level
+    progress line under the bar (:mod:`autophagy.running.telemetry`)."""
     with RunStore(plan.out / STORE_FILE) as store:
         shipped = unimportable_entries()
         modules = {m for cell in plan.cells for m in cell.config.plugins} | user_modules()
@@ -308,19 +332,44 @@ def _execute(
                             paths,
                         )
                     )
+        session = TrackingSession(list(plan.tracking), store) if plan.tracking else None
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("replicate-generations"),
+            TextColumn("{task.fields[unit]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             disable=not progress,
         ) as bar:
-            bar_task = bar.add_task(escape(plan.name), total=total, completed=finished)
-            finished += _drain(pool, store, todo, bar, bar_task, stop)
-    return finished, total
+            bar_task = bar.add_task(
+                escape(plan.name), total=total, completed=finished, unit="replicate-generations"
+            )
+            lines = ProgressLines(plan.name, bar, progress, finished, total)
+            inline = isinstance(pool, InlineExecutor)
+            try:
+                if session is not None:
+                    session.start(plan.name, plan.out, plan.swept, plan.cells)
+                with live_sink(lines.step if inline and lines.wanted else None):
+                    finished += _drain(pool, store, todo, bar, bar_task, stop, _on_commit(session, lines))
+            except BaseException:
+                if session is not None:
+                    session.abandon()
+                raise
+            if session is not None and stop.requested:
+                session.abandon()
+                session = None
+    return finished, total, session
+
+
+def _on_commit(session: TrackingSession | None, lines: ProgressLines) -> Callable[[int, int], None]:
+    def on_commit(cell: int, units: int) -> None:
+        lines.advance(units)
+        if session is not None:
+            session.committed(cell)
+
+    return on_commit
 
 
 def _drain(
@@ -330,6 +379,7 @@ def _drain(
     bar: Progress,
     bar_task: Any,
     stop: GracefulStop | None = None,
+    on_commit: Callable[[int, int], None] | None = None,
 ) -> int:
     """Keep about two tasks per worker in flight; commit each as it finishes, then continue its
     block. Returns the replicate x generation units committed.
@@ -352,11 +402,28 @@ def _drain(
 
     def commit(task: Task, result: TaskResult) -> int:
         store.commit_task(
-            result.run, result.first, result.generation, result.state, result.rows, result.snapshots
+            result.run,
+            result.first,
+            result.generation,
+            result.state,
+            result.rows,
+            result.snapshots,
+            result.training,
         )
         units = (result.generation - task.generation) * (task.stop - task.first)
         bar.advance(bar_task, units)
         return units
+
+    def after(task: Task, units: int) -> None:
+        """Trackers and progress lines after a commit; a tracker's failure waits, like a task's,
+        until everything in flight is committed."""
+        nonlocal failure
+        if on_commit is None or failure is not None:
+            return
+        try:
+            on_commit(task.run, units)
+        except Exception as exc:
+            failure = exc
 
     try:
         while (todo and not halted()) or running:
@@ -377,7 +444,9 @@ def _drain(
                     if failure is None and not (stop is not None and stop.requested):
                         failure = exc
                     continue
-                committed += commit(task, result)
+                units = commit(task, result)
+                committed += units
+                after(task, units)
                 if not result.done:
                     todo.append(replace(task, generation=result.generation, checkpoint=result.state))
     except KeyboardInterrupt:  # a forced stop (second signal): commit what finished, end the pool

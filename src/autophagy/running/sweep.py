@@ -56,9 +56,9 @@ class Cell:
 
     @functools.cached_property
     def shipped(self) -> bytes:
-        """The resolved experiment and its picture plan, pickled once: what every task of this
-        cell carries to its worker, so no worker re-reads data or re-validates the config."""
-        return pickle.dumps((self.experiment, self.config.plots), protocol=pickle.HIGHEST_PROTOCOL)
+        """The resolved experiment and its validated config, pickled once: what every task of
+        this cell carries to its worker, so no worker re-reads data or re-validates the config."""
+        return pickle.dumps((self.experiment, self.config), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def axes(table: dict[str, Any], field: str) -> dict[str, list]:

@@ -27,10 +27,11 @@ from autophagy.core.registry import adopt, extend_path
 from autophagy.core.rng import streams
 from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import Experiment, LoopState, run_block
+from autophagy.running.telemetry import TrainingRecorder, TrainingRow
 from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
-    from autophagy.running.config import PlotsOptions
+    from autophagy.running.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Task:
     """What a worker needs: the cell, its replicates ``[first, stop)`` and where to resume."""
 
     run: int
-    experiment: bytes  # pickle of (Experiment, PlotsOptions), made once per cell by the parent
+    experiment: bytes  # pickle of (Experiment, RunConfig), made once per cell by the parent
     first: int
     stop: int
     generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
@@ -60,10 +61,11 @@ class TaskResult:
     rows: list[Row]
     seconds: float
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # generation -> samples (n, d)
+    training: list[TrainingRow] = field(default_factory=list)  # the models' telemetry, see running.telemetry
 
 
 @functools.lru_cache(maxsize=16)
-def _experiment(shipped: bytes) -> tuple[Experiment, PlotsOptions]:
+def _experiment(shipped: bytes) -> tuple[Experiment, RunConfig]:
     """The experiment a task carries, unpickled once per process (bytes hash and compare
     cheaply next to a fit; the parent pickled them, so they are trusted as the config is)."""
     return pickle.loads(shipped)
@@ -102,15 +104,18 @@ def run_task(task: Task) -> TaskResult:
 
 def _run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
-    exp, plots = _experiment(task.experiment)
+    exp, config = _experiment(task.experiment)
     replicates = range(task.first, task.stop)
-    chosen, n_pictured = plots.chosen(exp.data, exp.generations)
+    chosen, n_pictured = config.plots.chosen(exp.data, exp.generations)
     pictured = set(chosen) if task.first == 0 else set()
     snapshots: dict[int, np.ndarray] = {}
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)
     rows: list[Row] = []
     generation = task.generation
-    for new_state, metrics in run_block(exp, replicates, state):
+    size = config.block_size
+    where = f"block {task.first // size + 1}/{-(-config.replicates // size)}"
+    recorder = TrainingRecorder(replicates, where, exp.generations, str(config.model.get("kind")))
+    for new_state, metrics in run_block(exp, replicates, state, recorder.for_generation):
         state, generation = new_state, new_state.generation
         rows += [
             (r, generation, name, float(values[i]))
@@ -124,4 +129,5 @@ def _run_task(task: Task) -> TaskResult:
     done = generation >= exp.generations
     blob = b"" if done or state is None else encode_state(state)
     seconds = time.perf_counter() - start
-    return TaskResult(task.run, task.first, generation, done, blob, rows, seconds, snapshots)
+    training = [row for row in recorder.rows if row[1] <= generation]
+    return TaskResult(task.run, task.first, generation, done, blob, rows, seconds, snapshots, training)

@@ -1,4 +1,5 @@
-"""SQLite store (WAL) of a run or sweep folder: metric rows and per-block checkpoints.
+"""SQLite store (WAL) of a run or sweep folder: metric rows, per-block checkpoints, the
+models' training telemetry and the steps sent to experiment trackers.
 
 Rows are keyed by (run, replicate, generation, metric) and upserted, so a rerun never
 duplicates. A task's rows and its block's checkpoint (the encoded
@@ -39,6 +40,23 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS training (
+    run INTEGER NOT NULL,
+    replicate INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    loss REAL,
+    seconds REAL,
+    PRIMARY KEY (run, replicate, generation, step)
+);
+CREATE TABLE IF NOT EXISTS logged (
+    tracker TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    stamp INTEGER NOT NULL,
+    done INTEGER NOT NULL,
+    PRIMARY KEY (tracker, run, generation)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run INTEGER NOT NULL,
     first_replicate INTEGER NOT NULL,
@@ -63,6 +81,9 @@ def refuse_read_only(folder: Path, option: str, advice: str) -> None:
 
 Row = tuple[int, int, str, float]
 """(replicate, generation, metric, value)"""
+
+TrainingRow = tuple[int, int, int, float, float]
+"""(replicate, generation, step, loss, seconds): a model's training telemetry"""
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -121,15 +142,21 @@ class RunStore:
         state: bytes,
         rows: Sequence[Row],
         snapshots: dict[int, np.ndarray] | None = None,
+        training: Sequence[TrainingRow] = (),
     ) -> None:
-        """Upsert a finished task's rows, its sample snapshots and its block's checkpoint in one
-        transaction.
+        """Upsert a finished task's rows, its sample snapshots, its training telemetry and its
+        block's checkpoint in one transaction.
 
         ``state`` is the encoded :class:`~autophagy.loop.engine.LoopState` after ``generation``
         (empty once the block is finished); ``snapshots`` maps a generation to samples ``(n, d)``
-        of the run's first replicate, kept for the pictures.
+        of the run's first replicate, kept for the pictures; ``training`` holds the models'
+        loss reports (see :class:`~autophagy.core.protocols.TrainingTelemetry`).
         """
         with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO training VALUES (?, ?, ?, ?, ?, ?)",
+                [(run, int(r), int(g), int(s), float(loss), float(t)) for r, g, s, loss, t in training],
+            )
             self.conn.executemany(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (run, replicate, generation, metric) DO UPDATE SET value = excluded.value",
@@ -142,6 +169,47 @@ class RunStore:
             self.conn.execute(
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
                 (run, first_replicate, generation, state),
+            )
+
+    def training(self) -> list[tuple[int, int, int, int, float, float]]:
+        """Every training report as (run, replicate, generation, step, loss, seconds), sorted
+        by those keys (empty for a store written before telemetry)."""
+        try:
+            return self.conn.execute(
+                "SELECT run, replicate, generation, step, loss, seconds FROM training "
+                "ORDER BY run, replicate, generation, step"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+    def generation_rows(self, run: int, generation: int) -> list[tuple[str, float]]:
+        """(metric, value) of every replicate of one cell's generation."""
+        return self.conn.execute(
+            "SELECT metric, value FROM results WHERE run = ? AND generation = ? ORDER BY metric, replicate",
+            (run, generation),
+        ).fetchall()
+
+    def generation_training(self, run: int, generation: int) -> list[tuple[int, int, float, float]]:
+        """(replicate, step, loss, seconds) of one cell's generation, sorted."""
+        return self.conn.execute(
+            "SELECT replicate, step, loss, seconds FROM training WHERE run = ? AND generation = ? "
+            "ORDER BY replicate, step",
+            (run, generation),
+        ).fetchall()
+
+    def logged(self, tracker: str) -> dict[tuple[int, int], tuple[int, bool]]:
+        """The steps sent to ``tracker``: (cell, generation) -> (timestamp in ms, confirmed)."""
+        rows = self.conn.execute(
+            "SELECT run, generation, stamp, done FROM logged WHERE tracker = ?", (tracker,)
+        ).fetchall()
+        return {(int(r), int(g)): (int(stamp), bool(done)) for r, g, stamp, done in rows}
+
+    def mark_logged(self, tracker: str, run: int, generation: int, stamp: int, done: bool) -> None:
+        """Record a step as about to be sent (``done`` False, with its fixed stamp) or as sent."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO logged VALUES (?, ?, ?, ?, ?)",
+                (tracker, run, generation, stamp, int(done)),
             )
 
     def meta(self, key: str) -> str | None:
