@@ -318,7 +318,10 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             raise ConfigError("model.kind", str(exc)) from None
     for name in config.metrics.names:
         if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
-            raise ConfigError("metrics.names", f"{name} needs image data (data.kind = 'digits' or 'mnist')")
+            raise ConfigError(
+                "metrics.names",
+                f"{name} needs image data (data.kind = 'digits', 'mnist', 'images' or 'shapes')",
+            )
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)

@@ -23,7 +23,9 @@ from typing import Any
 from autophagy.core.errors import ConfigError
 
 KEY = "identity"
-INPUT_KEYS = (("data", "path"), ("model", "path"))  # config tables whose key names an input file
+# config tables whose key names an input file or folder (mnist's and images' labels file, and
+# the images source's feature extractor too)
+INPUT_KEYS = (("data", "path"), ("model", "path"), ("data", "labels"), ("data", "features_path"))
 _CHUNK = 1 << 20
 
 
