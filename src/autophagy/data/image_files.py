@@ -147,13 +147,14 @@ def read_image_folder(
         if size is not None:
             image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
         array = np.asarray(image, dtype=np.float64) / 255.0
+        array = array if array.ndim == 3 else array[:, :, None]  # (H, W, C)
         if arrays and array.shape != arrays[0].shape:
             raise ConfigError(
                 "data.size",
                 f"{file} is {array.shape[1]} x {array.shape[0]} but the first image is "
                 f"{arrays[0].shape[1]} x {arrays[0].shape[0]} (width x height); set size = [H, W] to resize",
             )
-        arrays.append(array if array.ndim == 3 else array[:, :, None])
+        arrays.append(array)
     images = np.stack(arrays).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(images), np.asarray(labels, dtype=np.int64), [name for name, _ in groups]
 

@@ -516,6 +516,7 @@ __all__ = [
     "TorchFeatures",
     "cross_entropy",
     "cross_entropy_true",
+    "data_image_metrics",
     "density_l2",
     "distinct_n",
     "fid",

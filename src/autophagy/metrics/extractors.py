@@ -5,8 +5,9 @@ Both read pixel rows ``(n, C * H * W)`` in [0, 1] (or image rows with the label 
 which is dropped), reshape them to ``(n, C, H, W)`` float32 and return float64 features
 ``(n, f)``:
 
-- :class:`TorchScriptFeatures`: ``torch.jit.load(path)`` on the CPU, called on the batch as is
-  (the module does its own resizing and normalisation); its output is flattened per image.
+- :class:`TorchScriptFeatures`: ``torch.jit.load(path)`` on the CPU (or ``torch.export.load``
+  for a ``.pt2`` file from ``torch.export.save``, TorchScript's successor), called on the batch
+  as is (the module does its own resizing and normalisation); its output is flattened per image.
 - :class:`HuggingFaceFeatures`: ``AutoModel.from_pretrained(path, local_files_only=True)``
   (never ``trust_remote_code``), with the folder's image processor when it has one
   (``preprocessor_config.json``: resize and normalise, pixels passed as [0, 1]), else the
@@ -52,8 +53,9 @@ def _stamp(path: Path) -> tuple:
 
 @dataclass(frozen=True)
 class TorchScriptFeatures:
-    """Features from a TorchScript module saved with ``torch.jit.save``: images ``(n, C, H, W)`` in
-    [0, 1] to its outputs flattened to ``(n, f)``. ``shape`` is ``(H, W)`` or ``(C, H, W)``."""
+    """Features from a TorchScript module saved with ``torch.jit.save`` (or an exported program,
+    ``.pt2``, saved with ``torch.export.save``): images ``(n, C, H, W)`` in [0, 1] to its outputs
+    flattened to ``(n, f)``. ``shape`` is ``(H, W)`` or ``(C, H, W)``."""
 
     path: Path
     shape: tuple[int, ...]
@@ -65,7 +67,10 @@ class TorchScriptFeatures:
 
         key = ("torchscript", *_stamp(Path(self.path)))
         if key not in _LOADED:
-            _LOADED[key] = torch.jit.load(str(self.path), map_location="cpu").eval()
+            if Path(self.path).suffix.lower() == ".pt2":
+                _LOADED[key] = torch.export.load(str(self.path)).module()
+            else:
+                _LOADED[key] = torch.jit.load(str(self.path), map_location="cpu").eval()
         return _LOADED[key]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -93,10 +98,13 @@ class HuggingFaceFeatures:
 
     def loaded(self) -> tuple[Any, Any]:
         """``(model, processor or None)``, loaded once per process and folder version."""
+        import transformers
         from transformers import AutoImageProcessor, AutoModel
 
         key = ("huggingface", *_stamp(Path(self.path)))
         if key not in _LOADED:
+            transformers.utils.logging.set_verbosity_error()  # as the hf model does: no bars, no notes
+            transformers.utils.logging.disable_progress_bar()
             model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
             processor = None
             if (Path(self.path) / "preprocessor_config.json").is_file():
