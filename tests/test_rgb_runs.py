@@ -11,7 +11,7 @@ from autophagy.data import make_shapes, write_image_folder
 
 torch = pytest.importorskip("torch")
 
-METRICS = ["image_fid", "image_precision", "image_recall", "lenet_fid", "legibility"]
+METRICS = ["image_fid", "image_kid", "image_precision", "image_recall", "lenet_fid", "legibility"]
 
 
 def _config(folder, cache) -> dict:
@@ -74,3 +74,15 @@ def test_rgb_sample_grid_keeps_each_tiles_colours():
     np.testing.assert_array_equal(grid[:2, :2], np.broadcast_to([0.0, 0.0, 0.5], (2, 2, 3)))  # class 0
     np.testing.assert_array_equal(grid[3:, :2], np.broadcast_to([1.0, 0.0, 0.0], (2, 2, 3)))  # class 1
     np.testing.assert_array_equal(grid[:, 3:], 0.0)  # one image per class: the second column is blank
+
+
+def test_rgb_example_is_a_tiny_32x32_ddpm_loop_of_two_generations():
+    from pathlib import Path
+
+    from autophagy.running.config import load_config, resolve
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "rgb_shapes_ddpm.toml"
+    experiment, config, resolved = resolve(load_config(example))
+    assert (resolved["data"]["kind"], resolved["model"]["kind"], config.generations) == ("shapes", "ddpm", 2)
+    assert experiment.model.shape == (3, 32, 32) and experiment.data.dim == 3 * 32 * 32 + 1
+    assert set(config.metrics.names) >= {"image_fid", "image_precision", "image_recall"}

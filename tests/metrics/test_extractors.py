@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autophagy.data import DATA, make_shapes, write_image_folder
-from autophagy.metrics import data_image_metrics, frechet_distance, image_metrics
+from autophagy.metrics import data_image_metrics, frechet_distance, image_metrics, kid
 from autophagy.metrics.extractors import HuggingFaceFeatures, TorchScriptFeatures
 
 torch = pytest.importorskip("torch")
@@ -62,6 +62,9 @@ def test_image_metrics_use_the_named_extractor_and_lenet_metrics_do_not(scripted
     extract = TorchScriptFeatures(path, (3, 12, 12))
     expected = frechet_distance(extract(real[:, :-1])[None], extract(synthetic[:, :-1])[None])
     np.testing.assert_allclose(named["fid"], expected[0], rtol=1e-10)
+    np.testing.assert_allclose(
+        named["kid"], kid(extract(real[:, :-1]), extract(synthetic[:, :-1])), rtol=1e-10
+    )
     lenet = image_metrics(real, synthetic, data=data, k=3)
     assert lenet["fid"] != pytest.approx(named["fid"])  # lenet_* keep the classifier's features
     assert named["legibility"] == lenet["legibility"]  # legibility is always the classifier's

@@ -487,6 +487,7 @@ register_metric(
 
 for _key, _higher, _summary in (
     ("fid", False, "lower is better (0 = equal fits): Frechet distance (squared, as FID)"),
+    ("kid", False, "lower is better (0 in expectation when matched): unbiased MMD^2, kernel (x.y/d + 1)^3"),
     ("precision", True, "higher is better (quality): precision (k-NN balls)"),
     ("recall", True, "higher is better (diversity): recall (k-NN balls)"),
     ("density", True, "higher is better (quality): density (real k-NN balls per synthetic sample / k)"),

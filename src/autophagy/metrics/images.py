@@ -19,6 +19,7 @@ import numpy as np
 from autophagy.core.protocols import LabelledImages, image_dims, split_rows
 from autophagy.metrics.gaussian import frechet_distance
 from autophagy.metrics.inputs import cap_samples, finish, paired
+from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc
 
 
@@ -37,8 +38,10 @@ def image_metrics(
     ``real`` ``(n, P + 1)`` and ``synthetic`` ``(m, P + 1)`` image rows (P = C * H * W pixels)
     give floats; batched ``(R, n, P + 1)`` give ``(R,)`` arrays. ``features``: ``"classifier"``
     (the LeNet's 84-d features) or ``"data"`` (the extractor ``data.feature_extractor()`` names). Keys:
-    ``fid`` (squared Frechet distance of the features, lower is better), ``precision`` and
-    ``recall`` (k-NN balls, closed), ``density``, ``coverage``, and ``legibility``: the share
+    ``fid`` (squared Frechet distance of the features, lower is better), ``kid`` (unbiased
+    MMD^2 of the features with KID's cubic kernel, on the whole sets; lower is better, 0 in
+    expectation when matched), ``precision`` and ``recall`` (k-NN balls, closed), ``density``,
+    ``coverage``, and ``legibility``: the share
     of synthetic images the classifier assigns to the class written in their label column (1 =
     every image is recognisably the class it was generated as; 0.1 = chance for 10 balanced
     classes); legibility always uses the classifier.
@@ -63,6 +66,7 @@ def image_metrics(
     neighbours = prdc(real_features, synthetic_features, k=k, boundary="closed")
     values = {
         "fid": np.asarray(frechet_distance(real_features, synthetic_features), dtype=np.float64),
+        "kid": np.asarray(kid(real_features, synthetic_features), dtype=np.float64),
         **neighbours,
         "legibility": (predicted == synthetic_labels).mean(axis=1),
     }

@@ -2,8 +2,9 @@
 
 A manifest (``config.json`` / ``sweep.json``) carries, under :data:`KEY`, the package version
 that wrote it, a random run id that the store (``results.sqlite``, its ``meta`` table) holds
-too, and a fingerprint of every input file the configs name (``data.path``, ``model.path``:
-size, mtime and the sha256 of its bytes, computed once per run). :func:`resume_identity` is
+too, and a fingerprint of every input file the configs name (``data.path``, ``model.path``,
+``data.labels``, ``data.features_path``: size, mtime and the sha256 of its bytes, computed once
+per run). :func:`resume_identity` is
 the one home of the rule: a resume whose input changed, whose store belongs to another run,
 or whose store has no manifest is refused with a :class:`ConfigError` naming what differs;
 ``force_data`` accepts a changed input and appends the change to the identity's ``history``
