@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autophagy import api
+from autophagy.core.errors import ConfigError
 from autophagy.data import make_shapes, write_image_folder
 
 torch = pytest.importorskip("torch")
@@ -57,6 +58,16 @@ def test_rgb_folder_loop_runs_through_the_api(tmp_path):
         assert pictures == ["generation_001.png", "generation_002.png"]
         resolved = run.config
         assert resolved["data"]["kind"] == "images" and resolved["model"]["image_shape"] is None
+        # the folder is the run's input: the same images resume (nothing left to do), changed ones
+        # are refused before anything runs
+        config = _config(folder, tmp_path / "cache")
+        again = api.run(config, tmp_path / "run", executor="inline", progress=False, plots=False)
+        assert again.rows(0) == run.rows(0)
+        png = next((folder / "2_triangle").iterdir())
+        png.write_bytes(png.read_bytes()[:-1] + b"\0")
+        with pytest.raises(ConfigError, match="differs") as info:
+            api.run(config, tmp_path / "run", executor="inline", progress=False, plots=False)
+        assert info.value.field == "data.path"
     finally:
         torch.set_num_threads(threads)
 
