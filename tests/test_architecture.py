@@ -88,9 +88,7 @@ def test_every_module_sits_on_a_floor():
 
 
 def test_no_import_climbs_a_floor():
-    upward = sorted(
-        f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets if floor(t) > floor(m)
-    )
+    upward = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets if floor(t) > floor(m))
     assert upward == []
 
 

@@ -309,4 +309,5 @@ def test_fully_repeated_point_gives_the_same_rows_as_its_twin():
     raw["sweep"] = {"grid": {"loop.sampling_bias": [0.5, 0.5]}}
     _, cells = plan_cells(raw)
     assert [c.tags for c in cells] == [{}, {"loop.sampling_bias": 2}]
-    assert cells[0].raw_json == cells[1].raw_json  # a cell is its config run alone: twins agree
+    assert cells[0].raw == cells[1].raw  # a cell is its config run alone: twins agree
+    assert cells[0].shipped == cells[1].shipped  # and ship the same experiment

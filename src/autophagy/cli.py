@@ -3,6 +3,7 @@ list``."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +48,8 @@ def main(
 ) -> None:
     """Simulate and measure self-consuming generative-model loops. Exit status: 0 done, 1 a
     reproduced result FAILed, 2 bad input, 3 environment (disk, permissions, locked or damaged
-    folder, interrupt; the same command resumes), 70 internal error (a bug)."""
+    folder, interrupt; the same command resumes), 4 a reproduced result INCONCLUSIVE, 5 a
+    reproduced result INVALID (a negative control came out supported), 70 internal error (a bug)."""
 
 
 PLUGIN_HELP = (
@@ -144,13 +146,16 @@ def plot(
     hue: Annotated[str | None, typer.Option(help=HUE_HELP)] = None,
     rows: Annotated[str | None, typer.Option(help=ROWS_HELP)] = None,
     cols: Annotated[str | None, typer.Option(help=COLS_HELP)] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="folder for the PNGs (default RUN/plots; needed on a read-only RUN)")
+    ] = None,
 ) -> None:
     """(Re)draw plots/METRIC.png from the stored rows: mean curves with 95 % t-interval bands,
     one colour per value of --hue, panels by --rows and --cols. Nothing is rerun."""
     from autophagy.results.run import open_run
 
     try:
-        paths = open_run(run).write_plots(metrics=metric, hue=hue, rows=rows, cols=cols)
+        paths = open_run(run).write_plots(metrics=metric, output=output, hue=hue, rows=rows, cols=cols)
     except ConfigError as exc:
         _fail(_layout_error(exc))
     for path in paths:
@@ -238,10 +243,11 @@ def reproduce(
         typer.Option(help="processes for the image recipes' loops (default: every core); same numbers"),
     ] = None,
 ) -> None:
-    """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL."""
+    """Re-run a published result, write its figure and judge it: exit 0 on PASS, 1 on FAIL, 4 when
+    INCONCLUSIVE, 5 when INVALID (with --all: the worst outcome, INVALID > FAIL > INCONCLUSIVE)."""
     from rich.markup import escape
 
-    from autophagy.reproduce import PROFILES, RECIPES, run_recipe, write_json
+    from autophagy.reproduce import EXIT_STATUS, PROFILES, RECIPES, SEVERITY, run_recipe, write_json
 
     if list_:
         table = Table(show_header=True)
@@ -274,11 +280,23 @@ def reproduce(
             f"[bold]{rid}[/]: {escape(entry.title)}\nexpected: {escape(entry.expected)}", highlight=False
         )
         folder = (out / rid if all_ else out) if out is not None else Path("runs") / "reproduce" / rid
-        with console.status(f"running {rid} ({profile})"):
-            outcome = run_recipe(rid, profile, folder, seed=seed, replicates=replicates, workers=workers)
+        bars = entry.measure_fn is None  # its loops show one progress bar each, with an ETA
+        with contextlib.nullcontext() if bars else console.status(f"running {rid} ({profile})"):
+            outcome = run_recipe(
+                rid, profile, folder, seed=seed, replicates=replicates, workers=workers, progress=bars
+            )
+        marks = {"SUPPORTED": "[green]SUPPORTED[/]   ", "CONTRADICTED": "[red]CONTRADICTED[/]"}
         for check in outcome.checks:
-            mark = "[green]ok[/]  " if check.passed else "[red]FAIL[/]"
+            mark = marks.get(check.outcome, "[yellow]INCONCLUSIVE[/]")
             console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}", highlight=False)
+            if check.control is not None:
+                c = check.control
+                console.print(f"      {escape(c.name)}: {c.outcome}; {escape(c.detail)}", highlight=False)
+        if outcome.facts:
+            console.print("  facts (exact, not judged):", highlight=False)
+            for f in outcome.facts:
+                state = "holds" if f.holds else "[red]DOES NOT HOLD[/]"
+                console.print(f"    {escape(f.name)}: {state}; {escape(f.note)}", highlight=False)
         if outcome.notes:
             console.print("  reported, not judged:", highlight=False)
             for note in outcome.notes:
@@ -291,10 +309,12 @@ def reproduce(
     if json_ is not None:
         written = write_json(outcomes, json_, many=all_, total=len(chosen))
         console.print(f"verdict written to {written}", highlight=False)
+    found = {o.outcome for o in outcomes}
     if all_:
+        counts = ", ".join(f"{sum(o.outcome == s for o in outcomes)} {s}" for s in reversed(SEVERITY))
         passed = sum(o.passed for o in outcomes)
-        print(f"all: {passed} of {len(outcomes)} recipes pass")
-    raise typer.Exit(0 if all(o.passed for o in outcomes) else 1)
+        print(f"all: {passed} of {len(outcomes)} recipes pass ({counts})")
+    raise typer.Exit(EXIT_STATUS[next(s for s in SEVERITY if s in found | {"PASS"})])
 
 
 @app.command("phase-map")

@@ -18,7 +18,9 @@ IDS = ("G8", "T1", "T2", "T3", "T4", "T5", "T6")
 
 
 def failed(rid: str, m, profile: str = "full") -> set[str]:
-    return {c.name for c in RECIPES[rid].verdict(m, profile).checks if not c.passed}
+    """The checks not SUPPORTED, and the facts that do not hold."""
+    report = RECIPES[rid].verdict(m, profile)
+    return {c.name for c in report.checks if not c.passed} | {f.name for f in report.facts if not f.holds}
 
 
 def tiny(rid: str, sizes: tuple[int, ...], **overrides):
@@ -96,11 +98,10 @@ def test_t2_controls_fail_their_checks():
     (result,) = tiny("T2", (1000, 3162, 10000, 31623), **{"sweep.grid": {"data.top_k": [10, 100_000]}})
     assert not failed("T2", [result])
     clean = result.errors["clean"]
-    falling = dataclasses.replace(result, errors={"top-10": clean, "clean": clean})
+    falling = dataclasses.replace(result, errors={"top-10": clean, "clean": 1.1 * clean})
     assert failed("T2", [falling]) == {
-        "k=10: mean error = sum_i p_i (1 - q_i)^T at every T",
-        "k=10: flat in T: the error at the two largest T is the mass beyond k",
-        "k=10: plateau near k^-(beta - 1) / ((beta - 1) Z) (between its integral bounds)",
+        "k=10: mean error = sum_i p_i (1 - q_i)^T at every T where it varies (4 of 4)",
+        "k=10: on the plateau every replicate's error is the mass beyond k",
         "k=10: clean data at the largest T fall below the plateau",
     }
 
@@ -131,16 +132,17 @@ def test_t3_controls_fail_their_checks():
     )
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the quick profile's T4 (about 80 s on a loaded 2-core machine)
 def test_t4_controls_fail_their_checks():
     """Mixed errors replaced by the synthetic-only ones (no resumption) or by their own
     expectation without the plateau (clean scaling from the start: no delay)."""
     m = RECIPES["T4"].measure("quick")
     assert not failed("T4", m)
     label = next(k for k in m.errors if "clean +" in k)
-    flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"]})
+    noise = 1 + 0.01 * np.random.default_rng(0).standard_normal(m.errors[label].shape)
+    flat = dataclasses.replace(m, errors={**m.errors, label: m.errors["synthetic only"] * noise})
     assert {
-        "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T",
+        "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T where it varies",
         "then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 (-c = -0.5)",
         "mixing beats synthetic only at T = 3162278",
     } <= failed("T4", flat)

@@ -47,6 +47,12 @@ def test_a_read_only_finished_folder_exports_and_reports_elsewhere(finished, tmp
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["report", str(finished), "--output", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["plot", str(finished), "--output", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plots" / "precision.png").is_file()
+    for command in ("plot", "report"):  # the default output is inside: one line naming --output
+        result = runner.invoke(app, [command, str(finished)])
+        assert result.exit_code == 2 and "--output" in result.output and "read-only" in result.output
     assert sorted(p.name for p in finished.iterdir()) == before
 
 

@@ -291,6 +291,10 @@ def _check(raw: dict[str, Any], metric: str, o: PhaseOptions) -> None:
     for x in o.x_values:
         for y in o.y_values:
             exp = resolve(_config(raw, metric, {o.x: x, o.y: y, "generations": o.max_generations}))[0]
+            if exp.schedule.timeline or exp.model_schedule:
+                raise ConfigError(
+                    "loop", "a phase map needs constant sizes (a schedule has no stationary limit)"
+                )
             if exp.schedule.fresh_real <= 0:
                 raise ConfigError("phase.y", "a cell has no fresh real data (loop.n_real = 0)")
 

@@ -7,42 +7,71 @@ keeps earlier fresh-real and/or synthetic samples (all of them, or a shrinking s
 earlier synthetic batch: ``retention``); optionally the union is subsampled to a fixed size.
 Every loop family in ``LOOPS`` is a preset of these knobs, and any knob set explicitly in the
 config overrides the preset, which is how variants combine.
+
+The sizes and shares (``n_real``, ``n_synthetic``, ``sampling_bias``, ``real_fraction``,
+``total_size``, ``train_size``, ``retention``) may change with the generation: each may be a
+schedule (steps, a ramp or a period; see :mod:`autophagy.core.varying`). The family preset is
+then resolved once per generation, and the :class:`DataSchedule` carries a ``timeline`` of the
+knobs that vary; :meth:`DataSchedule.at` gives generation t's knobs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, PrivateAttr
 
 from autophagy.core.errors import ConfigError, did_you_mean
 from autophagy.core.registry import Options
+from autophagy.core.varying import scheduled, span, varying_fields
 
 
 class NotApplicable(ConfigError):
     """A key that the chosen loop family does not use was set (a sweep may drop it for that cell)."""
 
 
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 class LoopOptions(Options):
-    """The ``[loop]`` table. Sizes are samples per replicate per generation."""
+    """The ``[loop]`` table. Sizes are samples per replicate per generation; the fields marked
+    ``scheduled`` take a constant or a schedule (:mod:`autophagy.core.varying`)."""
 
     family: str
     n_ini: PositiveInt | None = None
-    n_real: NonNegativeInt = 0
-    n_synthetic: NonNegativeInt = 0
-    sampling_bias: float = Field(1.0, ge=0.0)  # at most the model's max_bias (checked by config.resolve)
+    n_real: scheduled(NonNegativeInt, integer=True) = 0
+    n_synthetic: scheduled(NonNegativeInt, integer=True) = 0
+    sampling_bias: scheduled(NonNegativeFloat) = 1.0  # at most the model's max_bias (config.resolve)
     from_latest: PositiveInt = 1
     fixed_real: NonNegativeInt | None = None
     keep_real: bool | None = None
     keep_synthetic: bool | None = None
-    train_size: PositiveInt | None = None
-    real_fraction: float | None = Field(None, ge=0.0, le=1.0)
-    total_size: PositiveInt | None = None
+    train_size: scheduled(PositiveInt, integer=True, optional=True) = None
+    real_fraction: scheduled(Share, optional=True) = None
+    total_size: scheduled(PositiveInt, integer=True, optional=True) = None
     finetune: bool = False
-    retention: Literal["all", "linear"] = "all"
+    retention: scheduled(Literal["all", "linear"], numeric=False) = "all"
+    _peaks: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def at(self, generation: int) -> LoopOptions:
+        """These options with every schedule replaced by its value at ``generation``; the
+        family checks that ask whether a size is ever positive still see the schedule's peak."""
+        varying = varying_fields(self)
+        if not varying:
+            return self
+        fixed = self.model_copy(update={k: v.at(generation) for k, v in varying.items()})
+        fixed._peaks = {k: v.peak() for k, v in varying.items()}
+        return fixed
+
+
+def _peak(o: LoopOptions, name: str) -> Any:
+    """The largest value ``name`` takes over the run (the value itself when constant)."""
+    return o._peaks.get(name, getattr(o, name))
 
 
 @dataclass(frozen=True)
@@ -60,21 +89,43 @@ class DataSchedule:
     train_size: int | None = None  # subsample the training union to this size
     finetune: bool = False  # start each fit from the previous generation's model
     retention: str = "all"  # "all" or "linear": the share of each pooled synthetic batch trained on
+    timeline: tuple[tuple[str, tuple], ...] = ()  # (knob, its values at generations 1..G) if it varies
+
+    @cached_property
+    def _timeline(self) -> dict[str, tuple]:
+        return dict(self.timeline)
+
+    def value(self, name: str, generation: int) -> Any:
+        """Knob ``name`` at ``generation`` (past the timeline's end: its last value)."""
+        values = self._timeline.get(name)
+        return getattr(self, name) if values is None else values[min(generation, len(values)) - 1]
+
+    def values(self, name: str) -> tuple:
+        """Every value knob ``name`` takes over the run (one, unless it varies)."""
+        return self._timeline.get(name, (getattr(self, name),))
+
+    def at(self, generation: int) -> DataSchedule:
+        """This schedule with the knobs of ``generation`` in its fields (itself when nothing varies);
+        the timeline is kept, so pool sizes still see every earlier generation's sizes."""
+        if not self.timeline:
+            return self
+        return dataclasses.replace(self, **{k: self.value(k, generation) for k in self._timeline})
 
     def retained(self, made: int, generation: int, size: int) -> int:
         """Rows of the synthetic batch of ``size`` made at generation ``made`` that generation
         ``generation`` (> made) trains on: all of them (``"all"``), or, ``"linear"`` (Gillman et
         al.'s accumulation), the first floor((made - 1) size / (generation - 1)): a share that
-        shrinks as the pool ages, 1/(t - 1) for the oldest batch, and the newest one whole."""
-        if self.retention == "all":
+        shrinks as the pool ages, 1/(t - 1) for the oldest batch, and the newest one whole.
+        The retention of ``generation`` decides."""
+        if self.value("retention", generation) == "all":
             return size
         return (made - 1) * size // (generation - 1)
 
     def pool_size(self, generation: int) -> int:
         """Samples kept from earlier generations when generation ``generation`` (>= 2) trains."""
-        real = self.keep_real * self.fresh_real
         return sum(
-            real + self.keep_synthetic * self.retained(made, generation, self.synthetic)
+            self.keep_real * self.value("fresh_real", made)
+            + self.keep_synthetic * self.retained(made, generation, self.value("synthetic", made))
             for made in range(2, generation)
         )
 
@@ -83,31 +134,38 @@ class DataSchedule:
 
         The pool holds, for each earlier generation t >= 2 in order, its kept fresh-real rows then
         its synthetic rows; retention keeps a prefix of each synthetic batch."""
-        if self.retention == "all" or not self.keep_synthetic:
+        if self.value("retention", generation) == "all" or not self.keep_synthetic:
             return None
         rows, start = [], 0
         for made in range(2, generation):
-            real = self.keep_real * self.fresh_real
+            real = self.keep_real * self.value("fresh_real", made)
             rows.append(np.arange(start, start + real))
             start += real
-            rows.append(np.arange(start, start + self.retained(made, generation, self.synthetic)))
-            start += self.synthetic
+            synthetic = self.value("synthetic", made)
+            rows.append(np.arange(start, start + self.retained(made, generation, synthetic)))
+            start += synthetic
         return np.concatenate(rows) if rows else np.arange(0)
 
     def union_size(self, generation: int) -> int:
         """Training samples available at ``generation`` before any subsampling."""
         if generation == 1:
             return self.n_ini
-        return self.fixed_real + self.pool_size(generation) + self.fresh_real + self.synthetic
+        fresh, synthetic = self.value("fresh_real", generation), self.value("synthetic", generation)
+        return self.fixed_real + self.pool_size(generation) + fresh + synthetic
 
     def training_size(self, generation: int) -> int:
         """Samples the model is fitted on at ``generation``."""
-        union = self.union_size(generation)
-        return union if generation == 1 or self.train_size is None else min(self.train_size, union)
+        union, cap = self.union_size(generation), self.value("train_size", generation)
+        return union if generation == 1 or cap is None else min(cap, union)
+
+    def checked_generations(self, generations: int) -> range:
+        """The generations whose sizes bound every generation's: the first three of a constant
+        schedule (sizes only grow after generation 2), every one of a varying one."""
+        return range(1, (generations if self.timeline else min(generations, 3)) + 1)
 
 
 def _fully_synthetic(o: LoopOptions) -> dict:
-    if o.n_real:
+    if _peak(o, "n_real"):
         raise NotApplicable(
             "loop.n_real", "must be 0 for fully_synthetic (fresh real data makes it fresh_data)"
         )
@@ -115,7 +173,7 @@ def _fully_synthetic(o: LoopOptions) -> dict:
 
 
 def _fresh_data(o: LoopOptions) -> dict:
-    if o.n_real == 0:
+    if _peak(o, "n_real") == 0:
         raise ConfigError(
             "loop.n_real",
             "must be positive for fresh_data: set loop.n_real (without it the loop is fully_synthetic)",
@@ -171,8 +229,46 @@ LOOPS: dict[str, LoopFamily] = {
 }
 
 
-def resolve_schedule(o: LoopOptions) -> DataSchedule:
-    """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides."""
+TIMED = ("fresh_real", "synthetic", "sampling_bias", "train_size", "retention")
+"""The :class:`DataSchedule` knobs a time-varying ``[loop]`` table may change per generation."""
+
+
+def resolve_schedule(o: LoopOptions, generations: int | None = None) -> DataSchedule:
+    """The schedule of a validated ``[loop]`` table: family preset, then explicit overrides.
+
+    A table with schedules (see :mod:`autophagy.core.varying`) is resolved at every generation
+    1..``generations`` (required then); the result holds generation 1's knobs and a ``timeline``
+    of those that vary. An error found at one generation says which."""
+    varying = varying_fields(o)
+    if not varying:
+        return _resolve(o)
+    if generations is None:
+        raise ValueError("a time-varying [loop] table needs the number of generations")
+    for name, v in varying.items():
+        gap = v.covers(generations)
+        if gap is not None:
+            raise ConfigError(
+                f"loop.{name}[{len(v.steps) - 1}].to",
+                f"leaves {span(gap, generations)} without a value",
+            )
+    per = []
+    for t in range(1, generations + 1):
+        try:
+            per.append(_resolve(o.at(t)))
+        except ConfigError as exc:
+            if t == 1:  # generation 1 is resolved first: an error that holds throughout stops here
+                raise
+            raise type(exc)(exc.field, f"{exc.message} (at generation {t})") from None
+    timeline = []
+    for knob in TIMED:
+        values = tuple(getattr(s, knob) for s in per)
+        if len(set(values)) > 1:
+            timeline.append((knob, values))
+    return dataclasses.replace(per[0], timeline=tuple(timeline))
+
+
+def _resolve(o: LoopOptions) -> DataSchedule:
+    """:func:`resolve_schedule` of options whose values are all constants."""
     if o.family not in LOOPS:
         raise ConfigError(
             "loop.family",
@@ -215,6 +311,6 @@ def resolve_schedule(o: LoopOptions) -> DataSchedule:
     )
     if schedule.fixed_real > n_ini:
         raise ConfigError("loop.fixed_real", f"cannot exceed n_ini = {n_ini}")
-    if schedule.synthetic == 0 and o.family not in ("real_fraction", "fresh_data"):
+    if _peak(o, "n_synthetic") == 0 and o.family not in ("real_fraction", "fresh_data"):
         raise ConfigError("loop.n_synthetic", f"must be positive for {o.family}")
     return schedule

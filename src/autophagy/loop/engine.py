@@ -41,6 +41,7 @@ class Experiment:
     simulator: str = "samples"  # a key of core.simulators.SIMULATORS: how batches are represented
     mitigation: Mitigation | None = None  # curation / self-correction / filtering of synthetic batches
     evaluate_at: frozenset[int] | None = None  # generations whose metrics are computed (None: all)
+    model_schedule: tuple[ModelSettings, ...] = ()  # per generation 1..G when a model setting varies
 
     def batches(self) -> Simulator:
         """The simulator that holds this experiment's training batches."""
@@ -48,8 +49,19 @@ class Experiment:
 
     @property
     def eval_bias(self) -> float:
-        """The sampling bias of evaluation and picture draws: 1 with ``unbiased_eval``, else the loop's."""
-        return 1.0 if self.unbiased_eval else self.schedule.sampling_bias
+        """The sampling bias of generation 1's evaluation draws (see :meth:`bias_at`)."""
+        return self.bias_at(1)
+
+    def bias_at(self, generation: int) -> float:
+        """The sampling bias of evaluation and picture draws at ``generation``: 1 with
+        ``unbiased_eval``, else the loop's at that generation."""
+        return 1.0 if self.unbiased_eval else self.schedule.value("sampling_bias", generation)
+
+    def settings_at(self, generation: int) -> ModelSettings:
+        """The model settings that fit ``generation`` (``model`` unless a setting is scheduled)."""
+        if not self.model_schedule:
+            return self.model
+        return self.model_schedule[min(generation, len(self.model_schedule)) - 1]
 
     def evaluates(self, generation: int) -> bool:
         """Whether the metrics of ``generation`` are computed (every one unless ``evaluate_at``)."""
@@ -81,7 +93,7 @@ def _training_set(
 ) -> tuple[Any, LoopState, dict[str, np.ndarray]]:
     """Training batch of generation ``t`` >= 2, the state with the updated pool, and the
     mitigation's per-replicate notes (e.g. its detector's accuracy), recorded as metrics."""
-    s = exp.schedule
+    s = exp.schedule.at(t)  # generation t's sizes (a time-varying schedule changes them)
     fresh = sim.real(s.fresh_real, rngs_for("fresh"))
     models = state.models[: s.from_latest]
 
@@ -122,7 +134,7 @@ def evaluate(exp: Experiment, replicates: Sequence[int], t: int, model: FittedMo
             exp.n_eval, streams(exp.seed, replicates, t, "eval_real")
         )
         rng = streams(exp.seed, replicates, t, "eval_synthetic")
-        drawn = model.sample(exp.n_eval, rng=rng, sampling_bias=exp.eval_bias)
+        drawn = model.sample(exp.n_eval, rng=rng, sampling_bias=exp.bias_at(t))
         synthetic = check_samples(drawn, size, exp.n_eval, dim, who(model))
         shared: dict[int, object] = {}  # metrics sharing one function are computed once
         for name in by_samples:
@@ -169,7 +181,8 @@ def run_block(
         else:
             train, state, notes = _training_set(exp, sim, state, t, rngs_for, replicates)
         init = state.models[0] if s.finetune and state.models else None
-        model = sim.fit(train, rngs_for("fit"), init)
+        fitter = sim if not exp.model_schedule else SIMULATORS[exp.simulator](exp.data, exp.settings_at(t))
+        model = fitter.fit(train, rngs_for("fit"), init)
         if state.models and isinstance(model, Inherits):  # e.g. a reference network from generation 1
             model = model.inherit(state.models[0])
         state = LoopState(t, state.fixed, state.pool, [model, *state.models][: s.from_latest])

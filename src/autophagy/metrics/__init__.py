@@ -33,6 +33,7 @@ distributions), and ``fid`` with a non-identity feature extractor.
 from __future__ import annotations
 
 from autophagy.core.registry import METRICS, Metric, metric_for, register_metric
+from autophagy.metrics.cas import classification_accuracy
 from autophagy.metrics.density import density_l2, heldout_nll, mixture_l2
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
@@ -484,6 +485,17 @@ register_metric(
     key="legibility",
     takes_rng=False,  # its rng is one generator for subsampling
 )
+register_metric(
+    "cas",
+    classification_accuracy,
+    higher_is_better=True,
+    needs="images",
+    summary=(
+        "higher is better (quality and diversity): classification accuracy score, the accuracy on real "
+        "images of a ridge classifier trained on the synthetic images and their labels"
+    ),
+    takes_rng=False,  # deterministic: no subsampling
+)
 
 for _key, _higher, _summary in (
     ("fid", False, "lower is better (0 = equal fits): Frechet distance (squared, as FID)"),
@@ -515,6 +527,7 @@ __all__ = [
     "Metric",
     "RandomProjection",
     "TorchFeatures",
+    "classification_accuracy",
     "cross_entropy",
     "cross_entropy_true",
     "data_image_metrics",

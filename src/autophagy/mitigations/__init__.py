@@ -214,9 +214,10 @@ def build_mitigation(
 def _check_filter(o: FilterOptions, schedule: DataSchedule, kept: tuple[int, ...], min_samples: int) -> None:
     if o.detector == "knn" and o.k > o.n_holdout // 2:
         raise ConfigError("mitigation.filter.k", f"cannot exceed n_holdout // 2 = {o.n_holdout // 2}")
-    s = schedule
     for t, count in enumerate(kept, start=2):
-        size = s.fixed_real + (t - 1) * s.fresh_real if s.keep_real else s.fixed_real + s.fresh_real
+        s = schedule.at(t)  # a time-varying schedule's sizes at t
+        earlier = sum(schedule.value("fresh_real", u) for u in range(2, t))
+        size = s.fixed_real + s.keep_real * earlier + s.fresh_real
         size += count + s.keep_synthetic * sum(kept[: t - 2])
         size = size if s.train_size is None else min(size, s.train_size)
         if size < min_samples:

@@ -80,7 +80,9 @@ def kept_synthetic(schedule: DataSchedule, share: float, generations: int) -> li
     plus pooled) are at most ``share`` of each training set: pooled + kept <= share / (1 - share) * real."""
     s, kept = schedule, []
     for t in range(2, generations + 1):
-        real = s.fixed_real + (t - 2) * s.keep_real * s.fresh_real + s.fresh_real
+        earlier = sum(s.value("fresh_real", u) for u in range(2, t))  # a schedule's sizes may vary
+        s = schedule.at(t)
+        real = s.fixed_real + s.keep_real * earlier + s.fresh_real
         pooled = s.keep_synthetic * sum(kept)
         if share >= 1.0:
             allowed = s.synthetic

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from autophagy.core.contract import ModelCase, off_mode, within_class_spread
 from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
+from autophagy.core.varying import scheduled
 from autophagy.data import DATA, CategoricalData, ZipfData, zipf_probabilities
 from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
 from autophagy.models import gaussian_exact  # noqa: F401  (registers the "exact" simulator)
@@ -111,10 +112,12 @@ class MixtureOptions(Options):
 
 
 class OLSOptions(Options):
-    """``ridge`` alpha >= 0 (0 = ordinary least squares, minimum-norm when X^T X is singular);
-    ``noise``: sigma of synthetic labels (default: the data's)."""
+    """``ridge`` alpha >= 0 (0 = ordinary least squares, minimum-norm when X^T X is singular),
+    a constant or a schedule over generations (steps, a ramp or a period: adaptive
+    regularisation; see :mod:`autophagy.core.varying`); ``noise``: sigma of synthetic labels
+    (default: the data's)."""
 
-    ridge: float = Field(0.0, ge=0.0)
+    ridge: scheduled(NonNegativeFloat) = 0.0
     noise: PositiveFloat | None = None
 
 

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
+from autophagy.reproduce.design import design
 from autophagy.reproduce.recipe import Recipe, one_thread
-from autophagy.reproduce.verdict import Check, Note, Report
+from autophagy.reproduce.verdict import FAIL, INCONCLUSIVE, INVALID, PASS, Check, Fact, Note, Report
 from autophagy.running.executors import cpu_count
 from autophagy.storage.safety import atomic_write_text
 
 PROFILES = ("quick", "full")
+EXIT_STATUS = {PASS: 0, FAIL: 1, INCONCLUSIVE: 4, INVALID: 5}  # 2, 3 and 70: see the CLI
+SEVERITY = (INVALID, FAIL, INCONCLUSIVE, PASS)  # --all exits with the first of these any recipe has
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,44 @@ class Outcome:
         return self.report.notes
 
     @property
+    def facts(self) -> list[Fact]:
+        return self.report.facts
+
+    @property
     def passed(self) -> bool:
         return self.report.passed
 
     @property
+    def outcome(self) -> str:
+        """PASS, FAIL, INCONCLUSIVE or INVALID (see :mod:`.verdict`)."""
+        return self.report.outcome
+
+    @property
     def verdict(self) -> str:
-        """The last line of ``autophagy reproduce``: ``ID: PASS ...`` or ``ID: FAIL ...``."""
-        failed = [c.name for c in self.checks if not c.passed]
+        """The last line of ``autophagy reproduce``: ``ID: PASS|FAIL|INCONCLUSIVE|INVALID ...``,
+        naming the checks behind the outcome and the claims left to the full profile."""
         level = f"recipe-level error {self.report.alpha:g}, Holm"
-        if failed:
-            count = f"{len(failed)} of {len(self.checks)}"
-            return f"{self.id}: FAIL {count} checks failed ({level}): {'; '.join(failed)}"
-        return f"{self.id}: PASS all {len(self.checks)} checks hold ({level}; {self.seconds:.1f} s)"
+        n = len(self.checks)
+        outcome = self.outcome
+        if outcome == INVALID:
+            text = f"{self.id}: INVALID ({level}): {'; '.join(self.report.invalid_reasons())}"
+        elif outcome == FAIL:
+            bad = [c.name for c in self.checks if c.outcome == "CONTRADICTED"]
+            text = f"{self.id}: FAIL {len(bad)} of {n} checks contradicted ({level}): {'; '.join(bad)}"
+        elif outcome == INCONCLUSIVE:
+            open_ = [c.name for c in self.checks if c.outcome != "SUPPORTED"]
+            text = (
+                f"{self.id}: INCONCLUSIVE {len(open_)} of {n} checks neither supported nor contradicted "
+                f"({level}): {'; '.join(open_)}"
+                if n
+                else f"{self.id}: INCONCLUSIVE no judged checks"
+            )
+        else:
+            text = f"{self.id}: PASS all {n} checks supported ({level}; {self.seconds:.1f} s)"
+        deferred = self.report.deferred
+        if outcome == PASS or deferred:
+            text += "; left to the full profile: " + ("; ".join(deferred) if deferred else "none")
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON verdict: every check with its numbers, the notes, settings and versions."""
@@ -72,8 +101,13 @@ class Outcome:
             "seed": self.seed,
             "settings": _jsonable(self.settings),
             "alpha": self.report.alpha,
+            "outcome": self.outcome,
             "passed": self.passed,
+            "invalid_because": self.report.invalid_reasons(),
+            "design": None if design(self.id) is None else design(self.id).as_dict(),
             "checks": [c.as_dict() for c in self.checks],
+            "facts": [f.as_dict() for f in self.facts],
+            "left_to_full_profile": list(self.report.deferred),
             "reported_not_judged": [n.as_dict() for n in self.notes],
             "figure": str(self.figure),
             "wall_seconds": self.seconds,
@@ -116,13 +150,14 @@ def run_recipe(
     seed: int = 0,
     replicates: int | None = None,
     workers: int | None = None,
+    progress: bool = False,
 ) -> Outcome:
     """Measure, draw ``out/ID.png`` and judge one recipe at ``profile`` (``seed`` and
     ``replicates`` override the profile's settings). Recipes whose ``measure`` takes ``workers``
     (the image recipes) spread their loops over that many processes (default: every core),
     each on one thread; the numbers do not depend on it."""
     recipe = RECIPES[recipe_id]
-    settings = dict(recipe.profiles[profile]) | {"seed": seed}
+    settings = recipe.settings(profile) | {"seed": seed}
     if replicates is not None:
         settings["replicates"] = replicates
     start = time.perf_counter()
@@ -131,7 +166,10 @@ def run_recipe(
     suffix = f"-seed{seed}" + (f"-r{replicates}" if replicates is not None else "") if custom else ""
     folder = out / f"{profile}{suffix}"
     with one_thread():
-        measurement = recipe.measure(profile, seed, replicates, folder, workers)
+        if recipe.measure_fn is None:  # loops run by the driver: per-loop bars with an ETA
+            measurement = recipe.measure(profile, seed, replicates, folder, workers, progress=progress)
+        else:
+            measurement = recipe.measure(profile, seed, replicates, folder, workers)
     out.mkdir(parents=True, exist_ok=True)
     figure = out / f"{recipe_id}.png"
     recipe.draw(measurement, figure)
@@ -151,7 +189,9 @@ def write_json(
         body = outcomes[0].as_dict()
     else:
         complete = total is None or len(outcomes) >= total
+        worst = next(s for s in SEVERITY if s in {o.outcome for o in outcomes} | {PASS})
         body = {
+            "outcome": worst if complete or worst != PASS else INCONCLUSIVE,
             "passed": complete and all(o.passed for o in outcomes),
             "complete": complete,
             "recipes": [o.as_dict() for o in outcomes],
@@ -160,4 +200,13 @@ def write_json(
     return atomic_write_text(path, json.dumps(body, indent=2, allow_nan=False) + "\n")
 
 
-__all__ = ["PROFILES", "RECIPES", "Outcome", "run_recipe", "versions", "write_json"]
+__all__ = [
+    "EXIT_STATUS",
+    "PROFILES",
+    "RECIPES",
+    "SEVERITY",
+    "Outcome",
+    "run_recipe",
+    "versions",
+    "write_json",
+]

@@ -24,7 +24,7 @@ from autophagy.reproduce.gaussian_phase_judge import (
     g5_draw,
     g5_judge,
 )
-from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.recipe import Recipe, recipe_seed
 from autophagy.running.executors import parallel_map
 
 
@@ -39,6 +39,7 @@ def _name(bias: float, nr: int, ns: int, k: int) -> str:
 
 
 def _ratio_grid(
+    recipe: str,
     dim: int,
     replicates: int,
     cells: list[tuple[float, int, int, int]],
@@ -47,16 +48,32 @@ def _ratio_grid(
     folder: Path | None = None,
     workers: int = 1,
 ) -> dict[tuple[float, int, int, int], Estimate]:
-    """log(n_e / n_r) per cell, each cell an independent loop (seed + i)."""
+    """log(n_e / n_r) per cell, each cell an independent loop (its seed from
+    :func:`~autophagy.reproduce.recipe.recipe_seed` keyed on the recipe, the seed and the cell)."""
     largest = max(nr + k * ns for _, nr, ns, k in cells)
     sizes = np.unique(
         np.concatenate([np.geomspace(2, 4 * largest, 40).round().astype(int), [c[1] for c in cells]])
     )
     curve = real_only_curve(
-        dim, sizes, replicates, seed + 10_000, workers=workers, folder=_loops(folder, "real-only")
+        dim,
+        sizes,
+        replicates,
+        recipe_seed(recipe, seed, "real-only"),
+        workers=workers,
+        folder=_loops(folder, "real-only"),
     )
     calls = [
-        (dim, nr, ns, bias, k, replicates, seed + i, max_generations, _loops(folder, _name(bias, nr, ns, k)))
+        (
+            dim,
+            nr,
+            ns,
+            bias,
+            k,
+            replicates,
+            recipe_seed(recipe, seed, "loop", i),
+            max_generations,
+            _loops(folder, _name(bias, nr, ns, k)),
+        )
         for i, (bias, nr, ns, k) in enumerate(cells)
     ]
     out = {}
@@ -87,7 +104,7 @@ def g3_measure(
     workers: int = 1,
 ) -> G3Data:
     cells = [(b, nr, ns, 1) for b in (1.0, 0.9, 0.8) for nr in n_real for ns in n_synthetic]
-    grid = _ratio_grid(dim, replicates, cells, max_generations, seed, folder, workers)
+    grid = _ratio_grid("G3", dim, replicates, cells, max_generations, seed, folder, workers)
     return G3Data(dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
 
 
@@ -101,7 +118,7 @@ def g4_measure(
     workers: int = 1,
 ) -> G4Data:
     cells = [(1.0, 1000, 10_000, k) for k in ks]
-    grid = _ratio_grid(dim, replicates, cells, max_generations, seed, folder, workers)
+    grid = _ratio_grid("G4", dim, replicates, cells, max_generations, seed, folder, workers)
     return G4Data(dim, 1000, 10_000, {k: grid[(1.0, 1000, 10_000, k)] for k in ks})
 
 
@@ -121,7 +138,19 @@ def g5_measure(
         n_real = max(1, round(p * n))
         where = _loops(folder, f"lambda{bias:g}-p{p:g}-n{n}")
         lam = bias if n > n_real else 1.0
-        calls.append((dim, n_real, n - n_real, lam, 1, replicates, seed + i, max_generations, where))
+        calls.append(
+            (
+                dim,
+                n_real,
+                n - n_real,
+                lam,
+                1,
+                replicates,
+                recipe_seed("G5", seed, "loop", i),
+                max_generations,
+                where,
+            )
+        )
     limits = parallel_map(_limit, calls, workers)
     wd = {
         point: stats.from_interval(limit.value, limit.low, limit.high, replicates)
@@ -139,14 +168,12 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "dim": 10,
-                "replicates": 60,
                 "n_real": (50, 200, 800),
                 "n_synthetic": (10, 50, 200, 400, 800, 1600, 3200),
                 "max_generations": 120,
             },
             "full": {
                 "dim": 100,
-                "replicates": 200,
                 "n_real": (25, 100, 400, 1600),
                 "n_synthetic": (10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400),
                 "max_generations": 400,
@@ -161,8 +188,8 @@ RECIPES: dict[str, Recipe] = {
         "fresh data sampling from the K latest models, n_r = 1e3, n_s = 1e4, lambda = 1",
         "n_e / n_r rises with K, with diminishing returns (fig. 30)",
         {
-            "quick": {"dim": 10, "replicates": 100, "ks": (1, 2, 4, 8), "max_generations": 60},
-            "full": {"dim": 10, "replicates": 200, "ks": (1, 2, 3, 4, 6, 8), "max_generations": 400},
+            "quick": {"dim": 10, "ks": (1, 2, 4, 8), "max_generations": 60},
+            "full": {"dim": 10, "ks": (1, 2, 3, 4, 6, 8), "max_generations": 400},
         },
         g4_measure,
         g4_judge,
@@ -173,10 +200,9 @@ RECIPES: dict[str, Recipe] = {
         "data environment with real fraction p and total size n",
         "lambda = 1: W2 falls with n, more slowly for p < 1; lambda < 1: W2 stops improving with n (fig. 31)",
         {
-            "quick": {"dim": 10, "replicates": 60, "sizes": (200, 800, 3200, 12_800), "max_generations": 150},
+            "quick": {"dim": 10, "sizes": (200, 800, 3200, 12_800), "max_generations": 150},
             "full": {
                 "dim": 10,
-                "replicates": 200,
                 "sizes": (200, 400, 800, 1600, 3200, 6400, 12_800, 51_200),
                 "max_generations": 400,
             },

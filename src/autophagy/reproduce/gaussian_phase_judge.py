@@ -2,15 +2,15 @@
 limits per setting), the checks on it and the figures.
 
 The n_e ratios carry their standard error on the log scale (from the interval of
-:func:`autophagy.admissible.effective.effective_ratio`); loops are independent (``seed + i``),
-so differences combine by Welch.
+:func:`autophagy.admissible.effective.effective_ratio`); loops are independent (each seeded by
+:func:`~autophagy.reproduce.recipe.recipe_seed`), so differences combine by Welch.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
@@ -22,8 +22,9 @@ import numpy as np
 from autophagy.admissible.effective import Z95
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
+from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import save_figure
-from autophagy.reproduce.verdict import Check, Note, above, all_of, below, equals, fact, not_below
+from autophagy.reproduce.verdict import Check, Note, above, all_of, below, controlled, equals, undecided
 
 # --- G3: admissible region of the effective sample size ---------------------------------
 
@@ -59,22 +60,30 @@ def threshold(m: G3Data, bias: float, nr: int) -> Estimate | None:
 def g3_judge(m: G3Data) -> list[Check | Note]:
     n_real = sorted({nr for _, nr, _ in m.ratio})
     sizes = sorted({ns for _, _, ns in m.ratio})
-    unbiased = [not_below(f"n_r={nr}, n_s={ns}", e, 0.0) for (b, nr, ns), e in m.ratio.items() if b == 1.0]
+    width, why = margin("G3", "admissible")
+    unbiased = [above(f"n_r={nr}, n_s={ns}", e, -width) for (b, nr, ns), e in m.ratio.items() if b == 1.0]
     checks: list[Check | Note] = [
-        all_of("lambda=1: admissible everywhere (log n_e / n_r not significantly below 0)", unbiased)
+        replace(
+            all_of(f"lambda=1: admissible everywhere (log n_e / n_r above -{width:g})", unbiased),
+            margin=f"non-inferiority margin {width:g}: {why}",
+        )
     ]
     thresholds = {(b, nr): threshold(m, b, nr) for b in (0.9, 0.8) for nr in n_real}
     for bias in (0.9, 0.8):
         checks.append(
-            all_of(
-                f"lambda={bias:g}: inadmissible at n_s={sizes[-1]} for every n_r (a threshold exists)",
-                [below(f"n_r={nr}", m.ratio[(bias, nr, sizes[-1])], 0.0) for nr in n_real],
+            controlled(
+                all_of(
+                    f"lambda={bias:g}: inadmissible at n_s={sizes[-1]} for every n_r (a threshold exists)",
+                    [below(f"n_r={nr}", m.ratio[(bias, nr, sizes[-1])], 0.0) for nr in n_real],
+                ),
+                all_of("", [below(f"n_r={nr}", m.ratio[(1.0, nr, sizes[-1])], 0.0) for nr in n_real]),
+                f"lambda=1 at n_s={sizes[-1]} (admissible there)",
             )
         )
         found = [thresholds[(bias, nr)] for nr in n_real]
         name = f"lambda={bias:g}: the threshold's growth with n_r flattens (successive growth ratio < 1)"
         if any(t is None for t in found):
-            checks.append(fact(name, False, "no crossing of n_e = n_r for some n_r"))
+            checks.append(undecided(name, "no crossing of n_e = n_r for some n_r", full_only=True))
             continue
         # growth factor g_k = thr(n_r,k+1) / thr(n_r,k); g_(k+1) / g_k < 1 <=> L_(k+2) - 2 L_(k+1) + L_k < 0
         parts = [
@@ -87,7 +96,7 @@ def g3_judge(m: G3Data) -> list[Check | Note]:
     for nr in n_real:
         high, low = thresholds[(0.9, nr)], thresholds[(0.8, nr)]
         if high is None or low is None:
-            shrink = [fact(f"n_r={nr}", False, "no threshold")]
+            shrink = [undecided(f"n_r={nr}", "no threshold")]
             break
         shrink.append(above(f"n_r={nr}", stats.difference(high, low), 0.0))
     checks.append(
@@ -186,7 +195,6 @@ def g4_draw(m: G4Data, path: Path) -> None:
 # --- G5: data environment with real fraction p ------------------------------------------
 
 RATE = -0.5  # E[W2] of a Gaussian fitted on n samples falls like n^-1/2
-RATE_TOLERANCE = 0.02  # declared allowance for finite-size terms O(d / n) at n_r >= 40, d = 10
 
 
 @dataclass(frozen=True)
@@ -205,13 +213,19 @@ def log_slope(m: G5Data, bias: float, p: float, sizes: list[int]) -> Estimate:
 def g5_judge(m: G5Data) -> list[Check | Note]:
     sizes = sorted({n for _, _, n in m.wd})
     checks: list[Check | Note] = []
+    width, why = margin("G5", "rate")
     for p in sorted({p for b, p, _ in m.wd if b == 1.0}, reverse=True):
         checks.append(
-            equals(
-                f"lambda=1, p={p:g}: log-log slope of W2 on n = {RATE:g} (+-{RATE_TOLERANCE:g})",
-                log_slope(m, 1.0, p, sizes),
-                RATE,
-                RATE_TOLERANCE,
+            controlled(
+                equals(
+                    f"lambda=1, p={p:g}: log-log slope of W2 on n = {RATE:g}",
+                    log_slope(m, 1.0, p, sizes),
+                    RATE,
+                    width,
+                    why,
+                ),
+                equals("", log_slope(m, 0.9, 0.5, sizes[-2:]), RATE, width, why),
+                f"lambda=0.9, p=0.5's slope over n {sizes[-2:]} (flattened) against {RATE:g}",
             )
         )
         if p < 1:

@@ -33,7 +33,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above
+from autophagy.reproduce.verdict import Check, Note, above, controlled, sign_flipped
 from autophagy.results.run import Run
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}
@@ -68,14 +68,20 @@ def t7_judge(m: T7Data) -> list[Check | Note]:
     share their seed, so the comparison is the paired slope difference (Holm at ``ALPHA``)."""
     replace = stats.replicate_slopes(np.log(m.at("replace", "perplexity")))
     accumulate = stats.replicate_slopes(np.log(m.at("accumulate", "perplexity")))
+    gap = replace - accumulate
     return [
-        above(
-            "replace: held-out log perplexity rises over generations (per-replicate slopes)",
-            stats.mean(replace),
+        controlled(
+            above(
+                "replace: held-out log perplexity rises over generations (per-replicate slopes)",
+                stats.mean(replace),
+            ),
+            above("", stats.mean(sign_flipped(replace, "T7 replace"))),
+            "signs flipped",
         ),
-        above(
-            "accumulate's rise is smaller than replace's (paired slope difference)",
-            stats.paired(replace, accumulate),
+        controlled(
+            above("accumulate's rise is smaller than replace's (paired slope difference)", stats.mean(gap)),
+            above("", stats.mean(sign_flipped(gap, "T7 gap"))),
+            "signs flipped",
         ),
     ]
 
@@ -106,7 +112,6 @@ RECIPES: dict[str, Recipe] = {
         "held-out perplexity rises over generations under replace; accumulate's rise is smaller",
         {
             "quick": {
-                "replicates": 3,
                 "generations": 5,
                 "loop.n_ini": 240,
                 "loop.n_synthetic": 240,

@@ -23,8 +23,20 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
+from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, equals, fact, matches_everywhere
+from autophagy.reproduce.verdict import (
+    Check,
+    Fact,
+    Note,
+    above,
+    below,
+    controlled,
+    equals,
+    fact,
+    matches_everywhere,
+    sign_flipped,
+)
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 
@@ -58,37 +70,83 @@ def g8_read(runs: dict[str, Run]) -> G8Data:
 
 
 def g8_judge(m: G8Data) -> list[Check | Note]:
+    """The closed forms at every generation and the two growth laws as equivalences (margins, as
+    fractions of the generation-1 error, in ``designs/G8.toml``; controls: each loop's errors
+    against the other loop's closed form), the accumulate bound and replace ending above
+    accumulate (controls: signs flipped)."""
     replace, accumulate = m.errors["replace"], m.errors["accumulate"]
     first = m.expected["replace"][0]  # sigma^2 d / (T - d - 1)
     n = replace.shape[1]
     half = n // 2
     tail = first * float(np.sum(1.0 / np.arange(half + 1, n + 1) ** 2))  # sum_(n/2 < i <= n) 1/i^2
     bound = math.pi**2 / 6
+    width, why = margin("G8", "closed_form")
+    slope_width, slope_why = margin("G8", "replace_slope")
+    growth_width, growth_why = margin("G8", "accumulate_growth")
+    other = "against the other loop's closed form"
+    under = accumulate[:, -1] - bound * accumulate[:, 0]
+    ends = replace[:, -1] - accumulate[:, -1]
     return [
-        matches_everywhere(
-            "replace: mean error = sigma^2 d n / (T - d - 1) at every n", replace, m.expected["replace"]
+        controlled(
+            matches_everywhere(
+                "replace: mean error = sigma^2 d n / (T - d - 1) at every n",
+                replace,
+                m.expected["replace"],
+                width,
+                why,
+            ),
+            matches_everywhere("", accumulate, m.expected["replace"], width, why),
+            "accumulate's errors " + other,
         ),
-        matches_everywhere(
-            "accumulate: mean error = sigma^2 d / (T - d - 1) sum_(i<=n) 1/i^2 at every n",
-            accumulate,
-            m.expected["accumulate"],
+        controlled(
+            matches_everywhere(
+                "accumulate: mean error = sigma^2 d / (T - d - 1) sum_(i<=n) 1/i^2 at every n",
+                accumulate,
+                m.expected["accumulate"],
+                width,
+                why,
+            ),
+            matches_everywhere("", replace, m.expected["accumulate"], width, why),
+            "replace's errors " + other,
         ),
-        equals(
-            "replace grows linearly: least-squares slope over all n = sigma^2 d / (T - d - 1)",
-            stats.trend(replace),
-            first,
+        controlled(
+            equals(
+                "replace grows linearly: least-squares slope over all n = sigma^2 d / (T - d - 1)",
+                stats.trend(replace),
+                first,
+                slope_width * first,
+                slope_why,
+            ),
+            equals("", stats.trend(accumulate), first, slope_width * first, slope_why),
+            "accumulate's slope against replace's",
         ),
-        equals(  # tight: the growth left after n/2 is about first / n, not a pi^2/6 ceiling
-            f"accumulate flattens: growth from n = {half} to {n} = sigma^2 d / (T - d - 1) "
-            f"sum_({half}<i<={n}) 1/i^2",
-            stats.paired(accumulate[:, -1], accumulate[:, half - 1]),
-            tail,
+        controlled(
+            equals(  # tight: the growth left after n/2 is about first / n, not a pi^2/6 ceiling
+                f"accumulate flattens: growth from n = {half} to {n} = sigma^2 d / (T - d - 1) "
+                f"sum_({half}<i<={n}) 1/i^2",
+                stats.paired(accumulate[:, -1], accumulate[:, half - 1]),
+                tail,
+                growth_width * first,
+                growth_why,
+            ),
+            equals(
+                "", stats.paired(replace[:, -1], replace[:, half - 1]), tail, growth_width * first, growth_why
+            ),
+            "replace's growth over the same generations",
         ),
-        below(  # E = first (sum_(i<=n) 1/i^2 - pi^2/6) = -first sum_(i>n) 1/i^2: about first / n below
-            f"accumulate at n = {n} below pi^2/6 x the generation-1 error (margin ~ 1/n of it)",
-            stats.paired(accumulate[:, -1], bound * accumulate[:, 0]),
+        controlled(
+            below(  # E = first (sum_(i<=n) 1/i^2 - pi^2/6) = -first sum_(i>n) 1/i^2: about first / n below
+                f"accumulate at n = {n} below pi^2/6 x the generation-1 error (margin ~ 1/n of it)",
+                stats.mean(under),
+            ),
+            below("", stats.mean(sign_flipped(under, "G8 bound"))),
+            "signs flipped",
         ),
-        above(f"replace ends above accumulate (n = {n})", stats.paired(replace[:, -1], accumulate[:, -1])),
+        controlled(
+            above(f"replace ends above accumulate (n = {n})", stats.mean(ends)),
+            above("", stats.mean(sign_flipped(ends, "G8 ends"))),
+            "signs flipped",
+        ),
     ]
 
 
@@ -140,20 +198,37 @@ def t5_expected(m: T5Data) -> np.ndarray:
     return (1 - 1 / m.n) ** np.arange(1, m.gini.shape[1] + 1) * m.gini0
 
 
-def t5_judge(m: T5Data) -> list[Check | Note]:
+def t5_judge(m: T5Data) -> list[Check | Fact | Note]:
+    """The Gini-Simpson closed form at every generation (relative margin in ``designs/T5.toml``;
+    control: the index shifted one generation, i.e. compared with the next generation's
+    expectation) and the decline of surviving outcomes (control: signs flipped). That a lost
+    outcome never returns is a property of the code (a category of probability 0 is never
+    drawn): a fact."""
     increases = int((np.diff(m.surviving, axis=1) > 0).sum())
+    width, why = margin("T5", "closed_form")
+    expected = t5_expected(m)
+    slopes = stats.replicate_slopes(m.surviving)
+    t = m.gini.shape[1]
     return [
-        matches_everywhere(
-            "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2) at every t", m.gini, t5_expected(m)
+        controlled(
+            matches_everywhere(
+                "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2) at every t", m.gini, expected, width, why
+            ),
+            matches_everywhere("", m.gini[:, :1], expected[-1:], width, why),
+            f"generation 1's index against generation {t}'s expectation",
         ),
         fact(
             "a lost outcome never returns (surviving never increases)",
             increases == 0,
             f"{increases} increases in {m.surviving.shape[0]} replicates",
         ),
-        below(
-            f"outcomes die out: surviving outcomes fall over generations 1-{m.gini.shape[1]} (slope)",
-            stats.trend(m.surviving),
+        controlled(
+            below(
+                f"outcomes die out: surviving outcomes fall over generations 1-{t} (slope)",
+                stats.mean(slopes),
+            ),
+            below("", stats.mean(sign_flipped(slopes, "T5 slopes"))),
+            "signs flipped",
         ),
     ]
 
@@ -203,7 +278,13 @@ def t6_judge(m: T6Data) -> list[Check | Note]:
             v = m.values[temperature][name]
             claim = f"temperature {temperature:g}: {name} falls over generations (slope)"
             if temperature < 1 or name != "tail_mass":
-                items.append(below(claim, stats.trend(v)))
+                slopes = stats.replicate_slopes(v)
+                flipped = sign_flipped(slopes, f"T6 {temperature} {name}")
+                items.append(
+                    controlled(
+                        below(claim, stats.mean(slopes)), below("", stats.mean(flipped)), "signs flipped"
+                    )
+                )
             else:
                 # at temperature 1 the loop is unbiased: token frequencies only drift, so the
                 # share of tail tokens need not fall within a few generations
@@ -211,10 +292,15 @@ def t6_judge(m: T6Data) -> list[Check | Note]:
     for hot, cold in itertools.pairwise(m.temperatures):
         for name in T6_METRICS:
             h, c = m.values[hot][name], m.values[cold][name]
+            faster = stats.replicate_slopes(c / c[:, :1]) - stats.replicate_slopes(h / h[:, :1])
             items.append(
-                below(
-                    f"{name} falls faster at temperature {cold:g} than {hot:g} (slope of the share kept)",
-                    stats.paired(stats.replicate_slopes(c / c[:, :1]), stats.replicate_slopes(h / h[:, :1])),
+                controlled(
+                    below(
+                        f"{name} falls faster at temperature {cold:g} than {hot:g} (slope of the share kept)",
+                        stats.mean(faster),
+                    ),
+                    below("", stats.mean(sign_flipped(faster, f"T6 {hot} {cold} {name}"))),
+                    "signs flipped",
                 )
             )
     return items
@@ -251,7 +337,6 @@ RECIPES: dict[str, Recipe] = {
                 "loop.n_ini": 20,
                 "loop.n_synthetic": 20,
                 "generations": 12,
-                "replicates": 2000,
             },
             "full": {},
         },
@@ -272,7 +357,6 @@ RECIPES: dict[str, Recipe] = {
                 "loop.n_synthetic": 50,
                 "metrics.n_eval": 50,
                 "generations": 30,
-                "replicates": 500,
             },
             "full": {},
         },
@@ -295,7 +379,6 @@ RECIPES: dict[str, Recipe] = {
                 "loop.n_synthetic": 200,
                 "metrics.n_eval": 200,
                 "generations": 10,
-                "replicates": 20,
             },
             "full": {},
         },

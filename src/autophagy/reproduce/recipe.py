@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from autophagy.api import load_config, run
-from autophagy.reproduce.verdict import ALPHA, Check, Note, Report, verdict
+from autophagy.core.rng import role_key
+from autophagy.reproduce.design import design
+from autophagy.reproduce.verdict import ALPHA, Check, Fact, Note, Report, verdict
 from autophagy.results.run import Run
 from autophagy.running.executors import make_executor
 
@@ -53,7 +55,7 @@ class Recipe:
     expected: str  # the paper's claim, in a line
     profiles: dict[str, dict[str, Any]]
     measure_fn: Callable[..., Any] | None
-    judge: Callable[[Any], list[Check | Note]]
+    judge: Callable[[Any], list[Check | Fact | Note]]
     draw: Callable[[Any, Path], None]
     alpha: float = ALPHA
     read: Callable[[dict[str, Run]], Any] | None = None
@@ -63,9 +65,16 @@ class Recipe:
     def verdict(self, measurement: Any, profile: str = "full") -> Report:
         return verdict(self.judge(measurement), self.alpha, profile)
 
+    def settings(self, profile: str) -> dict[str, Any]:
+        """The overrides of ``profile``: R from the recipe's design file
+        (``reproduce/designs/ID.toml``), then the profile's own settings."""
+        found = design(self.id)
+        r = found.replicates(profile) if found is not None else None
+        return ({"replicates": r} if r is not None else {}) | dict(self.profiles[profile])
+
     def loop_configs(self, profile: str, seed: int = 0, replicates: int | None = None) -> dict[str, dict]:
         """The raw configs of this recipe at ``profile``, by name (each validated when it runs)."""
-        overrides = self.profiles[profile]
+        overrides = self.settings(profile)
         out = {}
         for name in self.configs:
             mine = {
@@ -87,12 +96,14 @@ class Recipe:
         replicates: int | None = None,
         folder: Path | None = None,
         workers: int = 1,
+        progress: bool = False,
     ) -> Any:
         """Run the recipe's loops at ``profile`` (into ``folder/runs``, or a temporary folder)
         and read them, on one thread per process (:func:`one_thread`). ``workers`` processes
-        share each loop's blocks of replicates; the numbers do not depend on how many."""
+        share each loop's blocks of replicates; the numbers do not depend on how many.
+        ``progress``: one bar per loop with its ETA (the runner's, as ``autophagy run`` shows)."""
         if self.measure_fn is not None:
-            settings = dict(self.profiles[profile]) | {"seed": seed}
+            settings = self.settings(profile) | {"seed": seed}
             if replicates is not None:
                 settings["replicates"] = replicates
             return self.measure_fn(**settings, folder=folder, workers=workers)
@@ -102,13 +113,28 @@ class Recipe:
             pool = make_executor("local", workers=workers)
             try:
                 runs = {
-                    name: run(raw, root / name, executor=pool, progress=False, plots=False,
-                              task_seconds=self.task_seconds)
+                    name: run(
+                        raw,
+                        root / name,
+                        executor=pool,
+                        progress=False,
+                        plots=False,
+                        task_seconds=self.task_seconds,
+                    )
                     for name, raw in configs.items()
                 }
                 return self.read(runs)
             finally:
                 pool.shutdown()
+
+
+def recipe_seed(recipe_id: str, seed: int, role: str, cell: int = 0) -> int:
+    """The seed of one loop of a recipe, from ``SeedSequence(seed, spawn_key=(recipe, role,
+    cell))``: loops of one recipe, of different recipes and of seeds S and S + 1 draw from
+    independent streams (``seed + i`` would make seed S's loop i + 1 seed S + 1's loop i). A
+    non-negative 62-bit integer (a run's ``seed``)."""
+    seq = np.random.SeedSequence(seed, spawn_key=(role_key(recipe_id), role_key(role), cell))
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(2))
 
 
 def finish_figure(

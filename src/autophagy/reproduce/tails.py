@@ -151,7 +151,6 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "data.n_items": 100_000,
-                "replicates": 40,
                 "block_size": 40,
                 "sweep.grid": {"data.beta": [2.0, 3.0]},
                 "sweep.zip": {
@@ -174,7 +173,6 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "data.n_items": 100_000,
-                "replicates": 20,
                 "block_size": 20,
                 "sweep.grid": {"data.top_k": [10, 50, 100_000]},
                 "sweep.zip": {
@@ -197,7 +195,6 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "data.n_items": 30_000,
-                "replicates": 20,
                 "block_size": 20,
                 "generations": 8,
                 "metrics.generations": [1, 2, 4, 8],
@@ -221,7 +218,6 @@ RECIPES: dict[str, Recipe] = {
         {
             "quick": {
                 "data.n_items": 100_000,
-                "replicates": 10,
                 "block_size": 10,
                 "sweep.zip": {
                     "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000, 3_162_278],

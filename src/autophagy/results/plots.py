@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autophagy.core.errors import ConfigError
+from autophagy.core.varying import schedule_of
+from autophagy.results.marks import Mark, schedule_marks
 from autophagy.storage.safety import atomic_path, make_folder, plain_text, safe_name
 
 Row = tuple[int, int, str, float]
@@ -169,9 +171,14 @@ def summary_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def value_text(value: Any) -> str:
-    """A value as a label: strings as they are, everything else as JSON (``0.8``, ``[1, 2]``)."""
+    """A value as a label: strings as they are, a schedule as its short text (``100 from 1, 0
+    from 7``; :meth:`autophagy.core.varying.Varying.text`), everything else as JSON (``0.8``,
+    ``[1, 2]``)."""
     if isinstance(value, str):
         return value
+    schedule = schedule_of(value)
+    if schedule is not None:
+        return schedule.text()
     if isinstance(value, np.generic):
         value = value.item()
     try:
@@ -301,6 +308,7 @@ def plot_metric(
     cols: str | None = None,
     title: str = "",
     ci: float | None = None,
+    marks: Sequence[Mark] = (),
 ) -> Figure:
     """One figure of ``metric`` versus generation from a run's summary (``Run.summary()``).
 
@@ -309,7 +317,9 @@ def plot_metric(
     value of ``rows`` x ``cols`` (see :func:`facets` for the defaults), further swept keys as
     line styles; bands are the summary's interval, labelled with its level (``ci``, default
     ``summary.attrs["ci"]`` or 0.95) and replicate count. Every string is drawn as plain text
-    (no mathtext). Raises :class:`~autophagy.core.errors.ConfigError` naming ``metric``, ``hue``,
+    (no mathtext). ``marks`` (:func:`autophagy.results.marks.schedule_marks`) annotate the x axis
+    of every panel where a scheduled value changes. Raises
+    :class:`~autophagy.core.errors.ConfigError` naming ``metric``, ``hue``,
     ``rows`` or ``cols`` when it is not in the summary. The figure is returned, not shown or saved.
     """
     metrics = distinct_values(summary["metric"])
@@ -361,6 +371,7 @@ def plot_metric(
                 ax.set_title(panel, fontsize=8, parse_math=False)
             if i == len(row_values) - 1:
                 ax.set_xlabel("generation", fontsize=9)
+            _draw_marks(ax, marks, labelled=i == 0)
         direction = metric_direction(metric)
         axes[i][0].set_ylabel(
             f"{metric} ({direction})" if direction else metric, fontsize=9, parse_math=False
@@ -387,6 +398,28 @@ def plot_metric(
     return fig
 
 
+def _draw_marks(ax: plt.Axes, marks: Sequence[Mark], labelled: bool) -> None:
+    """Dotted lines at changes and shaded ramps; their labels on the top row of panels only."""
+    for mark in marks:
+        if mark.end is None:
+            ax.axvline(mark.start, color="0.35", linestyle=":", linewidth=1.0, zorder=0)
+        else:
+            ax.axvspan(mark.start, mark.end, color="0.5", alpha=0.1, linewidth=0, zorder=0)
+        if labelled:
+            ax.text(
+                mark.start,
+                0.98,
+                f" {mark.text}",
+                transform=ax.get_xaxis_transform(),
+                rotation=90,
+                va="top",
+                ha="right" if mark.end is None else "left",  # a line's label before it, a ramp's inside
+                fontsize=7,
+                color="0.3",
+                parse_math=False,
+            )
+
+
 def plot_metrics(
     summary: pd.DataFrame,
     *,
@@ -395,10 +428,11 @@ def plot_metrics(
     cols: str | None = None,
     title: str = "",
     ci: float | None = None,
+    marks: Sequence[Mark] = (),
 ) -> dict[str, Figure]:
     """:func:`plot_metric` for every metric in ``summary``: ``{metric: Figure}``."""
     return {
-        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci)
+        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci, marks=marks)
         for m in distinct_values(summary["metric"])
     }
 
@@ -424,12 +458,20 @@ def save_metric_plots(
     rows: str | None = None,
     cols: str | None = None,
     ci: float = 0.95,
+    output: Path | None = None,
 ) -> list[Path]:
     """Draw ``run``'s metrics (default: all) with :func:`plot_metric` into ``<run.path>/plots/
-    <metric>.png``. ``run`` is a ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``).
-    Every option is checked, and every figure drawn, before the first file is written."""
+    <metric>.png`` (or ``output/<metric>.png``, a folder of the user's choosing). ``run`` is a
+    ``Run`` (anything with ``summary(ci)``, ``name`` and ``path``). Every option is checked, and
+    every figure drawn, before the first file is written."""
     summary = run.summary(ci=ci)
     title = getattr(run, "title", run.name)  # says "incomplete: k of n replicates" when it is
     names = list(dict.fromkeys(metrics)) if metrics else distinct_values(summary["metric"])
-    figures = {m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci) for m in names}
+    marks = schedule_marks(getattr(run, "cells", ()))  # where a scheduled value changes
+    figures = {
+        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci, marks=marks)
+        for m in names
+    }
+    if output is not None:
+        return save_figures(figures, Path(output))
     return save_figures(figures, Path(run.path) / "plots", Path(run.path))

@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from autophagy.results.marks import schedule_marks
 from autophagy.results.plots import (
     band_label,
     distinct_values,
@@ -38,6 +39,7 @@ from autophagy.results.plots import (
     value_text,
 )
 from autophagy.storage.safety import atomic_write_text, inside, refuse_own_file, safe_name
+from autophagy.storage.store import refuse_read_only
 
 MAX_PICTURES = 60
 MAX_PICTURE_BYTES = 2_000_000
@@ -143,10 +145,12 @@ def _final_table(summary: pd.DataFrame, ci: float) -> str:
 
 
 def _figures(run: Any, summary: pd.DataFrame, ci: float, layout: dict[str, str | None]) -> list[str]:
-    parts = []
+    parts, marks = [], schedule_marks(run.cells)  # where a scheduled value changes
     for metric in distinct_values(summary["metric"]):
-        fig = plot_metric(summary, metric, title=run.name, ci=ci, **layout)
+        fig = plot_metric(summary, metric, title=run.name, ci=ci, marks=marks, **layout)
         caption = f"{metric}: mean line, {band_label(summary[summary['metric'] == metric], ci)}"
+        if marks:
+            caption += "; dotted lines and shading: where a scheduled value changes or ramps"
         parts.append(
             f"<figure>{_img(_png(fig), metric)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
@@ -251,6 +255,8 @@ def write_report(
 ) -> Path:
     """Write the report of ``run`` (a :class:`~autophagy.results.run.Run`) to ``output``
     (default ``<folder>/report.html``); returns the path. Option errors are raised before writing."""
+    if output is None:
+        refuse_read_only(Path(run.path), "--output", "FILE to write the report elsewhere")
     text = render(run, hue=hue, rows=rows, cols=cols, ci=ci)
     if output is None:
         return atomic_write_text(Path(run.path) / "report.html", text)

@@ -25,7 +25,7 @@ from autophagy.core.stats import t_interval
 from autophagy.results.report import write_report
 from autophagy.storage.layout import CONFIG_FILE, STORE_FILE, SWEEP_FILE, read_manifest
 from autophagy.storage.safety import make_folder
-from autophagy.storage.store import Row, RunStore
+from autophagy.storage.store import Row, RunStore, refuse_read_only
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -234,24 +234,36 @@ class Run:
         """One metric versus generation: mean curves with the :meth:`summary` interval as bands,
         one colour per value of ``hue``, panels by ``rows`` and ``cols`` (swept keys; see
         :func:`autophagy.results.plots.plot_metric`)."""
+        from autophagy.results.marks import schedule_marks
         from autophagy.results.plots import plot_metric
 
+        layout.setdefault("marks", schedule_marks(self.cells))  # where a scheduled value changes
         return plot_metric(self.summary(), metric, title=self.name, **layout)
 
-    def write_plots(self, metrics: list[str] | None = None, **layout: Any) -> list[Path]:
+    def write_plots(
+        self, metrics: list[str] | None = None, output: Path | None = None, **layout: Any
+    ) -> list[Path]:
         """``plots/<metric>.png`` for every metric (or those in ``metrics``), as :meth:`plot` draws
         them (``layout``: ``hue``, ``rows``, ``cols``), and a run's pictures of its sample
-        snapshots. Every option is checked before the first file is written."""
+        snapshots; into ``output`` (a folder outside the run) when given, which a run on a
+        read-only mount needs. Every option is checked before the first file is written."""
         from autophagy.results.plots import save_metric_plots
 
-        paths = save_metric_plots(self, metrics=metrics, **layout)  # plots/ through the folder gate
+        if output is None:
+            refuse_read_only(self.path, "--output", "DIR to draw the plots elsewhere")
+            target = self.path / "plots"
+        else:
+            target = Path(output)
+            if target.exists() and not target.is_dir():
+                raise ConfigError("--output", f"{output} is a file; give a folder for the plots")
+        paths = save_metric_plots(self, metrics=metrics, output=output, **layout)  # through the folder gate
         if not self.is_sweep:
             snapshots = self.snapshots(0)
             if snapshots:
                 from autophagy.results.pictures import draw_snapshots
 
-                make_folder(self.path, self.path / "plots")  # refuses a plots/ that is a link
-                paths += draw_snapshots(self.manifest, snapshots, self.path / "plots")
+                make_folder(target if output is not None else self.path, target)  # refuses a plots/ link
+                paths += draw_snapshots(self.manifest, snapshots, target)
         return paths
 
     def snapshots(self, cell: int = 0) -> dict[int, np.ndarray]:

@@ -66,7 +66,8 @@ def task_memory(config: Any, experiment: Any) -> int:
     """Estimated peak bytes of one task (one block of replicates) of a cell; see the module doc."""
     schedule = experiment.schedule
     block = min(int(config.block_size), int(config.replicates))
-    union = max(schedule.union_size(1), schedule.union_size(int(config.generations)))
+    last = int(config.generations)
+    union = max(schedule.union_size(t) for t in ((1, last) if not schedule.timeline else range(1, last + 1)))
     d = int(getattr(experiment.data, "dim", 1) or 1)
     m = int(experiment.n_eval)
     own_model, own_data = experiment.model, experiment.data

@@ -31,6 +31,7 @@ from autophagy.core.protocols import (
 )
 from autophagy.core.registry import Options, Plugin, load_entry_points, load_plugins
 from autophagy.core.schedule import DataSchedule, LoopOptions, resolve_schedule
+from autophagy.core.varying import first_values, span, varying_fields
 from autophagy.data import DATA, GaussianData
 from autophagy.loop.engine import Experiment
 from autophagy.metrics import METRICS, metric_for
@@ -88,6 +89,7 @@ def pydantic_error(exc: ValidationError, prefix: str = "") -> ConfigError:
     """The first validation error as a ConfigError naming its dotted field."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "") or prefix or "config"
+    field = field.replace(".[", "[")  # a schedule's entries: loop.n_synthetic[1].from
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key" + did_you_mean(err["loc"][-1], _known_keys(exc.title, err["loc"][:-1]))
@@ -231,7 +233,7 @@ def _plugin(section: str, table: Any, registry: dict[str, Plugin]) -> tuple[Any,
     except MemoryError:  # e.g. a d x d covariance for a huge dim, built while validating
         raise ConfigError(section, f"{kind} with these sizes does not fit in memory") from None
     try:
-        plugin = entry.build(options)
+        plugin = entry.build(first_values(options))  # scheduled settings: see _model_schedule
     except ConfigError:
         raise
     except ValueError as exc:  # e.g. a data file that cannot be read: name the section
@@ -264,7 +266,8 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
             raise
         except ValueError as exc:
             raise ConfigError("model", str(exc)) from None
-    schedule = resolve_schedule(config.loop)
+    schedule = resolve_schedule(config.loop, config.generations)
+    model_schedule = _model_schedule(model_resolved, data, config.generations)
 
     if not config.metrics.names:  # refused, not allowed with a note: a loop that records nothing
         raise ConfigError(
@@ -302,12 +305,12 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
     if config.plots.generations and data.dim < 2:
         raise ConfigError("plots.generations", "sample panels need data with at least 2 dimensions")
     entry = MODELS[model_resolved["kind"]]
-    if schedule.sampling_bias > entry.max_bias:
+    if max(schedule.values("sampling_bias")) > entry.max_bias:
         where = "a temperature" if entry.max_bias > 1 else "lambda in [0, 1]"
         raise ConfigError(
             "loop.sampling_bias", f"must be at most {entry.max_bias:g} for {model_resolved['kind']} ({where})"
         )
-    if schedule.sampling_bias == 0 and not entry.zero_bias:
+    if min(schedule.values("sampling_bias")) == 0 and not entry.zero_bias:
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
         )
@@ -329,7 +332,8 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         config.mitigation, schedule, MODELS[model_resolved["kind"]], model.min_samples, config.generations
     )
 
-    if mitigation is not None and mitigation.options.filter is not None and schedule.retention != "all":
+    linear = "linear" in schedule.values("retention")
+    if mitigation is not None and mitigation.options.filter is not None and linear:
         raise ConfigError(
             "loop.retention", "cannot be combined with [mitigation.filter] (use retention = 'all')"
         )
@@ -348,6 +352,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         simulator=simulator,
         mitigation=mitigation,
         evaluate_at=None if config.metrics.generations is None else frozenset(config.metrics.generations),
+        model_schedule=model_schedule,
     )
     resolved = {**config.model_dump(mode="json"), "data": data_resolved, "model": model_resolved}
     if mitigation is None:
@@ -374,9 +379,9 @@ def _simulator(
     sample_metrics = [m for m in metrics if metric_for(m, gaussian).needs != "moments"]
     if sample_metrics:
         blockers.append(f"closed-form metrics only ({', '.join(sample_metrics)} need samples)")
-    if schedule.train_size is not None:
+    if any(size is not None for size in schedule.values("train_size")):
         blockers.append("no subsampling (loop.train_size)")
-    if schedule.retention != "all":
+    if "linear" in schedule.values("retention"):
         blockers.append("every pooled sample kept (loop.retention = 'all')")
     if mitigated:
         blockers.append("no [mitigation] (mitigations act on samples)")
@@ -387,19 +392,56 @@ def _simulator(
 
 def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings, data: DataSource) -> None:
     """Every generation must give the model enough samples and the data source enough rows."""
-    smallest = min(schedule.training_size(t) for t in range(1, min(config.generations, 3) + 1))
+    sizes = {t: schedule.training_size(t) for t in schedule.checked_generations(config.generations)}
+    smallest = min(sizes.values())
     if smallest < model.min_samples:
         field = "loop.n_ini" if schedule.n_ini < model.min_samples else "loop.n_synthetic"
+        when = f" (generation {min(sizes, key=sizes.get)})" if schedule.timeline else ""
         raise ConfigError(
-            field, f"training sets of {smallest} samples are too small: the model needs {model.min_samples}"
+            field,
+            f"training sets of {smallest} samples are too small{when}: the model needs {model.min_samples}",
         )
     if data.capacity is not None:
         sizes = {
             "loop.n_ini": schedule.n_ini,
-            "loop.n_real": schedule.fresh_real,
+            "loop.n_real": max(schedule.values("fresh_real")),
         }
         if not isinstance(data, HeldOutReference):  # held-out references cap the draw themselves
             sizes["metrics.n_eval"] = config.metrics.n_eval
         for field, n in sizes.items():
             if n > data.capacity:
                 raise ConfigError(field, f"{n} exceeds the {data.capacity} samples the data source holds")
+
+
+def _model_schedule(
+    resolved: dict[str, Any], data: DataSource, generations: int
+) -> tuple[ModelSettings, ...]:
+    """The model settings of every generation 1..``generations`` when a ``[model]`` setting is a
+    schedule (e.g. ``ridge`` of ``ols``; see :mod:`autophagy.core.varying`), else ``()``. Settings
+    are built once per distinct combination of values."""
+    entry = MODELS[resolved["kind"]]
+    options = entry.options.model_validate({k: v for k, v in resolved.items() if k != "kind"})
+    varying = varying_fields(options)
+    if not varying:
+        return ()
+    for name, v in varying.items():
+        gap = v.covers(generations)
+        if gap is not None:
+            raise ConfigError(
+                f"model.{name}[{len(v.steps) - 1}].to", f"leaves {span(gap, generations)} without a value"
+            )
+    built: dict[tuple, ModelSettings] = {}
+    settings = []
+    for t in range(1, generations + 1):
+        values = {name: v.at(t) for name, v in varying.items()}
+        key = tuple(values.values())
+        if key not in built:
+            try:
+                model = entry.build(options.model_copy(update=values))
+                built[key] = model.for_data(data) if isinstance(model, BindsData) else model
+            except ConfigError:
+                raise
+            except ValueError as exc:
+                raise ConfigError(f"model.{next(iter(varying))}", f"{exc} (at generation {t})") from None
+        settings.append(built[key])
+    return tuple(settings)

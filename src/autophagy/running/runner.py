@@ -247,7 +247,7 @@ def _execute(
                     todo.append(
                         Task(
                             cell.index,
-                            cell.raw_json,
+                            cell.shipped,
                             block[0],
                             block.stop,
                             generation,

@@ -17,8 +17,10 @@ and the report; the export adds a ``point`` column (the cell's position).
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +43,7 @@ class SweepOptions(Options):
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of a sweep: its swept values, raw config (what workers rebuild from) and plan."""
+    """One run of a sweep: its swept values, raw config, and the experiment resolved from it."""
 
     index: int
     values: dict[str, Any]
@@ -52,10 +54,11 @@ class Cell:
     resolved: dict[str, Any]
     tags: dict[str, int] = field(default_factory=dict)  # key -> k for the k-th repeat (k >= 2) of a value
 
-    @property
-    def raw_json(self) -> str:
-        """The raw config as canonical JSON: a task ships this, not the built objects."""
-        return json.dumps(self.raw, sort_keys=True)
+    @functools.cached_property
+    def shipped(self) -> bytes:
+        """The resolved experiment and its picture plan, pickled once: what every task of this
+        cell carries to its worker, so no worker re-reads data or re-validates the config."""
+        return pickle.dumps((self.experiment, self.config.plots), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def axes(table: dict[str, Any], field: str) -> dict[str, list]:
@@ -154,7 +157,8 @@ def _sweep_field(key: str, spec: SweepOptions) -> str:
 def _cell_error(exc: ConfigError, values: dict[str, Any], spec: SweepOptions) -> ConfigError:
     """Point a cell's config error at the swept key that caused it, else name the cell."""
     for key, value in values.items():
-        if exc.field == key or exc.field.startswith(f"{key}.") or key.startswith(f"{exc.field}."):
+        inside = exc.field.startswith((f"{key}.", f"{key}["))  # a table's key, a schedule's entry
+        if exc.field == key or inside or key.startswith(f"{exc.field}."):
             message = str(exc).removeprefix(f"{exc.field}: ")
             if exc.field != key:
                 message = f"{exc.field}: {message}"

@@ -1,9 +1,11 @@
 """Tasks: one sweep cell times one block of replicates, run from its checkpoint.
 
-A task carries only plain data (the cell's raw config as JSON, a replicate range, the
-encoded checkpoint), so any executor can ship it to any worker; the worker rebuilds the
-experiment (cached per process), runs generations until the block is finished or the
-time budget is spent, and returns the rows and the new checkpoint. Because every random
+A task carries the cell's experiment as the parent resolved it (pickled bytes and their
+digest), a replicate range and the encoded checkpoint, so any executor can ship it to any
+worker; the worker unpickles the experiment once per process, after importing the config's
+plug-ins (so their classes resolve), never re-reading data or re-validating the config. It
+runs generations until the block is finished or the time budget is spent, and returns the
+rows and the new checkpoint. Because every random
 draw is keyed by (replicate, generation, role) and a checkpoint round trip is exact, the
 numbers do not depend on where, in how many pieces, or after how many restarts a block ran.
 """
@@ -11,7 +13,7 @@ numbers do not depend on where, in how many pieces, or after how many restarts a
 from __future__ import annotations
 
 import functools
-import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +30,7 @@ from autophagy.loop.engine import Experiment, LoopState, run_block
 from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
-    from autophagy.running.config import RunConfig
+    from autophagy.running.config import PlotsOptions
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Task:
     """What a worker needs: the cell, its replicates ``[first, stop)`` and where to resume."""
 
     run: int
-    config_json: str
+    experiment: bytes  # pickle of (Experiment, PlotsOptions), made once per cell by the parent
     first: int
     stop: int
     generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
@@ -61,11 +63,10 @@ class TaskResult:
 
 
 @functools.lru_cache(maxsize=16)
-def _experiment(config_json: str) -> tuple[Experiment, RunConfig]:
-    from autophagy.running.config import resolve
-
-    exp, config, _ = resolve(json.loads(config_json))
-    return exp, config
+def _experiment(shipped: bytes) -> tuple[Experiment, PlotsOptions]:
+    """The experiment a task carries, unpickled once per process (bytes hash and compare
+    cheaply next to a fit; the parent pickled them, so they are trusted as the config is)."""
+    return pickle.loads(shipped)
 
 
 def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:
@@ -73,7 +74,7 @@ def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np
     and with the evaluation's sampling bias (pictures never change a run's numbers)."""
     rng = streams(exp.seed, replicates, state.generation, "snapshot")
     model = state.models[0]
-    drawn = model.sample(n, rng=rng, sampling_bias=exp.eval_bias)
+    drawn = model.sample(n, rng=rng, sampling_bias=exp.bias_at(state.generation))
     return check_samples(drawn, len(replicates), n, exp.data.dim, who(model))[0]
 
 
@@ -101,9 +102,9 @@ def run_task(task: Task) -> TaskResult:
 
 def _run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
-    exp, config = _experiment(task.config_json)
+    exp, plots = _experiment(task.experiment)
     replicates = range(task.first, task.stop)
-    chosen, n_pictured = config.plots.chosen(exp.data, exp.generations)
+    chosen, n_pictured = plots.chosen(exp.data, exp.generations)
     pictured = set(chosen) if task.first == 0 else set()
     snapshots: dict[int, np.ndarray] = {}
     state = None if not task.checkpoint else decode_state(task.checkpoint, exp.model)

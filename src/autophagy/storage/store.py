@@ -54,6 +54,13 @@ def writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def refuse_read_only(folder: Path, option: str, advice: str) -> None:
+    """Refuse (exit 2, naming ``option``) a default output inside a folder this process cannot
+    write: a finished run on a read-only mount is read as it is, and written elsewhere."""
+    if not writable(folder):
+        raise ConfigError(option, f"{folder} is read-only; pass {option} {advice}")
+
+
 Row = tuple[int, int, str, float]
 """(replicate, generation, metric, value)"""
 
