@@ -100,14 +100,16 @@ class ExactGaussian(Protocol):
 
 @runtime_checkable
 class LabelledImages(Protocol):
-    """A real image set (a :class:`DataSource`) whose rows are ``H * W`` pixels in [0, 1]
-    followed by the class label; image metrics use its cached classifier."""
+    """A real image set (a :class:`DataSource`) whose rows are ``C * H * W`` pixels in [0, 1]
+    (flattened channel-first, row-major) followed by the class label; image metrics use its
+    cached classifier. ``shape`` is ``(H, W)`` for one channel, ``(C, H, W)`` for more
+    (:func:`image_dims` reads either)."""
 
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     classes: int
 
     def classifier(self) -> Any:
-        """A trained classifier with ``features(pixels (n, H*W)) -> (n, f)`` and ``predict -> (n,)``."""
+        """A trained classifier with ``features(pixels (n, C*H*W)) -> (n, f)`` and ``predict -> (n,)``."""
         ...
 
 
@@ -297,3 +299,13 @@ def split_rows(rows: np.ndarray, classes: int | None = None) -> tuple[np.ndarray
     if labels.size and (labels.min() < 0 or (classes is not None and labels.max() >= classes)):
         raise ValueError(f"class labels must lie in [0, {classes}), got {labels.min():g}..{labels.max():g}")
     return rows[..., :-1], labels.astype(np.int64)
+
+
+def image_dims(shape: tuple[int, ...] | list[int]) -> tuple[int, int, int]:
+    """``(C, H, W)`` of an image shape given as ``(H, W)`` (one channel) or ``(C, H, W)``."""
+    dims = tuple(int(s) for s in shape)
+    if len(dims) == 2:
+        return (1, *dims)
+    if len(dims) != 3:
+        raise ValueError(f"an image shape is (H, W) or (C, H, W), got {dims}")
+    return dims  # type: ignore[return-value]

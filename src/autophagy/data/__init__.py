@@ -15,6 +15,7 @@ from autophagy.data.documents import DocumentsData, DocumentsOptions
 from autophagy.data.files import FileData, FileDataOptions, read_array
 from autophagy.data.gaussian import GaussianData, GaussianDataOptions
 from autophagy.data.idx import read_idx, read_npz, write_idx
+from autophagy.data.image_files import ImagesOptions, load_images_data
 from autophagy.data.images import (
     DigitsOptions,
     ImageData,
@@ -23,6 +24,7 @@ from autophagy.data.images import (
     load_mnist_data,
 )
 from autophagy.data.regression import LinearRegressionData, LinearRegressionOptions
+from autophagy.data.shapes import ShapesOptions, load_shapes_data, make_shapes, write_image_folder
 from autophagy.data.text import (
     MarkovLanguage,
     MarkovLanguageOptions,
@@ -131,6 +133,21 @@ register_data(
     build=load_mnist_data,
     summary="MNIST-format local IDX or NPZ files; rows = H*W pixels in [0, 1] + class label",
 )
+register_data(
+    "images",
+    options=ImagesOptions,
+    build=load_images_data,
+    summary=(
+        "local images of any channel count: a folder of PNG/JPEG (sub-folders = classes) or an "
+        ".npz/.npy array; rows = C*H*W pixels in [0, 1] + class label, 20 % held out"
+    ),
+)
+register_data(
+    "shapes",
+    options=ShapesOptions,
+    build=load_shapes_data,
+    summary="generated 32x32 RGB coloured shapes (4 classes) from a seed; rows as images, 20 % held out",
+)
 
 __all__ = [
     "DATA",
@@ -146,6 +163,7 @@ __all__ = [
     "TextFileData",
     "TwoMoonsData",
     "ZipfData",
+    "make_shapes",
     "read_array",
     "read_idx",
     "read_npz",
@@ -153,5 +171,6 @@ __all__ = [
     "split_rows",
     "tokenize",
     "write_idx",
+    "write_image_folder",
     "zipf_probabilities",
 ]

@@ -1,9 +1,12 @@
 """Real labelled images: scikit-learn's bundled 8 x 8 digits, or MNIST from local files.
 
 Row layout (shared with the image models and metrics): each sample is one row of
-``H * W + 1`` values, the image's pixels in [0, 1] flattened row-major, then its class
-label as a float (0.0, 1.0, ...). Conditional models read the label from the last column
-and write the class they generated there; image metrics strip it.
+``C * H * W + 1`` values, the image's pixels in [0, 1] flattened channel-first and row-major
+(``(C, H, W)`` order; grey images have C = 1, so ``H * W + 1``), then its class label as a
+float (0.0, 1.0, ...). Conditional models read the label from the last column and write the
+class they generated there; image metrics strip it. An image shape is written ``(H, W)`` for
+one channel and ``(C, H, W)`` for more (:func:`compact_shape`). Folders of PNG/JPEG files and
+``.npz``/``.npy`` arrays of any channel count are read by :mod:`autophagy.data.image_files`.
 """
 
 from __future__ import annotations
@@ -11,25 +14,31 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, PositiveInt
 
+from autophagy.core.protocols import image_dims
 from autophagy.core.registry import Options
 from autophagy.data.idx import read_idx, read_npz
 from autophagy.metrics.lenet import LeNet, LeNetOptions, trained_lenet
 
 
-def image_shape(dim: int, shape: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Image shape of rows with ``dim`` = pixels + 1 columns: ``shape`` if given, else square."""
+def compact_shape(channels: int, height: int, width: int) -> tuple[int, ...]:
+    """``(H, W)`` for one channel (the digits' shape), else ``(C, H, W)``."""
+    return (height, width) if channels == 1 else (channels, height, width)
+
+
+def image_shape(dim: int, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """Image shape of rows with ``dim`` = pixels + 1 columns: ``shape`` (``(H, W)`` or ``(C, H, W)``)
+    if given, else a square grey image. The result is compact (:func:`compact_shape`)."""
     pixels = dim - 1
     if shape is not None:
-        if shape[0] * shape[1] != pixels:
-            raise ValueError(
-                f"image_shape {tuple(shape)} has {shape[0] * shape[1]} pixels, rows have {pixels}"
-            )
-        return (shape[0], shape[1])
+        c, h, w = image_dims(shape)
+        if c * h * w != pixels:
+            raise ValueError(f"image_shape {tuple(shape)} has {c * h * w} pixels, rows have {pixels}")
+        return compact_shape(c, h, w)
     side = math.isqrt(max(pixels, 0))
     if side < 2 or side * side != pixels:
         raise ValueError(f"rows of {dim} columns are not square images plus a label column; set image_shape")
@@ -38,13 +47,17 @@ def image_shape(dim: int, shape: tuple[int, int] | None = None) -> tuple[int, in
 
 @dataclass(frozen=True, eq=False)
 class ImageData:
-    """A fixed set of labelled images: ``pixels`` ``(N, H * W)`` in [0, 1], ``labels`` ``(N,)``."""
+    """A fixed set of labelled images: ``pixels`` ``(N, C * H * W)`` in [0, 1], ``labels`` ``(N,)``,
+    ``shape`` ``(H, W)`` or ``(C, H, W)``. ``extractor``: the feature extractor the ``image_*``
+    metrics use, pixel rows ``(n, C * H * W)`` to ``(n, f)`` (None: the classifier trained on these
+    images)."""
 
     pixels: np.ndarray
     labels: np.ndarray
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     classes: int
     classifier_options: LeNetOptions = field(default_factory=LeNetOptions)
+    extractor: Any = None
 
     def __post_init__(self) -> None:
         rows = np.empty((len(self.pixels), self.pixels.shape[1] + 1))
@@ -61,7 +74,7 @@ class ImageData:
         return self.pixels.shape[0]
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        """``n`` distinct random images as rows ``(n, H * W + 1)`` (pixels, then label)."""
+        """``n`` distinct random images as rows ``(n, C * H * W + 1)`` (pixels, then label)."""
         if n > self.capacity:
             raise ValueError(f"asked for {n} real images but the set has {self.capacity}")
         return self.rows[rng.choice(self.capacity, size=n, replace=False)]
@@ -73,6 +86,23 @@ class ImageData:
     def classifier(self) -> LeNet:
         """The LeNet trained on these images (trained once, then loaded from the disk cache)."""
         return trained_lenet(self.pixels, self.labels, self.shape, self.classes, self.classifier_options)
+
+    def feature_extractor(self) -> Any:
+        """The extractor of the ``image_*`` metrics: pixel rows ``(n, C * H * W)`` to ``(n, f)``."""
+        return self.classifier().extractor() if self.extractor is None else self.extractor
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOutImages(ImageData):
+    """Labelled images with held-out rows ``reference`` ``(M, C * H * W + 1)``: the loop trains on
+    the others (``draw``), the sample metrics compare against these (``draw_reference``)."""
+
+    reference: np.ndarray | None = None
+
+    def draw_reference(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """``min(n, M)`` distinct held-out rows ``(., C * H * W + 1)``."""
+        rows = self.rows if self.reference is None else self.reference
+        return rows[rng.choice(len(rows), size=min(n, len(rows)), replace=False)]
 
 
 def _checked(pixels: np.ndarray, labels: np.ndarray, source: str, scale: float) -> tuple:

@@ -55,7 +55,7 @@ from autophagy.metrics.gaussian import (
     wasserstein2_gaussian,
     wasserstein2_squared,
 )
-from autophagy.metrics.images import image_metrics
+from autophagy.metrics.images import data_image_metrics, image_metrics
 from autophagy.metrics.kid import kid
 from autophagy.metrics.knn import prdc, precision_recall
 from autophagy.metrics.language import generation_stats
@@ -497,6 +497,27 @@ register_metric(
     takes_rng=False,  # deterministic: no subsampling
 )
 
+for _key, _higher, _summary in (
+    ("fid", False, "lower is better (0 = equal fits): Frechet distance (squared, as FID)"),
+    ("kid", False, "lower is better (0 in expectation when matched): unbiased MMD^2, kernel (x.y/d + 1)^3"),
+    ("precision", True, "higher is better (quality): precision (k-NN balls)"),
+    ("recall", True, "higher is better (diversity): recall (k-NN balls)"),
+    ("density", True, "higher is better (quality): density (real k-NN balls per synthetic sample / k)"),
+    ("coverage", True, "higher is better (diversity): share of real k-NN balls holding a synthetic one"),
+):
+    register_metric(
+        f"image_{_key}",
+        data_image_metrics,
+        higher_is_better=_higher,
+        needs="images",
+        summary=(
+            f"{_summary} on the features data.features names (default: the classifier trained on the "
+            "real images; a local TorchScript file or Hugging Face folder); not Inception"
+        ),
+        key=_key,
+        takes_rng=False,  # its rng is one generator for subsampling
+    )
+
 __all__ = [
     "COORDINATES",
     "EXTRACTORS",
@@ -509,6 +530,7 @@ __all__ = [
     "classification_accuracy",
     "cross_entropy",
     "cross_entropy_true",
+    "data_image_metrics",
     "density_l2",
     "distinct_n",
     "fid",

@@ -2,11 +2,12 @@
 
 An extractor is any callable mapping samples ``(n, d)`` to features ``(n, f)`` (the
 ``FeatureExtractor`` protocol); nothing is downloaded. Built in: ``Identity``, a fixed seeded
-``RandomProjection``, ``TorchFeatures``, which wraps any user-supplied ``torch.nn.Module``, and
+``RandomProjection``, ``TorchFeatures``, which wraps any user-supplied ``torch.nn.Module``,
 ``lenet``: the LeNet-style CNN trained locally on an image data source and cached on disk
-(:mod:`autophagy.metrics.lenet`), as the paper did for MNIST. PyTorch is imported only when a
-torch extractor is called. ``EXTRACTORS`` maps names to factories, so configs can name an
-extractor and its options.
+(:mod:`autophagy.metrics.lenet`), as the paper did for MNIST, and ``torchscript`` /
+``huggingface``: a local TorchScript file or Hugging Face vision folder
+(:mod:`autophagy.metrics.extractors`). PyTorch is imported only when a torch extractor is
+called. ``EXTRACTORS`` maps names to factories, so configs can name an extractor and its options.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from autophagy.metrics.extractors import HuggingFaceFeatures, TorchScriptFeatures
 from autophagy.metrics.gaussian import frechet_distance
 from autophagy.metrics.inputs import cap_samples, finish, paired
 
@@ -96,6 +98,8 @@ EXTRACTORS: dict[str, Callable[..., FeatureExtractor]] = {
     "random_projection": RandomProjection,
     "torch": TorchFeatures,
     "lenet": lenet_features,
+    "torchscript": TorchScriptFeatures,
+    "huggingface": HuggingFaceFeatures,
 }
 
 

@@ -7,6 +7,11 @@ every training option (seed included), and any later run or generation with the 
 inputs loads them instead of training. The cache folder is ``LeNetOptions.cache_dir``, else
 the ``AUTOPHAGY_CACHE`` environment variable, else ``~/.cache/autophagy``. PyTorch is
 imported only when a network is built.
+
+Images have any channel count: ``shape`` is ``(H, W)`` for grey images (the network and the
+cache key are those of the grey-only version) or ``(C, H, W)``; pixel rows are flattened
+channel-first. Features of this network are comparable only between runs with the same real
+set and options, never with Inception-based FID values.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
+from autophagy.core.protocols import image_dims
 from autophagy.core.registry import Options
 
 CACHE_ENV = "AUTOPHAGY_CACHE"
@@ -46,7 +52,7 @@ def cache_dir(options: LeNetOptions) -> Path:
     return Path(os.environ.get(CACHE_ENV) or "~/.cache/autophagy").expanduser()
 
 
-def cache_key(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int], classes: int, options) -> str:
+def cache_key(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], classes: int, options) -> str:
     """SHA-256 of the training data and every option that changes the trained weights."""
     digest = hashlib.sha256(_FORMAT.encode())
     digest.update(np.ascontiguousarray(pixels, dtype=np.float32).tobytes())
@@ -56,16 +62,16 @@ def cache_key(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int], cl
     return digest.hexdigest()
 
 
-def build_lenet(shape: tuple[int, int], classes: int) -> Any:
+def build_lenet(shape: tuple[int, ...], classes: int) -> Any:
     """LeNet-5 layout, padded for small images: two conv + max-pool stages, then 120-84-classes.
 
-    Its first stage, ``net[0]``, maps images ``(n, 1, H, W)`` to the 84-d penultimate layer.
+    Its first stage, ``net[0]``, maps images ``(n, C, H, W)`` to the 84-d penultimate layer.
     """
     from torch import nn
 
-    h, w = shape
+    channels, h, w = image_dims(shape)
     features = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2),
+        nn.Conv2d(channels, 6, 5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5, padding=2),
@@ -82,16 +88,16 @@ def build_lenet(shape: tuple[int, int], classes: int) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class LeNet:
-    """A trained classifier for ``shape`` images with pixels in [0, 1], rows ``(n, H * W)``."""
+    """A trained classifier for ``shape`` images with pixels in [0, 1], rows ``(n, C * H * W)``."""
 
     net: Any
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     accuracy: float  # on the held-out share of the real images (NaN without one)
     path: Path
     from_cache: bool
 
     def features(self, pixels: np.ndarray) -> np.ndarray:
-        """Penultimate-layer features ``(n, 84)`` float64 of pixel rows ``(n, H * W)``."""
+        """Penultimate-layer features ``(n, 84)`` float64 of pixel rows ``(n, C * H * W)``."""
         return self.extractor()(pixels)
 
     def extractor(self) -> LeNetFeatures:
@@ -99,32 +105,33 @@ class LeNet:
         return LeNetFeatures(self)
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
-        """Predicted classes ``(n,)`` of pixel rows ``(n, H * W)``."""
+        """Predicted classes ``(n,)`` of pixel rows ``(n, C * H * W)``."""
         from autophagy.metrics.features import TorchFeatures
 
-        return TorchFeatures(self.net, (1, *self.shape), batch_size=1024)(pixels).argmax(axis=1)
+        return TorchFeatures(self.net, image_dims(self.shape), batch_size=1024)(pixels).argmax(axis=1)
 
 
 @dataclass(frozen=True)
 class LeNetFeatures:
-    """Feature extractor: pixel rows ``(n, H * W)``, or image rows ``(n, H * W + 1)`` whose label
-    column is dropped, to the LeNet's 84-d features ``(n, 84)`` (for ``fid(..., extractor=)``)."""
+    """Feature extractor: pixel rows ``(n, C * H * W)``, or image rows ``(n, C * H * W + 1)`` whose
+    label column is dropped, to the LeNet's 84-d features ``(n, 84)`` (for ``fid(..., extractor=)``)."""
 
     lenet: LeNet
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         from autophagy.metrics.features import TorchFeatures
 
-        pixels = self.lenet.shape[0] * self.lenet.shape[1]
+        dims = image_dims(self.lenet.shape)
+        pixels = int(np.prod(dims))
         x = np.asarray(x)
         if x.shape[-1] not in (pixels, pixels + 1):
             raise ValueError(f"LeNet features need rows of {pixels} pixels (+ 1 label), got {x.shape[-1]}")
-        extract = TorchFeatures(self.lenet.net[0], (1, *self.lenet.shape), batch_size=1024)
+        extract = TorchFeatures(self.lenet.net[0], dims, batch_size=1024)
         return extract(x[:, :pixels]).reshape(len(x), -1)
 
 
 def trained_lenet(
-    pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int], classes: int, options: LeNetOptions
+    pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], classes: int, options: LeNetOptions
 ) -> LeNet:
     """The LeNet for these images: from memory, else from the disk cache, else trained and saved."""
     key = cache_key(pixels, labels, shape, classes, options)
@@ -153,12 +160,12 @@ def trained_lenet(
     return model
 
 
-def _train(net: Any, pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, int], options) -> float:
+def _train(net: Any, pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], options) -> float:
     """Train ``net`` in place with cross-entropy; returns held-out accuracy (NaN without holdout)."""
     import torch
 
     generator = torch.Generator().manual_seed(options.seed)
-    x = torch.from_numpy(np.asarray(pixels, dtype=np.float32).reshape(-1, 1, *shape))
+    x = torch.from_numpy(np.asarray(pixels, dtype=np.float32).reshape(-1, *image_dims(shape)))
     y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     order = torch.randperm(len(x), generator=generator)
     n_test = round(options.holdout * len(x))

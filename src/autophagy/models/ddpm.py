@@ -8,11 +8,13 @@ Sampling: ancestral DDPM steps with the guided prediction (Ho & Salimans 2022)
 eps = (1 + w) eps(x, t, y) - w eps(x, t, null), where the sampling bias is lambda = 1 / (1 + w)
 (spec §2), so lambda = 1 is the plain conditional model and lambda -> 0 infinite guidance
 (undefined: lambda = 0 is refused). Classes are drawn in their training shares. One network
-per replicate; CPU by default, CUDA when present.
+per replicate; CPU by default, CUDA when present. Images have any channel count: the shape is
+``image_shape`` ((H, W) or (C, H, W)), else the labelled data source's, else square grey.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,7 +26,6 @@ from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
-from autophagy.data.images import image_shape
 from autophagy.models import neural
 
 
@@ -41,7 +42,7 @@ class DDPMOptions(Options):
     depth: PositiveInt = 3
     cond_dropout: float = Field(0.1, ge=0.0, lt=1.0)
     classes: PositiveInt = 10
-    image_shape: tuple[PositiveInt, PositiveInt] | None = None
+    image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
     sample_batch: PositiveInt = 4096
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
@@ -63,7 +64,7 @@ def cosine_schedule(steps: int) -> dict[str, np.ndarray]:
     }
 
 
-def _denoiser(o: DDPMOptions, shape: tuple[int, int]) -> Any:
+def _denoiser(o: DDPMOptions, shape: tuple[int, ...]) -> Any:
     from autophagy.models.nets import MLPDenoiser, UNetDenoiser
 
     net = MLPDenoiser if o.denoiser == "mlp" else UNetDenoiser
@@ -75,13 +76,13 @@ class FittedDDPM:
     """Trained denoisers (one per replicate, EMA weights) and their class shares ``(R, classes)``."""
 
     options: DDPMOptions
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     nets: list[Any]
     class_shares: np.ndarray
     device: str
 
     def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
-        """``n`` image rows per replicate ``(R, n, H * W + 1)``, guidance w = 1 / lambda - 1."""
+        """``n`` image rows per replicate ``(R, n, C * H * W + 1)``, guidance w = 1 / lambda - 1."""
         if len(rng) != len(self.nets):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(self.nets)}")
         if not 0.0 < sampling_bias <= 1.0:
@@ -97,7 +98,7 @@ class FittedDDPM:
                 self._reverse(net, labels[s : s + self.options.sample_batch], guidance, gen)
                 for s in range(0, n, self.options.sample_batch)
             ]
-            out.append(np.concatenate(parts) if parts else np.empty((0, self.shape[0] * self.shape[1] + 1)))
+            out.append(np.concatenate(parts) if parts else np.empty((0, math.prod(self.shape) + 1)))
         return np.stack(out)
 
     def _reverse(self, net: Any, labels: np.ndarray, guidance: float, gen: Any) -> np.ndarray:
@@ -111,7 +112,7 @@ class FittedDDPM:
         }
         y = torch.as_tensor(labels, device=dev)
         null = torch.full_like(y, o.classes)
-        x = torch.randn((len(y), self.shape[0] * self.shape[1]), generator=gen, device=dev)
+        x = torch.randn((len(y), math.prod(self.shape)), generator=gen, device=dev)
         with torch.no_grad():
             for t in reversed(range(o.steps)):
                 steps = torch.full_like(y, t)
@@ -135,14 +136,20 @@ class FittedDDPM:
 
 @dataclass(frozen=True)
 class DDPM:
-    """Settings of the conditional DDPM; ``fit`` trains one denoiser per replicate."""
+    """Settings of the conditional DDPM; ``fit`` trains one denoiser per replicate. ``shape`` is
+    bound from a labelled image source by :meth:`for_data` (None: ``image_shape`` or square grey)."""
 
     options: DDPMOptions = field(default_factory=DDPMOptions)
     min_samples: int = 2
+    shape: tuple[int, ...] | None = None
+
+    def for_data(self, data: DataSource) -> DDPM:
+        """Take the image shape (channels included) from labelled image data."""
+        return dataclasses.replace(self, shape=neural.bound_shape(data, self.options.image_shape))
 
     def check_data(self, data: DataSource) -> None:
         """Raise ``ValueError`` unless the data are image rows this model can read."""
-        image_shape(data.dim, self.options.image_shape)
+        neural.check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
     def fit(
         self,
@@ -152,12 +159,12 @@ class DDPM:
         init: FittedDDPM | None = None,
         telemetry: TrainingTelemetry | None = None,
     ) -> FittedDDPM:
-        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its denoisers instead;
+        """Train on image rows ``(R, n, C * H * W + 1)``; ``init`` fine-tunes its denoisers instead;
         ``telemetry`` gets the noise-prediction MSE about 50 times per replicate."""
         import torch
 
         o = self.options
-        pixels, labels, shape = neural.training_images(data, o.classes, o.image_shape)
+        pixels, labels, shape = neural.training_images(data, o.classes, o.image_shape or self.shape)
         if len(rng) != len(pixels):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(pixels)}")
         device = neural.torch_device(o.device)

@@ -1,7 +1,10 @@
 """PyTorch networks of the image models. Imported only by code that already needs torch.
 
-Every network reads flattened images ``(B, H * W)`` and class labels ``(B,)`` (the value
-``classes`` is the "no label" token of classifier-free guidance) and writes ``(B, H * W)``.
+Every network reads flattened images ``(B, C * H * W)`` (channel-first, row-major) and class
+labels ``(B,)`` (the value ``classes`` is the "no label" token of classifier-free guidance) and
+writes ``(B, C * H * W)``. ``shape`` is ``(H, W)`` for one channel or ``(C, H, W)``; with one
+channel every network is built exactly as before channels existed (same layers, same seeded
+initial weights).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import math
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from autophagy.core.protocols import image_dims
 
 
 def sinusoidal(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -37,9 +42,9 @@ class Conditioning(nn.Module):
 class MLPDenoiser(nn.Module):
     """Residual MLP noise predictor for small images (8 x 8 digits): width x depth blocks."""
 
-    def __init__(self, shape: tuple[int, int], classes: int, width: int, depth: int) -> None:
+    def __init__(self, shape: tuple[int, ...], classes: int, width: int, depth: int) -> None:
         super().__init__()
-        pixels = shape[0] * shape[1]
+        pixels = math.prod(shape)
         self.cond = Conditioning(classes, width)
         self.inp = nn.Linear(pixels, width)
         self.blocks = nn.ModuleList(
@@ -72,23 +77,23 @@ class _ConvBlock(nn.Module):
 
 
 class UNetDenoiser(nn.Module):
-    """Two-level U-Net noise predictor for larger images (28 x 28 MNIST): ``width`` channels at
-    full resolution, twice that at 1/2 and 1/4."""
+    """Two-level U-Net noise predictor for larger images (28 x 28 MNIST, 32 x 32 RGB): ``width``
+    channels at full resolution, twice that at 1/2 and 1/4."""
 
-    def __init__(self, shape: tuple[int, int], classes: int, width: int, depth: int = 1) -> None:
+    def __init__(self, shape: tuple[int, ...], classes: int, width: int, depth: int = 1) -> None:
         super().__init__()
-        self.shape = shape
-        c = width
+        self.dims = image_dims(shape)  # (C, H, W)
+        c, channels = width, self.dims[0]
         self.cond = Conditioning(classes, width)
-        self.inp = nn.Conv2d(1, c, 3, padding=1)
+        self.inp = nn.Conv2d(channels, c, 3, padding=1)
         self.down1, self.down2 = _ConvBlock(c, c, width), _ConvBlock(c, 2 * c, width)
         self.mid = _ConvBlock(2 * c, 2 * c, width)
         self.up2, self.up1 = _ConvBlock(4 * c, 2 * c, width), _ConvBlock(3 * c, c, width)
-        self.out = nn.Sequential(nn.GroupNorm(min(8, c), c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
+        self.out = nn.Sequential(nn.GroupNorm(min(8, c), c), nn.SiLU(), nn.Conv2d(c, channels, 3, padding=1))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         emb = self.cond(t, y)
-        h0 = self.down1(self.inp(x.reshape(-1, 1, *self.shape)), emb)  # (B, c, H, W)
+        h0 = self.down1(self.inp(x.reshape(-1, *self.dims)), emb)  # (B, c, H, W)
         h1 = self.down2(F.avg_pool2d(h0, 2), emb)  # (B, 2c, H/2, W/2)
         h = self.mid(F.avg_pool2d(h1, 2), emb)  # (B, 2c, H/4, W/4)
         h = self.up2(torch.cat([F.interpolate(h, size=h1.shape[-2:]), h1], 1), emb)
@@ -99,7 +104,7 @@ class UNetDenoiser(nn.Module):
 class Generator(nn.Module):
     """Conditional WGAN generator: latent ``(B, latent)`` and labels to pixels in [0, 1]."""
 
-    def __init__(self, shape: tuple[int, int], classes: int, latent: int, width: int) -> None:
+    def __init__(self, shape: tuple[int, ...], classes: int, latent: int, width: int) -> None:
         super().__init__()
         self.classes = classes
         self.net = nn.Sequential(
@@ -109,7 +114,7 @@ class Generator(nn.Module):
             nn.ReLU(),
             nn.Linear(width, width),
             nn.ReLU(),
-            nn.Linear(width, shape[0] * shape[1]),
+            nn.Linear(width, math.prod(shape)),
             nn.Sigmoid(),
         )
 
@@ -118,14 +123,14 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """Conditional WGAN critic: pixels ``(B, H * W)`` and labels to a score ``(B,)`` (no norm
+    """Conditional WGAN critic: pixels ``(B, C * H * W)`` and labels to a score ``(B,)`` (no norm
     layers, as the gradient penalty requires)."""
 
-    def __init__(self, shape: tuple[int, int], classes: int, width: int) -> None:
+    def __init__(self, shape: tuple[int, ...], classes: int, width: int) -> None:
         super().__init__()
         self.classes = classes
         self.net = nn.Sequential(
-            nn.Linear(shape[0] * shape[1] + classes, width),
+            nn.Linear(math.prod(shape) + classes, width),
             nn.LeakyReLU(0.2),
             nn.Linear(width, width),
             nn.LeakyReLU(0.2),

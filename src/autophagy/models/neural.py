@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autophagy.core.protocols import split_rows
+from autophagy.core.protocols import LabelledImages, split_rows
 from autophagy.data.images import image_shape
 
 SEED_BOUND = 2**62
@@ -44,9 +44,10 @@ def generator(seed: int, device: str) -> Any:
 
 
 def training_images(
-    data: np.ndarray, classes: int, shape: tuple[int, int] | None
-) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """Pixels ``(R, n, H * W)``, labels ``(R, n)`` and the image shape of image rows ``(R, n, P + 1)``."""
+    data: np.ndarray, classes: int, shape: tuple[int, ...] | None
+) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Pixels ``(R, n, C * H * W)``, labels ``(R, n)`` and the image shape (``(H, W)`` or
+    ``(C, H, W)``; square grey when ``shape`` is None) of image rows ``(R, n, P + 1)``."""
     data = np.asarray(data)
     if data.ndim != 3:
         raise ValueError(f"data must have shape (R, n, pixels + 1), got {data.shape}")
@@ -88,3 +89,18 @@ def unpack(state: dict[str, np.ndarray], name: str, i: int, module: Any, device:
     }
     module.load_state_dict(weights)
     return module.to(device).eval()
+
+
+def bound_shape(data: object, shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The image shape a model takes from its data: ``shape`` (the option) if set, else a
+    labelled image source's own ``shape`` (RGB sources need it: their rows are not square)."""
+    if shape is not None or not isinstance(data, LabelledImages):
+        return shape
+    return tuple(int(s) for s in data.shape)
+
+
+def check_image_data(data: object, shape: tuple[int, ...] | None, classes: int) -> None:
+    """``ValueError`` unless ``data`` has image rows of ``shape`` and at most ``classes`` classes."""
+    image_shape(data.dim, shape)
+    if isinstance(data, LabelledImages) and data.classes > classes:
+        raise ValueError(f"the data have {data.classes} classes but model.classes = {classes}; raise it")

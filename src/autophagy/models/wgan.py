@@ -5,11 +5,13 @@ the gradient penalty ``gp_weight`` * (|grad D(x_hat)| - 1)^2 at random interpola
 real and generated images (same labels). Sampling bias lambda is truncation toward the mean
 latent (spec §2, StyleGAN's psi = lambda): z = lambda * eps with eps ~ N(0, I), so lambda = 0
 gives one image per class. Classes are drawn in their training shares; rows as in
-:mod:`autophagy.data.images`. One generator and critic per replicate; CPU or CUDA.
+:mod:`autophagy.data.images`, of any channel count (shape as for the DDPM). One generator and
+critic per replicate; CPU or CUDA.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,7 +22,6 @@ from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
-from autophagy.data.images import image_shape
 from autophagy.models import neural
 
 
@@ -35,12 +36,12 @@ class WGANOptions(Options):
     batch_size: PositiveInt = 64
     learning_rate: PositiveFloat = 5e-4
     classes: PositiveInt = 10
-    image_shape: tuple[PositiveInt, PositiveInt] | None = None
+    image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
 
 
-def _networks(o: WGANOptions, shape: tuple[int, int]) -> tuple[Any, Any]:
+def _networks(o: WGANOptions, shape: tuple[int, ...]) -> tuple[Any, Any]:
     from autophagy.models.nets import Critic, Generator
 
     return Generator(shape, o.classes, o.latent_dim, o.width), Critic(shape, o.classes, o.width)
@@ -51,14 +52,14 @@ class FittedWGAN:
     """Trained generators and critics (one each per replicate) and class shares ``(R, classes)``."""
 
     options: WGANOptions
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     generators: list[Any]
     critics: list[Any]
     class_shares: np.ndarray
     device: str
 
     def sample(self, n: int, *, rng: Rngs, sampling_bias: float) -> np.ndarray:
-        """``n`` image rows per replicate ``(R, n, H * W + 1)`` from latents lambda * N(0, I)."""
+        """``n`` image rows per replicate ``(R, n, C * H * W + 1)`` from latents lambda * N(0, I)."""
         import torch
 
         if len(rng) != len(self.generators):
@@ -83,14 +84,20 @@ class FittedWGAN:
 
 @dataclass(frozen=True)
 class WGANGP:
-    """Settings of the conditional WGAN-GP; ``fit`` trains one pair of networks per replicate."""
+    """Settings of the conditional WGAN-GP; ``fit`` trains one pair of networks per replicate.
+    ``shape`` is bound from a labelled image source by :meth:`for_data`."""
 
     options: WGANOptions = field(default_factory=WGANOptions)
     min_samples: int = 2
+    shape: tuple[int, ...] | None = None
+
+    def for_data(self, data: DataSource) -> WGANGP:
+        """Take the image shape (channels included) from labelled image data."""
+        return dataclasses.replace(self, shape=neural.bound_shape(data, self.options.image_shape))
 
     def check_data(self, data: DataSource) -> None:
         """Raise ``ValueError`` unless the data are image rows this model can read."""
-        image_shape(data.dim, self.options.image_shape)
+        neural.check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
     def fit(
         self,
@@ -100,13 +107,13 @@ class WGANGP:
         init: FittedWGAN | None = None,
         telemetry: TrainingTelemetry | None = None,
     ) -> FittedWGAN:
-        """Train on image rows ``(R, n, H * W + 1)``; ``init`` fine-tunes its networks instead;
+        """Train on image rows ``(R, n, C * H * W + 1)``; ``init`` fine-tunes its networks instead;
         ``telemetry`` gets the critic's loss (negative Wasserstein estimate plus the gradient
         penalty) about 50 times per replicate."""
         import torch
 
         o = self.options
-        pixels, labels, shape = neural.training_images(data, o.classes, o.image_shape)
+        pixels, labels, shape = neural.training_images(data, o.classes, o.image_shape or self.shape)
         if len(rng) != len(pixels):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(pixels)}")
         device = neural.torch_device(o.device)

@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from autophagy.core.protocols import DataSource, LabelledImages
+from autophagy.core.protocols import DataSource, LabelledImages, image_dims
 from autophagy.core.rng import stream
 from autophagy.data import DATA
 from autophagy.results.plots import plot_samples, save_png
@@ -53,16 +53,29 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return save_png(fig, path, path.parent.parent)  # plots/samples/...: gated by plots/
 
 
-def sample_grid(rows: np.ndarray, shape: tuple[int, int], classes: int, per_class: int = 10) -> np.ndarray:
+def sample_grid(rows: np.ndarray, shape: tuple[int, ...], classes: int, per_class: int = 10) -> np.ndarray:
     """A mosaic with one row of tiles per class: the first ``per_class`` images labelled c (blank
-    if fewer), tiles ``shape`` apart by one blank pixel."""
-    h, w = shape
-    grid = np.zeros((classes * (h + 1) - 1, per_class * (w + 1) - 1))
+    if fewer), tiles ``shape`` apart by one blank pixel. Grey ``shape`` ``(H, W)`` gives a 2-d
+    grid; ``(C, H, W)`` gives ``(rows, columns, C)`` (channels last, as ``imshow`` reads them)."""
+    channels, h, w = image_dims(shape)
+    grid = np.zeros((classes * (h + 1) - 1, per_class * (w + 1) - 1, channels))
     for c in range(classes):
         images = rows[np.rint(rows[:, -1]) == c, :-1][:per_class]
         for j, image in enumerate(images):
-            grid[c * (h + 1) : c * (h + 1) + h, j * (w + 1) : j * (w + 1) + w] = image.reshape(shape)
-    return grid
+            tile = image.reshape(channels, h, w).transpose(1, 2, 0)
+            grid[c * (h + 1) : c * (h + 1) + h, j * (w + 1) : j * (w + 1) + w] = tile
+    return grid[:, :, 0] if len(shape) == 2 else grid
+
+
+def _show(ax: Any, grid: np.ndarray) -> None:
+    """Grey grids dark on light (the digits' look), RGB(A) in their colours, other counts as the
+    mean over channels."""
+    if grid.ndim == 3 and grid.shape[2] not in (3, 4):
+        grid = grid.mean(axis=2)
+    if grid.ndim == 2:
+        ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(np.clip(grid, 0, 1), interpolation="nearest")
 
 
 def image_pictures(
@@ -78,8 +91,7 @@ def image_pictures(
     paths = []
     for t, synthetic in sorted(snapshots.items()):
         fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-        grid = sample_grid(synthetic, data.shape, data.classes)
-        ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        _show(ax, sample_grid(synthetic, data.shape, data.classes))
         ax.set_axis_off()
         ax.set_title(f"samples by class, generation {t}")
         paths.append(_save(fig, folder / "samples" / f"generation_{t:03d}.png"))

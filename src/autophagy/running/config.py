@@ -441,7 +441,7 @@ def metric_problem(
     if METRICS[name].needs == "modes" and not isinstance(data, KnownModes):
         return f"{name} needs data with known modes (mode_grid, ring)"
     if METRICS[name].needs == "images" and not isinstance(data, LabelledImages):
-        return f"{name} needs image data (data.kind = 'digits' or 'mnist')"
+        return f"{name} needs image data (data.kind = 'digits', 'mnist', 'images' or 'shapes')"
     return None
 
 

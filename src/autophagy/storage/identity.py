@@ -2,8 +2,9 @@
 
 A manifest (``config.json`` / ``sweep.json``) carries, under :data:`KEY`, the package version
 that wrote it, a random run id that the store (``results.sqlite``, its ``meta`` table) holds
-too, and a fingerprint of every input file the configs name (``data.path``, ``model.path``:
-size, mtime and the sha256 of its bytes, computed once per run). :func:`resume_identity` is
+too, and a fingerprint of every input file the configs name (``data.path``, ``model.path``,
+``data.labels``, ``data.features_path``: size, mtime and the sha256 of its bytes, computed once
+per run). :func:`resume_identity` is
 the one home of the rule: a resume whose input changed, whose store belongs to another run,
 or whose store has no manifest is refused with a :class:`ConfigError` naming what differs;
 ``force_data`` accepts a changed input and appends the change to the identity's ``history``
@@ -23,7 +24,9 @@ from typing import Any
 from autophagy.core.errors import ConfigError
 
 KEY = "identity"
-INPUT_KEYS = (("data", "path"), ("model", "path"))  # config tables whose key names an input file
+# config tables whose key names an input file or folder (mnist's and images' labels file, and
+# the images source's feature extractor too)
+INPUT_KEYS = (("data", "path"), ("model", "path"), ("data", "labels"), ("data", "features_path"))
 _CHUNK = 1 << 20
 
 
