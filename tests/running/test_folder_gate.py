@@ -42,6 +42,8 @@ PLACES = [
     "plots/trace_cov.png",
     "plots/samples.png",
     f".config.json.{os.getpid()}.tmp",
+    ".experiment-0.pickle",
+    f"..experiment-0.pickle.{os.getpid()}.tmp",
     f".report.html.{os.getpid()}.tmp",
     f"plots/.mean_drift.png.{os.getpid()}.tmp",
 ]

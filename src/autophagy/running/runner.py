@@ -34,7 +34,7 @@ from autophagy.running.config import split_tracking
 from autophagy.running.executors import Executor, InlineExecutor, make_executor
 from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
-from autophagy.running.tasks import Task, TaskResult, run_task
+from autophagy.running.tasks import Shipment, Task, TaskResult, run_task, ship, unship
 from autophagy.running.telemetry import ProgressLines, live_sink
 from autophagy.running.tracking import TrackingSession
 from autophagy.storage.identity import KEY, resume_identity, strip
@@ -311,6 +311,7 @@ def _execute(
         paths = plugin_roots(sorted(modules - {"__main__"}))
         todo: list[Task] = []
         total = finished = 0
+        shipments: dict[int, Shipment] = {}
         for cell in plan.cells:
             generations = cell.config.generations
             for block in plan.blocks(cell):
@@ -319,10 +320,12 @@ def _execute(
                 total += generations * len(block)
                 finished += generation * len(block)
                 if generation < generations:
+                    if cell.index not in shipments:  # once per cell, only when a block still runs
+                        shipments[cell.index] = ship(plan.out, cell.index, cell.shipped)
                     todo.append(
                         Task(
                             cell.index,
-                            cell.shipped,
+                            shipments[cell.index],
                             block[0],
                             block.stop,
                             generation,
@@ -357,6 +360,8 @@ def _execute(
                 if session is not None:
                     session.abandon()
                 raise
+            finally:
+                unship(shipments.values())
             if session is not None and stop.requested:
                 session.abandon()
                 session = None

@@ -1,9 +1,11 @@
 """Tasks: one sweep cell times one block of replicates, run from its checkpoint.
 
-A task carries the cell's experiment as the parent resolved it (pickled bytes and their
-digest), a replicate range and the encoded checkpoint, so any executor can ship it to any
-worker; the worker unpickles the experiment once per process, after importing the config's
-plug-ins (so their classes resolve), never re-reading data or re-validating the config. It
+A task carries where the cell's experiment lies as the parent resolved it (a pickle written
+once per cell into the run folder, with its digest: tasks stay small however large the data),
+a replicate range and the encoded checkpoint, so any executor can ship it to any worker that
+sees the run folder; the worker unpickles the experiment once per process, after importing the
+config's plug-ins (so their classes resolve), checks the digest, and never re-reads data or
+re-validates the config. It
 runs generations until the block is finished or the time budget is spent, and returns the
 rows and the new checkpoint. Because every random
 draw is keyed by (replicate, generation, role) and a checkpoint round trip is exact, the
@@ -12,22 +14,29 @@ numbers do not depend on where, in how many pieces, or after how many restarts a
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import os
 import pickle
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autophagy.core.blame import worker_error
 from autophagy.core.boundary import check_samples, stop_error, who
-from autophagy.core.errors import ConfigError
+from autophagy.core.errors import ConfigError, EnvironmentFault
 from autophagy.core.registry import adopt, extend_path
 from autophagy.core.rng import streams
 from autophagy.loop.checkpoint import decode_state, encode_state
 from autophagy.loop.engine import Experiment, LoopState, run_block
 from autophagy.running.telemetry import TrainingRecorder, TrainingRow
+from autophagy.storage.layout import SHIPMENT_PREFIX
+from autophagy.storage.safety import atomic_path
 from autophagy.storage.store import Row
 
 if TYPE_CHECKING:
@@ -35,11 +44,35 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Shipment:
+    """Where a cell's pickled ``(Experiment, RunConfig)`` lies, and the sha256 of its bytes."""
+
+    path: str
+    digest: str
+
+
+def ship(folder: Path, index: int, blob: bytes) -> Shipment:
+    """Write cell ``index``'s pickled experiment into the run ``folder`` (through the folder gate,
+    atomically) for its workers; :func:`unship` removes it when the run ends."""
+    path = Path(folder).absolute() / f"{SHIPMENT_PREFIX}{index}.pickle"  # workers may start elsewhere
+    with atomic_path(path, folder) as tmp:
+        tmp.write_bytes(blob)
+    return Shipment(str(path), hashlib.sha256(blob).hexdigest())
+
+
+def unship(shipments: Iterable[Shipment]) -> None:
+    """Remove the pickled experiments once no task needs them (a resume writes them again)."""
+    for shipment in shipments:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(shipment.path)
+
+
+@dataclass(frozen=True)
 class Task:
     """What a worker needs: the cell, its replicates ``[first, stop)`` and where to resume."""
 
     run: int
-    experiment: bytes  # pickle of (Experiment, RunConfig), made once per cell by the parent
+    experiment: Shipment  # the cell's (Experiment, RunConfig), pickled once by the parent
     first: int
     stop: int
     generation: int  # the last generation in ``checkpoint`` (0: start from scratch)
@@ -65,10 +98,14 @@ class TaskResult:
 
 
 @functools.lru_cache(maxsize=16)
-def _experiment(shipped: bytes) -> tuple[Experiment, RunConfig]:
-    """The experiment a task carries, unpickled once per process (bytes hash and compare
-    cheaply next to a fit; the parent pickled them, so they are trusted as the config is)."""
-    return pickle.loads(shipped)
+def _experiment(shipment: Shipment) -> tuple[Experiment, RunConfig]:
+    """The experiment a task points to, read and unpickled once per process. Its bytes must be
+    the ones the parent wrote (sha256): a file changed under a running run is refused."""
+    with open(shipment.path, "rb") as handle:
+        blob = handle.read()
+    if hashlib.sha256(blob).hexdigest() != shipment.digest:
+        raise EnvironmentFault(shipment.path, "changed while the run was going; run the command again")
+    return pickle.loads(blob)
 
 
 def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:

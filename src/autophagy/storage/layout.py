@@ -18,6 +18,7 @@ from autophagy.storage.identity import KEY
 CONFIG_FILE = "config.json"
 SWEEP_FILE = "sweep.json"
 STORE_FILE = "results.sqlite"
+SHIPMENT_PREFIX = ".experiment-"  # + cell index + ".pickle": a run's resolved experiment for its workers
 
 
 def read_manifest(folder: Path, *, identity: bool = False) -> tuple[str, dict[str, Any]] | None:
