@@ -22,6 +22,7 @@ from autophagy.reproduce import (
     gaussian_phase,
     heat,
     images,
+    kernel,
     language,
     loops,
     lowdim,
@@ -111,8 +112,8 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, stability, heat)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1, F1
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, stability, heat, kernel)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
