@@ -19,6 +19,7 @@ from autophagy.core.rng import streams
 from autophagy.data import DATA, GaussianData
 from autophagy.loop.engine import evaluate
 from autophagy.metrics import (
+    METRICS,
     density_l2,
     generations_to_collapse,
     heldout_nll,
@@ -227,3 +228,39 @@ def test_generations_to_collapse_on_rows_and_dataframes():
     assert out["generations_to_collapse"].iloc[0] == 3
     with pytest.raises(ValueError, match="falling"):
         generations_to_collapse(rows, "my_metric", 0.5)
+
+
+# --- density_tv -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_density_tv_equals_the_closed_form_of_two_shifted_gaussians(dim):
+    """TV(N(0, I), N(mu, I)) = 2 Phi(|mu| / 2) - 1 in any dimension; 0 for the truth itself."""
+    truth = GaussianData(np.zeros(dim), np.eye(dim))
+    shifts = np.array([0.0, 0.5, 2.0])
+    mean = np.zeros((3, dim))
+    mean[:, 0] = shifts
+    fitted = FittedGaussian(mean, np.broadcast_to(np.eye(dim), (3, dim, dim)).copy())
+    tv = METRICS["density_tv"].fn(fitted, truth, rng=streams(0, range(3), 1, "x"))
+    np.testing.assert_allclose(tv, 2 * stats.norm.cdf(shifts / 2) - 1, atol=2e-4)
+
+
+def test_density_tv_of_a_kde_matches_quadrature_and_needs_a_known_density():
+    truth = GaussianData(np.zeros(1), np.eye(1))
+    rng = np.random.default_rng(3)
+    kde = FittedKDE(rng.normal(0.3, 1.4, (2, 40, 1)), np.full((2, 1), 0.3))
+    tv = METRICS["density_tv"].fn(kde, truth, rng=streams(0, range(2), 1, "x"))
+    for r in range(2):
+
+        def gap(x, r=r):
+            f = np.exp(kde.log_prob(np.full((2, 1, 1), x)))[r, 0]
+            return abs(f - stats.norm.pdf(x))
+
+        exact = 0.5 * integrate.quad(gap, -12, 12, limit=400, epsabs=1e-10)[0]
+        assert tv[r] == pytest.approx(exact, abs=2e-3)  # grid to +-8 std: tails beyond are tiny here
+    raw = base_config()
+    raw["data"] = {"kind": "two_moons"}
+    raw["model"] = {"kind": "kde"}
+    raw["metrics"] = {"names": ["density_tv"]}
+    with pytest.raises(ConfigError, match="density_tv"):
+        resolve(raw)

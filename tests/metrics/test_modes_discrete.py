@@ -75,3 +75,16 @@ def test_histogram_and_discrete_validation():
         kl_divergence([-0.5, 1.5], [0.5, 0.5])
     with pytest.raises(ValueError, match="NaN"):
         kl_divergence([np.nan, 1.0], [0.5, 0.5])
+
+
+def test_entropy_of_a_fitted_categorical_is_shannon_in_nats():
+    """0 for one outcome, log K for uniform counts, scipy's value otherwise (0 log 0 = 0)."""
+    from scipy.stats import entropy as scipy_entropy
+
+    from autophagy.metrics import METRICS
+    from autophagy.models.categorical import FittedCategorical
+
+    counts = np.array([[5, 0, 0, 0], [3, 3, 3, 3], [6, 3, 1, 0]])
+    h = METRICS["entropy"].fn(FittedCategorical(counts))
+    np.testing.assert_allclose(h, [0.0, np.log(4), scipy_entropy([6, 3, 1])], atol=1e-12)
+    assert METRICS["entropy"].higher_is_better

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from autophagy.core.registry import METRICS, Metric, metric_for, register_metric
 from autophagy.metrics.cas import classification_accuracy
-from autophagy.metrics.density import density_l2, heldout_nll, mixture_l2
+from autophagy.metrics.density import density_l2, density_tv, heldout_nll, mixture_l2
 from autophagy.metrics.discrete import histogram, kl_divergence, total_variation
 from autophagy.metrics.features import (
     EXTRACTORS,
@@ -72,7 +72,7 @@ from autophagy.metrics.text import (
     zipf_fit,
 )
 from autophagy.metrics.transport import wasserstein2_samples
-from autophagy.metrics.truth import gini_simpson, surviving, test_error, true_tv
+from autophagy.metrics.truth import entropy, gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
 
 
@@ -132,6 +132,18 @@ register_metric(
     summary=(
         "lower is better (0 = the true density): (integral (f - p)^2 dx)^1/2, exact for Gaussian "
         "mixtures, else on a 2-D grid"
+    ),
+    models=("gaussian", "gmm", "kde", "flow"),
+    data=("gaussian", "mode_grid", "ring", "rosenbrock"),
+)
+register_metric(
+    "density_tv",
+    density_tv,
+    higher_is_better=False,
+    needs="model",
+    summary=(
+        "lower is better (0 = the true density, 1 = disjoint): TV = (1/2) integral |f - p| dx on a "
+        "grid of the true mean +- 8 std (d <= 2)"
     ),
     models=("gaussian", "gmm", "kde", "flow"),
     data=("gaussian", "mode_grid", "ring", "rosenbrock"),
@@ -251,6 +263,16 @@ register_metric(
     summary=(
         "higher is better (diversity; collapse drives it to 0): 1 - sum_k p_k^2 of the fit (E = (1 "
         "- 1/n)^t (1 - sum p0^2), replace)"
+    ),
+    models=("categorical", "memorizer"),
+)
+register_metric(
+    "entropy",
+    entropy,
+    higher_is_better=True,
+    needs="model",
+    summary=(
+        "higher is better (diversity; 0 = one outcome, log K = uniform): -sum_k p_k log p_k of the fit, nats"
     ),
     models=("categorical", "memorizer"),
 )
@@ -532,7 +554,9 @@ __all__ = [
     "cross_entropy_true",
     "data_image_metrics",
     "density_l2",
+    "density_tv",
     "distinct_n",
+    "entropy",
     "fid",
     "frechet_distance",
     "generations_to_collapse",

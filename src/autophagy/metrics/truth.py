@@ -37,6 +37,16 @@ def gini_simpson(model: object, data: object = None, *, rng: Rngs | None = None)
     return 1.0 - (p**2).sum(axis=1)
 
 
+def entropy(model: object, data: object = None, *, rng: Rngs | None = None) -> np.ndarray:
+    """Shannon entropy H(p) = -sum_k p_k log p_k of the fitted distribution in nats, ``(R,)``
+    (0 log 0 = 0): 0 when one outcome is left, log K when all K are equally likely. Heat Death
+    (Marchi et al.) predicts it goes to 0 below temperature 1 and to its maximum above."""
+    p = _fitted(model)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=1)
+
+
 def surviving(model: object, data: object = None, *, rng: Rngs | None = None) -> np.ndarray:
     """Number of outcomes the fitted model can still produce (positive probability), ``(R,)``."""
     return (_fitted(model) > 0).sum(axis=1).astype(np.float64)
