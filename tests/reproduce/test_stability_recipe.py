@@ -41,8 +41,12 @@ def test_thresholds_follow_the_closed_form():
 
 def test_tiny_run_passes_and_draws(tiny, tmp_path):
     report = RECIPES["B1"].verdict(tiny)
-    assert report.passed, [c.detail for c in report.checks if not c.passed]
+    assert report.outcome == "PASS", [c.detail for c in report.checks if not c.passed]
     assert len(report.checks) == 4
+    # every check carries its control (the other side of p*), judged in the verdict: contradicted
+    assert all(c.control.outcome == "CONTRADICTED" for c in report.checks), [
+        c.control.detail for c in report.checks
+    ]
     b1_draw(tiny, tmp_path / "B1.png")
     assert (tmp_path / "B1.png").stat().st_size > 0
 
@@ -59,6 +63,7 @@ def test_swapped_shares_fail_every_check(tiny):
         swapped[model] = relabelled
     report = RECIPES["B1"].verdict(dataclasses.replace(tiny, distances=swapped))
     assert not any(c.passed for c in report.checks), [c.detail for c in report.checks if c.passed]
+    assert report.outcome == "INVALID"  # the swapped data make every control hold
 
 
 def test_a_transient_alone_is_not_drift():
@@ -67,4 +72,4 @@ def test_a_transient_alone_is_not_drift():
     rng = np.random.default_rng(0)
     rising = 1 - 0.5 * 0.5**gens + 0.01 * rng.standard_normal((50, 20))
     data = B1Data({"gaussian": {0.5: rising}}, {"gaussian": "moment_w2"}, {"gaussian": 100})
-    assert RECIPES["B1"].verdict(data).passed
+    assert RECIPES["B1"].verdict(data).checks[0].outcome == "SUPPORTED"

@@ -10,10 +10,16 @@ probable outcome (entropy -> 0), for T > 1 it flattens to uniform over the outco
 a fixed point in between (at s = 1/2, K = 20, Zipf(1): entropy 2.20 nats at T = 0.8 and 2.67 at
 T = 1.25, against H(q) = 2.53 and log K = 3.00).
 
-Margins declared here, before any run: "to 0" is below ``EDGE`` log K and "to its maximum"
-above (1 - ``EDGE``) log K at the last generation; "neither" is inside the band from H(q) / 2 to
-(H(q) + log K) / 2 (half-way from the real entropy to either end). Trends are per-replicate
-least-squares slopes over all generations.
+Margins declared before any run, in ``designs/H1.toml``: "to 0" is more than a share
+``collapsed_share`` of the replicates below ``edge`` log K at the last generation (the collapse
+is absorbing: entropy exactly 0, so a mean would have no spread), "to its maximum" a mean above
+(1 - ``edge``) log K; "neither" is inside the band
+from H(q) - ``band`` H(q) to H(q) + ``band`` (log K - H(q)) (half-way from the real entropy to
+either end). Trends are per-replicate least-squares slopes over all generations. Every check
+carries a negative control judged inside the verdict, the same test at the same R and seed on a
+loop where the claim is false: a closed loop's direction against the other temperature's closed
+loop, its level against the fresh-data loop at that temperature, the fresh-data band against the
+closed loop.
 """
 
 from __future__ import annotations
@@ -28,11 +34,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, inside
+from autophagy.reproduce.verdict import Check, Note, above, below, controlled, inside, proportion_above
 from autophagy.results.pictures import data_source
 
-EDGE = 0.05  # "entropy -> 0" means below EDGE log K; "-> max" above (1 - EDGE) log K
 CLOSED, FRESH = "fully_synthetic", "fresh_data"
 
 
@@ -74,48 +80,67 @@ def h1_read(runs: dict) -> H1Data:
 
 
 def h1_judge(m: H1Data) -> list[Check | Note]:
+    """Direction and level of the closed loops, the band of the fresh-data loops, each with its
+    control (see the module)."""
+    edge, _ = margin("H1", "edge")
+    half, band_why = margin("H1", "band")
+    share, _ = margin("H1", "collapsed_share")
     items: list[Check | Note] = []
     top, real = m.max_entropy, m.real_entropy
-    band = (real / 2, (real + top) / 2)
+    band = (real - half * real, real + half * (top - real))
     for t in m.temperatures:
         closed, fresh = m.entropy[(t, CLOSED)], m.entropy[(t, FRESH)]
+        other = next(u for u in m.temperatures if u != t)
+        swapped = m.entropy[(other, CLOSED)]
         gens = closed.shape[1]
         last = f"generation {gens}"
         if t < 1:
-            items += [
-                below(
-                    f"T = {t:g}, no external data: entropy falls over generations 1-{gens} (slope)",
-                    stats.trend(closed),
-                ),
-                below(
-                    f"T = {t:g}, no external data: entropy at {last} below {EDGE:g} log K (-> 0)",
-                    stats.mean(closed[:, -1]),
-                    EDGE * top,
-                    note=f"{m.surviving[(t, CLOSED)][:, -1].mean():.3g} outcomes left of {m.n_categories}",
-                ),
-            ]
-        elif t > 1:
-            items += [
-                above(
-                    f"T = {t:g}, no external data: entropy rises over generations 1-{gens} (slope)",
-                    stats.trend(closed),
-                ),
-                above(
-                    f"T = {t:g}, no external data: entropy at {last} above {1 - EDGE:g} log K (-> max)",
-                    stats.mean(closed[:, -1]),
-                    (1 - EDGE) * top,
-                    note=f"log K = {top:.4g}",
-                ),
-            ]
-        items.append(
-            inside(
-                f"T = {t:g}, real share {m.share:g}: entropy at {last} stays between H(q)/2 and "
-                "(H(q) + log K)/2",
-                stats.mean(fresh[:, -1]),
-                *band,
-                note=f"H(q) = {real:.4g}, log K = {top:.4g}",
+            direction = below(
+                f"T = {t:g}, no external data: entropy falls over generations 1-{gens} (slope)",
+                stats.trend(closed),
             )
+            control_direction = below("", stats.trend(swapped))
+            # the collapse is absorbing (one outcome left: entropy exactly 0 in every replicate), so
+            # the level is judged as the share of replicates below the edge, not as a mean
+            low = edge * top
+            level = proportion_above(
+                f"T = {t:g}, no external data: share of replicates with entropy at {last} below "
+                f"{edge:g} log K (-> 0) above {share:g}",
+                int((closed[:, -1] < low).sum()),
+                len(closed),
+                share,
+                note=f"{m.surviving[(t, CLOSED)][:, -1].mean():.3g} of {m.n_categories} outcomes left (mean)",
+            )
+            control_level = proportion_above("", int((fresh[:, -1] < low).sum()), len(fresh), share)
+        else:
+            direction = above(
+                f"T = {t:g}, no external data: entropy rises over generations 1-{gens} (slope)",
+                stats.trend(closed),
+            )
+            control_direction = above("", stats.trend(swapped))
+            level = above(
+                f"T = {t:g}, no external data: entropy at {last} above {1 - edge:g} log K (-> max)",
+                stats.mean(closed[:, -1]),
+                (1 - edge) * top,
+                note=f"log K = {top:.4g}",
+            )
+            control_level = above("", stats.mean(fresh[:, -1]), (1 - edge) * top)
+        items += [
+            controlled(direction, control_direction, f"the same test on T = {other:g}'s closed loop"),
+            controlled(level, control_level, f"the same test on T = {t:g}'s fresh-data loop"),
+        ]
+        stays = inside(
+            f"T = {t:g}, real share {m.share:g}: entropy at {last} stays between H(q)/2 and (H(q) + log K)/2",
+            stats.mean(fresh[:, -1]),
+            *band,
+            note=f"H(q) = {real:.4g}, log K = {top:.4g}",
+            margin=band_why,
         )
+        # the closed loop at T; where it has collapsed in every replicate (entropy exactly 0, no
+        # spread to test) the other temperature's closed loop, outside the band on the other side
+        null, at = (closed, t) if np.ptp(closed[:, -1]) > 0 else (swapped, other)
+        control = inside("", stats.mean(null[:, -1]), *band)
+        items.append(controlled(stays, control, f"the same test on T = {at:g}'s closed loop"))
     return items
 
 
@@ -143,7 +168,7 @@ RECIPES: dict[str, Recipe] = {
         "(Heat Death, Marchi et al.)",
         "unless enough external data enters every generation, T != 1 drives the model to a few "
         "outputs (T < 1, entropy -> 0) or to uniform (T > 1, entropy -> log K)",
-        {"quick": {"replicates": 100, "generations": 25, "block_size": 100}, "full": {}},
+        {"quick": {"generations": 25, "block_size": 100}, "full": {}},  # R: designs/H1.toml
         None,
         h1_judge,
         h1_draw,

@@ -6,16 +6,20 @@ data are large enough.
 The loop (``configs/F1.toml``) is a 1-D Gaussian kernel density estimate trained on every real
 and synthetic sample so far (``accumulate``): n_ini real samples at generation 1, then each
 generation adds n_s samples of the previous KDE (the expanding synthetic data) and n_r fresh
-real ones. Sampling a KDE adds its bandwidth to the variance, so the first synthetic batches,
-drawn from fits on few samples, inflate the pool; later batches come from fits on a large pool
-with a small bandwidth, and the growing real part pulls the fit back. Swept over n_r: a real
-share of every new batch (n_r / (n_r + n_s), 0.23 at the full sizes) and none (n_r = 0, the
-control: the distance keeps rising).
+real ones. Sampling a KDE adds its bandwidth to the variance, so the first synthetic batch,
+drawn from a fit on n_ini points with a wide bandwidth, inflates the pool; later batches come
+from fits on a large pool with a small bandwidth, and the growing real part pulls the fit back.
+Swept over n_r: a real share of every new batch (n_r / (n_r + n_s)) and none (n_r = 0: the
+distance keeps rising).
 
-The shape is judged over all generations, in two windows split at a generation ``PEAK``
-declared here before any run (from a pilot: the real-share loop's mean distance peaks at
-generation 3-4): per-replicate least-squares slopes over generations 1..PEAK (rises) and
-PEAK..T (falls), and for n_r = 0 over PEAK..T (keeps rising). Never first against last.
+The sizes, R and the split generation ``peak`` are declared in ``designs/F1.toml`` (from a numpy
+pilot at a seed no recipe run uses, before the engine ran at seeds 0 and 1): the rise is the
+per-replicate least-squares slope over generations 1..peak (at peak = 2, the paired change from
+generation 1 to 2), the fall the slope over peak..T, and for n_r = 0 the slope over peak..T
+(keeps rising). Never first against last. Controls judged inside the verdict: the rise against
+its per-replicate values with balanced random signs (the permutation null), the fall against
+the same slope on the n_r = 0 loop, the no-real-data rise against the same slope on the
+real-share loop.
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.design import design
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below
+from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped
 
-PEAK = 4  # declared split: the ascent is judged over generations 1-4, the decline over 4-T
+
+def peak() -> int:
+    """The declared split generation (``designs/F1.toml``, ``split.peak``)."""
+    return int(design("F1").data["split"]["peak"])
 
 
 @dataclass(frozen=True)
@@ -58,25 +66,48 @@ def f1_read(runs: dict) -> F1Data:
 
 
 def f1_judge(m: F1Data) -> list[Check | Note]:
+    """Rise over 1..peak and fall over peak..T for the real-share loop, rise over peak..T
+    without real data; each with its control (see the module)."""
+    split = peak()
+    slopes = {n: stats.replicate_slopes(tv[:, :split]) for n, tv in m.tv.items()}
+    late = {n: stats.trend(tv[:, split - 1 :]) for n, tv in m.tv.items()}
+    shared = min(m.tv)  # n_r = 0: no real data after generation 1
     items: list[Check | Note] = []
     for n_real, tv in sorted(m.tv.items()):
         t = tv.shape[1]
-        early, late = stats.trend(tv[:, :PEAK]), stats.trend(tv[:, PEAK - 1 :])
-        path = f"TV {tv[:, 0].mean():.4g} at generation 1, {tv[:, PEAK - 1].mean():.4g} at {PEAK}, "
+        other = max(m.tv) if n_real == shared else shared
+        path = f"TV {tv[:, 0].mean():.4g} at generation 1, {tv[:, split - 1].mean():.4g} at {split}, "
         path += f"{tv[:, -1].mean():.4g} at {t}"
-        if n_real == 0:
+        if n_real == shared:
             items.append(
-                above(
-                    f"no real data after generation 1: TV keeps rising over generations {PEAK}-{t} (slope)",
-                    late,
-                    note=path,
+                controlled(
+                    above(
+                        f"no real data after generation 1: TV keeps rising, generations {split}-{t} (slope)",
+                        late[n_real],
+                        note=path,
+                    ),
+                    above("", late[other]),
+                    f"the same slope on the n_r = {other} loop",
                 )
             )
             continue
         share = f"real share {m.share(n_real):.2g} (n_r = {n_real})"
+        rise = slopes[n_real]
         items += [
-            above(f"{share}: TV first rises, over generations 1-{PEAK} (slope)", early, note=path),
-            below(f"{share}: then falls, over generations {PEAK}-{t} (slope)", late),
+            controlled(
+                above(
+                    f"{share}: TV first rises, over generations 1-{split} (slope)",
+                    stats.mean(rise),
+                    note=path,
+                ),
+                above("", stats.mean(sign_flipped(rise, f"F1 rise {n_real}"))),
+                "signs flipped",
+            ),
+            controlled(
+                below(f"{share}: then falls, over generations {split}-{t} (slope)", late[n_real]),
+                below("", late[other]),
+                f"the same slope on the n_r = {other} loop",
+            ),
         ]
     return items
 
@@ -89,7 +120,7 @@ def f1_draw(m: F1Data, path: Path) -> None:
         label = f"n_r = {n_real} (real share {m.share(n_real):.2g})"
         (line,) = ax.plot(gens, mean, "o-", ms=3, label=label)
         ax.fill_between(gens, mean - 1.96 * se, mean + 1.96 * se, color=line.get_color(), alpha=0.2, lw=0)
-    ax.axvline(PEAK, color="0.5", ls=":", lw=1, label=f"declared split (generation {PEAK})")
+    ax.axvline(peak(), color="0.5", ls=":", lw=1, label=f"declared split (generation {peak()})")
     ax.set_ylabel("TV to P_r (mean, 95 % interval)")
     title = f"F1: KDE accumulate loop, n_ini = {m.n_ini}, + n_s = {m.n_synthetic} synthetic a generation"
     finish_figure(fig, ax, title, path)
@@ -101,7 +132,7 @@ RECIPES: dict[str, Recipe] = {
         "1-D KDE trained on all real and synthetic data so far, with and without fresh real data (Fu et al.)",
         "as synthetic data expands, the TV distance to the real distribution first rises, then "
         "declines past a threshold point when the real data are large enough",
-        {"quick": {"replicates": 100, "generations": 16}, "full": {}},
+        {"quick": {"generations": 12, "block_size": 100}, "full": {}},  # R and sizes: designs/F1.toml
         None,
         f1_judge,
         f1_draw,

@@ -19,9 +19,13 @@ expansion below 1):
 "Bounded" and "drifts" are judged on the per-replicate least-squares slope over the second half
 of the generations: every stable loop first rises from its generation-1 distance (n real
 samples) to its stationary level, a transient that decays as ((1 - p) kappa)^t, so a slope over
-all generations is positive on both sides of p*. The margin is declared here, before any run:
-a loop is bounded when that slope is below DRIFT per generation (W2 units for the Gaussian, TV
-units for the KDE; 0.1 over 50 generations), and drifts when it is above it.
+all generations is positive on both sides of p*. The margin is declared in
+``designs/B1.toml`` (``margins.drift``), before any run: a loop is bounded when that slope is
+below it per generation (W2 units for the Gaussian, TV units for the KDE; 0.002 is 0.1 over 50
+generations), and drifts when it is above it. Each check's negative control, judged inside the
+verdict, is the same test on the same model's cell on the other side of p* (swapped shares, same
+R and seed): a bounded claim against the drifting loop, a drifting claim against the most
+stable one.
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below
+from autophagy.reproduce.verdict import Check, Note, above, below, controlled
 
-DRIFT = 0.002  # declared margin: distance units per generation over the second half
 LOOPS = {"B1": ("gaussian", "moment_w2"), "B1_kde": ("kde", "density_tv")}
 
 
@@ -83,40 +87,40 @@ def b1_read(runs: dict) -> B1Data:
 
 
 def b1_judge(m: B1Data) -> list[Check | Note]:
-    """Above p*: the second-half slope is below DRIFT; below p*: above it."""
+    """Above p*: the second-half slope is below the drift margin; below p*: above it. Each
+    check is controlled by its test on the model's cell on the other side of p*."""
+    drift, why = margin("B1", "drift")
     items: list[Check | Note] = []
     for model, cells in m.distances.items():
         star = threshold(model, m.n[model])
         items.append(
             Note(
                 f"{model}: threshold from the closed form",
-                f"kappa = {kappa(model, m.n[model]):.4g}, p* = 1 - 1/kappa = {star:.3g} (n = {m.n[model]})",
+                f"kappa = {kappa(model, m.n[model]):.4g}, p* = 1 - 1/kappa = {star:.3g} (n = {m.n[model]}); "
+                f"drift margin {drift:g} per generation: {why}",
             )
         )
-        for p in sorted(cells):
+        shares = sorted(cells)
+        stable, drifting = shares[-1], shares[0]
+        for p in shares:
             late = m.late(model, p)
             gens = f"generations {cells[p].shape[1] - late.shape[1] + 1}-{cells[p].shape[1]}"
             first, last = cells[p][:, 0].mean(), late[:, -1].mean()
             level = f"{m.metric[model]} {first:.3g} at generation 1, {last:.3g} last"
             slope = stats.trend(late)
             if p > star:
-                items.append(
-                    below(
-                        f"{model}, p = {p:g} > p*: {m.metric[model]} stays bounded (slope over {gens})",
-                        slope,
-                        DRIFT,
-                        note=level,
-                    )
-                )
+                test, other = below, drifting
+                claim = f"{model}, p = {p:g} > p*: {m.metric[model]} stays bounded (slope over {gens})"
             else:
-                items.append(
-                    above(
-                        f"{model}, p = {p:g} <= p*: {m.metric[model]} keeps growing (slope over {gens})",
-                        slope,
-                        DRIFT,
-                        note=level,
-                    )
+                test, other = above, stable
+                claim = f"{model}, p = {p:g} <= p*: {m.metric[model]} keeps growing (slope over {gens})"
+            items.append(
+                controlled(
+                    test(claim, slope, drift, note=level),
+                    test("", stats.trend(m.late(model, other)), drift),
+                    f"the same test on p = {other:g} (the other side of p*)",
                 )
+            )
     return items
 
 
@@ -145,13 +149,8 @@ RECIPES: dict[str, Recipe] = {
         "Gaussian (exact) and 1-D KDE loops with a real share p of every training set (Bertrand et al.)",
         "iterative retraining stays near the data distribution when the share of real data is large "
         "enough (p > p*) and drifts away otherwise",
-        {
-            "quick": {
-                "B1/replicates": 300,
-                "B1/generations": 60,
-                "B1_kde/replicates": 150,
-                "B1_kde/generations": 40,
-            },
+        {  # R per profile: designs/B1.toml (one R for both loops)
+            "quick": {"B1/generations": 60, "B1_kde/generations": 40, "block_size": 200},
             "full": {},
         },
         None,
