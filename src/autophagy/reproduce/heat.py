@@ -12,8 +12,8 @@ T = 1.25, against H(q) = 2.53 and log K = 3.00).
 
 Margins declared before any run, in ``designs/H1.toml``: "to 0" is more than a share
 ``collapsed_share`` of the replicates below ``edge`` log K at the last generation (the collapse
-is absorbing: entropy exactly 0, so a mean would have no spread), "to its maximum" a mean above
-(1 - ``edge``) log K; "neither" is inside the band
+is absorbing: entropy exactly 0, so a mean would have no spread), "to its maximum" more than
+that share above (1 - ``edge``) log K; "neither" is inside the band
 from H(q) - ``band`` H(q) to H(q) + ``band`` (log K - H(q)) (half-way from the real entropy to
 either end). Trends are per-replicate least-squares slopes over all generations. Every check
 carries a negative control judged inside the verdict, the same test at the same R and seed on a
@@ -118,13 +118,16 @@ def h1_judge(m: H1Data) -> list[Check | Note]:
                 stats.trend(closed),
             )
             control_direction = above("", stats.trend(swapped))
-            level = above(
-                f"T = {t:g}, no external data: entropy at {last} above {1 - edge:g} log K (-> max)",
-                stats.mean(closed[:, -1]),
-                (1 - edge) * top,
-                note=f"log K = {top:.4g}",
+            high = (1 - edge) * top
+            level = proportion_above(
+                f"T = {t:g}, no external data: share of replicates with entropy at {last} above "
+                f"{1 - edge:g} log K (-> max) above {share:g}",
+                int((closed[:, -1] > high).sum()),
+                len(closed),
+                share,
+                note=f"mean entropy {closed[:, -1].mean():.4g}, log K = {top:.4g}",
             )
-            control_level = above("", stats.mean(fresh[:, -1]), (1 - edge) * top)
+            control_level = proportion_above("", int((fresh[:, -1] > high).sum()), len(fresh), share)
         items += [
             controlled(direction, control_direction, f"the same test on T = {other:g}'s closed loop"),
             controlled(level, control_level, f"the same test on T = {t:g}'s fresh-data loop"),
