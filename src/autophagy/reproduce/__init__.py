@@ -61,6 +61,9 @@ QUICK_TIMES: dict[str, str] = {
     "T5": "1 s",
     "T6": "4 s",
     "T7": "2-5 min",
+    "B1": "253-268 s at load 14-17 (CPU 45-47 s)",
+    "H1": "105-111 s at load 12-17 (CPU 19-21 s)",
+    "F1": "527-958 s at load 9-21 (CPU 240 s)",
 }
 """Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
 said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""
