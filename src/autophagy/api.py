@@ -23,6 +23,7 @@ from autophagy.core.errors import ConfigError
 from autophagy.results.run import Run, open_run
 from autophagy.running.config import add_plugins, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
+from autophagy.running.devices import gpus_per_task
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.runner import TASK_SECONDS, execute, plan_run
 
@@ -117,7 +118,12 @@ def run(
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)
     owned = isinstance(executor, str)
-    pool = make_executor(executor, workers=workers, address=address, tasks=plan.task_count) if owned else None
+    gpus = gpus_per_task(c.resolved for c in plan.cells)  # Ray asks for a GPU per task when one is wanted
+    pool = (
+        make_executor(executor, workers=workers, address=address, tasks=plan.task_count, gpus=gpus)
+        if owned
+        else None
+    )
     pool = pool or executor
     try:
         folder = execute(

@@ -11,11 +11,12 @@ gives one image per class. Classes are drawn in their training shares; rows as i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.device import Device
 from autophagy.core.protocols import DataSource
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
@@ -35,7 +36,7 @@ class WGANOptions(Options):
     learning_rate: PositiveFloat = 5e-4
     classes: PositiveInt = 10
     image_shape: tuple[PositiveInt, PositiveInt] | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
 
 

@@ -29,6 +29,7 @@ from autophagy.core.errors import ConfigError, Interrupted
 from autophagy.core.registry import plugin_roots, unimportable_entries, user_modules
 from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
+from autophagy.running.devices import check_devices, gpus_per_task
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
@@ -136,6 +137,12 @@ LEGACY_DEFAULTS = (  # keys added since folders were first written, with the val
     ("model", "gaussian", "estimator", "unbiased"),
     ("data", "file", "held_out", 0),
     ("data", "file", "split_seed", 0),
+    ("model", "flow", "device", "auto"),
+    ("model", "transformer", "device", "auto"),
+    ("model", "gaussian", "backend", "numpy"),
+    ("model", "gaussian", "device", "auto"),
+    ("data", "digits", "classifier.device", "auto"),  # a dotted key: inside a nested table
+    ("data", "mnist", "classifier.device", "auto"),
 )
 
 
@@ -149,7 +156,11 @@ def _fill_legacy(manifest: dict[str, Any]) -> None:
         for section, kind, key, value in LEGACY_DEFAULTS:
             table = config if not section else config.get(section)
             if isinstance(table, dict) and (kind is None or table.get("kind") == kind):
-                table.setdefault(key, json.loads(json.dumps(value)))
+                *outer, last = key.split(".")
+                for part in outer:
+                    table = table.get(part) if isinstance(table, dict) else None
+                if isinstance(table, dict):
+                    table.setdefault(last, json.loads(json.dumps(value)))
 
 
 def _legacy_file_data(manifest: dict[str, Any]) -> bool:
@@ -190,8 +201,12 @@ def execute(
     version, run id shared with the store, input fingerprints); a resume whose inputs changed
     is refused unless ``force_data``, which records the change in the manifest.
     """
-    pool = make_executor(executor, tasks=plan.task_count) if isinstance(executor, str) else executor
+    gpus = gpus_per_task(c.resolved for c in plan.cells)
+    pool = (
+        make_executor(executor, tasks=plan.task_count, gpus=gpus) if isinstance(executor, str) else executor
+    )
     try:
+        check_devices((c.resolved for c in plan.cells), pool)  # a GPU asked for and absent: exit 3
         check_budget(plan.cells, plan.out, pool.workers)
         make_folder(plan.out)
         with FolderLock(plan.out), GracefulStop() as stop:
