@@ -15,6 +15,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 from autophagy.core.contract import ModelCase, off_mode, within_class_spread
 from autophagy.core.device import Device
 from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
+from autophagy.core.simulators import register_simulator
 from autophagy.data import DATA, CategoricalData, ZipfData, zipf_probabilities
 from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
 from autophagy.models import gaussian_exact  # noqa: F401  (registers the "exact" simulator)
@@ -195,6 +196,16 @@ def _image_rows(replicates: int = 3, n: int = 60) -> np.ndarray:
 
 
 _TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
+
+
+def _exact_torch(data: Any, model: GaussianModel) -> Any:
+    """The exact simulator on PyTorch (``model.backend = "torch"``), imported only when chosen."""
+    from autophagy.models.gaussian_exact_torch import TorchExactGaussianSimulator
+
+    return TorchExactGaussianSimulator(data, model)
+
+
+register_simulator("exact_torch", _exact_torch)
 
 # -- the registrations -------------------------------------------------------------------------
 

@@ -180,12 +180,4 @@ class ExactGaussianSimulator:
         return self.model.from_statistics(batch.count, batch.mean, batch.scatter)
 
 
-def _torch_simulator(data: GaussianData, model: GaussianModel):
-    """The same simulator on PyTorch (``model.backend = "torch"``), imported only when chosen."""
-    from autophagy.models.gaussian_exact_torch import TorchExactGaussianSimulator
-
-    return TorchExactGaussianSimulator(data, model)
-
-
 register_simulator("exact", ExactGaussianSimulator)
-register_simulator("exact_torch", _torch_simulator)

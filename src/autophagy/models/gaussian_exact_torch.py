@@ -51,6 +51,12 @@ from autophagy.models.gaussian_exact import covariance_root as numpy_covariance_
 
 DTYPE = torch.float64
 SEED_BOUND = 2**63 - 1
+NUMPY_ON_CPU = True  # False runs the GPU's code path (torch kernels, torch.Generator) on the CPU: tests
+
+
+def _numpy(device: Any) -> bool:
+    """Whether work on ``device`` goes through NumPy (the CPU, unless tests ask otherwise)."""
+    return NUMPY_ON_CPU and torch.device(device).type == "cpu"
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ def matmul(a: Any, b: Any) -> Any:
     """The batched product ``a @ b``. On the CPU it runs through NumPy's BLAS on the same memory
     (no copy): for the small stacked matrices of this simulator (d <= a few hundred) that is up
     to twice as fast as PyTorch's CPU kernels; on a GPU it is PyTorch's."""
-    if a.device.type == "cpu":
+    if _numpy(a.device):
         return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
     return a @ b
 
@@ -124,7 +130,7 @@ def covariance_root(cov: Any) -> Any:
     symmetric PSD root (eigh), decided matrix by matrix as the NumPy path does (on the CPU it
     is the NumPy path's function, on the same memory: LAPACK there is faster than PyTorch's
     batched Cholesky for small matrices)."""
-    if cov.device.type == "cpu":
+    if _numpy(cov.device):
         return torch.from_numpy(numpy_covariance_root(cov.numpy()))
     root, info = torch.linalg.cholesky_ex(cov)
     bad = info != 0
@@ -148,26 +154,24 @@ class Draws:
 
     def __init__(self, seed: int, device: str) -> None:
         self.device = device
-        if device == "cpu":
-            self.numpy = np.random.default_rng(seed)
-        else:
-            self.torch = torch.Generator(device=device).manual_seed(seed)
+        self.numpy = np.random.default_rng(seed) if _numpy(device) else None
+        self.torch = None if _numpy(device) else torch.Generator(device=device).manual_seed(seed)
 
     def normal(self, shape: tuple[int, ...]) -> Any:
         """Standard normals of ``shape``."""
-        if self.device == "cpu":
+        if self.numpy is not None:
             return torch.from_numpy(self.numpy.standard_normal(shape))
         return torch.randn(shape, generator=self.torch, dtype=DTYPE, device=self.device)
 
     def chisquare(self, dof: Any) -> Any:
         """Chi-square draws, one per entry of ``dof`` (float64 tensor, every entry positive)."""
-        if self.device == "cpu":
+        if self.numpy is not None:
             return torch.from_numpy(self.numpy.chisquare(dof.numpy()))
         return 2.0 * torch._standard_gamma(dof / 2.0, generator=self.torch)  # chi^2_m = 2 Gamma(m / 2)
 
     def binomial(self, count: Any, p: float) -> Any:
         """Binomial(count, p) draws, one per entry of ``count`` (float64 tensor of whole numbers)."""
-        if self.device == "cpu":
+        if self.numpy is not None:
             return torch.from_numpy(self.numpy.binomial(count.numpy().astype(np.int64), p).astype(np.float64))
         return torch.binomial(count, torch.full_like(count, p), generator=self.torch)
 
@@ -175,34 +179,43 @@ class Draws:
 def zeros(shape: tuple[int, ...], device: Any) -> Any:
     """A float64 tensor of zeros; on the CPU NumPy's (the OS hands out zeroed pages lazily,
     where ``torch.zeros`` writes every byte first)."""
-    if torch.device(device).type == "cpu":
+    if _numpy(device):
         return torch.from_numpy(np.zeros(shape))
     return torch.zeros(shape, dtype=DTYPE, device=device)
 
 
-def wishart_factors(dof: Any, dim: int, draws: Draws) -> Any:
-    """F ``(R, dim, dim)`` with F F^T ~ Wishart_dim(I, dof[r]) for ``dof`` ``(R,)`` int64 (any
-    value: dof <= 0 gives zeros), from one random source (see the module docstring)."""
+def wishart_factors(dof: Any, dim: int, draws: Draws, scale: float = 1.0) -> Any:
+    """``scale`` F ``(R, dim, dim)`` with F F^T ~ Wishart_dim(I, dof[r]) for ``dof`` ``(R,)`` int64
+    (any value: dof <= 0 gives zeros), from one random source (see the module docstring)."""
     reps, device = len(dof), dof.device
     chi_dof = dof[:, None] - torch.arange(dim, device=device)[None, :]  # (R, d): k - j
     used = (chi_dof > 0).to(DTYPE)  # column j exists iff j < k
     diagonal = torch.sqrt(draws.chisquare(chi_dof.clamp_min(1).to(DTYPE)))
     lower = draws.normal((reps, dim * (dim - 1) // 2))
+    if scale != 1.0:  # on the draws, not on the (R, d, d) result: half the numbers
+        diagonal, lower = scale * diagonal, scale * lower
     factor = zeros((reps, dim * dim), device)
-    factor[:, _lower_slots(dim, str(device))] = lower
+    slots = _lower_slots(dim, str(device))
+    if _numpy(device):  # NumPy's fancy assignment is the faster one on the CPU
+        factor.numpy()[:, slots.numpy()] = lower.numpy()
+    else:
+        factor[:, slots] = lower
     factor = factor.view(reps, dim, dim)
     factor.diagonal(dim1=1, dim2=2).copy_(diagonal)
-    if device.type == "cpu" and bool((chi_dof[:, -1] > 0).all()):
+    if _numpy(device) and bool((chi_dof[:, -1] > 0).all()):
         return factor  # every column used (no singular draw): skip the mask on the CPU
     return factor * used[:, None, :]
 
 
-def gaussian_group(mean: Any, root: Any | None, counts: Any, draws: Draws) -> TorchStats:
-    """Statistics of ``counts[r]`` i.i.d. draws of N(mean[r], root[r] root[r]^T) per replicate;
-    ``mean`` ``(R, d)`` or ``(d,)``, ``root`` ``(R, d, d)``, ``(d, d)`` or None (the identity)."""
+def gaussian_group(mean: Any, root: Any | None, counts: Any, draws: Draws, scale: float = 1.0) -> TorchStats:
+    """Statistics of ``counts[r]`` i.i.d. draws of N(mean[r], scale^2 root[r] root[r]^T) per
+    replicate; ``mean`` ``(R, d)`` or ``(d,)``, ``root`` ``(R, d, d)``, ``(d, d)`` or None (the
+    identity)."""
     reps, dim = len(counts), mean.shape[-1]
     z = draws.normal((reps, dim, 1))
-    factor = wishart_factors(counts - 1, dim, draws)
+    if scale != 1.0:
+        z = scale * z
+    factor = wishart_factors(counts - 1, dim, draws, scale)
     scale = torch.where(counts > 0, counts.clamp_min(1).to(DTYPE).rsqrt(), 0.0)[:, None]
     shift = z[..., 0] if root is None else (root @ z)[..., 0]
     spread = factor if root is None else matmul(root, factor)  # scatter = root W root^T, W = F F^T
@@ -220,9 +233,12 @@ def pool(parts: Sequence[TorchStats]) -> TorchStats:
     mean = torch.einsum("rp,rpd->rd", counts, means) / count.clamp_min(1.0)[:, None]
     dev = means - mean[:, None, :]
     between = matmul((dev * counts[:, :, None]).transpose(1, 2), dev)  # sum_g c_g dev_g dev_g^T
-    scatter = between
+    scatter = between  # a new array: summed into in place
     for p in parts:
-        scatter += p.scatter
+        if _numpy(scatter.device):
+            np.add(scatter.numpy(), p.scatter.numpy(), out=scatter.numpy())
+        else:
+            scatter += p.scatter
     return TorchStats(count.round().to(torch.int64), mean, scatter)
 
 
@@ -287,8 +303,8 @@ class TorchExactGaussianSimulator:
         d = self.data.dim
         return TorchStats(
             torch.zeros(replicates, dtype=torch.int64, device=self.device),
-            torch.zeros((replicates, d), dtype=DTYPE, device=self.device),
-            torch.zeros((replicates, d, d), dtype=DTYPE, device=self.device),
+            zeros((replicates, d), self.device),
+            zeros((replicates, d, d), self.device),
         )
 
     def real(self, n: int, rng: Rngs) -> TorchStats:
@@ -310,7 +326,7 @@ class TorchExactGaussianSimulator:
         for j, (model, c) in enumerate(zip(models, counts, strict=False)):
             fitted = self._model(model)
             draws = self._draws(rngs_for("synthetic" if j == 0 else f"synthetic:{j}"))
-            groups.append(gaussian_group(fitted.mean, math.sqrt(bias) * fitted.root(), c, draws))
+            groups.append(gaussian_group(fitted.mean, fitted.root(), c, draws, math.sqrt(bias)))
         return pool(groups)
 
     def concat(self, parts: Sequence[GroupStats]) -> TorchStats:
@@ -328,5 +344,7 @@ class TorchExactGaussianSimulator:
     def fit(self, batch: GroupStats, rng: Rngs, init: Any) -> TorchGaussian:
         """The model's estimator from the statistics: mean, scatter / (n - 1) or scatter / n."""
         stats = self._stats(batch)
-        divisor = stats.count.to(DTYPE) - float(self.model.estimator == "unbiased")
-        return TorchGaussian(stats.mean, stats.scatter / divisor[:, None, None])
+        divisor = (stats.count.to(DTYPE) - float(self.model.estimator == "unbiased"))[:, None, None]
+        if _numpy(stats.scatter.device):  # NumPy's division is the faster one on the CPU
+            return TorchGaussian(stats.mean, torch.from_numpy(stats.scatter.numpy() / divisor.numpy()))
+        return TorchGaussian(stats.mean, stats.scatter / divisor)
