@@ -394,9 +394,11 @@ def _backend(
 ) -> str:
     """Resolve ``model.backend``: "torch" runs the exact simulator on PyTorch (it needs what
     "exact" needs, and the torch extra); a ``device`` other than "auto" needs that backend."""
+    if model.get("kind") != "gaussian":  # the option of the gaussian family only
+        return simulator
     backend = model.get("backend", "numpy")
     if backend != "torch":
-        if model.get("device", "auto") != "auto" and model.get("kind") == "gaussian":
+        if model.get("device", "auto") != "auto":
             raise ConfigError(
                 "model.device", "is used by backend = 'torch' only; set model.backend = 'torch'"
             )
