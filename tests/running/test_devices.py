@@ -115,3 +115,19 @@ def test_ray_without_a_gpu_refuses_a_cuda_config(monkeypatch):
     with pytest.raises(EnvironmentFault) as info:
         make_executor("ray", gpus=1)
     assert info.value.where == "--executor ray" and fake.stopped
+
+
+def test_folders_written_before_device_options_resume_as_auto():
+    """A manifest without the keys this work added reads as their defaults (LEGACY_DEFAULTS)."""
+    from autophagy.running.runner import _fill_legacy
+
+    old = {
+        "model": {"kind": "gaussian", "estimator": "unbiased"},
+        "data": {"kind": "digits", "classifier": {}},
+    }
+    _fill_legacy(old)
+    assert old["model"]["backend"] == "numpy" and old["model"]["device"] == "auto"
+    assert old["data"]["classifier"]["device"] == "auto"
+    flow = {"model": {"kind": "flow"}, "data": {"kind": "gaussian"}}
+    _fill_legacy(flow)
+    assert flow["model"]["device"] == "auto" and "classifier" not in flow["data"]
