@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.device import Device
 from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
@@ -44,7 +45,7 @@ class DDPMOptions(Options):
     classes: PositiveInt = 10
     image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
     sample_batch: PositiveInt = 4096
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
 
 
 def cosine_schedule(steps: int) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autophagy.core.device import resolve_device, torch_generator
 from autophagy.core.protocols import LabelledImages, split_rows
 from autophagy.data.images import image_shape
 
@@ -19,12 +20,8 @@ SEED_BOUND = 2**62
 
 
 def torch_device(choice: str) -> str:
-    """``"cuda"`` when asked for or when ``"auto"`` finds a GPU, else ``"cpu"``."""
-    import torch
-
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device = 'cuda' but PyTorch sees no CUDA device")
-    return "cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu"
+    """The model's ``device`` option, resolved by :func:`autophagy.core.device.resolve_device`."""
+    return resolve_device(choice, "model.device")
 
 
 def seeded(seed: int, build: Callable[[], Any]) -> Any:
@@ -38,9 +35,7 @@ def seeded(seed: int, build: Callable[[], Any]) -> Any:
 
 def generator(seed: int, device: str) -> Any:
     """A torch generator on ``device`` seeded by ``seed``."""
-    import torch
-
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch_generator(seed, device)
 
 
 def training_images(

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
+from autophagy.core.device import Device
 from autophagy.core.protocols import DataSource, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
@@ -37,7 +38,7 @@ class WGANOptions(Options):
     learning_rate: PositiveFloat = 5e-4
     classes: PositiveInt = 10
     image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
 
 
