@@ -204,7 +204,7 @@ def test_n4_controls_fail_every_check():
 
 def test_any_of_is_bonferroni_over_its_parts():
     from autophagy.core import stats
-    from autophagy.reproduce.verdict import above, any_of, equals
+    from autophagy.reproduce.checks import above, any_of, equals
 
     strong = above("a", stats.mean(np.array([5.0, 5.1, 4.9])))
     weak = above("b", stats.mean(np.array([0.1, -0.2, 0.3])))

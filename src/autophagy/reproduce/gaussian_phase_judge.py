@@ -22,9 +22,10 @@ import numpy as np
 from autophagy.admissible.effective import Z95
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
+from autophagy.reproduce.checks import above, all_of, below, controlled, equals, undecided
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import save_figure
-from autophagy.reproduce.verdict import Check, Note, above, all_of, below, controlled, equals, undecided
+from autophagy.reproduce.verdict import Check, Note
 
 # --- G3: admissible region of the effective sample size ---------------------------------
 

@@ -4,7 +4,7 @@ recipe runs with the same seed), Holm across a recipe's checks.
 
 FID is skewed (a replicate whose model fails has an FID several times the others'), and a t
 interval over R <= 6 such values under-covers; checks on FID are given their replicate values,
-so at R <= :data:`~autophagy.reproduce.verdict.EXACT_R` they are judged by the exact paired
+so at R <= :data:`~autophagy.reproduce.checks.EXACT_R` they are judged by the exact paired
 sign-flip test (whose smallest p is 2^-R: R = 4 cannot reach 5 %, R = 5 reaches 3.1 %). Every
 directional check carries a sign-flip control: its replicate values with balanced random signs.
 """
@@ -16,18 +16,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, all_of, any_of, below, controlled, inside, sign_flipped
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.verdict import (
-    Check,
-    Note,
-    above,
-    all_of,
-    any_of,
-    below,
-    controlled,
-    inside,
-    sign_flipped,
-)
+from autophagy.reproduce.verdict import Check, Note
 
 IMAGE_METRICS = ("lenet_fid", "lenet_precision", "lenet_recall")
 
