@@ -6,8 +6,8 @@ Directional claims (:func:`above`, :func:`below`) are one-sided t tests on an
 the exact paired sign-flip test (skewed metrics at small R). Agreements (:func:`inside`,
 :func:`equals`, :func:`matches_everywhere`) are equivalence tests (TOST) with a declared margin.
 :func:`all_of` and :func:`any_of` combine parts (intersection-union; Bonferroni within the
-claim), :func:`proportion_above` is the score test with its Wilson bound, :func:`fact` an exact
-property reported apart, :func:`controlled` attaches a negative control and
+claim), :func:`proportion_above` is the exact binomial test with its Clopper-Pearson bound,
+:func:`fact` an exact property reported apart, :func:`controlled` attaches a negative control and
 :func:`sign_flipped` builds the usual one (the replicates' signs flipped by fair coins).
 """
 
@@ -203,9 +203,13 @@ def any_of(name: str, parts: Sequence[Check], note: str = "") -> Check:
 
 
 def proportion_above(name: str, successes: int, n: int, threshold: float, note: str = "") -> Check:
-    """Claim: the probability of success exceeds ``threshold`` (score test, Wilson bound)."""
-    p = stats.proportion_p(successes, n, threshold)
-    return Check(name, "proportion_above", None, threshold, INF, p, 1.0 - p, note, successes=(successes, n))
+    """Claim: the probability of success exceeds ``threshold`` (exact binomial test, Clopper-Pearson
+    bound; the score test it replaced exceeds its level at small n, see
+    ``tests/core/test_small_samples.py``); contradicted when the share is significantly below
+    (``P(Bin(n, threshold) <= k)``)."""
+    p = stats.binomial_p(successes, n, threshold)
+    against = stats.binomial_p(n - successes, n, 1.0 - threshold)  # P(Bin(n, p0) <= k)
+    return Check(name, "proportion_above", None, threshold, INF, p, against, note, successes=(successes, n))
 
 
 def undecided(name: str, note: str, full_only: bool = False) -> Check:

@@ -55,7 +55,8 @@ class Check:
 
     ``kind``: ``above`` (mean > low), ``below`` (mean < high), ``inside`` (equivalence, TOST:
     low < mean < high; ``margin`` says why the band is that wide), ``proportion_above`` (share
-    > low, score test and Wilson bound), ``undecided`` (no test could be formed: INCONCLUSIVE).
+    > low, exact binomial test and Clopper-Pearson bound), ``undecided`` (no test could be
+    formed: INCONCLUSIVE).
     ``p`` is the p-value of support, ``p_against`` that of contradiction. ``points`` > 1 when
     the support p is Bonferroni over several parts (the interval shown is then at level
     ``alpha / points``). ``min_se``: the smallest standard error among the check's points (0 is
@@ -92,7 +93,7 @@ class Check:
         e, a = self.estimate, self.alpha / self.points
         if self.kind == "proportion_above":
             k, n = self.successes
-            return stats.wilson_lower(k, n, a), INF
+            return stats.clopper_pearson_lower(k, n, a), INF
         if e is None or math.isnan(a):
             return math.nan, math.nan
         if self.kind == "above":
