@@ -11,7 +11,6 @@ import numpy as np
 
 from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
-from autophagy.core import stats
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.gaussian_phase_judge import (
     G3Data,
@@ -152,11 +151,11 @@ def g5_measure(
             )
         )
     limits = parallel_map(_limit, calls, workers)
-    wd = {
-        point: stats.from_interval(limit.value, limit.low, limit.high, replicates)
+    per = {
+        point: np.asarray(limit.per_replicate, dtype=np.float64)
         for point, limit in zip(points, limits, strict=True)
     }
-    return G5Data(dim, wd)
+    return G5Data(dim, per)
 
 
 RECIPES: dict[str, Recipe] = {
