@@ -265,8 +265,8 @@ def g5_judge(m: G5Data) -> list[Check | Note]:
             checks.append(
                 Note(
                     f"lambda=1, p={p:g}: slope minus the fresh-only loop's (reported, not judged)",
-                    f"{same.value:.4g} [{low:.4g}, {high:.4g}] (95 %): at lambda = 1 synthetic data "
-                    "shifts the level, not the rate",
+                    f"{same.value:.4g} [{low:.4g}, {high:.4g}] (95 %; at lambda = 1 the n^-1/2 rate is "
+                    "judged above, the slowing as a level: W2 above p=1's)",
                 )
             )
     mixed = log_slopes(m, 0.9, 0.5, sizes)
