@@ -32,8 +32,9 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
+from autophagy.reproduce.checks import above, controlled, sign_flipped
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, controlled, sign_flipped
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}

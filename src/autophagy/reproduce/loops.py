@@ -23,12 +23,7 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
-from autophagy.reproduce.verdict import (
-    Check,
-    Fact,
-    Note,
+from autophagy.reproduce.checks import (
     above,
     below,
     controlled,
@@ -37,6 +32,9 @@ from autophagy.reproduce.verdict import (
     matches_everywhere,
     sign_flipped,
 )
+from autophagy.reproduce.design import margin
+from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
+from autophagy.reproduce.verdict import Check, Fact, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 

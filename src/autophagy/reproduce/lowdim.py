@@ -20,8 +20,9 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.core.rng import stream
+from autophagy.reproduce.checks import above, below, controlled, sign_flipped, undecided
 from autophagy.reproduce.recipe import Recipe, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped, undecided
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 

@@ -21,12 +21,7 @@ from scipy.special import gamma
 
 from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import save_figure
-from autophagy.reproduce.verdict import (
-    Check,
-    Fact,
-    Note,
+from autophagy.reproduce.checks import (
     above,
     all_of,
     below,
@@ -36,6 +31,9 @@ from autophagy.reproduce.verdict import (
     matches_everywhere,
     sign_flipped,
 )
+from autophagy.reproduce.design import margin
+from autophagy.reproduce.recipe import save_figure
+from autophagy.reproduce.verdict import Check, Fact, Note
 
 
 @dataclass(frozen=True)
