@@ -28,8 +28,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below, inside
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, inside
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 
 EDGE = 0.05  # "entropy -> 0" means below EDGE log K; "-> max" above (1 - EDGE) log K

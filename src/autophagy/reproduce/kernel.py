@@ -30,8 +30,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below
+from autophagy.reproduce.verdict import Check, Note
 
 PEAK = 4  # declared split: the ascent is judged over generations 1-4, the decline over 4-T
 

@@ -36,8 +36,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below
+from autophagy.reproduce.verdict import Check, Note
 
 DRIFT = 0.002  # declared margin: distance units per generation over the second half
 LOOPS = {"B1": ("gaussian", "moment_w2"), "B1_kde": ("kde", "density_tv")}
