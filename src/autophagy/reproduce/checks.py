@@ -240,3 +240,16 @@ def sign_flipped(values: np.ndarray, key: str) -> np.ndarray:
     signs = np.ones(x.shape[0])
     signs[rng.permutation(x.shape[0])[: x.shape[0] // 2]] = -1.0
     return x * signs.reshape((-1,) + (1,) * (x.ndim - 1))
+
+
+def flip_controlled(
+    direction: str, name: str, values: np.ndarray, key: str, note: str = "", how: str = "signs flipped"
+) -> Check:
+    """``above`` or ``below`` (``direction``) 0 for the mean of per-replicate ``values`` ``(R,)``
+    (paired differences or slopes), controlled by the same check on the values with their signs
+    flipped by balanced fair coins keyed on ``key`` (:func:`sign_flipped`): the permutation null
+    at the same spread."""
+    test = {"above": above, "below": below}[direction]
+    return controlled(
+        test(name, stats.mean(values), note=note), test("", stats.mean(sign_flipped(values, key))), how
+    )

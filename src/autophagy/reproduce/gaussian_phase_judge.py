@@ -22,7 +22,15 @@ import numpy as np
 from autophagy.admissible.effective import Z95
 from autophagy.core import stats
 from autophagy.core.stats import Estimate
-from autophagy.reproduce.checks import above, all_of, below, controlled, equals, sign_flipped, undecided
+from autophagy.reproduce.checks import (
+    above,
+    all_of,
+    below,
+    controlled,
+    equals,
+    flip_controlled,
+    undecided,
+)
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import save_figure
 from autophagy.reproduce.verdict import Check, Note
@@ -235,10 +243,13 @@ def log_slopes(m: G5Data, bias: float, p: float, sizes: list[int]) -> np.ndarray
 
 def _slower(name: str, gap: np.ndarray, key: str, note: str = "") -> Check:
     """``gap`` ``(R,)`` (a per-replicate slope difference) above 0, with its sign-flip control."""
-    return controlled(
-        above(name, stats.mean(gap), note=note),
-        above("", stats.mean(sign_flipped(gap, key))),
-        "signs flipped (independent loops paired by replicate index: an exact permutation null)",
+    return flip_controlled(
+        "above",
+        name,
+        gap,
+        key,
+        note=note,
+        how="signs flipped (independent loops paired by replicate index: an exact permutation null)",
     )
 
 
