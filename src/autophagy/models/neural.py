@@ -7,6 +7,7 @@ other replicates of the batch. PyTorch is imported inside the functions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,20 @@ def unpack(state: dict[str, np.ndarray], name: str, i: int, module: Any, device:
     }
     module.load_state_dict(weights)
     return module.to(device).eval()
+
+
+class ImageModel:
+    """What the image models share (a dataclass with ``options.image_shape``,
+    ``options.classes`` and a ``shape`` field): binding the shape from labelled image data, and
+    checking that the data are image rows the model can read."""
+
+    def for_data(self, data: object) -> Any:
+        """This model with the image shape (channels included) taken from labelled image data."""
+        return dataclasses.replace(self, shape=bound_shape(data, self.options.image_shape))
+
+    def check_data(self, data: object) -> None:
+        """Raise ``ValueError`` unless the data are image rows this model can read."""
+        check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
 
 def bound_shape(data: object, shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
