@@ -17,7 +17,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from autophagy.reproduce import gaussian, gaussian_phase, images, language, loops, lowdim, tails
+from autophagy.reproduce import (
+    demystified,
+    gaussian,
+    gaussian_phase,
+    images,
+    language,
+    loops,
+    lowdim,
+    tails,
+)
 from autophagy.reproduce.design import design
 from autophagy.reproduce.recipe import Recipe, one_thread
 from autophagy.reproduce.verdict import FAIL, INCONCLUSIVE, INVALID, PASS, Check, Fact, Note, Report
@@ -135,8 +144,8 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, D1
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, demystified)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
