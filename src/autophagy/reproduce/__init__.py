@@ -25,6 +25,7 @@ from autophagy.reproduce import (
     language,
     loops,
     lowdim,
+    poison,
     tails,
 )
 from autophagy.reproduce.design import design
@@ -144,8 +145,8 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, D1
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, demystified)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, D1, P1
+FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, demystified, poison)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())
