@@ -69,7 +69,10 @@ class P1Data:
 
 def p1_read(runs: dict[str, Run]) -> P1Data:
     """Both cells of ``P1`` and the control loop, as one :class:`ImageRuns`."""
-    main = read_settings(runs["P1"], "P1: DDPM on digits, poisoned then healed, n = {n}", _label)
+    n = runs["P1"].cells[0]["config"]["loop"]["n_ini"]
+    main = read_settings(
+        runs["P1"], f"P1: DDPM on digits, poisoned then healed, n = {n} a generation", _label
+    )
     control = read_settings(runs["P1_control"], "", lambda loop: CONTROL)
     heal = next(
         heal_start(c["config"]["loop"]) for c in runs["P1"].cells if _label(c["config"]["loop"]) == POISONED
