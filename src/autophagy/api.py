@@ -25,6 +25,7 @@ from autophagy.results.compare import Comparison, compare
 from autophagy.results.run import Run, open_run
 from autophagy.running.config import add_plugins, refuse_swept_overrides, set_key, set_override
 from autophagy.running.config import load_config as _load_toml
+from autophagy.running.devices import gpus_per_task
 from autophagy.running.executors import Executor, make_executor
 from autophagy.running.runner import execute, plan_run
 from autophagy.running.slurm_options import SlurmOptions, slurm_options
@@ -179,6 +180,7 @@ def run(
     for line in plan.notes:  # keys some sweep cells ignore, said once
         note(line) if note is not None else warnings.warn(line, stacklevel=2)
     owned = isinstance(executor, str)
+    gpus = gpus_per_task(c.resolved for c in plan.cells)  # Ray asks for a GPU per task when one is wanted
     pool = None
     if owned:
         pool = make_executor(
@@ -188,6 +190,7 @@ def run(
             tasks=plan.task_count,
             slurm=options,
             task_seconds=task_seconds,
+            gpus=gpus,
         )
     pool = pool or executor
     try:

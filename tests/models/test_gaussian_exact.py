@@ -156,4 +156,4 @@ def test_the_exact_simulator_is_registered_with_the_models():
 
     code = "import autophagy.models; from autophagy.core.simulators import SIMULATORS as S; print(sorted(S))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['exact', 'samples']"
+    assert out.strip() == "['exact', 'exact_torch', 'samples']"  # exact_torch imports torch on first use

@@ -74,7 +74,12 @@ def _runs(curves: dict[str, dict[str, list[float]]], replicates: int = 6, noise:
 def _flat(
     fid: float = 30.0, precision: float = 0.9, recall: float = 0.8, t: int = 5
 ) -> dict[str, list[float]]:
-    return {"lenet_fid": [fid] * t, "lenet_precision": [precision] * t, "lenet_recall": [recall] * t}
+    return {
+        "lenet_fid": [fid] * t,
+        "lenet_precision": [precision] * t,
+        "lenet_recall": [recall] * t,
+        "legibility": [0.95] * t,
+    }
 
 
 def _collapsing(t: int = 5, speed: float = 1.0) -> dict[str, list[float]]:
@@ -82,6 +87,7 @@ def _collapsing(t: int = 5, speed: float = 1.0) -> dict[str, list[float]]:
         "lenet_fid": list(30 + speed * np.linspace(0, 90, t)),
         "lenet_precision": list(0.9 - speed * np.linspace(0, 0.15, t)),
         "lenet_recall": list(0.8 - speed * np.linspace(0, 0.5, t)),
+        "legibility": list(0.95 - speed * np.linspace(0, 0.4, t)),
     }
 
 
@@ -97,18 +103,34 @@ DRIFTS = (
 )
 
 
+MODES = "modes drift and merge: legibility falls over generations 1-5 (slope)"
+
+
 @pytest.mark.parametrize("rid", ["N1", "N5"])
 def test_fully_synthetic_controls_fail_every_check(rid):
-    """The control 'fresh data instead of fully synthetic': a stable loop fails all three trends."""
+    """The control 'fresh data instead of fully synthetic': a stable loop fails all three trends
+    (and N1's modes check: a legibility that holds)."""
     assert not failing(rid, _runs({"lambda = 1": _collapsing()}))
-    assert failing(rid, _runs({"lambda = 1": _flat()})) == set(DRIFTS)
+    expected = set(DRIFTS) | ({MODES} if rid == "N1" else set())
+    assert failing(rid, _runs({"lambda = 1": _flat()})) == expected
     # a loop whose FID rises only from generation 1 to 2 and then recovers: no trend over all generations
     bump = {**_flat(), "lenet_fid": [30.0, 60.0, 30.0, 25.0, 20.0]}
     assert DRIFTS[0] in failing(rid, _runs({"lambda = 1": bump}))
 
 
+def test_n1_modes_can_fail_and_need_their_metric():
+    """Modes that drift and merge only in FID, precision and recall: a legibility that holds
+    fails the modes check alone; a run that did not record legibility leaves it INCONCLUSIVE."""
+    kept = {**_collapsing(), "legibility": [0.95] * 5}
+    assert failing("N1", _runs({"lambda = 1": kept})) == {MODES}
+    bare = {k: v for k, v in _collapsing().items() if k != "legibility"}
+    report = RECIPES["N1"].verdict(_runs({"lambda = 1": bare}), "full")
+    assert report.outcomes()[MODES] == "INCONCLUSIVE" and report.outcome == "INCONCLUSIVE"
+
+
 N2_GAP = "lambda = 0.5: the recall gap to lambda = 1 grows over generations 1-5 (slope of the gap)"
-N2_PRECISION = "lambda = 0.5: precision over generations 1-5 above lambda = 1's"
+N2_PRECISION = "lambda = 0.5: precision trend over generations 1-5 above lambda = 1's (slope difference)"
+N2_FID = "lambda = 0.5: FID rises over generations 1-5 (slope)"
 N2_RECALL = "lambda = 0.5: recall falls over generations 1-5 (slope)"
 
 
@@ -125,6 +147,12 @@ def test_n2_controls_fail_every_check():
     assert failing("N2", _runs({"lambda = 1": _collapsing(), "lambda = 0.5": level})) == {N2_GAP}
     stable = _runs({"lambda = 1": _flat(recall=0.8), "lambda = 0.5": {**guided, "lenet_recall": [0.5] * 5}})
     assert N2_RECALL in failing("N2", stable)
+    # precision judged as a trend: a guided precision higher but falling as fast fails it
+    parallel = {**guided, "lenet_precision": list(np.array(_collapsing()["lenet_precision"]) + 0.05)}
+    assert failing("N2", _runs({"lambda = 1": _collapsing(), "lambda = 0.5": parallel})) == {N2_PRECISION}
+    # a guided FID that does not rise fails the FID trend
+    still = {**guided, "lenet_fid": [60.0] * 5}
+    assert failing("N2", _runs({"lambda = 1": _collapsing(), "lambda = 0.5": still})) == {N2_FID}
 
 
 Curves = dict[float, dict[str, list[float]]]
@@ -204,7 +232,7 @@ def test_n4_controls_fail_every_check():
 
 def test_any_of_is_bonferroni_over_its_parts():
     from autophagy.core import stats
-    from autophagy.reproduce.verdict import above, any_of, equals
+    from autophagy.reproduce.checks import above, any_of, equals
 
     strong = above("a", stats.mean(np.array([5.0, 5.1, 4.9])))
     weak = above("b", stats.mean(np.array([0.1, -0.2, 0.3])))

@@ -33,9 +33,10 @@ def _loop_seeds(rid: str, seed: int, monkeypatch) -> list[int]:
 
 
 class _FakeLimit:
-    """A limit (or n_e / n_r ratio) with its 95 % interval."""
+    """A limit (or n_e / n_r ratio) with its 95 % interval and its replicates' values."""
 
     value, low, high = 0.1, 0.09, 0.11
+    per_replicate = (0.09, 0.1, 0.11)
 
 
 @pytest.mark.parametrize("rid", ["G3", "G4", "G5"])

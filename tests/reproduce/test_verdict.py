@@ -15,15 +15,7 @@ from typer.testing import CliRunner
 from autophagy import reproduce
 from autophagy.cli import app
 from autophagy.core import stats
-from autophagy.reproduce.recipe import Recipe
-from autophagy.reproduce.verdict import (
-    CONTRADICTED,
-    FAIL,
-    INCONCLUSIVE,
-    INVALID,
-    PASS,
-    SUPPORTED,
-    Note,
+from autophagy.reproduce.checks import (
     above,
     all_of,
     any_of,
@@ -35,6 +27,16 @@ from autophagy.reproduce.verdict import (
     matches_everywhere,
     sign_flipped,
     undecided,
+)
+from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.verdict import (
+    CONTRADICTED,
+    FAIL,
+    INCONCLUSIVE,
+    INVALID,
+    PASS,
+    SUPPORTED,
+    Note,
     verdict,
 )
 

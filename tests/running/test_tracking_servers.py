@@ -175,7 +175,7 @@ tracking_uri = "{uri}"
 """
 
 
-@pytest.mark.slow
+@pytest.mark.servers
 def test_mlflow_server_sigkill_and_resume_log_each_step_once(tmp_path, mlflow_server):
     """`autophagy run --log mlflow` against a real server, SIGKILLed after some commits, then the
     same command again: one value per (cell, generation, metric), Run.summary's."""
@@ -257,7 +257,7 @@ def _wandb_steps(folder: Path) -> tuple[dict, dict]:
     return found, groups
 
 
-@pytest.mark.slow
+@pytest.mark.servers
 def test_wandb_offline_files_hold_each_step_once_across_a_failure_and_resume(tmp_path):
     pytest.importorskip("wandb")
     import json
@@ -282,7 +282,7 @@ def test_wandb_offline_files_hold_each_step_once_across_a_failure_and_resume(tmp
     assert {"report.html", "trace_cov.png"} <= saved
 
 
-@pytest.mark.slow  # W&B starts its service process: 4 to 12 s on 2 busy cores
+@pytest.mark.servers  # W&B starts its service process: 4 to 12 s on 2 busy cores
 def test_wandb_offline_single_run_reads_back(tmp_path):
     """One run, two generations, offline, read back from its .wandb file."""
     pytest.importorskip("wandb")

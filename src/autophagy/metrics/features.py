@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from autophagy.core.device import resolve_device
 from autophagy.metrics.extractors import HuggingFaceFeatures, TorchScriptFeatures
 from autophagy.metrics.gaussian import frechet_distance
 from autophagy.metrics.inputs import cap_samples, finish, paired
@@ -64,26 +65,33 @@ class TorchFeatures:
     """Features from a ``torch.nn.Module`` in eval mode, without gradients, in batches.
 
     Rows ``(n, d)`` are reshaped to ``(n, *input_shape)`` when ``input_shape`` is given (e.g.
-    ``(1, 28, 28)`` for images), fed as float32 on ``device``, and the outputs flattened to
-    ``(n, f)`` float64.
+    ``(1, 28, 28)`` for images), fed as float32 on ``device`` (``"auto"``, ``"cpu"`` or
+    ``"cuda"``, resolved by :func:`autophagy.core.device.resolve_device` at each call; the module
+    is moved there), and the outputs flattened to ``(n, f)`` float64.
     """
 
     module: Any
     input_shape: tuple[int, ...] | None = None
     batch_size: int = 512
-    device: str = "cpu"
+    device: str = "auto"
+
+    @property
+    def resolved_device(self) -> str:
+        """``"cpu"`` or ``"cuda"``: where the features are computed."""
+        return resolve_device(self.device, "extractor.device")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         import torch  # optional dependency, imported on use
 
+        device = self.resolved_device
         x = np.asarray(x, dtype=np.float32)
         shape = (len(x), *self.input_shape) if self.input_shape is not None else x.shape
         x = x.reshape(shape)
-        module = self.module.to(self.device).eval()
+        module = self.module.to(device).eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, len(x), self.batch_size):
-                batch = torch.from_numpy(x[start : start + self.batch_size]).to(self.device)
+                batch = torch.from_numpy(x[start : start + self.batch_size]).to(device)
                 outputs.append(module(batch).reshape(len(batch), -1).double().cpu().numpy())
         return np.concatenate(outputs) if outputs else np.empty((0, 0))
 

@@ -12,6 +12,9 @@ Images have any channel count: ``shape`` is ``(H, W)`` for grey images (the netw
 cache key are those of the grey-only version) or ``(C, H, W)``; pixel rows are flattened
 channel-first. Features of this network are comparable only between runs with the same real
 set and options, never with Inception-based FID values.
+Device (``device``, :mod:`autophagy.core.device`): the network trains and extracts features on
+the resolved device; a network trained on a GPU is cached under its own key (its weights
+round differently), one trained on the CPU under the key it always had.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
+from autophagy.core.device import Device, resolve_device, torch_generator
 from autophagy.core.protocols import image_dims
 from autophagy.core.registry import Options
 
@@ -43,6 +47,7 @@ class LeNetOptions(Options):
     holdout: float = Field(0.1, ge=0.0, lt=1.0)
     seed: NonNegativeInt = 0
     cache_dir: Path | None = None
+    device: Device = "auto"
 
 
 def cache_dir(options: LeNetOptions) -> Path:
@@ -52,12 +57,22 @@ def cache_dir(options: LeNetOptions) -> Path:
     return Path(os.environ.get(CACHE_ENV) or "~/.cache/autophagy").expanduser()
 
 
-def cache_key(pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], classes: int, options) -> str:
-    """SHA-256 of the training data and every option that changes the trained weights."""
+def cache_key(
+    pixels: np.ndarray,
+    labels: np.ndarray,
+    shape: tuple[int, ...],
+    classes: int,
+    options,
+    device: str = "cpu",
+) -> str:
+    """SHA-256 of the training data and every option that changes the trained weights, and of
+    the resolved ``device`` when it is not the CPU."""
     digest = hashlib.sha256(_FORMAT.encode())
     digest.update(np.ascontiguousarray(pixels, dtype=np.float32).tobytes())
     digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
-    settings = options.model_dump(mode="json", exclude={"cache_dir"})
+    settings = options.model_dump(mode="json", exclude={"cache_dir", "device"})
+    if device != "cpu":
+        settings["device"] = device
     digest.update(json.dumps({"shape": list(shape), "classes": classes, **settings}, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -95,6 +110,7 @@ class LeNet:
     accuracy: float  # on the held-out share of the real images (NaN without one)
     path: Path
     from_cache: bool
+    device: str = "cpu"  # where the network sits and computes (resolved)
 
     def features(self, pixels: np.ndarray) -> np.ndarray:
         """Penultimate-layer features ``(n, 84)`` float64 of pixel rows ``(n, C * H * W)``."""
@@ -108,7 +124,7 @@ class LeNet:
         """Predicted classes ``(n,)`` of pixel rows ``(n, C * H * W)``."""
         from autophagy.metrics.features import TorchFeatures
 
-        return TorchFeatures(self.net, image_dims(self.shape), batch_size=1024)(pixels).argmax(axis=1)
+        return TorchFeatures(self.net, image_dims(self.shape), 1024, self.device)(pixels).argmax(axis=1)
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,7 @@ class LeNetFeatures:
         x = np.asarray(x)
         if x.shape[-1] not in (pixels, pixels + 1):
             raise ValueError(f"LeNet features need rows of {pixels} pixels (+ 1 label), got {x.shape[-1]}")
-        extract = TorchFeatures(self.lenet.net[0], dims, batch_size=1024)
+        extract = TorchFeatures(self.lenet.net[0], dims, 1024, self.lenet.device)
         return extract(x[:, :pixels]).reshape(len(x), -1)
 
 
@@ -134,7 +150,8 @@ def trained_lenet(
     pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], classes: int, options: LeNetOptions
 ) -> LeNet:
     """The LeNet for these images: from memory, else from the disk cache, else trained and saved."""
-    key = cache_key(pixels, labels, shape, classes, options)
+    device = resolve_device(options.device, "data.classifier.device")
+    key = cache_key(pixels, labels, shape, classes, options, device)
     path = cache_dir(options) / f"lenet-{key[:24]}.npz"
     if key in _LOADED and _LOADED[key].path == path and path.is_file():
         return _LOADED[key]
@@ -147,34 +164,38 @@ def trained_lenet(
         with np.load(path, allow_pickle=False) as saved:
             net.load_state_dict({name: torch.from_numpy(saved[name]) for name in net.state_dict()})
             accuracy = float(saved["__accuracy__"])
-        model = LeNet(net, shape, accuracy, path, from_cache=True)
+        model = LeNet(net.to(device).eval(), shape, accuracy, path, True, device)
     else:
-        accuracy = _train(net, pixels, labels, shape, options)
+        net = net.to(device)
+        accuracy = _train(net, pixels, labels, shape, options, device)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # one per process: no shared half-file
         weights = {name: t.detach().cpu().numpy() for name, t in net.state_dict().items()}
         np.savez(tmp, __accuracy__=np.float64(accuracy), **weights)
         tmp.replace(path)  # atomic: concurrent runs never read a half-written file
-        model = LeNet(net, shape, accuracy, path, from_cache=False)
+        model = LeNet(net, shape, accuracy, path, False, device)
     _LOADED[key] = model
     return model
 
 
-def _train(net: Any, pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], options) -> float:
-    """Train ``net`` in place with cross-entropy; returns held-out accuracy (NaN without holdout)."""
+def _train(
+    net: Any, pixels: np.ndarray, labels: np.ndarray, shape: tuple[int, ...], options, device: str = "cpu"
+) -> float:
+    """Train ``net`` (on ``device``) in place with cross-entropy; returns held-out accuracy (NaN
+    without holdout). The images move to the device once; batches come from a generator there."""
     import torch
 
-    generator = torch.Generator().manual_seed(options.seed)
-    x = torch.from_numpy(np.asarray(pixels, dtype=np.float32).reshape(-1, *image_dims(shape)))
-    y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    order = torch.randperm(len(x), generator=generator)
+    generator = torch_generator(options.seed, device)
+    x = torch.from_numpy(np.asarray(pixels, dtype=np.float32).reshape(-1, *image_dims(shape))).to(device)
+    y = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
+    order = torch.randperm(len(x), generator=generator, device=device)
     n_test = round(options.holdout * len(x))
     test, train = order[:n_test], order[n_test:]
     optimiser = torch.optim.Adam(net.parameters(), lr=options.learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     net.train()
     for _ in range(options.epochs):
-        for batch in torch.randperm(len(train), generator=generator).split(options.batch_size):
+        for batch in torch.randperm(len(train), generator=generator, device=device).split(options.batch_size):
             idx = train[batch]
             optimiser.zero_grad()
             loss_fn(net(x[idx]), y[idx]).backward()

@@ -13,7 +13,9 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from autophagy.core.contract import ModelCase, off_mode, within_class_spread
+from autophagy.core.device import Device
 from autophagy.core.registry import MAX_TEMPERATURE, MODELS, Options, register_model
+from autophagy.core.simulators import register_simulator
 from autophagy.core.varying import scheduled
 from autophagy.data import DATA, CategoricalData, ZipfData, zipf_probabilities
 from autophagy.data.documents import DocumentsData, encode_texts, split_utf8, stdlib_docstrings
@@ -36,10 +38,15 @@ class GaussianModelOptions(Options):
     """``estimator``: the covariance fit, "unbiased" (scatter / (n - 1), paper eq. 1) or "mle"
     (scatter / n, maximum likelihood, the peers' convention). ``simulator``: "auto" uses the
     exact sufficient-statistic path whenever it applies (Gaussian real data, closed-form metrics
-    only, no subsampling), "exact" requires it, "samples" forces the sample-based reference path."""
+    only, no subsampling), "exact" requires it, "samples" forces the sample-based reference path.
+    ``backend``: where the exact path computes, "numpy" (default) or "torch" (float64, every
+    replicate of a block in one batch, on ``device``: "auto", "cpu" or "cuda"; needs the torch
+    extra; same distribution, not the same draws)."""
 
     estimator: Literal["unbiased", "mle"] = "unbiased"
     simulator: Literal["auto", "exact", "samples"] = "auto"
+    backend: Literal["numpy", "torch"] = "numpy"
+    device: Device = "auto"
 
 
 class TailCutOptions(Options):
@@ -74,7 +81,8 @@ class NgramModelOptions(TailCutOptions):
 
 class TransformerModelOptions(TailCutOptions):
     """A tiny causal transformer (needs the torch extra): ``width``, ``heads``, ``layers``,
-    Adam ``steps`` on batches of ``batch_size`` at ``lr``; ``vocab_size`` defaults to the data's."""
+    Adam ``steps`` on batches of ``batch_size`` at ``lr``; ``vocab_size`` defaults to the data's;
+    ``device`` as every torch model (:mod:`autophagy.core.device`)."""
 
     width: PositiveInt = 32
     heads: PositiveInt = 2
@@ -83,6 +91,7 @@ class TransformerModelOptions(TailCutOptions):
     batch_size: PositiveInt = 32
     lr: float = Field(3e-3, gt=0.0)
     vocab_size: PositiveInt | None = None
+    device: Device = "auto"
 
 
 def _transformer(o: TransformerModelOptions):
@@ -93,7 +102,16 @@ def _transformer(o: TransformerModelOptions):
             f"the transformer model needs PyTorch (pip install 'autophagy[torch]'): {exc}"
         ) from None
     return TransformerModel(
-        o.width, o.heads, o.layers, o.steps, o.batch_size, o.lr, o.vocab_size, o.top_k, o.top_p
+        o.width,
+        o.heads,
+        o.layers,
+        o.steps,
+        o.batch_size,
+        o.lr,
+        o.vocab_size,
+        o.top_k,
+        o.top_p,
+        device=o.device,
     )
 
 
@@ -130,13 +148,15 @@ class KernelDensityOptions(Options):
 
 class FlowOptions(Options):
     """Paper B.4 defaults: ``layers`` affine couplings (each after an ActNorm), MLP width
-    ``hidden``, ``epochs`` of Adam (``learning_rate``) on minibatches of ``batch_size``."""
+    ``hidden``, ``epochs`` of Adam (``learning_rate``) on minibatches of ``batch_size``;
+    ``device`` as every torch model (:mod:`autophagy.core.device`)."""
 
     layers: PositiveInt = 8
     hidden: PositiveInt = 64
     epochs: PositiveInt = 20
     batch_size: PositiveInt = 256
     learning_rate: PositiveFloat = 1e-3
+    device: Device = "auto"
 
 
 # -- the data of the contract cases ------------------------------------------------------------
@@ -180,12 +200,22 @@ def _image_rows(replicates: int = 3, n: int = 60) -> np.ndarray:
 
 _TINY_TORCH = {"device": "cpu", "batch_size": 16, "width": 16}
 
+
+def _exact_torch(data: Any, model: GaussianModel) -> Any:
+    """The exact simulator on PyTorch (``model.backend = "torch"``), imported only when chosen."""
+    from autophagy.models.gaussian_exact_torch import TorchExactGaussianSimulator
+
+    return TorchExactGaussianSimulator(data, model)
+
+
+register_simulator("exact_torch", _exact_torch)
+
 # -- the registrations -------------------------------------------------------------------------
 
 register_model(
     "gaussian",
     options=GaussianModelOptions,
-    build=lambda options: GaussianModel(options.estimator),
+    build=lambda options: GaussianModel(options.estimator, device=options.device),
     summary="full-covariance Gaussian, unbiased (eq. 1) or mle covariance (estimator); lambda scales Sigma",
     has_moments=True,
     has_log_prob=True,

@@ -14,7 +14,6 @@ per replicate; CPU by default, CUDA when present. Images have any channel count:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +21,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from autophagy.core.protocols import DataSource, TrainingTelemetry
+from autophagy.core.device import Device
+from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
@@ -44,7 +44,7 @@ class DDPMOptions(Options):
     classes: PositiveInt = 10
     image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
     sample_batch: PositiveInt = 4096
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
 
 
 def cosine_schedule(steps: int) -> dict[str, np.ndarray]:
@@ -135,21 +135,13 @@ class FittedDDPM:
 
 
 @dataclass(frozen=True)
-class DDPM:
+class DDPM(neural.ImageModel):
     """Settings of the conditional DDPM; ``fit`` trains one denoiser per replicate. ``shape`` is
     bound from a labelled image source by :meth:`for_data` (None: ``image_shape`` or square grey)."""
 
     options: DDPMOptions = field(default_factory=DDPMOptions)
     min_samples: int = 2
     shape: tuple[int, ...] | None = None
-
-    def for_data(self, data: DataSource) -> DDPM:
-        """Take the image shape (channels included) from labelled image data."""
-        return dataclasses.replace(self, shape=neural.bound_shape(data, self.options.image_shape))
-
-    def check_data(self, data: DataSource) -> None:
-        """Raise ``ValueError`` unless the data are image rows this model can read."""
-        neural.check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
     def fit(
         self,

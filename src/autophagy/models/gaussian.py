@@ -80,6 +80,7 @@ class GaussianModel:
 
     estimator: Literal["unbiased", "mle"] = "unbiased"
     min_samples: int = 2
+    device: str = "auto"  # where the exact simulator's torch backend computes (model.backend = "torch")
 
     def fit(self, data: np.ndarray, *, rng: Rngs, init: FittedGaussian | None = None) -> FittedGaussian:
         """Sample mean and covariance (by ``estimator``) of ``data`` ``(R, n, d)``."""

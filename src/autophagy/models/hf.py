@@ -51,6 +51,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
+from autophagy.core.device import Device, resolve_device
 from autophagy.core.errors import ConfigError
 from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.registry import Options
@@ -108,7 +109,7 @@ class HFCausalLMOptions(Options):
     max_new_tokens: PositiveInt | None = None
     generate_batch_size: PositiveInt = 64
     score_samples: PositiveInt | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
     cpu_threads: PositiveInt = 1
 
 
@@ -234,12 +235,12 @@ class HFCausalLM:
 
     @property
     def device(self):
+        """The resolved ``torch.device`` (:func:`autophagy.core.device.resolve_device`), once per process."""
         import torch
 
-        choice = self.options.device
-        if choice == "auto":
-            choice = "cuda" if torch.cuda.is_available() else "cpu"
-        return torch.device(choice)
+        if "device" not in self._cache:
+            self._cache["device"] = torch.device(resolve_device(self.options.device, "model.device"))
+        return self._cache["device"]
 
     def config(self):
         """The transformers config every replicate's network has."""
@@ -413,6 +414,11 @@ class FittedHF:
     @property
     def replicates(self) -> int:
         return len(self.blobs)
+
+    @property
+    def device(self) -> str:
+        """Where the networks run: ``"cpu"`` or ``"cuda"`` (the resolved ``model.device``)."""
+        return self.settings.device.type
 
     def inherit(self, previous: FittedHF) -> FittedHF:
         """Carry the generation-1 reference networks forward from the previous generation."""

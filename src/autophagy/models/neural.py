@@ -7,11 +7,13 @@ other replicates of the batch. PyTorch is imported inside the functions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from autophagy.core.device import resolve_device, torch_generator
 from autophagy.core.protocols import LabelledImages, split_rows
 from autophagy.data.images import image_shape
 
@@ -19,12 +21,8 @@ SEED_BOUND = 2**62
 
 
 def torch_device(choice: str) -> str:
-    """``"cuda"`` when asked for or when ``"auto"`` finds a GPU, else ``"cpu"``."""
-    import torch
-
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device = 'cuda' but PyTorch sees no CUDA device")
-    return "cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu"
+    """The model's ``device`` option, resolved by :func:`autophagy.core.device.resolve_device`."""
+    return resolve_device(choice, "model.device")
 
 
 def seeded(seed: int, build: Callable[[], Any]) -> Any:
@@ -38,9 +36,7 @@ def seeded(seed: int, build: Callable[[], Any]) -> Any:
 
 def generator(seed: int, device: str) -> Any:
     """A torch generator on ``device`` seeded by ``seed``."""
-    import torch
-
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch_generator(seed, device)
 
 
 def training_images(
@@ -89,6 +85,20 @@ def unpack(state: dict[str, np.ndarray], name: str, i: int, module: Any, device:
     }
     module.load_state_dict(weights)
     return module.to(device).eval()
+
+
+class ImageModel:
+    """What the image models share (a dataclass with ``options.image_shape``,
+    ``options.classes`` and a ``shape`` field): binding the shape from labelled image data, and
+    checking that the data are image rows the model can read."""
+
+    def for_data(self, data: object) -> Any:
+        """This model with the image shape (channels included) taken from labelled image data."""
+        return dataclasses.replace(self, shape=bound_shape(data, self.options.image_shape))
+
+    def check_data(self, data: object) -> None:
+        """Raise ``ValueError`` unless the data are image rows this model can read."""
+        check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
 
 def bound_shape(data: object, shape: tuple[int, ...] | None) -> tuple[int, ...] | None:

@@ -4,6 +4,11 @@ Each replicate trains its own network with Adam on next-token cross-entropy, see
 replicate's generator. Sampling is autoregressive through
 :func:`~autophagy.models.discrete.biased_choice`, like the n-gram model: lambda is the
 temperature, ``top_k`` / ``top_p`` cut the tail, and the uniforms are drawn up front.
+
+Device (``device``, :mod:`autophagy.core.device`): initial weights are drawn on the CPU (the
+same on every device), then the network and the replicate's tokens move to the device once;
+minibatches are drawn by a generator on that device. Sampling reads the next-token
+probabilities back to the host, where the numpy uniforms pick the tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from autophagy.core.device import resolve_device, torch_generator
 from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
@@ -44,24 +50,26 @@ class TinyLM(nn.Module):
 
 @dataclass(frozen=True)
 class FittedTransformer:
-    """One trained network per replicate (``nets``), with the settings that built them."""
+    """One trained network per replicate (``nets``), with the settings that built them, on
+    ``device`` (the resolved ``"cpu"`` or ``"cuda"``)."""
 
     nets: list[TinyLM]
     settings: TransformerModel
     length: int
+    device: str = "cpu"
 
     def _bos(self, n: int) -> torch.Tensor:
-        return torch.full((n, 1), self.settings.vocab_size, dtype=torch.long)
+        return torch.full((n, 1), self.settings.vocab_size, dtype=torch.long, device=self.device)
 
     @torch.no_grad()
     def log_likelihood(self, tokens: np.ndarray) -> np.ndarray:
         """log P(sequence) in nats, ``(R, m)``, of ``tokens`` ``(R, m, L)``; network r scores row r."""
-        x = torch.as_tensor(integer_tokens(tokens, self.settings.vocab_size, "tokens"))
+        x = torch.as_tensor(integer_tokens(tokens, self.settings.vocab_size, "tokens"), device=self.device)
         out = []
         for r, net in enumerate(self.nets):
             logits = net(torch.cat([self._bos(x.shape[1]), x[r, :, :-1]], dim=1))
             logp = torch.log_softmax(logits.double(), dim=-1).gather(2, x[r, :, :, None])[..., 0]
-            out.append(logp.sum(dim=1).numpy())
+            out.append(logp.sum(dim=1).cpu().numpy())
         return np.stack(out)
 
     @torch.no_grad()
@@ -75,18 +83,19 @@ class FittedTransformer:
             u = g.random((n, self.length))
             prefix = self._bos(n)
             for t in range(self.length):
-                probs = torch.softmax(net(prefix)[:, -1].double(), dim=-1).numpy()
+                probs = torch.softmax(net(prefix)[:, -1].double(), dim=-1).cpu().numpy()
                 tokens = (
                     biased_choice(probs, u[:, t], sampling_bias, s.top_k, s.top_p) if n else np.zeros(0, int)
                 )
                 out[r, :, t] = tokens
-                prefix = torch.cat([prefix, torch.as_tensor(tokens, dtype=torch.long)[:, None]], dim=1)
+                picked = torch.as_tensor(tokens, dtype=torch.long, device=self.device)
+                prefix = torch.cat([prefix, picked[:, None]], dim=1)
         return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Every parameter stacked over replicates, plus the sequence length."""
         states = [net.state_dict() for net in self.nets]
-        out = {name: np.stack([st[name].numpy() for st in states]) for name in states[0]}
+        out = {name: np.stack([st[name].cpu().numpy() for st in states]) for name in states[0]}
         return {**out, "length": np.array([self.length])}
 
 
@@ -105,6 +114,7 @@ class TransformerModel:
     top_k: int | None = None
     top_p: float | None = None
     min_samples: int = 1
+    device: str = "auto"
 
     def for_data(self, data: object) -> TransformerModel:
         size = getattr(data, "vocab_size", None)
@@ -131,7 +141,8 @@ class TransformerModel:
             raise ValueError("bind the vocabulary first: TransformerModel.for_data(data_source)")
         if data.ndim != 3 or data.shape[1] < self.min_samples:
             raise ValueError(f"data must have shape (R, n >= 1, L) of token ids, got {data.shape}")
-        tokens = torch.as_tensor(integer_tokens(data, self.vocab_size, "data"))
+        device = resolve_device(self.device, "model.device")
+        tokens = torch.as_tensor(integer_tokens(data, self.vocab_size, "data"), device=device)
         length, nets = data.shape[2], []
         for r, g in enumerate(rng):
             seed = int(g.integers(2**63 - 1))
@@ -140,13 +151,16 @@ class TransformerModel:
                 net = self._net(length)
             if init is not None:
                 net.load_state_dict(init.nets[r].state_dict())
-            batches = torch.Generator().manual_seed(seed)
+            net = net.to(device)
+            batches = torch_generator(seed, device)
             optimizer = torch.optim.Adam(net.parameters(), lr=self.lr)
             x = tokens[r]
-            bos = torch.full((min(self.batch_size, len(x)), 1), self.vocab_size, dtype=torch.long)
+            bos = torch.full(
+                (min(self.batch_size, len(x)), 1), self.vocab_size, dtype=torch.long, device=device
+            )
             report = LossReport(telemetry, r, self.steps)
             for _ in range(self.steps):
-                batch = x[torch.randint(len(x), (len(bos),), generator=batches)]
+                batch = x[torch.randint(len(x), (len(bos),), generator=batches, device=device)]
                 logits = net(torch.cat([bos, batch[:, :-1]], dim=1))
                 loss = nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), batch.reshape(-1))
                 optimizer.zero_grad()
@@ -154,14 +168,15 @@ class TransformerModel:
                 optimizer.step()
                 report.add(loss)
             nets.append(net.eval())
-        return FittedTransformer(nets, self, length)
+        return FittedTransformer(nets, self, length, device)
 
     def load(self, state: dict[str, np.ndarray]) -> FittedTransformer:
+        device = resolve_device(self.device, "model.device")
         length = int(state["length"][0])
         params = {k: v for k, v in state.items() if k != "length"}
         nets = []
         for r in range(len(next(iter(params.values())))):
             net = self._net(length)
             net.load_state_dict({k: torch.as_tensor(v[r]) for k, v in params.items()})
-            nets.append(net.eval())
-        return FittedTransformer(nets, self, length)
+            nets.append(net.to(device).eval())
+        return FittedTransformer(nets, self, length, device)

@@ -31,11 +31,12 @@ import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import PositiveFloat, PositiveInt
 
+from autophagy.core.device import Device, resolve_device
 from autophagy.core.protocols import LabelledImages, TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
@@ -58,7 +59,7 @@ class VAEOptions(Options):
     learning_rate: PositiveFloat = 1e-3
     classes: PositiveInt | None = None
     noise: bool = True
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
 
 
 def _torch() -> Any:
@@ -70,10 +71,8 @@ def _torch() -> Any:
 
 
 def _device(choice: str) -> str:
-    torch = _torch()
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device = 'cuda' but PyTorch sees no CUDA device")
-    return "cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu"
+    _torch()  # a clear message when PyTorch is missing
+    return resolve_device(choice, "model.device")
 
 
 def _network(dim: int, classes: int, latent: int, hidden: int) -> Any:

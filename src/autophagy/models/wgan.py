@@ -11,14 +11,14 @@ critic per replicate; CPU or CUDA.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from autophagy.core.protocols import DataSource, TrainingTelemetry
+from autophagy.core.device import Device
+from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
@@ -37,7 +37,7 @@ class WGANOptions(Options):
     learning_rate: PositiveFloat = 5e-4
     classes: PositiveInt = 10
     image_shape: tuple[PositiveInt, PositiveInt] | tuple[PositiveInt, PositiveInt, PositiveInt] | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = "auto"
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
 
 
@@ -83,21 +83,13 @@ class FittedWGAN:
 
 
 @dataclass(frozen=True)
-class WGANGP:
+class WGANGP(neural.ImageModel):
     """Settings of the conditional WGAN-GP; ``fit`` trains one pair of networks per replicate.
     ``shape`` is bound from a labelled image source by :meth:`for_data`."""
 
     options: WGANOptions = field(default_factory=WGANOptions)
     min_samples: int = 2
     shape: tuple[int, ...] | None = None
-
-    def for_data(self, data: DataSource) -> WGANGP:
-        """Take the image shape (channels included) from labelled image data."""
-        return dataclasses.replace(self, shape=neural.bound_shape(data, self.options.image_shape))
-
-    def check_data(self, data: DataSource) -> None:
-        """Raise ``ValueError`` unless the data are image rows this model can read."""
-        neural.check_image_data(data, self.options.image_shape or self.shape, self.options.classes)
 
     def fit(
         self,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.reproduce import (
+    demystified,
     gaussian,
     gaussian_phase,
     heat,
@@ -26,6 +27,7 @@ from autophagy.reproduce import (
     language,
     loops,
     lowdim,
+    poison,
     stability,
     tails,
 )
@@ -175,8 +177,21 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1, F1
-FAMILIES = (gaussian, gaussian_phase, lowdim, loops, tails, images, language, stability, heat, kernel)
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1, F1, D1, P1
+FAMILIES = (
+    gaussian,
+    gaussian_phase,
+    lowdim,
+    loops,
+    tails,
+    images,
+    language,
+    stability,
+    heat,
+    kernel,
+    demystified,
+    poison,
+)
 
 RECIPES: dict[str, Recipe] = dict(
     sorted((rid, r) for family in FAMILIES for rid, r in family.RECIPES.items())

@@ -17,9 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, controlled, equals, proportion_above, sign_flipped
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
-from autophagy.reproduce.verdict import Check, above, controlled, equals, proportion_above, sign_flipped
+from autophagy.reproduce.verdict import Check
 from autophagy.results.run import Run
 
 # --- G1: fully synthetic, unbiased estimators ------------------------------------------

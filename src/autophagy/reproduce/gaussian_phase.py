@@ -11,8 +11,8 @@ import numpy as np
 
 from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
-from autophagy.core import stats
 from autophagy.core.stats import Estimate
+from autophagy.reproduce.design import design
 from autophagy.reproduce.gaussian_phase_judge import (
     G3Data,
     G4Data,
@@ -32,6 +32,14 @@ def _loops(folder: Path | None, name: str) -> Path | None:
     """Where a map keeps the runs of its loop ``name``: ``folder/runs/name`` (resumable), or
     ``None`` (temporary folders) when the recipe keeps none."""
     return None if folder is None else Path(folder) / "runs" / name
+
+
+def declared_grid(recipe_id: str, profile: str) -> dict[str, tuple[int, ...]]:
+    """The grid a recipe's design file declares for ``profile`` (``[grid.PROFILE]``: lists of
+    sizes, as tuples; its ``reason`` stays in the file)."""
+    found = design(recipe_id)
+    grid = {} if found is None else found.data.get("grid", {}).get(profile, {})
+    return {key: tuple(value) for key, value in grid.items() if key != "reason"}
 
 
 def _name(bias: float, nr: int, ns: int, k: int) -> str:
@@ -152,11 +160,11 @@ def g5_measure(
             )
         )
     limits = parallel_map(_limit, calls, workers)
-    wd = {
-        point: stats.from_interval(limit.value, limit.low, limit.high, replicates)
+    per = {
+        point: np.asarray(limit.per_replicate, dtype=np.float64)
         for point, limit in zip(points, limits, strict=True)
     }
-    return G5Data(dim, wd)
+    return G5Data(dim, per)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -172,12 +180,7 @@ RECIPES: dict[str, Recipe] = {
                 "n_synthetic": (10, 50, 200, 400, 800, 1600, 3200),
                 "max_generations": 120,
             },
-            "full": {
-                "dim": 100,
-                "n_real": (25, 100, 400, 1600),
-                "n_synthetic": (10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400),
-                "max_generations": 400,
-            },
+            "full": {"dim": 100, **declared_grid("G3", "full"), "max_generations": 400},
         },
         g3_measure,
         g3_judge,

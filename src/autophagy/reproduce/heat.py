@@ -34,9 +34,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below, controlled, inside, proportion_above
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled, inside, proportion_above
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 
 CLOSED, FRESH = "fully_synthetic", "fresh_data"

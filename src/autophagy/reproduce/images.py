@@ -24,8 +24,10 @@ from autophagy.data import DATA
 from autophagy.reproduce.images_draw import GRID_PER_CLASS, draw_runs, draw_with_tsne
 from autophagy.reproduce.images_judges import (
     IMAGE_METRICS,
+    MODE_METRIC,
     ImageRuns,
     fully_synthetic_judge,
+    n1_judge,
     n2_judge,
     n3_judge,
     n4_judge,
@@ -54,6 +56,8 @@ def read_settings(run: Run, title: str, label: Callable[[dict[str, Any]], str]) 
         arrays = run.arrays(index)
         shape = (cell["config"]["replicates"], cell["config"]["generations"])
         metrics[name] = {m: arrays.get(m, np.full(shape, np.nan)) for m in IMAGE_METRICS}
+        if MODE_METRIC in arrays:
+            metrics[name][MODE_METRIC] = arrays[MODE_METRIC]
         snapshots[name] = run.snapshots(index)
     config = run.cells[0]["config"]
     options = dict(config["data"])
@@ -125,7 +129,7 @@ RECIPES: dict[str, Recipe] = {
         "FID rises, precision and recall fall over generations; modes drift and merge (figs. 4, 5)",
         {"quick": {**QUICK_DDPM, **N1000, **FIVE, "block_size": 3}, "full": {}},
         None,
-        fully_synthetic_judge,
+        n1_judge,
         draw_with_tsne,
         read=fully_synthetic_read,
         configs=("N1",),

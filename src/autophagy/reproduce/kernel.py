@@ -34,9 +34,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below, controlled, flip_controlled
 from autophagy.reproduce.design import design
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped
+from autophagy.reproduce.verdict import Check, Note
 
 
 def peak() -> int:
@@ -94,14 +95,12 @@ def f1_judge(m: F1Data) -> list[Check | Note]:
         share = f"real share {m.share(n_real):.2g} (n_r = {n_real})"
         rise = slopes[n_real]
         items += [
-            controlled(
-                above(
-                    f"{share}: TV first rises, over generations 1-{split} (slope)",
-                    stats.mean(rise),
-                    note=path,
-                ),
-                above("", stats.mean(sign_flipped(rise, f"F1 rise {n_real}"))),
-                "signs flipped",
+            flip_controlled(
+                "above",
+                f"{share}: TV first rises, over generations 1-{split} (slope)",
+                rise,
+                f"F1 rise {n_real}",
+                path,
             ),
             controlled(
                 below(f"{share}: then falls, over generations {split}-{t} (slope)", late[n_real]),

@@ -32,8 +32,9 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
+from autophagy.reproduce.checks import flip_controlled
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, controlled, sign_flipped
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
 LOOPS = {"replace": "fully_synthetic", "accumulate": "accumulate"}
@@ -70,18 +71,14 @@ def t7_judge(m: T7Data) -> list[Check | Note]:
     accumulate = stats.replicate_slopes(np.log(m.at("accumulate", "perplexity")))
     gap = replace - accumulate
     return [
-        controlled(
-            above(
-                "replace: held-out log perplexity rises over generations (per-replicate slopes)",
-                stats.mean(replace),
-            ),
-            above("", stats.mean(sign_flipped(replace, "T7 replace"))),
-            "signs flipped",
+        flip_controlled(
+            "above",
+            "replace: held-out log perplexity rises over generations (per-replicate slopes)",
+            replace,
+            "T7 replace",
         ),
-        controlled(
-            above("accumulate's rise is smaller than replace's (paired slope difference)", stats.mean(gap)),
-            above("", stats.mean(sign_flipped(gap, "T7 gap"))),
-            "signs flipped",
+        flip_controlled(
+            "above", "accumulate's rise is smaller than replace's (paired slope difference)", gap, "T7 gap"
         ),
     ]
 

@@ -23,20 +23,18 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
-from autophagy.reproduce.verdict import (
-    Check,
-    Fact,
-    Note,
-    above,
+from autophagy.reproduce.checks import (
     below,
     controlled,
     equals,
     fact,
+    flip_controlled,
     matches_everywhere,
     sign_flipped,
 )
+from autophagy.reproduce.design import margin
+from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
+from autophagy.reproduce.verdict import Check, Fact, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 
@@ -134,19 +132,13 @@ def g8_judge(m: G8Data) -> list[Check | Note]:
             ),
             "replace's growth over the same generations",
         ),
-        controlled(
-            below(  # E = first (sum_(i<=n) 1/i^2 - pi^2/6) = -first sum_(i>n) 1/i^2: about first / n below
-                f"accumulate at n = {n} below pi^2/6 x the generation-1 error (margin ~ 1/n of it)",
-                stats.mean(under),
-            ),
-            below("", stats.mean(sign_flipped(under, "G8 bound"))),
-            "signs flipped",
+        flip_controlled(
+            "below",
+            f"accumulate at n = {n} below pi^2/6 x the generation-1 error (margin ~ 1/n of it)",
+            under,
+            "G8 bound",
         ),
-        controlled(
-            above(f"replace ends above accumulate (n = {n})", stats.mean(ends)),
-            above("", stats.mean(sign_flipped(ends, "G8 ends"))),
-            "signs flipped",
-        ),
+        flip_controlled("above", f"replace ends above accumulate (n = {n})", ends, "G8 ends"),
     ]
 
 
@@ -222,13 +214,11 @@ def t5_judge(m: T5Data) -> list[Check | Fact | Note]:
             increases == 0,
             f"{increases} increases in {m.surviving.shape[0]} replicates",
         ),
-        controlled(
-            below(
-                f"outcomes die out: surviving outcomes fall over generations 1-{t} (slope)",
-                stats.mean(slopes),
-            ),
-            below("", stats.mean(sign_flipped(slopes, "T5 slopes"))),
-            "signs flipped",
+        flip_controlled(
+            "below",
+            f"outcomes die out: surviving outcomes fall over generations 1-{t} (slope)",
+            slopes,
+            "T5 slopes",
         ),
     ]
 
@@ -294,13 +284,11 @@ def t6_judge(m: T6Data) -> list[Check | Note]:
             h, c = m.values[hot][name], m.values[cold][name]
             faster = stats.replicate_slopes(c / c[:, :1]) - stats.replicate_slopes(h / h[:, :1])
             items.append(
-                controlled(
-                    below(
-                        f"{name} falls faster at temperature {cold:g} than {hot:g} (slope of the share kept)",
-                        stats.mean(faster),
-                    ),
-                    below("", stats.mean(sign_flipped(faster, f"T6 {hot} {cold} {name}"))),
-                    "signs flipped",
+                flip_controlled(
+                    "below",
+                    f"{name} falls faster at temperature {cold:g} than {hot:g} (slope of the share kept)",
+                    faster,
+                    f"T6 {hot} {cold} {name}",
                 )
             )
     return items

@@ -20,8 +20,9 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.core.rng import stream
+from autophagy.reproduce.checks import above, below, controlled, flip_controlled, sign_flipped, undecided
 from autophagy.reproduce.recipe import Recipe, save_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled, sign_flipped, undecided
+from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
 
@@ -198,14 +199,13 @@ def g7_judge(m: G7Data) -> list[Check | Note]:
     flipped = "signs flipped"
     checks: list[Check | Note] = [
         replace(
-            controlled(
-                below(
-                    f"lambda={unbiased:g}: tail share falls over generations 1-{t} (slope)",
-                    stats.mean(slopes[unbiased]),
-                    note=moved,
-                ),
-                below("", stats.mean(sign_flipped(slopes[unbiased], "G7 unbiased"))),
-                flipped,
+            flip_controlled(
+                "below",
+                f"lambda={unbiased:g}: tail share falls over generations 1-{t} (slope)",
+                slopes[unbiased],
+                "G7 unbiased",
+                note=moved,
+                how=flipped,
             ),
             full_only=True,
         )
@@ -214,30 +214,27 @@ def g7_judge(m: G7Data) -> list[Check | Note]:
         faster = slopes[bias] - slopes[unbiased]
         lost = m.tail[bias][:, -1] - m.tail[bias][:, 0]
         checks += [
-            controlled(
-                below(
-                    f"lambda={bias:g}: tail share falls over generations 1-{t} (slope)",
-                    stats.mean(slopes[bias]),
-                ),
-                below("", stats.mean(sign_flipped(slopes[bias], f"G7 {bias}"))),
-                flipped,
+            flip_controlled(
+                "below",
+                f"lambda={bias:g}: tail share falls over generations 1-{t} (slope)",
+                slopes[bias],
+                f"G7 {bias}",
+                how=flipped,
             ),
-            controlled(
-                below(
-                    f"lambda={bias:g}: tails lost faster than lambda={unbiased:g} (slope difference)",
-                    stats.mean(faster),
-                ),
-                below("", stats.mean(sign_flipped(faster, f"G7 faster {bias}"))),
-                flipped,
+            flip_controlled(
+                "below",
+                f"lambda={bias:g}: tails lost faster than lambda={unbiased:g} (slope difference)",
+                faster,
+                f"G7 faster {bias}",
+                how=flipped,
             ),
-            controlled(
-                below(
-                    f"lambda={bias:g}: tail share at generation {t} below generation 1's (unbiased draws)",
-                    stats.mean(lost),
-                    note=f"{m.tail[bias][:, 0].mean():.3f} -> {m.tail[bias][:, -1].mean():.3f}",
-                ),
-                below("", stats.mean(sign_flipped(lost, f"G7 lost {bias}"))),
-                flipped,
+            flip_controlled(
+                "below",
+                f"lambda={bias:g}: tail share at generation {t} below generation 1's (unbiased draws)",
+                lost,
+                f"G7 lost {bias}",
+                note=f"{m.tail[bias][:, 0].mean():.3f} -> {m.tail[bias][:, -1].mean():.3f}",
+                how=flipped,
             ),
         ]
     return checks

@@ -40,9 +40,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
+from autophagy.reproduce.checks import above, below, controlled
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, finish_figure
-from autophagy.reproduce.verdict import Check, Note, above, below, controlled
+from autophagy.reproduce.verdict import Check, Note
 
 LOOPS = {"B1": ("gaussian", "moment_w2"), "B1_kde": ("kde", "density_tv")}
 

@@ -21,21 +21,20 @@ from scipy.special import gamma
 
 from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import save_figure
-from autophagy.reproduce.verdict import (
-    Check,
-    Fact,
-    Note,
+from autophagy.reproduce.checks import (
     above,
     all_of,
     below,
     controlled,
     equals,
     fact,
+    flip_controlled,
     matches_everywhere,
     sign_flipped,
 )
+from autophagy.reproduce.design import margin
+from autophagy.reproduce.recipe import save_figure
+from autophagy.reproduce.verdict import Check, Fact, Note
 
 
 @dataclass(frozen=True)
@@ -224,10 +223,8 @@ def t2_judge(m: list[TailsResult]) -> list[Check | Fact | Note]:
         )
         gap = cut[:, -1] - result.errors["clean"][:, -1]
         items.append(
-            controlled(
-                above(f"k={k}: clean data at the largest T fall below the plateau", stats.mean(gap)),
-                above("", stats.mean(sign_flipped(gap, f"T2 {k}"))),
-                "signs flipped",
+            flip_controlled(
+                "above", f"k={k}: clean data at the largest T fall below the plateau", gap, f"T2 {k}"
             )
         )
     return items
@@ -283,13 +280,11 @@ def t3_judge(m: TailsResult) -> list[Check | Fact | Note]:
     )
     gap = m.errors[f"generation {last}"][:, -1] - m.errors[f"accumulate_subsample, generation {last}"][:, -1]
     items.append(
-        controlled(
-            above(
-                f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
-                stats.mean(gap),
-            ),
-            above("", stats.mean(sign_flipped(gap, "T3 subsample"))),
-            "signs flipped",
+        flip_controlled(
+            "above",
+            f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
+            gap,
+            "T3 subsample",
         )
     )
     return items
@@ -351,11 +346,7 @@ def t4_judge(m: TailsResult) -> list[Check | Fact | Note]:
             below("", slope_before, half),
             "the slopes over T in [T*/10, T*] (during the delay)",
         ),
-        controlled(
-            above(f"mixing beats synthetic only at T = {sizes[-1]}", stats.mean(gap)),
-            above("", stats.mean(sign_flipped(gap, "T4 mixing"))),
-            "signs flipped",
-        ),
+        flip_controlled("above", f"mixing beats synthetic only at T = {sizes[-1]}", gap, "T4 mixing"),
     ]
 
 

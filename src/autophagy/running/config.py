@@ -375,6 +375,7 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         )
     choice = model_resolved.get("simulator", "samples")
     simulator = _simulator(choice, data, schedule, config.metrics.names, mitigation is not None, gaussian)
+    simulator = _backend(model_resolved, choice, simulator, data, schedule, config.metrics.names, mitigation)
     experiment = Experiment(
         seed=config.seed,
         generations=config.generations,
@@ -473,6 +474,41 @@ def _simulator(
     if choice == "exact" and blockers:
         raise ConfigError("model.simulator", "'exact' needs " + "; ".join(blockers))
     return "samples" if blockers else "exact"
+
+
+def _backend(
+    model: dict[str, Any],
+    choice: str,
+    simulator: str,
+    data: DataSource,
+    schedule: DataSchedule,
+    metrics: list[str],
+    mitigation: Any,
+) -> str:
+    """Resolve ``model.backend``: "torch" runs the exact simulator on PyTorch (it needs what
+    "exact" needs, and the torch extra); a ``device`` other than "auto" needs that backend."""
+    if model.get("kind") != "gaussian":  # the option of the gaussian family only
+        return simulator
+    backend = model.get("backend", "numpy")
+    if backend != "torch":
+        if model.get("device", "auto") != "auto":
+            raise ConfigError(
+                "model.device", "is used by backend = 'torch' only; set model.backend = 'torch'"
+            )
+        return simulator
+    if choice == "samples":
+        raise ConfigError(
+            "model.backend", "'torch' runs the exact simulator; model.simulator = 'samples' has no torch path"
+        )
+    try:
+        _simulator("exact", data, schedule, metrics, mitigation is not None)
+    except ConfigError as exc:
+        raise ConfigError("model.backend", f"'torch' runs the exact simulator, and {exc.message}") from None
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ConfigError("model.backend", "'torch' needs PyTorch: pip install 'autophagy[torch]'") from None
+    return "exact_torch"
 
 
 def _check_sizes(config: RunConfig, schedule: DataSchedule, model: ModelSettings, data: DataSource) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Protocol
 
-from autophagy.core.errors import ConfigError
+from autophagy.core.errors import ConfigError, EnvironmentFault
 from autophagy.running.signals import worker_init
 
 if TYPE_CHECKING:
@@ -141,9 +141,11 @@ class LokyExecutor:
 
 
 class RayExecutor:
-    """Ray tasks of one CPU each, on a local Ray or an existing cluster at ``address``."""
+    """Ray tasks of one CPU each, on a local Ray or an existing cluster at ``address``; with
+    ``gpus`` (a config asking for ``device = "cuda"``) each task also asks Ray for that many GPUs,
+    and a cluster without GPUs is refused at once (:class:`EnvironmentFault`, exit 3)."""
 
-    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+    def __init__(self, address: str | None = None, workers: int | None = None, gpus: float = 0) -> None:
         try:
             import ray
         except ImportError:
@@ -162,8 +164,18 @@ class RayExecutor:
                 log_to_driver=False,
                 configure_logging=False,
             )
-        self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.remote = ray.remote(num_cpus=1)(_limited)
+        resources = ray.cluster_resources()
+        self.gpus = gpus
+        if gpus and resources.get("GPU", 0) < gpus:
+            self.shutdown()
+            raise EnvironmentFault(
+                "--executor ray",
+                f"the config asks for device = 'cuda' but the Ray cluster has no GPU ({resources})",
+            )
+        self.workers = max(1, int(resources.get("CPU", 1)))
+        if gpus:  # tasks in flight are bounded by the GPUs too
+            self.workers = max(1, min(self.workers, int(resources["GPU"] // gpus)))
+        self.remote = ray.remote(num_cpus=1, num_gpus=gpus)(_limited)
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
         """A future that raises the task's own exception, not Ray's ``RayTaskError`` wrapper
@@ -207,10 +219,12 @@ def make_executor(
     tasks: int | None = None,
     slurm: SlurmOptions | None = None,
     task_seconds: float | None = None,
+    gpus: float = 0,
 ) -> Executor:
     """The executor called ``name``; by default a local pool starts one worker per core, but no
     more than ``tasks``, and a single worker runs inline. ``slurm`` and ``task_seconds`` size
-    SLURM jobs (``workers`` is then the number of jobs queued at once)."""
+    SLURM jobs (``workers`` is then the number of jobs queued at once). ``gpus``: what each task
+    asks Ray for (see :mod:`autophagy.running.devices`); local tasks share this machine's GPU."""
     if name not in EXECUTORS:
         raise ConfigError("--executor", f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
     if address is not None and name != "ray":
@@ -229,7 +243,7 @@ def make_executor(
         warn(f"--workers {workers} is above the {cores} cores this process may use; using {cores}")
         workers = cores
     if name == "ray":
-        return RayExecutor(address, workers)
+        return RayExecutor(address, workers, gpus)
     wanted = workers if workers is not None else min(cpu_count(), tasks or cpu_count())
     if name == "inline" or wanted == 1:
         return InlineExecutor()

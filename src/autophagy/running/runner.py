@@ -31,6 +31,7 @@ from autophagy.core.registry import plugin_roots, unimportable_entries, user_mod
 from autophagy.results.run import open_run
 from autophagy.running.budget import check_budget
 from autophagy.running.config import split_tracking
+from autophagy.running.devices import check_devices, gpus_per_task
 from autophagy.running.executors import Executor, InlineExecutor, make_executor
 from autophagy.running.signals import GracefulStop, deadline
 from autophagy.running.sweep import Cell, ignored_notes, plan_cells
@@ -146,6 +147,12 @@ LEGACY_DEFAULTS = (  # keys added since folders were first written, with the val
     ("model", "gaussian", "estimator", "unbiased"),
     ("data", "file", "held_out", 0),
     ("data", "file", "split_seed", 0),
+    ("model", "flow", "device", "auto"),
+    ("model", "transformer", "device", "auto"),
+    ("model", "gaussian", "backend", "numpy"),
+    ("model", "gaussian", "device", "auto"),
+    ("data", "digits", "classifier.device", "auto"),  # a dotted key: inside a nested table
+    ("data", "mnist", "classifier.device", "auto"),
 )
 
 
@@ -159,7 +166,11 @@ def _fill_legacy(manifest: dict[str, Any]) -> None:
         for section, kind, key, value in LEGACY_DEFAULTS:
             table = config if not section else config.get(section)
             if isinstance(table, dict) and (kind is None or table.get("kind") == kind):
-                table.setdefault(key, json.loads(json.dumps(value)))
+                *outer, last = key.split(".")
+                for part in outer:
+                    table = table.get(part) if isinstance(table, dict) else None
+                if isinstance(table, dict):
+                    table.setdefault(last, json.loads(json.dumps(value)))
 
 
 def _legacy_file_data(manifest: dict[str, Any]) -> bool:
@@ -240,13 +251,15 @@ def execute(
     ``task_seconds`` defaults to the executor's own (``task_seconds`` attribute: SLURM's tasks
     are minutes long) or :data:`TASK_SECONDS`.
     """
+    gpus = gpus_per_task(c.resolved for c in plan.cells)
     if isinstance(executor, str):
-        pool = make_executor(executor, tasks=plan.task_count, task_seconds=task_seconds)
+        pool = make_executor(executor, tasks=plan.task_count, task_seconds=task_seconds, gpus=gpus)
     else:
         pool = executor
     if task_seconds is None:
         task_seconds = float(getattr(pool, "task_seconds", TASK_SECONDS))
     try:
+        check_devices((c.resolved for c in plan.cells), pool)  # a GPU asked for and absent: exit 3
         check_budget(plan.cells, plan.out, getattr(pool, "local_tasks", pool.workers))
         make_folder(plan.out)
         with FolderLock(plan.out), GracefulStop() as stop:

@@ -133,6 +133,7 @@ class SlurmExecutor:
         self.workers = max(1, workers or min(tasks or MAX_IN_FLIGHT, MAX_IN_FLIGHT))
         self.in_flight = self.workers  # the runner keeps this many tasks submitted
         self.local_tasks = 1  # tasks in this machine's memory at once: none run here
+        self.gpus = self.options.gpus_per_task  # jobs run on the cluster's nodes: see check_devices
         self.retries, self.poll_s, self.queue_s, self.grace_s = retries, poll_s, queue_s, grace_s
         self.folder: Path | None = None
         self.name = "autophagy"
