@@ -25,14 +25,22 @@ def _param(name: str):
 
 
 def _accepted_source(metric):
-    """None (the contract's default data), or a 10-d Gaussian for a metric whose config check
-    refuses the default 3-d one (the coordinate metrics ``mean_offset_j``, ``variance_j``, j >= 3)."""
-    if isinstance(metric.fn, ChecksConfig):
+    """None (the contract's default data), or the first Gaussian whose config check the metric
+    accepts: 10-d for the coordinate metrics ``mean_offset_j``, ``variance_j`` (j >= 3), 2-d for
+    the grid-integrated ``density_tv`` (d <= 2)."""
+    if not isinstance(metric.fn, ChecksConfig):
+        return None
+    for source in (
+        gaussian_source(),
+        GaussianData(np.zeros(10), np.eye(10)),
+        GaussianData(np.zeros(2), np.eye(2)),
+    ):
         try:
-            metric.fn.check_config("gaussian", gaussian_source())
+            metric.fn.check_config("gaussian", source)
         except ValueError:
-            return GaussianData(np.zeros(10), np.eye(10))
-    return None
+            continue
+        return None if source.dim == gaussian_source().dim else source
+    raise AssertionError(f"{metric} accepts none of the contract's data sources")
 
 
 def test_every_needs_kind_is_covered():

@@ -314,3 +314,17 @@ def test_every_scratch_architecture_trains_and_round_trips_its_weights(architect
     hf_train.load_bytes(other, hf_train.state_bytes(model))
     for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_embeddings_give_zero_semantic_diversity_to_identical_texts(corpus, checkpoint):
+    from autophagy.metrics.text_diversity import mean_cosine_distance
+
+    raw = _raw(corpus, checkpoint)
+    raw["generations"] = 1
+    states, _ = _run(raw)
+    fitted = states[0].models[0]
+    [vectors] = fitted.embed([["Return the value."] * 4 + ["A different sentence, somewhat longer."]])
+    assert vectors.shape == (5, 16)
+    np.testing.assert_array_equal(vectors[0], vectors[3])  # identical texts, identical vectors
+    assert mean_cosine_distance(vectors[:4]) == pytest.approx(0.0, abs=1e-12)
+    assert mean_cosine_distance(vectors) > 1e-6

@@ -89,7 +89,7 @@ def test_p1_configs_poison_then_heal_and_the_control_has_its_own_seed():
         assert main["loop"]["finetune"] and control["loop"]["finetune"]
         poisoned, never = main["sweep"]["zip"]["loop.n_real"]
         heal = heal_start({"n_real": poisoned})
-        assert 2 < heal <= main["generations"] and never == main["loop"]["n_real"]
+        assert 2 < heal <= main["generations"] and never == main["loop"]["n_ini"]  # n real a generation
         assert heal_start(control["loop"]) == 2  # poisoned for 0 generations
         for key in ("generations", "replicates", "model", "data"):
             assert control[key] == main[key], key

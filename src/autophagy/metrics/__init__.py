@@ -71,6 +71,7 @@ from autophagy.metrics.text import (
     tail_mass,
     zipf_fit,
 )
+from autophagy.metrics.text_diversity import mean_cosine_distance, syntactic_diversity, token_classes
 from autophagy.metrics.transport import wasserstein2_samples
 from autophagy.metrics.truth import entropy, gini_simpson, surviving, test_error, true_tv
 from autophagy.metrics.vendi import synthetic_vendi, vendi_score
@@ -358,6 +359,25 @@ for _name, _higher, _summary in (
         True,
         "higher is better (tail kept): share of the real text's rare types still produced",
     ),
+    (
+        "generated_syntactic_diversity",
+        True,
+        "higher is better (diversity of sentence shapes): mean over document pairs of 1 - |S_i & S_j| "
+        "/ |S_i | S_j|, S the set of token-class 3-grams (word, Capital, CAPS, identifier, number, "
+        "punctuation); 0 when all documents share their shapes",
+    ),
+    (
+        "generated_semantic_diversity",
+        True,
+        "higher is better (diversity of meaning): mean over document pairs of 1 - cos(e_i, e_j), e the "
+        "mean last hidden state of the reference network over a document's tokens; 0 if identical",
+    ),
+    (
+        "generated_semantic_vendi",
+        True,
+        "higher is better (effective number of distinct meanings): Vendi score exp(-sum l log l) of "
+        "the cosine Gram matrix / m of the reference network's document embeddings; 1 if identical",
+    ),
 ):
     register_metric(
         _name,
@@ -570,6 +590,7 @@ __all__ = [
     "known_mode_stats",
     "lexical",
     "logdet_ratio",
+    "mean_cosine_distance",
     "mean_drift",
     "mean_offset",
     "metric_for",
@@ -578,9 +599,11 @@ __all__ = [
     "prdc",
     "precision_recall",
     "surviving",
+    "syntactic_diversity",
     "tail_mass",
     "tail_share",
     "test_error",
+    "token_classes",
     "total_variation",
     "trace_cov",
     "true_tv",

@@ -16,7 +16,14 @@ the whole run, so values are comparable across generations):
   (:func:`ngram_novelty`);
 - ``length_mean`` / ``length_std``: tokens per generated document (BOS and EOS excluded);
 - ``rare_token_share``: share of the real training text's rare token types (outside the head
-  holding 90 % of its tokens) that the generated text still produces (:func:`rare_type_share`).
+  holding 90 % of its tokens) that the generated text still produces (:func:`rare_type_share`);
+- ``generated_syntactic_diversity``: mean pairwise Jaccard distance of the documents' token-class
+  3-gram sets (:func:`~autophagy.metrics.text_diversity.syntactic_diversity`);
+- ``generated_semantic_diversity`` / ``generated_semantic_vendi``: mean pairwise cosine distance
+  and Vendi score of the documents' embeddings, the mean of the reference network's last hidden
+  states over each document's tokens (:meth:`FittedHF.embed`; see
+  :mod:`autophagy.metrics.text_diversity`). The reference is fixed for the run, so the
+  embedding space does not drift with the generations it describes.
 
 Held-out perplexity (``perplexity``) is :func:`autophagy.metrics.text.perplexity`.
 """
@@ -27,6 +34,8 @@ import numpy as np
 
 from autophagy.core.rng import Rngs
 from autophagy.metrics.text import distinct_n, ngram_novelty, rare_type_share
+from autophagy.metrics.text_diversity import mean_cosine_distance, syntactic_diversity
+from autophagy.metrics.vendi import vendi_score
 
 PAD = -1
 KEYS = (
@@ -40,6 +49,9 @@ KEYS = (
     "length_mean",
     "length_std",
     "rare_token_share",
+    "generated_syntactic_diversity",
+    "generated_semantic_diversity",
+    "generated_semantic_vendi",
 )
 
 
@@ -70,8 +82,9 @@ def generation_stats(model: object, data: object, *, rng: Rngs) -> dict[str, np.
     texts = model.generate(n, rng=rng, sampling_bias=1.0)
     scores = model.nll(texts, which="reference")
     real = _real_tokens(settings)
+    embeddings = model.embed(texts, which="reference")
     out: dict[str, list[float]] = {key: [] for key in KEYS}
-    for replicate_texts, nll in zip(texts, scores, strict=True):
+    for replicate_texts, nll, vectors in zip(texts, scores, embeddings, strict=True):
         tokens = padded(settings.tokenizer(replicate_texts, add_special_tokens=False)["input_ids"])
         ppl = np.exp(nll[:, 0] / np.maximum(nll[:, 1], 1))
         lengths = (tokens != PAD).sum(axis=1)
@@ -86,6 +99,9 @@ def generation_stats(model: object, data: object, *, rng: Rngs) -> dict[str, np.
             "length_mean": lengths.mean(),
             "length_std": lengths.std(ddof=1) if len(lengths) > 1 else 0.0,
             "rare_token_share": rare_type_share(tokens, real, pad=PAD),
+            "generated_syntactic_diversity": syntactic_diversity(replicate_texts),
+            "generated_semantic_diversity": mean_cosine_distance(vectors),
+            "generated_semantic_vendi": vendi_score(vectors),
         }
         for key, value in values.items():
             out[key].append(float(value))

@@ -495,6 +495,34 @@ class FittedHF:
                 )
         return out
 
+    def embed(self, texts: list[list[str]], which: str = "reference") -> list[np.ndarray]:
+        """Per replicate, each text's embedding ``(m, width)``: the mean of the last hidden states
+        over its tokens (BOS and EOS included) under the replicate's reference network
+        (``which = "reference"``: the checkpoint, or generation 1's from scratch) or its own
+        (``"model"``). Texts longer than ``seq_length`` tokens are embedded by their first piece."""
+        from autophagy.models import hf_train
+
+        s = self.settings
+        blobs = self.blobs if which == "model" else (self.references or [None] * self.replicates)
+        out = []
+        for blob, replicate_texts in zip(blobs, texts, strict=True):
+            bos, eos = s.tokenizer.bos_token_id, s.tokenizer.eos_token_id
+            ids = (
+                s.tokenizer(replicate_texts, add_special_tokens=False)["input_ids"] if replicate_texts else []
+            )
+            seqs = [[bos, *t, eos][: s.options.seq_length] for t in ids]
+            with hf_train.cpu_threads(s.device, s.options.cpu_threads):
+                out.append(
+                    hf_train.mean_hidden(
+                        s.network(blob),
+                        seqs,
+                        s.tokenizer.pad_token_id,
+                        s.options.generate_batch_size,
+                        s.device,
+                    )
+                )
+        return out
+
     def token_cross_entropy(self, rows: np.ndarray) -> np.ndarray:
         """Cross-entropy (nats per token of this model's tokenizer) of rows ``(R, m, L)``, ``(R,)``."""
         return np.array([t[:, 0].sum() / t[:, 1].sum() for t in self.nll(rows)])

@@ -259,6 +259,26 @@ def mean_nll(
     return out
 
 
+def mean_hidden(
+    model, sequences: list[list[int]], pad_id: int, batch_size: int, device: torch.device
+) -> np.ndarray:
+    """The mean of the last layer's hidden states over each sequence's tokens, ``(m, width)``
+    (float64): a text embedding for the semantic diversity metrics."""
+    out = []
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(sequences), batch_size):
+            ids, mask, _ = pad_batch(sequences[start : start + batch_size], pad_id)
+            ids, mask = ids.to(device), mask.to(device)
+            with autocast(device):
+                hidden = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[
+                    -1
+                ]
+            weights = mask[..., None].double()
+            out.append(((hidden.double() * weights).sum(dim=1) / weights.sum(dim=1)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0))
+
+
 def state_bytes(model) -> np.ndarray:
     """The model's weights as safetensors bytes (fp32, contiguous), as a uint8 array."""
     from safetensors.torch import save

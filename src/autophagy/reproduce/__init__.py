@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autophagy.reproduce import (
+    briesch,
     demystified,
     gaussian,
     gaussian_phase,
@@ -66,6 +67,7 @@ QUICK_TIMES: dict[str, str] = {
     "B1": "253-268 s at load 14-17 (CPU 45-47 s)",
     "H1": "105-111 s at load 12-17 (CPU 19-21 s)",
     "F1": "527-958 s at load 9-21 (CPU 240 s)",
+    "L1": "18 min (2 workers, loaded)",
 }
 """Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
 said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""
@@ -177,7 +179,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1, F1, D1, P1
+# G1-G2, G3-G5, G6-G7, G8 T5 T6, T1-T4, N1-N6, T7, B1, H1, F1, D1, P1, L1
 FAMILIES = (
     gaussian,
     gaussian_phase,
@@ -191,6 +193,7 @@ FAMILIES = (
     kernel,
     demystified,
     poison,
+    briesch,
 )
 
 RECIPES: dict[str, Recipe] = dict(
