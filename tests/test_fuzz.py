@@ -77,7 +77,7 @@ overrides = st.lists(
 
 def _stub_execute(plan, pool, progress, task_seconds, stop):
     RunStore(plan.out / "results.sqlite").close()
-    return 0, 0
+    return 0, 0, None  # (done, planned, tracking session)
 
 
 def check(result) -> None:

@@ -57,8 +57,11 @@ class Cell:
     @functools.cached_property
     def shipped(self) -> bytes:
         """The resolved experiment and its validated config, pickled once: what every task of
-        this cell carries to its worker, so no worker re-reads data or re-validates the config."""
-        return pickle.dumps((self.experiment, self.config), protocol=pickle.HIGHEST_PROTOCOL)
+        this cell carries to its worker, so no worker re-reads data or re-validates the config.
+        cloudpickle keeps classes made at run time, e.g. by ``ap.from_sklearn``."""
+        import cloudpickle
+
+        return cloudpickle.dumps((self.experiment, self.config), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def axes(table: dict[str, Any], field: str) -> dict[str, list]:
