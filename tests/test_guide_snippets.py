@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from autophagy.core.registry import MODELS
+from autophagy.running.config import split_tracking
 from autophagy.running.sweep import plan_cells
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +66,11 @@ def _check_toml(code: str, mark: str | None, where: str) -> None:
         return
     if "data" not in raw:  # a fragment: validated inside a small config
         raw = _merge(BASE, raw)
+    else:  # a config of its own: the small config's tables it lacks (e.g. [loop])
+        raw = {**{k: v for k, v in BASE.items() if k not in ("data", "metrics")}, **raw}
     if raw.get("model", {}).get("kind") == "hf_causal_lm":
         pytest.importorskip("transformers")
+    raw, _trackers = split_tracking(raw)  # [tracking]: validated apart, as the runner does
     plan_cells(raw)  # raises ConfigError naming the field
 
 
