@@ -87,7 +87,8 @@ def test_example_sweeps_validate(path, tmp_path):
 
 
 def test_sweep_over_a_bad_cut_names_the_field(tmp_path):
-    raw = zipf_sweep("bad", 2, 0, **{"sweep.grid": {"data.top_k": [10, N_ITEMS + 1]}})
-    with pytest.raises(ConfigError) as err:
-        plan_run(raw, tmp_path / "bad")
+    with pytest.raises(ConfigError) as err:  # refused when the overrides load, before any plan
+        plan_run(
+            zipf_sweep("bad", 2, 0, **{"sweep.grid": {"data.top_k": [10, N_ITEMS + 1]}}), tmp_path / "bad"
+        )
     assert "data.top_k" in err.value.field

@@ -68,6 +68,8 @@ QUICK_TIMES: dict[str, str] = {
     "H1": "105-111 s at load 12-17 (CPU 19-21 s)",
     "F1": "527-958 s at load 9-21 (CPU 240 s)",
     "L1": "18 min (2 workers, loaded)",
+    "D1": "565-1025 s at load 13-20 (CPU 134-137 s)",
+    "P1": "29 min at load 17-20, 2 workers (CPU 305 s)",
 }
 """Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
 said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""

@@ -320,6 +320,11 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
 
     gaussian = isinstance(model, GaussianModel)
     entry = MODELS[model_resolved["kind"]]
+    if isinstance(model, ChecksData):
+        try:
+            model.check_data(data)  # the model reads these data at all: before its metrics
+        except ValueError as exc:
+            raise ConfigError("model.kind", str(exc)) from None
     if "names" not in config.metrics.model_fields_set:  # the model family's own defaults
         names = default_metric_names(entry, model_resolved["kind"], data, data_resolved["kind"], gaussian)
         metrics = MetricsOptions.model_construct(**{**config.metrics.model_dump(), "names": names})
@@ -356,11 +361,6 @@ def resolve(raw: dict[str, Any]) -> tuple[Experiment, RunConfig, dict[str, Any]]
         raise ConfigError(
             "loop.sampling_bias", f"must be above 0 for {model_resolved['kind']} (lambda = 0 is undefined)"
         )
-    if isinstance(model, ChecksData):
-        try:
-            model.check_data(data)
-        except ValueError as exc:
-            raise ConfigError("model.kind", str(exc)) from None
     if config.metrics.k >= config.metrics.n_eval:
         raise ConfigError("metrics.k", f"must be below metrics.n_eval = {config.metrics.n_eval}")
     _check_sizes(config, schedule, model, data)
