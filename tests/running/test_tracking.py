@@ -237,3 +237,18 @@ def test_tensorboard_event_files_read_back_by_tensorboard_hold_one_event_per_ste
     assert all(len(v) == 1 for v in found.values())
     for k, value in expected.items():  # TensorBoard stores float32
         assert np.isclose(found[k][0], value, rtol=1e-6), k
+
+
+@pytest.mark.parametrize("place", ["tensorboard", "wandb", "mlartifacts", "mlflow.db"])
+def test_a_link_planted_where_a_tracker_writes_is_refused(tmp_path, place):
+    from autophagy.core.errors import ConfigError
+    from autophagy.running.tracking import gate_tracker_places
+
+    folder, outside = tmp_path / "run", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    gate_tracker_places(folder)  # nothing planted: accepted, nothing created
+    assert list(folder.iterdir()) == []
+    (folder / place).symlink_to(outside)
+    with pytest.raises(ConfigError):
+        gate_tracker_places(folder)

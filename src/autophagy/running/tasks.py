@@ -105,7 +105,7 @@ def _experiment(shipment: Shipment) -> tuple[Experiment, RunConfig]:
         blob = handle.read()
     if hashlib.sha256(blob).hexdigest() != shipment.digest:
         raise EnvironmentFault(shipment.path, "changed while the run was going; run the command again")
-    return pickle.loads(blob)
+    return pickle.loads(blob)  # only bytes whose sha256 the parent computed in memory are unpickled
 
 
 def snapshot(exp: Experiment, replicates: range, state: LoopState, n: int) -> np.ndarray:

@@ -34,7 +34,18 @@ from autophagy.core.errors import ConfigError, EnvironmentFault, PluginError
 from autophagy.core.stats import t_interval
 from autophagy.core.telemetry import TrackedCell, TrackedRun, flatten
 from autophagy.results.run import cell_label
+from autophagy.storage.safety import gate
 from autophagy.storage.store import RunStore
+
+TRACKER_PLACES = ("tensorboard", "wandb", "mlartifacts", "mlflow.db")  # the built-ins' defaults
+
+
+def gate_tracker_places(folder: Path) -> None:
+    """Pass the places the built-in trackers' libraries write in the run folder through the
+    folder gate before they open them: a planted link there (``tensorboard/``, ``wandb/``,
+    ``mlartifacts/``, ``mlflow.db``) is refused (exit 2), never followed out of the folder."""
+    for name in TRACKER_PLACES:
+        gate(folder, folder / name)
 
 
 def step_values(store: RunStore, cell: int, generation: int, ci: float = 0.95) -> dict[str, float]:
@@ -106,6 +117,7 @@ class TrackingSession:
             for c in cells
         ]
         run = TrackedRun(name, Path(folder), list(swept), tracked, self.store.meta("run_id") or "")
+        gate_tracker_places(Path(folder))
         self.generations = [c.config.generations for c in cells]
         self.blocks = [list(range(0, c.config.replicates, c.config.block_size)) for c in cells]
         for logger, entry, options in self.loggers:
