@@ -63,3 +63,25 @@ def test_the_control_run_draws_from_its_own_seed():
     assert configs["L1"]["seed"] == 0 and configs["L1null"]["seed"] not in (0, 1)
     assert RECIPES["L1"].loop_configs("quick", seed=1)["L1null"]["seed"] != configs["L1null"]["seed"]
     assert configs["L1null"]["loop"] == configs["L1"]["loop"] | {"real_fraction": 0.0}
+
+
+def test_the_rise_is_judged_in_the_design_arms_only_and_the_other_is_reported():
+    """Design 3: the rise is judged at real share 0.5; share 0's early slope is a note, so a loop
+    rising only where real data feed it passes, and one rising only at share 0 does not."""
+    m = _data(0.05, {"low": 0.03, "high": 0.01, "null": 0.03}, seed=3)
+    flat_low = {a: dict(v) for a, v in m.values.items()}
+    k = shape()[1]
+    for name in L1_METRICS:  # share 0 (and its control) flat over the early window, falling after
+        for arm in ("low", "null"):
+            v = flat_low[arm][name].copy()
+            v[:, :k] -= 0.05 * (np.arange(1, k + 1) - 1)
+            flat_low[arm][name] = v
+    report, outcomes = _outcomes(L1Data(flat_low))
+    assert outcomes[0] == SUPPORTED and "share 0.5" in report.checks[0].name
+    assert any("early slope, real share 0 " in n.name for n in report.notes)
+    only_low = {a: dict(v) for a, v in m.values.items()}
+    for name in L1_METRICS:
+        v = only_low["high"][name].copy()
+        v[:, :k] -= 0.05 * (np.arange(1, k + 1) - 1)
+        only_low["high"][name] = v
+    assert _outcomes(L1Data(only_low))[1][0] != SUPPORTED

@@ -14,7 +14,8 @@ per-replicate least-squares slopes over two windows declared in the design: earl
 (generations 1..k: the rise) and late (k..G: the fall). Checks (one-sided Student-t tests over
 replicates, Holm-corrected across the three at the design's level):
 
-1. early slope > 0 in both arms (intersection-union: the worse arm decides);
+1. early slope > 0 in the arms the design names (``rise_shares``; intersection-union: the
+   worse arm decides; since design 3 the arm with real data only, the other is reported);
 2. late slope < 0 at the low real share;
 3. the paired late-slope difference (low share - high share) < 0: less real data falls faster.
 
@@ -62,6 +63,15 @@ def shape() -> tuple[str, int]:
     return str(found.data["metric"]), int(found.data["rise_until"])
 
 
+def rise_arms() -> tuple[str, ...]:
+    """The arms whose early slope is judged (``rise_shares`` in ``designs/L1.toml``), the others reported."""
+    shares = [float(x) for x in design("L1").data["rise_shares"]]
+    arms = tuple(a for a, share in SHARES.items() if share in shares)
+    if len(arms) != len(shares):
+        raise ValueError(f"designs/L1.toml: rise_shares {shares} must be among {sorted(SHARES.values())}")
+    return arms
+
+
 @dataclass(frozen=True)
 class L1Data:
     """Per arm (``low``, ``high``, ``null``): every metric ``(R, T)``."""
@@ -104,12 +114,14 @@ def l1_judge(m: L1Data) -> list[Check | Note]:
     early, late = {}, {}
     for arm in ARMS:
         early[arm], late[arm] = windows(m.at(arm, metric), k)
+    judged = rise_arms()
+    shares = ", ".join(f"{SHARES[a]:g}" for a in judged)
     rise = controlled(
         all_of(
-            f"{metric} rises over generations 1-{k} (early slope > 0, both shares)",
-            [above(f"real share {SHARES[a]:g}", stats.mean(early[a])) for a in ("low", "high")],
+            f"{metric} rises over generations 1-{k} (early slope > 0, real share {shares})",
+            [above(f"real share {SHARES[a]:g}", stats.mean(early[a])) for a in judged],
         ),
-        all_of("", [above(a, stats.mean(sign_flipped(early[a], f"L1 early {a}"))) for a in ("low", "high")]),
+        all_of("", [above(a, stats.mean(sign_flipped(early[a], f"L1 early {a}"))) for a in judged]),
         "signs flipped",
     )
     fall = controlled(
@@ -128,6 +140,14 @@ def l1_judge(m: L1Data) -> list[Check | Note]:
         "equal settings in both arms (share 0 twice, independent streams)",
     )
     notes: list[Check | Note] = [
+        Note(
+            f"early slope, real share {SHARES[a]:g} ({metric}, reported: not in the design's rise_shares)",
+            f"{stats.mean(early[a]).value:+.4g} per generation (se {stats.mean(early[a]).se:.2g})",
+        )
+        for a in ("low", "high")
+        if a not in judged
+    ]
+    notes += [
         Note(
             f"late slope, real share 0.5 ({metric})",
             f"{stats.mean(late['high']).value:.4g} per generation (se {stats.mean(late['high']).se:.2g})",
