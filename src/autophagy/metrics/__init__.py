@@ -467,55 +467,30 @@ register_metric(
         "higher is better up to 0.05 (diversity): synthetic share beyond the real 95 % Mahalanobis radius"
     ),
 )
-register_metric(
-    "lenet_fid",
-    image_metrics,
-    higher_is_better=False,
-    needs="images",
-    summary="lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)",
-    key="fid",
-    takes_rng=False,  # its rng is one generator for subsampling
-)
-register_metric(
-    "lenet_precision",
-    image_metrics,
-    higher_is_better=True,
-    needs="images",
-    summary="higher is better (quality): precision (k-NN balls) on LeNet features",
-    key="precision",
-    takes_rng=False,  # its rng is one generator for subsampling
-)
-register_metric(
-    "lenet_recall",
-    image_metrics,
-    higher_is_better=True,
-    needs="images",
-    summary="higher is better (diversity): recall (k-NN balls) on LeNet features",
-    key="recall",
-    takes_rng=False,  # its rng is one generator for subsampling
-)
-register_metric(
-    "lenet_density",
-    image_metrics,
-    higher_is_better=True,
-    needs="images",
-    summary=(
-        "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features"
+for _key, _higher, _summary in (
+    ("fid", False, "lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)"),
+    ("precision", True, "higher is better (quality): precision (k-NN balls) on LeNet features"),
+    ("recall", True, "higher is better (diversity): recall (k-NN balls) on LeNet features"),
+    (
+        "density",
+        True,
+        "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features",
     ),
-    key="density",
-    takes_rng=False,  # its rng is one generator for subsampling
-)
-register_metric(
-    "lenet_coverage",
-    image_metrics,
-    higher_is_better=True,
-    needs="images",
-    summary=(
-        "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one"
+    (
+        "coverage",
+        True,
+        "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one",
     ),
-    key="coverage",
-    takes_rng=False,  # its rng is one generator for subsampling
-)
+):
+    register_metric(
+        f"lenet_{_key}",
+        image_metrics,
+        higher_is_better=_higher,
+        needs="images",
+        summary=_summary,
+        key=_key,
+        takes_rng=False,  # its rng is one generator for subsampling
+    )
 register_metric(
     "legibility",
     image_metrics,

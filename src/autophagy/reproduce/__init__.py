@@ -1,10 +1,11 @@
 """``autophagy reproduce ID``: recipes that re-run a published result and judge it.
 
-A :class:`Recipe` measures (``measure(settings) -> measurement``), draws its figure, and
-judges the measurement against the expected behaviour of spec §4 with statistical checks
-(intervals from the replicates, never numbers stored from an earlier run). Each family
-lives in its own module with a ``RECIPES`` dict (id -> :class:`Recipe`); adding a family is
-one entry in ``FAMILIES`` below.
+A :class:`Recipe` is data plus a judge: its title, claim, loop configs and profiles in
+``recipes.toml`` (the configs themselves in ``configs/``, its design in ``designs/ID.toml``),
+and the code that reads its finished runs, judges them against the paper's claim with
+statistical checks (intervals from the replicates, never stored numbers) and draws its figure.
+Each family's module declares its recipes (``RECIPES``, id -> :class:`Recipe`, via
+:func:`~autophagy.reproduce.recipe.declare`); adding a family is one entry in ``FAMILIES`` below.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from autophagy.reproduce import (
     tails,
 )
 from autophagy.reproduce.design import design
-from autophagy.reproduce.recipe import Recipe, one_thread
+from autophagy.reproduce.recipe import Recipe, catalogue, one_thread
 from autophagy.reproduce.verdict import FAIL, INCONCLUSIVE, INVALID, PASS, Check, Fact, Note, Report
 from autophagy.running.executors import cpu_count
 from autophagy.storage.safety import atomic_write_text
@@ -42,37 +43,10 @@ PROFILES = ("quick", "full")
 EXIT_STATUS = {PASS: 0, FAIL: 1, INCONCLUSIVE: 4, INVALID: 5}  # 2, 3 and 70: see the CLI
 SEVERITY = (INVALID, FAIL, INCONCLUSIVE, PASS)  # --all exits with the first of these any recipe has
 
-QUICK_TIMES: dict[str, str] = {
-    "G1": "2-7 s",
-    "G2": "1-4 s",
-    "G3": "7-21 s",
-    "G4": "2-5 s",
-    "G5": "1-4 s",
-    "G6": "11-36 s",
-    "G7": "38-42 s",
-    "G8": "3 s",
-    "N1": "85 s",
-    "N2": "153 s",
-    "N3": "12-13 min (2 workers)",
-    "N4": "3 min",
-    "N5": "20 min",
-    "N6": "2-3 min",
-    "T1": "4 s",
-    "T2": "3 s",
-    "T3": "4-5 s",
-    "T4": "12-13 s",
-    "T5": "1 s",
-    "T6": "4 s",
-    "T7": "2-5 min",
-    "B1": "253-268 s at load 14-17 (CPU 45-47 s)",
-    "H1": "105-111 s at load 12-17 (CPU 19-21 s)",
-    "F1": "527-958 s at load 9-21 (CPU 240 s)",
-    "L1": "18 min (2 workers, loaded)",
-    "D1": "565-1025 s at load 13-20 (CPU 134-137 s)",
-    "P1": "29 min at load 17-20, 2 workers (CPU 305 s)",
-}
+QUICK_TIMES: dict[str, str] = {rid: entry["quick_time"] for rid, entry in catalogue().items()}
 """Wall time of each recipe's quick profile as measured on a 2-core machine, one process unless
-said (docs/reproduce/index.md has the measurements and their load); shown by ``--list``."""
+said (``quick_time`` in ``recipes.toml``; docs/reproduce/index.md has the measurements and their
+load); shown by ``--list``."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, all_of, below, controlled, sign_flipped
 from autophagy.reproduce.design import design
-from autophagy.reproduce.recipe import Recipe, finish_figure, recipe_seed
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure, recipe_seed
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
@@ -199,22 +199,7 @@ class L1Recipe(Recipe):
 
 
 RECIPES: dict[str, Recipe] = {
-    "L1": L1Recipe(
-        "L1",
-        "GPT-2 fine-tuned on its own text, by real-data share (Briesch et al.)",
-        "output diversity first rises, then falls, and falls faster with less real data",
-        {
-            "quick": {"generations": 6, "loop.total_size": 160, "model.steps": 30, "model.score_samples": 48},
-            "full": {},  # configs/L1.toml's sizes
-        },
-        None,
-        l1_judge,
-        l1_draw,
-        ALPHA,
-        read=l1_read,
-        configs=("L1", "L1null"),
-        task_seconds=0.0,  # commit every generation: a killed run resumes there
-    )
+    "L1": declare("L1", l1_judge, l1_draw, read=l1_read, kind=L1Recipe),
 }
 
 __all__ = ["L1Data", "l1_judge", "l1_read", "windows"]

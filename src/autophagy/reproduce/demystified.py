@@ -37,7 +37,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import below, controlled, matches_everywhere, sign_flipped
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.recipe import Recipe, declare, save_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
@@ -211,16 +211,5 @@ def d1_draw(m: D1Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "D1": Recipe(
-        "D1",
-        "OLS replace loop at several (d, T), and a ridge growing with the generation (Dohmatob et al.)",
-        "test error sigma^2 d n / (T - d - 1) at every (d, T) and n (the paper's analytic formula); "
-        "adaptive regularisation keeps it bounded",
-        {"quick": {"D1/generations": 12}, "full": {}},
-        None,
-        d1_judge,
-        d1_draw,
-        read=d1_read,
-        configs=("D1", "D1_ridge"),
-    ),
+    "D1": declare("D1", d1_judge, d1_draw, read=d1_read),
 }

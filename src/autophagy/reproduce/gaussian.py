@@ -19,7 +19,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, controlled, equals, proportion_above, sign_flipped
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check
 from autophagy.results.run import Run
 
@@ -224,42 +224,6 @@ def g2_draw(m: G2Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "G1": Recipe(
-        "G1",
-        "fully synthetic Gaussian, unbiased estimators",
-        "E[mu_t | mu_(t-1)] = mu_(t-1), E[Sigma_t | Sigma_(t-1)] = lambda Sigma_(t-1), Sigma_t -> 0",
-        {
-            "quick": {
-                "data.dim": 2,
-                "loop.n_ini": 10,
-                "loop.n_synthetic": 10,
-                "generations": 150,
-                "metrics.names": coordinates(2),
-            },
-            "full": {},
-        },
-        None,
-        g1_judge,
-        g1_draw,
-        read=g1_read,
-        configs=("G1",),
-    ),
-    "G2": Recipe(
-        "G2",
-        "fresh data, n_r = 100, n_s = 900, several n_ini",
-        "W2 converges to a limit set by (n_r, n_s, lambda), not by n_ini (fig. 10)",
-        {
-            "quick": {
-                "data.dim": 20,
-                "generations": 72,
-                "sweep.grid": {"loop.sampling_bias": [1.0, 0.8], "loop.n_ini": [110, 1000, 10_000]},
-            },
-            "full": {},
-        },
-        None,
-        g2_judge,
-        g2_draw,
-        read=g2_read,
-        configs=("G2",),
-    ),
+    "G1": declare("G1", g1_judge, g1_draw, read=g1_read),
+    "G2": declare("G2", g2_judge, g2_draw, read=g2_read),
 }

@@ -24,7 +24,7 @@ from autophagy.reproduce.gaussian_phase_judge import (
     g5_draw,
     g5_judge,
 )
-from autophagy.reproduce.recipe import Recipe, recipe_seed
+from autophagy.reproduce.recipe import Recipe, declare, recipe_seed
 from autophagy.running.executors import parallel_map
 
 
@@ -168,50 +168,8 @@ def g5_measure(
 
 
 RECIPES: dict[str, Recipe] = {
-    "G3": Recipe(
-        "G3",
-        "effective sample size n_e of the fresh-data loop",
-        "lambda < 1: an n_s threshold for n_e >= n_r that stops growing with n_r and shrinks with lambda; "
-        "lambda = 1 always admissible (figs. 11, 12)",
-        {
-            "quick": {
-                "dim": 10,
-                "n_real": (50, 200, 800),
-                "n_synthetic": (10, 50, 200, 400, 800, 1600, 3200),
-                "max_generations": 120,
-            },
-            "full": {"dim": 100, **declared_grid("G3", "full"), "max_generations": 400},
-        },
-        g3_measure,
-        g3_judge,
-        g3_draw,
-    ),
-    "G4": Recipe(
-        "G4",
-        "fresh data sampling from the K latest models, n_r = 1e3, n_s = 1e4, lambda = 1",
-        "n_e / n_r rises with K, with diminishing returns (fig. 30)",
-        {
-            "quick": {"dim": 10, "ks": (1, 2, 4, 8), "max_generations": 60},
-            "full": {"dim": 10, "ks": (1, 2, 3, 4, 6, 8), "max_generations": 400},
-        },
-        g4_measure,
-        g4_judge,
-        g4_draw,
-    ),
-    "G5": Recipe(
-        "G5",
-        "data environment with real fraction p and total size n",
-        "lambda = 1: W2 falls with n, more slowly for p < 1; lambda < 1: W2 stops improving with n (fig. 31)",
-        {
-            "quick": {"dim": 10, "sizes": (200, 800, 3200, 12_800), "max_generations": 150},
-            "full": {
-                "dim": 10,
-                "sizes": (200, 400, 800, 1600, 3200, 6400, 12_800, 51_200),
-                "max_generations": 400,
-            },
-        },
-        g5_measure,
-        g5_judge,
-        g5_draw,
-    ),
+    "G3": declare("G3", g3_judge, g3_draw, measure_fn=g3_measure),
+    "G4": declare("G4", g4_judge, g4_draw, measure_fn=g4_measure),
+    "G5": declare("G5", g5_judge, g5_draw, measure_fn=g5_measure),
 }
+RECIPES["G3"].profiles["full"].update(declared_grid("G3", "full"))  # the grid lives in designs/G3.toml

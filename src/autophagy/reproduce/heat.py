@@ -36,7 +36,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, below, controlled, inside, proportion_above
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 
@@ -166,17 +166,5 @@ def h1_draw(m: H1Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "H1": Recipe(
-        "H1",
-        "categorical loop sampled at temperature T < 1 and > 1, without and with fresh real data "
-        "(Heat Death, Marchi et al.)",
-        "unless enough external data enters every generation, T != 1 drives the model to a few "
-        "outputs (T < 1, entropy -> 0) or to uniform (T > 1, entropy -> log K)",
-        {"quick": {"generations": 25, "block_size": 100}, "full": {}},  # R: designs/H1.toml
-        None,
-        h1_judge,
-        h1_draw,
-        read=h1_read,
-        configs=("H1",),
-    ),
+    "H1": declare("H1", h1_judge, h1_draw, read=h1_read),
 }

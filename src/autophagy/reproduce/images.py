@@ -33,7 +33,7 @@ from autophagy.reproduce.images_judges import (
     n4_judge,
     n6_judge,
 )
-from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.recipe import Recipe, declare
 from autophagy.results.run import Run
 
 ALPHA = 0.05  # recipe-level error of the neural recipes (3-6 replicates; Holm across checks)
@@ -123,125 +123,10 @@ IMAGES = {"alpha": ALPHA, "task_seconds": 0.0}  # commit every generation: a kil
 
 
 RECIPES: dict[str, Recipe] = {
-    "N1": Recipe(
-        "N1",
-        "conditional DDPM on the 8 x 8 digits, fully synthetic, lambda = 1",
-        "FID rises, precision and recall fall over generations; modes drift and merge (figs. 4, 5)",
-        {"quick": {**QUICK_DDPM, **N1000, **FIVE, "block_size": 3}, "full": {}},
-        None,
-        n1_judge,
-        draw_with_tsne,
-        read=fully_synthetic_read,
-        configs=("N1",),
-        **IMAGES,
-    ),
-    "N2": Recipe(
-        "N2",
-        "conditional DDPM on the 8 x 8 digits, fully synthetic, guidance lambda < 1 against lambda = 1",
-        "precision holds or rises while recall falls faster than unbiased: the recall gap grows (figs. 6, 7)",
-        {
-            "quick": {
-                **QUICK_DDPM,
-                **N1000,
-                **FIVE,
-                "block_size": 3,
-                "sweep.grid": {"loop.sampling_bias": [1.0, 0.5]},
-            },
-            "full": {},  # lambda = 1, 0.8, 0.5
-        },
-        None,
-        n2_judge,
-        draw_with_tsne,
-        read=n2_read,
-        configs=("N2",),
-        **IMAGES,
-    ),
-    "N3": Recipe(
-        "N3",
-        "conditional DDPM on the 8 x 8 digits, augmentation: n fixed real + n synthetic, lambda sweep",
-        "FID still rises and recall falls more slowly than fully synthetic at the same lambda, at every "
-        "lambda; lambda near 0.8 does best (fig. 9)",
-        {
-            # 20 replicates, set by a power calculation (seeds 0 and 1 at R = 6 suggested a slowing
-            # of 0.55 per generation, SD 0.87) for lambda = 0.8's slower FID rise; seed 2 at R = 20
-            # then measured only -0.27 (upper bound +0.11), so that comparison is judged at full
-            # only (SLOWER_FID_AT_FULL_ONLY), and the 20 keep its quick report informative and
-            # lambda = 0.8's "still rises" (slope about 2-3, SD about 1.4; lower bound +0.34 at
-            # R = 6) far from its bound
-            "quick": {
-                **QUICK_DDPM,
-                **N1000,
-                "block_size": 10,
-                "generations": 4,
-                "plots.generations": [1, 2, 3, 4],
-            },
-            "full": {},
-        },
-        None,
-        n3_judge,
-        draw_runs,
-        read=n3_read,
-        configs=("N3",),
-        **IMAGES,
-    ),
-    "N4": Recipe(
-        "N4",
-        "conditional DDPM on the 8 x 8 digits, fresh data n_r = n_s, small and large first set n_ini",
-        "FID converges to a level independent of n_ini (within the margin of designs/N4.toml; fig. 10 right)",
-        {
-            "quick": {
-                **QUICK_DDPM,
-                "block_size": 2,
-                "generations": 8,
-                "plots.generations": [1, 3, 4, 6, 8],
-                "metrics.n_eval": 300,
-                "sweep.grid": {"loop.n_ini": [20, 1000]},
-            },
-            "full": {},  # n_ini = 100 and 1797
-        },
-        None,
-        n4_judge,
-        draw_runs,
-        read=n4_read,
-        configs=("N4",),
-        **IMAGES,
-    ),
-    "N5": Recipe(
-        "N5",
-        "conditional WGAN-GP on the 8 x 8 digits, fully synthetic, lambda = 1",
-        "FID up, precision and recall down over generations (figs. 13, 16)",
-        {
-            # 800 generator steps: at 400 the first GAN is imprecise (FID about 27 against 7.9) and
-            # its precision wanders instead of falling; 12 replicates: per-replicate precision
-            # slopes scatter with standard deviation 0.010 around about -0.007, which 6 replicates
-            # resolve with power about 0.4 only
-            "quick": {
-                **N1000,
-                "model.train_steps": 800,
-                "metrics.n_eval": 1000,
-                "block_size": 6,
-                "generations": 8,
-                "plots.generations": [1, 3, 4, 6, 8],
-            },
-            "full": {},
-        },
-        None,
-        fully_synthetic_judge,
-        draw_runs,
-        read=fully_synthetic_read,
-        configs=("N5",),
-        **IMAGES,
-    ),
-    "N6": Recipe(
-        "N6",
-        "conditional DDPM on the 8 x 8 digits, n fixed real + a growing synthetic pool, lambda = 1",
-        "FID still rises, precision and recall still fall, more slowly than fully synthetic (fig. 8)",
-        {"quick": {**QUICK_DDPM, **N1000, **FIVE, "block_size": 3}, "full": {}},
-        None,
-        n6_judge,
-        draw_runs,
-        read=n6_read,
-        configs=("N6",),
-        **IMAGES,
-    ),
+    "N1": declare("N1", n1_judge, draw_with_tsne, read=fully_synthetic_read),
+    "N2": declare("N2", n2_judge, draw_with_tsne, read=n2_read),
+    "N3": declare("N3", n3_judge, draw_runs, read=n3_read),
+    "N4": declare("N4", n4_judge, draw_runs, read=n4_read),
+    "N5": declare("N5", fully_synthetic_judge, draw_runs, read=fully_synthetic_read),
+    "N6": declare("N6", n6_judge, draw_runs, read=n6_read),
 }

@@ -36,7 +36,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, below, controlled, flip_controlled
 from autophagy.reproduce.design import design
-from autophagy.reproduce.recipe import Recipe, finish_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure
 from autophagy.reproduce.verdict import Check, Note
 
 
@@ -126,16 +126,5 @@ def f1_draw(m: F1Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "F1": Recipe(
-        "F1",
-        "1-D KDE trained on all real and synthetic data so far, with and without fresh real data (Fu et al.)",
-        "as synthetic data expands, the TV distance to the real distribution first rises, then "
-        "declines past a threshold point when the real data are large enough",
-        {"quick": {"generations": 12, "block_size": 100}, "full": {}},  # R and sizes: designs/F1.toml
-        None,
-        f1_judge,
-        f1_draw,
-        read=f1_read,
-        configs=("F1",),
-    ),
+    "F1": declare("F1", f1_judge, f1_draw, read=f1_read),
 }

@@ -33,7 +33,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.checks import flip_controlled
-from autophagy.reproduce.recipe import Recipe, finish_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
@@ -103,32 +103,5 @@ def t7_draw(m: T7Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "T7": Recipe(
-        "T7",
-        "GPT-2 (transformers) trained from scratch on its own text, replace vs accumulate (Shumailov et al.)",
-        "held-out perplexity rises over generations under replace; accumulate's rise is smaller",
-        {
-            "quick": {
-                "generations": 5,
-                "loop.n_ini": 240,
-                "loop.n_synthetic": 240,
-                "model.steps": 120,
-                "model.layers": 2,
-                "model.width": 64,
-                "model.heads": 2,
-                "model.context": 96,
-                "model.seq_length": 96,
-                "model.max_new_tokens": 95,
-                "model.score_samples": 32,
-            },
-            "full": {},  # configs/T7.toml's sizes
-        },
-        None,
-        t7_judge,
-        t7_draw,
-        ALPHA,
-        read=t7_read,
-        configs=("T7",),
-        task_seconds=0.0,  # commit every generation: a killed run resumes there
-    )
+    "T7": declare("T7", t7_judge, t7_draw, read=t7_read),
 }

@@ -33,7 +33,7 @@ from autophagy.reproduce.checks import (
     sign_flipped,
 )
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure, save_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check, Fact, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
@@ -313,67 +313,7 @@ def t6_draw(m: T6Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "G8": Recipe(
-        "G8",
-        "linear regression loop, fixed design T x d, replace versus accumulate (Gerstgrasser et al.)",
-        "replace: error sigma^2 d n / (T - d - 1), linear in n; accumulate: sigma^2 d / (T - d - 1) "
-        "sum_(i<=n) 1/i^2, under pi^2/6 x generation 1",
-        {
-            "quick": {
-                "data.samples": 20,
-                "data.dim": 4,
-                "loop.n_ini": 20,
-                "loop.n_synthetic": 20,
-                "generations": 12,
-            },
-            "full": {},
-        },
-        None,
-        g8_judge,
-        g8_draw,
-        read=g8_read,
-        configs=("G8",),
-    ),
-    "T5": Recipe(
-        "T5",
-        "categorical (unigram) replace loop with n samples per generation, Zipf outcomes",
-        "E[1 - sum p_t^2] = (1 - 1/n)^t (1 - sum p0^2); outcomes die out",
-        {
-            "quick": {
-                "data.n_categories": 20,
-                "loop.n_ini": 50,
-                "loop.n_synthetic": 50,
-                "metrics.n_eval": 50,
-                "generations": 30,
-            },
-            "full": {},
-        },
-        None,
-        t5_judge,
-        t5_draw,
-        read=t5_read,
-        configs=("T5",),
-    ),
-    "T6": Recipe(
-        "T6",
-        "bigram language model trained recursively on its own text, several temperatures",
-        "lexical diversity (distinct-n, entropy, tail mass) falls over generations; faster with lower "
-        "temperature",
-        {
-            "quick": {
-                "data.vocab_size": 40,
-                "data.length": 12,
-                "loop.n_ini": 200,
-                "loop.n_synthetic": 200,
-                "metrics.n_eval": 200,
-                "generations": 10,
-            },
-            "full": {},
-        },
-        None,
-        t6_judge,
-        t6_draw,
-        read=t6_read,
-        configs=("T6",),
-    ),
+    "G8": declare("G8", g8_judge, g8_draw, read=g8_read),
+    "T5": declare("T5", t5_judge, t5_draw, read=t5_read),
+    "T6": declare("T6", t6_judge, t6_draw, read=t6_read),
 }

@@ -21,7 +21,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.core.rng import stream
 from autophagy.reproduce.checks import above, below, controlled, flip_controlled, sign_flipped, undecided
-from autophagy.reproduce.recipe import Recipe, save_figure
+from autophagy.reproduce.recipe import Recipe, declare, save_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.pictures import data_source
 from autophagy.results.run import Run
@@ -261,43 +261,6 @@ def g7_draw(m: G7Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "G6": Recipe(
-        "G6",
-        "2-D mixture of 25 Gaussians on a 5 x 5 grid, fully synthetic, unbiased",
-        "modes are lost over generations (1, 200, 2000); recall and average modal variance track the "
-        "loss better than total variance (figs. 14, 15)",
-        {
-            "quick": {
-                "generations": 200,
-                "metrics.generations": [1, 2, 3, 4, 6, 8, 12, 17, 24, 34, 49, 50, 69, 99, 140, 200],
-                "plots.generations": [1, 50, 200],
-            },
-            "full": {},
-        },
-        None,
-        g6_judge,
-        g6_draw,
-        read=g6_read,
-        configs=("G6",),
-    ),
-    "G7": Recipe(
-        "G7",
-        "normalizing flow (8 coupling layers, hidden 64) on the 2-D Rosenbrock density, fully synthetic",
-        "tails are lost with and without bias; faster with lambda < 1 (fig. 17)",
-        {
-            "quick": {
-                "generations": 6,
-                "loop.n_ini": 2000,
-                "loop.n_synthetic": 2000,
-                "model.epochs": 10,
-                "plots.generations": [6],
-            },
-            "full": {},
-        },
-        None,
-        g7_judge,
-        g7_draw,
-        read=g7_read,
-        configs=("G7",),
-    ),
+    "G6": declare("G6", g6_judge, g6_draw, read=g6_read),
+    "G7": declare("G7", g7_judge, g7_draw, read=g7_read),
 }

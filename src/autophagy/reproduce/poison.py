@@ -32,10 +32,10 @@ import numpy as np
 
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, controlled
-from autophagy.reproduce.images import ALPHA, read_settings
+from autophagy.reproduce.images import read_settings
 from autophagy.reproduce.images_draw import LABELS, draw_grids
 from autophagy.reproduce.images_judges import IMAGE_METRICS, ImageRuns, _directional
-from autophagy.reproduce.recipe import Recipe, recipe_seed, save_figure
+from autophagy.reproduce.recipe import Recipe, declare, recipe_seed, save_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
@@ -209,19 +209,5 @@ QUICK = {
 }
 
 RECIPES: dict[str, Recipe] = {
-    "P1": PoisonRecipe(
-        "P1",
-        "conditional DDPM on the 8 x 8 digits, fine-tuned: k generations on its own samples, "
-        "then real images only",
-        "once poisoned, the model struggles to fully heal: its FID after retraining on real images "
-        "only stays above a never-poisoned loop's",
-        {"quick": QUICK, "full": {}},
-        None,
-        p1_judge,
-        p1_draw,
-        alpha=ALPHA,
-        read=p1_read,
-        configs=("P1", "P1_control"),
-        task_seconds=0.0,
-    ),
+    "P1": declare("P1", p1_judge, p1_draw, read=p1_read, kind=PoisonRecipe),
 }

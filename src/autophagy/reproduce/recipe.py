@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import sys
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -33,6 +35,7 @@ from autophagy.results.run import Run
 from autophagy.running.executors import make_executor
 
 CONFIGS = resources.files("autophagy.reproduce") / "configs"
+CATALOGUE = resources.files("autophagy.reproduce") / "recipes.toml"
 
 
 def config_path(name: str) -> Path:
@@ -128,6 +131,40 @@ class Recipe:
                 return self.read(runs)
             finally:
                 pool.shutdown()
+
+
+@functools.cache
+def catalogue() -> dict[str, dict[str, Any]]:
+    """``reproduce/recipes.toml`` by recipe id: title, claim, configs, quick time and profiles."""
+    return tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def declare(
+    recipe_id: str,
+    judge: Callable[[Any], list[Check | Fact | Note]],
+    draw: Callable[[Any, Path], None],
+    *,
+    read: Callable[[dict[str, Run]], Any] | None = None,
+    measure_fn: Callable[..., Any] | None = None,
+    kind: type[Recipe] = Recipe,
+) -> Recipe:
+    """The recipe ``recipe_id`` from its data (``recipes.toml``: title, claim, configs, profiles;
+    ``designs/ID.toml``: its level) and its code (``read`` or ``measure_fn``, ``judge``, ``draw``)."""
+    entry = catalogue()[recipe_id]
+    found = design(recipe_id)
+    return kind(
+        recipe_id,
+        entry["title"],
+        entry["expected"],
+        copy.deepcopy(entry["profiles"]),
+        measure_fn,
+        judge,
+        draw,
+        float(found.data["alpha"]) if found is not None else ALPHA,
+        read,
+        tuple(entry.get("configs", ())),
+        float(entry.get("task_seconds", 60.0)),
+    )
 
 
 def recipe_seed(recipe_id: str, seed: int, role: str, cell: int = 0) -> int:

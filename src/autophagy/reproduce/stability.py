@@ -42,7 +42,7 @@ import numpy as np
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, below, controlled
 from autophagy.reproduce.design import margin
-from autophagy.reproduce.recipe import Recipe, finish_figure
+from autophagy.reproduce.recipe import Recipe, declare, finish_figure
 from autophagy.reproduce.verdict import Check, Note
 
 LOOPS = {"B1": ("gaussian", "moment_w2"), "B1_kde": ("kde", "density_tv")}
@@ -145,19 +145,5 @@ def b1_draw(m: B1Data, path: Path) -> None:
 
 
 RECIPES: dict[str, Recipe] = {
-    "B1": Recipe(
-        "B1",
-        "Gaussian (exact) and 1-D KDE loops with a real share p of every training set (Bertrand et al.)",
-        "iterative retraining stays near the data distribution when the share of real data is large "
-        "enough (p > p*) and drifts away otherwise",
-        {  # R per profile: designs/B1.toml (one R for both loops)
-            "quick": {"B1/generations": 60, "B1_kde/generations": 40, "block_size": 200},
-            "full": {},
-        },
-        None,
-        b1_judge,
-        b1_draw,
-        read=b1_read,
-        configs=("B1", "B1_kde"),
-    ),
+    "B1": declare("B1", b1_judge, b1_draw, read=b1_read),
 }

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import zeta
 
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.reproduce.recipe import Recipe
+from autophagy.reproduce.recipe import Recipe, declare
 from autophagy.reproduce.tails_judge import (
     TailsResult,
     cut_law,
@@ -144,92 +144,8 @@ def t4_read(runs: dict[str, Run]) -> TailsResult:
 
 
 RECIPES: dict[str, Recipe] = {
-    "T1": Recipe(
-        "T1",
-        "memoriser on clean Zipf(beta) data of size T",
-        "test error ~ T^-(1 - 1/beta)",
-        {
-            "quick": {
-                "data.n_items": 100_000,
-                "block_size": 40,
-                "sweep.grid": {"data.beta": [2.0, 3.0]},
-                "sweep.zip": {
-                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000],
-                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000],
-                },
-            },
-            "full": {},
-        },
-        None,
-        t1_judge,
-        t1_draw,
-        read=t1_read,
-        configs=("T1",),
-    ),
-    "T2": Recipe(
-        "T2",
-        "memoriser trained on a generator cut at the top k items, beta = 2",
-        "error plateaus near k^-(beta - 1) however large T grows",
-        {
-            "quick": {
-                "data.n_items": 100_000,
-                "block_size": 20,
-                "sweep.grid": {"data.top_k": [10, 50, 100_000]},
-                "sweep.zip": {
-                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000],
-                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000],
-                },
-            },
-            "full": {},
-        },
-        None,
-        t2_judge,
-        t2_draw,
-        read=t2_read,
-        configs=("T2",),
-    ),
-    "T3": Recipe(
-        "T3",
-        "generations of synthetic data, each learning from its predecessor's output, beta = 2",
-        "error grows with the number of replace generations; accumulating keeps what was learned",
-        {
-            "quick": {
-                "data.n_items": 30_000,
-                "block_size": 20,
-                "generations": 8,
-                "metrics.generations": [1, 2, 4, 8],
-                "sweep.zip": {
-                    "loop.n_ini": [1000, 3162, 10_000],
-                    "loop.n_synthetic": [1000, 3162, 10_000],
-                },
-            },
-            "full": {},
-        },
-        None,
-        t3_judge,
-        t3_draw,
-        read=t3_read,
-        configs=("T3",),
-    ),
-    "T4": Recipe(
-        "T4",
-        "a fraction pi of clean data mixed into top-k synthetic data, beta = 2",
-        "after a delay (T ~ k^beta / pi) the error resumes falling with T",
-        {
-            "quick": {
-                "data.n_items": 100_000,
-                "block_size": 10,
-                "sweep.zip": {
-                    "loop.n_ini": [1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000, 3_162_278],
-                    "loop.n_synthetic": [1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000, 3_162_278],
-                },
-            },
-            "full": {},
-        },
-        None,
-        t4_judge,
-        t4_draw,
-        read=t4_read,
-        configs=("T4",),
-    ),
+    "T1": declare("T1", t1_judge, t1_draw, read=t1_read),
+    "T2": declare("T2", t2_judge, t2_draw, read=t2_read),
+    "T3": declare("T3", t3_judge, t3_draw, read=t3_read),
+    "T4": declare("T4", t4_judge, t4_draw, read=t4_read),
 }
