@@ -184,8 +184,6 @@ def test_g3_controls_fail_their_checks():
 def _g4(ratios=(1.9, 2.65, 3.8, 5.4)) -> G4Data:
     return G4Data(
         10,
-        1000,
-        10_000,
         {k: Estimate(math.log(r), 0.03, 99, 100) for k, r in zip((1, 2, 4, 8), ratios, strict=True)},
     )
 

@@ -29,16 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
 from autophagy.reproduce.checks import above, all_of, below, controlled, sign_flipped
 from autophagy.reproduce.design import design
-from autophagy.reproduce.recipe import Recipe, declare, finish_figure, recipe_seed
+from autophagy.reproduce.recipe import ArmMetrics, Recipe, cell_metrics, declare, finish_figure, recipe_seed
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
@@ -72,24 +69,12 @@ def rise_arms() -> tuple[str, ...]:
     return arms
 
 
-@dataclass(frozen=True)
-class L1Data:
-    """Per arm (``low``, ``high``, ``null``): every metric ``(R, T)``."""
-
-    values: dict[str, dict[str, np.ndarray]]
-
-    def at(self, arm: str, metric: str) -> np.ndarray:
-        return self.values[arm][metric]
+L1Data = ArmMetrics  # arms "low", "high" (the sweep's real shares) and "null" (the control run)
 
 
 def l1_read(runs: dict[str, Run]) -> L1Data:
     """The L1 metrics ``(R, T)`` per arm from the sweep's cells and the control run."""
-    sweep = runs["L1"]
-    cells = {cell["values"]["loop.real_fraction"]: i for i, cell in enumerate(sweep.cells)}
-    values: dict[str, dict[str, np.ndarray]] = {}
-    for arm, share in SHARES.items():
-        arrays = sweep.arrays(cells[share])
-        values[arm] = {m: arrays[m] for m in L1_METRICS}
+    values = cell_metrics(runs["L1"], "loop.real_fraction", SHARES, L1_METRICS)
     null = runs["L1null"].arrays()
     values["null"] = {m: null[m] for m in L1_METRICS}
     return L1Data(values)

@@ -44,34 +44,31 @@ def above(
     significantly below). ``samples``: the replicate values ``(R,)`` whose mean ``estimate`` is
     (per-replicate differences or slopes); at R <= :data:`EXACT_R` they are judged by the exact
     sign-flip test instead of t (for skewed metrics such as FID)."""
-    exact = _exact(samples, threshold, "greater")
-    p, q = exact or (estimate.p_above(threshold), estimate.p_below(threshold))
-    return Check(
-        name,
-        "above",
-        estimate,
-        threshold,
-        INF,
-        p,
-        q,
-        note,
-        min_se=_se(estimate),
-        test="t" if exact is None else "sign-flip",
-    )
+    return _one_sided("above", name, estimate, threshold, note, samples)
 
 
 def below(
     name: str, estimate: Estimate, threshold: float = 0.0, note: str = "", samples: np.ndarray | None = None
 ) -> Check:
     """Claim: the expectation lies under ``threshold`` (see :func:`above`)."""
-    exact = _exact(samples, threshold, "less")
-    p, q = exact or (estimate.p_below(threshold), estimate.p_above(threshold))
+    return _one_sided("below", name, estimate, threshold, note, samples)
+
+
+def _one_sided(
+    kind: str, name: str, estimate: Estimate, threshold: float, note: str, samples: np.ndarray | None
+) -> Check:
+    """The check of :func:`above` (``kind = "above"``) or :func:`below`."""
+    up = kind == "above"
+    exact = _exact(samples, threshold, "greater" if up else "less")
+    toward, away = (estimate.p_above, estimate.p_below) if up else (estimate.p_below, estimate.p_above)
+    p, q = exact or (toward(threshold), away(threshold))
+    low, high = (threshold, INF) if up else (-INF, threshold)
     return Check(
         name,
-        "below",
+        kind,
         estimate,
-        -INF,
-        threshold,
+        low,
+        high,
         p,
         q,
         note,

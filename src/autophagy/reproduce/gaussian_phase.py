@@ -4,8 +4,12 @@ size n_e (eq. 4), measured with :mod:`autophagy.admissible.effective` on the exa
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +18,8 @@ from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.design import design
 from autophagy.reproduce.gaussian_phase_judge import (
+    G4_N_REAL,
+    G4_N_SYNTHETIC,
     G3Data,
     G4Data,
     G5Data,
@@ -46,49 +52,67 @@ def _name(bias: float, nr: int, ns: int, k: int) -> str:
     return f"lambda{bias:g}-nr{nr}-ns{ns}-k{k}"
 
 
+@dataclass(frozen=True)
+class MapRun:
+    """What every map of G3-G5 runs with: the dimension d, R, the generation cap of a loop, the
+    seed, the folder of its loops (None: temporary) and the worker processes."""
+
+    dim: int
+    replicates: int
+    max_generations: int
+    seed: int = 0
+    folder: Path | None = None
+    workers: int = 1
+
+
+def map_measure(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(run: MapRun, **grid)`` as a recipe's ``measure_fn``, which takes keyword settings."""
+    names = {f.name for f in fields(MapRun)}
+
+    @functools.wraps(fn)
+    def measure(**settings: Any) -> Any:
+        run = MapRun(**{k: v for k, v in settings.items() if k in names})
+        return fn(run, **{k: v for k, v in settings.items() if k not in names})
+
+    return measure
+
+
 def _ratio_grid(
-    recipe: str,
-    dim: int,
-    replicates: int,
-    cells: list[tuple[float, int, int, int]],
-    max_generations: int,
-    seed: int,
-    folder: Path | None = None,
-    workers: int = 1,
+    recipe: str, run: MapRun, cells: list[tuple[float, int, int, int]]
 ) -> dict[tuple[float, int, int, int], Estimate]:
-    """log(n_e / n_r) per cell, each cell an independent loop (its seed from
+    """log(n_e / n_r) per cell (bias, n_r, n_s, K), each cell's loop at its own seed (from
     :func:`~autophagy.reproduce.recipe.recipe_seed` keyed on the recipe, the seed and the cell)."""
     largest = max(nr + k * ns for _, nr, ns, k in cells)
     sizes = np.unique(
         np.concatenate([np.geomspace(2, 4 * largest, 40).round().astype(int), [c[1] for c in cells]])
     )
     curve = real_only_curve(
-        dim,
+        run.dim,
         sizes,
-        replicates,
-        recipe_seed(recipe, seed, "real-only"),
-        workers=workers,
-        folder=_loops(folder, "real-only"),
+        run.replicates,
+        recipe_seed(recipe, run.seed, "real-only"),
+        workers=run.workers,
+        folder=_loops(run.folder, "real-only"),
     )
     calls = [
         (
-            dim,
+            run.dim,
             nr,
             ns,
             bias,
             k,
-            replicates,
-            recipe_seed(recipe, seed, "loop", i),
-            max_generations,
-            _loops(folder, _name(bias, nr, ns, k)),
+            run.replicates,
+            recipe_seed(recipe, run.seed, "loop", i),
+            run.max_generations,
+            _loops(run.folder, _name(bias, nr, ns, k)),
         )
         for i, (bias, nr, ns, k) in enumerate(cells)
     ]
     out = {}
-    for (bias, nr, ns, k), limit in zip(cells, parallel_map(_limit, calls, workers), strict=True):
+    for (bias, nr, ns, k), limit in zip(cells, parallel_map(_limit, calls, run.workers), strict=True):
         r = effective_ratio(limit, nr, curve)
         se = (math.log(r.high) - math.log(r.low)) / (2 * Z95)
-        out[(bias, nr, ns, k)] = Estimate(math.log(r.value), se, replicates - 1, replicates)
+        out[(bias, nr, ns, k)] = Estimate(math.log(r.value), se, run.replicates - 1, run.replicates)
     return out
 
 
@@ -101,70 +125,37 @@ def _limit(
     )
 
 
-def g3_measure(
-    dim: int,
-    replicates: int,
-    n_real: tuple[int, ...],
-    n_synthetic: tuple[int, ...],
-    max_generations: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    workers: int = 1,
-) -> G3Data:
+@map_measure
+def g3_measure(run: MapRun, n_real: tuple[int, ...], n_synthetic: tuple[int, ...]) -> G3Data:
     cells = [(b, nr, ns, 1) for b in (1.0, 0.9, 0.8) for nr in n_real for ns in n_synthetic]
-    grid = _ratio_grid("G3", dim, replicates, cells, max_generations, seed, folder, workers)
-    return G3Data(dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
+    grid = _ratio_grid("G3", run, cells)
+    return G3Data(run.dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
 
 
-def g4_measure(
-    dim: int,
-    replicates: int,
-    ks: tuple[int, ...],
-    max_generations: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    workers: int = 1,
-) -> G4Data:
-    cells = [(1.0, 1000, 10_000, k) for k in ks]
-    grid = _ratio_grid("G4", dim, replicates, cells, max_generations, seed, folder, workers)
-    return G4Data(dim, 1000, 10_000, {k: grid[(1.0, 1000, 10_000, k)] for k in ks})
+@map_measure
+def g4_measure(run: MapRun, ks: tuple[int, ...]) -> G4Data:
+    cells = [(1.0, G4_N_REAL, G4_N_SYNTHETIC, k) for k in ks]
+    grid = _ratio_grid("G4", run, cells)
+    return G4Data(run.dim, {k: grid[(1.0, G4_N_REAL, G4_N_SYNTHETIC, k)] for k in ks})
 
 
-def g5_measure(
-    dim: int,
-    replicates: int,
-    sizes: tuple[int, ...],
-    max_generations: int,
-    seed: int = 0,
-    folder: Path | None = None,
-    workers: int = 1,
-) -> G5Data:
+@map_measure
+def g5_measure(run: MapRun, sizes: tuple[int, ...]) -> G5Data:
     settings = [(1.0, 1.0), (1.0, 0.5), (1.0, 0.2), (0.9, 0.5)]
     points = [(bias, p, n) for bias, p in settings for n in sizes]
     calls = []
     for i, (bias, p, n) in enumerate(points):
         n_real = max(1, round(p * n))
-        where = _loops(folder, f"lambda{bias:g}-p{p:g}-n{n}")
         lam = bias if n > n_real else 1.0
-        calls.append(
-            (
-                dim,
-                n_real,
-                n - n_real,
-                lam,
-                1,
-                replicates,
-                recipe_seed("G5", seed, "loop", i),
-                max_generations,
-                where,
-            )
-        )
-    limits = parallel_map(_limit, calls, workers)
+        seed = recipe_seed("G5", run.seed, "loop", i)
+        where = _loops(run.folder, f"lambda{bias:g}-p{p:g}-n{n}")
+        calls.append((run.dim, n_real, n - n_real, lam, 1, run.replicates, seed, run.max_generations, where))
+    limits = parallel_map(_limit, calls, run.workers)
     per = {
         point: np.asarray(limit.per_replicate, dtype=np.float64)
         for point, limit in zip(points, limits, strict=True)
     }
-    return G5Data(dim, per)
+    return G5Data(run.dim, per)
 
 
 RECIPES: dict[str, Recipe] = {

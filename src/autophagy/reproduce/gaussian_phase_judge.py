@@ -13,9 +13,6 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -163,13 +160,14 @@ def g3_draw(m: G3Data, path: Path) -> None:
 # --- G4: sampling from the K latest models ----------------------------------------------
 
 
+G4_N_REAL, G4_N_SYNTHETIC = 1000, 10_000  # the paper's fig. 30 sizes
+
+
 @dataclass(frozen=True)
 class G4Data:
-    """log(n_e / n_r) per K (independent loops)."""
+    """log(n_e / n_r) per K (independent loops at n_r = G4_N_REAL, n_s = G4_N_SYNTHETIC, lambda = 1)."""
 
     dim: int
-    n_real: int
-    n_synthetic: int
     ratio: dict[int, Estimate]
 
 
@@ -209,7 +207,7 @@ def g4_draw(m: G4Data, path: Path) -> None:
     _errorbars(ax, ks, [m.ratio[k] for k in ks], "n_e / n_r (95 %)", log=True)
     ax.set_xlabel("K (latest models sampled from)")
     ax.set_ylabel("n_e / n_r")
-    ax.set_title(f"G4: n_r = {m.n_real}, n_s = {m.n_synthetic}, lambda = 1, d = {m.dim}")
+    ax.set_title(f"G4: n_r = {G4_N_REAL}, n_s = {G4_N_SYNTHETIC}, lambda = 1, d = {m.dim}")
     ax.grid(alpha=0.3)
     save_figure(fig, path)
 

@@ -74,26 +74,24 @@ class ImageRuns:
         return next(iter(self.metrics.values()))["lenet_fid"].shape[1]
 
 
+DRIFTS = {  # metric: (direction of the claim, its words, judged by the exact test at small R)
+    "lenet_fid": ("above", "FID rises", True),
+    "lenet_precision": ("below", "precision falls", False),
+    "lenet_recall": ("below", "recall falls", False),
+}
+
+
+def _drift(m: ImageRuns, label: str, metric: str, prefix: str = "") -> Check:
+    """``metric`` drifts the way :data:`DRIFTS` says over all generations (per-replicate slopes)."""
+    kind, words, exact = DRIFTS[metric]
+    return _directional(
+        kind, f"{prefix}{words} over generations 1-{m.generations} (slope)", m.trend(label, metric), exact
+    )
+
+
 def _drifts(m: ImageRuns, label: str, prefix: str = "") -> list[Check]:
     """FID rises, precision and recall fall over all generations (per-replicate slopes)."""
-    t = m.generations
-    return [
-        _directional(
-            "above", f"{prefix}FID rises over generations 1-{t} (slope)", m.trend(label, "lenet_fid"), True
-        ),
-        _directional(
-            "below",
-            f"{prefix}precision falls over generations 1-{t} (slope)",
-            m.trend(label, "lenet_precision"),
-            False,
-        ),
-        _directional(
-            "below",
-            f"{prefix}recall falls over generations 1-{t} (slope)",
-            m.trend(label, "lenet_recall"),
-            False,
-        ),
-    ]
+    return [_drift(m, label, metric, prefix) for metric in DRIFTS]
 
 
 def _slower(m: ImageRuns, label: str, reference: str) -> list[Check]:
@@ -171,18 +169,8 @@ def n2_judge(m: ImageRuns) -> list[Check | Note]:
                 f"{own.value:.4g} per generation, 95 % interval [{own.interval(0.05)[0]:.4g}, "
                 f"{own.interval(0.05)[1]:.4g}], R = {own.n} ('holds or rises' if it does not lie below 0)",
             ),
-            _directional(
-                "above",
-                f"{label}: FID rises over generations 1-{t} (slope)",
-                m.trend(label, "lenet_fid"),
-                True,
-            ),
-            _directional(
-                "below",
-                f"{label}: recall falls over generations 1-{t} (slope)",
-                m.trend(label, "lenet_recall"),
-                False,
-            ),
+            _drift(m, label, "lenet_fid", f"{label}: "),
+            _drift(m, label, "lenet_recall", f"{label}: "),
         ]
     return checks
 

@@ -21,19 +21,15 @@ replace, and the paired difference of slopes (replace - accumulate) is above zer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
 from autophagy.metrics.language import KEYS as GENERATED_TEXT_METRICS
 from autophagy.reproduce.checks import flip_controlled
-from autophagy.reproduce.recipe import Recipe, declare, finish_figure
+from autophagy.reproduce.recipe import ArmMetrics, Recipe, cell_metrics, declare, finish_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
@@ -42,26 +38,12 @@ ALPHA = 0.05
 T7_METRICS = ("perplexity", *GENERATED_TEXT_METRICS)
 
 
-@dataclass(frozen=True)
-class T7Data:
-    """Per loop (``replace``, ``accumulate``): every metric ``(R, T)``."""
-
-    values: dict[str, dict[str, np.ndarray]]
-
-    def at(self, loop: str, metric: str) -> np.ndarray:
-        return self.values[loop][metric]
+T7Data = ArmMetrics  # arms "replace" and "accumulate" (the sweep's loop families)
 
 
 def t7_read(runs: dict[str, Run]) -> T7Data:
     """The T7 metrics ``(R, T)`` per loop (``replace``, ``accumulate``) from the sweep's cells."""
-    sweep = runs["T7"]
-    families = {cell["values"]["loop.family"]: i for i, cell in enumerate(sweep.cells)}
-    values: dict[str, dict[str, np.ndarray]] = {}
-    for loop, family in LOOPS.items():
-        arrays = sweep.arrays(families[family])
-        missing = np.full_like(arrays["perplexity"], np.nan)
-        values[loop] = {m: arrays.get(m, missing.copy()) for m in T7_METRICS}
-    return T7Data(values)
+    return T7Data(cell_metrics(runs["T7"], "loop.family", LOOPS, T7_METRICS, missing="nan"))
 
 
 def t7_judge(m: T7Data) -> list[Check | Note]:

@@ -15,23 +15,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
 from autophagy.models.ols import closed_form_errors
-from autophagy.reproduce.checks import (
-    below,
-    controlled,
-    equals,
-    fact,
-    flip_controlled,
-    matches_everywhere,
-    sign_flipped,
-)
+from autophagy.reproduce import checks
+from autophagy.reproduce.checks import controlled, equals, flip_controlled, matches_everywhere
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, declare, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check, Fact, Note
@@ -209,7 +199,7 @@ def t5_judge(m: T5Data) -> list[Check | Fact | Note]:
             matches_everywhere("", m.gini[:, :1], expected[-1:], width, why),
             f"generation 1's index against generation {t}'s expectation",
         ),
-        fact(
+        checks.fact(
             "a lost outcome never returns (surviving never increases)",
             increases == 0,
             f"{increases} increases in {m.surviving.shape[0]} replicates",
@@ -269,10 +259,12 @@ def t6_judge(m: T6Data) -> list[Check | Note]:
             claim = f"temperature {temperature:g}: {name} falls over generations (slope)"
             if temperature < 1 or name != "tail_mass":
                 slopes = stats.replicate_slopes(v)
-                flipped = sign_flipped(slopes, f"T6 {temperature} {name}")
+                flipped = checks.sign_flipped(slopes, f"T6 {temperature} {name}")
                 items.append(
                     controlled(
-                        below(claim, stats.mean(slopes)), below("", stats.mean(flipped)), "signs flipped"
+                        checks.below(claim, stats.mean(slopes)),
+                        checks.below("", stats.mean(flipped)),
+                        "signs flipped",
                     )
                 )
             else:

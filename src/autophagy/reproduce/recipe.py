@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 
 from autophagy.api import load_config, run
@@ -34,6 +35,7 @@ from autophagy.reproduce.verdict import ALPHA, Check, Fact, Note, Report, verdic
 from autophagy.results.run import Run
 from autophagy.running.executors import make_executor
 
+matplotlib.use("Agg")  # recipes draw files, never windows
 CONFIGS = resources.files("autophagy.reproduce") / "configs"
 CATALOGUE = resources.files("autophagy.reproduce") / "recipes.toml"
 
@@ -165,6 +167,33 @@ def declare(
         tuple(entry.get("configs", ())),
         float(entry.get("task_seconds", 60.0)),
     )
+
+
+@dataclass(frozen=True)
+class ArmMetrics:
+    """A recipe's measurement by arm (one loop: a sweep cell or a run): every metric ``(R, T)``."""
+
+    values: dict[str, dict[str, np.ndarray]]
+
+    def at(self, arm: str, metric: str) -> np.ndarray:
+        return self.values[arm][metric]
+
+
+def cell_metrics(
+    sweep: Run, key: str, arms: dict[str, Any], metrics: tuple[str, ...], missing: str = "raise"
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per arm name: ``metrics`` ``(R, T)`` of the sweep cell whose ``key`` takes the arm's value;
+    ``missing = "nan"`` fills a metric the cell did not record with NaN (else a KeyError)."""
+    cells = {cell["values"][key]: i for i, cell in enumerate(sweep.cells)}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for arm, value in arms.items():
+        arrays = sweep.arrays(cells[value])
+        if missing == "nan":
+            blank = np.full_like(next(iter(arrays.values())), np.nan)
+            out[arm] = {m: arrays.get(m, blank.copy()) for m in metrics}
+        else:
+            out[arm] = {m: arrays[m] for m in metrics}
+    return out
 
 
 def recipe_seed(recipe_id: str, seed: int, role: str, cell: int = 0) -> int:
