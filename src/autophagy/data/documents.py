@@ -40,7 +40,7 @@ from pydantic import Field, model_validator
 
 from autophagy.core.errors import ConfigError
 from autophagy.core.registry import Options
-from autophagy.data.files import distinct_rows
+from autophagy.data.files import TrainRows, distinct_rows
 from autophagy.data.text import read_text
 
 PAD = -1.0
@@ -243,20 +243,12 @@ def read_documents(o: DocumentsOptions) -> tuple[list[str], str]:
 
 
 @dataclass(frozen=True)
-class DocumentsData:
+class DocumentsData(TrainRows):
     """Document rows ``train`` ``(N, L)`` to draw from and ``test`` ``(M, L)`` held out."""
 
     train: np.ndarray
     test: np.ndarray
     origin: str = ""
-
-    @property
-    def dim(self) -> int:
-        return self.train.shape[1]
-
-    @property
-    def capacity(self) -> int:
-        return self.train.shape[0]
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct training documents ``(n, L)``."""

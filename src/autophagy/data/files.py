@@ -153,6 +153,21 @@ class FileData:
         return cls(data[order[n_held:]], data[order[:n_held]])
 
 
+class TrainRows:
+    """A source whose training rows are ``self.train`` ``(N, d)``: ``dim`` is d and ``capacity``
+    N (every draw is of distinct rows, :func:`distinct_rows`)."""
+
+    train: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.train.shape[1]
+
+    @property
+    def capacity(self) -> int:
+        return self.train.shape[0]
+
+
 def distinct_rows(rows: np.ndarray, n: int, rng: np.random.Generator, what: str) -> np.ndarray:
     """``n`` distinct random rows of a fixed set ``(N, ...)``; a clear error naming ``what`` when
     ``n > N``. The one draw of every fixed-set source (files, text windows, documents)."""

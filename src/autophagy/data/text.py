@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from autophagy.core.registry import Options
 from autophagy.data.discrete import zipf_probabilities
-from autophagy.data.files import distinct_rows
+from autophagy.data.files import TrainRows, distinct_rows
 
 
 class MarkovLanguageOptions(Options):
@@ -171,7 +171,7 @@ def _windows(o: TextFileOptions) -> tuple[np.ndarray, list[str], int]:
 
 
 @dataclass(frozen=True)
-class TextFileData:
+class TextFileData(TrainRows):
     """Consecutive windows of a text: ``train`` ``(N, L)`` to draw from, ``test`` held out.
 
     ``vocab`` lists the tokens, most frequent first (id = rank - 1).
@@ -185,14 +185,6 @@ class TextFileData:
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
-
-    @property
-    def dim(self) -> int:
-        return self.train.shape[1]
-
-    @property
-    def capacity(self) -> int:
-        return self.train.shape[0]
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct training windows ``(n, L)``."""

@@ -84,11 +84,18 @@ def density_l2(model: object, data: object, *, rng: Rngs | None = None) -> np.nd
         return np.array([mixture_l2((w[r], m[r], c[r]), true) for r in range(len(w))])
     if not isinstance(model, HasLogProb) or not isinstance(data, KnownDensity) or data.dim > 2:
         raise ValueError("density_l2 needs Gaussian mixtures on both sides, or log_prob on both in d <= 2")
+    f, p, cell = _densities_on_grid(model, data, rng)
+    return np.sqrt(((f - p) ** 2).sum(axis=1) * cell)
+
+
+def _densities_on_grid(model: HasLogProb, data: KnownDensity, rng: Rngs | None) -> tuple:
+    """The fitted densities ``(R, G)`` and the true one ``(G,)`` at the points of :func:`_grid`,
+    with the volume of one grid cell."""
     points, cell = _grid(data)
     p = np.exp(data.log_prob(points))
     replicates = len(rng) if rng is not None else 1
     f = np.exp(model.log_prob(np.broadcast_to(points, (replicates, *points.shape))))
-    return np.sqrt(((f - p) ** 2).sum(axis=1) * cell)
+    return f, p, cell
 
 
 def _check_density_l2(model_kind: str, data: object) -> None:
@@ -112,10 +119,7 @@ def density_tv(model: object, data: object, *, rng: Rngs | None = None) -> np.nd
     deviations reads about 0.5 + half the mass inside the grid, never above 1)."""
     if not isinstance(model, HasLogProb) or not isinstance(data, KnownDensity) or data.dim > 2:
         raise ValueError("density_tv needs log_prob on both sides in d <= 2")
-    points, cell = _grid(data)
-    p = np.exp(data.log_prob(points))
-    replicates = len(rng) if rng is not None else 1
-    f = np.exp(model.log_prob(np.broadcast_to(points, (replicates, *points.shape))))
+    f, p, cell = _densities_on_grid(model, data, rng)
     return np.clip(0.5 * np.abs(f - p).sum(axis=1) * cell, 0.0, 1.0)
 
 

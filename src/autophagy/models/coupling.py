@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from autophagy.models.nets import mlp
+
 
 class ActNorm(nn.Module):
     """y = (x + bias) * exp(log_scale), per dimension; starts as the identity."""
@@ -37,13 +39,7 @@ class AffineCoupling(nn.Module):
         super().__init__()
         dim = mask.numel()
         self.register_buffer("mask", mask)
-        self.net = nn.Sequential(
-            nn.Linear(dim, hidden),
-            nn.SiLU(),
-            nn.Linear(hidden, hidden),
-            nn.SiLU(),
-            nn.Linear(hidden, 2 * dim),
-        )
+        self.net = mlp([dim, hidden, hidden, 2 * dim])
         self.scale = nn.Parameter(torch.ones(dim))
 
     def _shift_and_log_scale(self, kept: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

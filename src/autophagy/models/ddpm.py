@@ -140,8 +140,6 @@ class DDPM(neural.ImageModel):
     bound from a labelled image source by :meth:`for_data` (None: ``image_shape`` or square grey)."""
 
     options: DDPMOptions = field(default_factory=DDPMOptions)
-    min_samples: int = 2
-    shape: tuple[int, ...] | None = None
 
     def fit(
         self,

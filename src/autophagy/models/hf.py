@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -475,25 +476,12 @@ class FittedHF:
         from autophagy.models import hf_train
 
         s = self.settings
-        if which == "model":
-            blobs = self.blobs
-        else:  # the given checkpoint, or generation 1's networks from scratch
-            blobs = self.references or [None] * self.replicates
-        out = []
-        for r, blob in enumerate(blobs):
-            texts = rows_or_texts[r] if isinstance(rows_or_texts, list) else s.codec.decode(rows_or_texts[r])
-            seqs = hf_train.encode_documents(s.tokenizer, texts, s.options.seq_length)
-            with hf_train.cpu_threads(s.device, s.options.cpu_threads):
-                out.append(
-                    hf_train.mean_nll(
-                        s.network(blob),
-                        seqs,
-                        s.tokenizer.pad_token_id,
-                        s.options.generate_batch_size,
-                        s.device,
-                    )
-                )
-        return out
+        texts = [
+            rows_or_texts[r] if isinstance(rows_or_texts, list) else s.codec.decode(rows_or_texts[r])
+            for r in range(self.replicates)
+        ]
+        seqs = [hf_train.encode_documents(s.tokenizer, t, s.options.seq_length) for t in texts]
+        return self._per_replicate(hf_train.mean_nll, seqs, which)
 
     def embed(self, texts: list[list[str]], which: str = "reference") -> list[np.ndarray]:
         """Per replicate, each text's embedding ``(m, width)``: the mean of the last hidden states
@@ -503,19 +491,29 @@ class FittedHF:
         from autophagy.models import hf_train
 
         s = self.settings
-        blobs = self.blobs if which == "model" else (self.references or [None] * self.replicates)
-        out = []
-        for blob, replicate_texts in zip(blobs, texts, strict=True):
-            bos, eos = s.tokenizer.bos_token_id, s.tokenizer.eos_token_id
+        bos, eos = s.tokenizer.bos_token_id, s.tokenizer.eos_token_id
+        seqs = []
+        for replicate_texts in texts:
             ids = (
                 s.tokenizer(replicate_texts, add_special_tokens=False)["input_ids"] if replicate_texts else []
             )
-            seqs = [[bos, *t, eos][: s.options.seq_length] for t in ids]
+            seqs.append([[bos, *t, eos][: s.options.seq_length] for t in ids])
+        return self._per_replicate(hf_train.mean_hidden, seqs, which)
+
+    def _per_replicate(self, measure: Callable[..., np.ndarray], seqs: list, which: str) -> list[np.ndarray]:
+        """``measure(network, sequences, pad id, batch size, device)`` per replicate, under its own
+        network (``which = "model"``) or its reference (the checkpoint, or generation 1's)."""
+        from autophagy.models import hf_train
+
+        s = self.settings
+        blobs = self.blobs if which == "model" else (self.references or [None] * self.replicates)
+        out = []
+        for blob, replicate_seqs in zip(blobs, seqs, strict=True):
             with hf_train.cpu_threads(s.device, s.options.cpu_threads):
                 out.append(
-                    hf_train.mean_hidden(
+                    measure(
                         s.network(blob),
-                        seqs,
+                        replicate_seqs,
                         s.tokenizer.pad_token_id,
                         s.options.generate_batch_size,
                         s.device,

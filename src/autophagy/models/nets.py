@@ -9,6 +9,7 @@ initial weights).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -101,25 +102,35 @@ class UNetDenoiser(nn.Module):
         return self.out(h).reshape(len(x), -1)
 
 
+def mlp(
+    sizes: list[int], activation: type[nn.Module] | None = None, last: nn.Module | None = None
+) -> nn.Sequential:
+    """Linear layers between consecutive ``sizes`` with ``activation()`` (default SiLU) between
+    them, then ``last`` if given: ``mlp([a, b, c])`` is Linear(a, b), SiLU, Linear(b, c)."""
+    make = activation or nn.SiLU
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        layers += [nn.Linear(n_in, n_out)] + ([make()] if i < len(sizes) - 2 else [])
+    return nn.Sequential(*layers, *([last] if last is not None else []))
+
+
 class Generator(nn.Module):
     """Conditional WGAN generator: latent ``(B, latent)`` and labels to pixels in [0, 1]."""
 
     def __init__(self, shape: tuple[int, ...], classes: int, latent: int, width: int) -> None:
         super().__init__()
         self.classes = classes
-        self.net = nn.Sequential(
-            nn.Linear(latent + classes, width),
-            nn.ReLU(),
-            nn.Linear(width, width),
-            nn.ReLU(),
-            nn.Linear(width, width),
-            nn.ReLU(),
-            nn.Linear(width, math.prod(shape)),
-            nn.Sigmoid(),
-        )
+        self.net = mlp([latent + classes, width, width, width, math.prod(shape)], nn.ReLU, nn.Sigmoid())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([z, F.one_hot(y, self.classes).to(z.dtype)], 1))
+
+
+class _LeakyReLU(nn.LeakyReLU):
+    """LeakyReLU with the WGAN-GP slope 0.2."""
+
+    def __init__(self) -> None:
+        super().__init__(0.2)
 
 
 class Critic(nn.Module):
@@ -129,15 +140,7 @@ class Critic(nn.Module):
     def __init__(self, shape: tuple[int, ...], classes: int, width: int) -> None:
         super().__init__()
         self.classes = classes
-        self.net = nn.Sequential(
-            nn.Linear(math.prod(shape) + classes, width),
-            nn.LeakyReLU(0.2),
-            nn.Linear(width, width),
-            nn.LeakyReLU(0.2),
-            nn.Linear(width, width),
-            nn.LeakyReLU(0.2),
-            nn.Linear(width, 1),
-        )
+        self.net = mlp([math.prod(shape) + classes, width, width, width, 1], _LeakyReLU)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x, F.one_hot(y, self.classes).to(x.dtype)], 1))[:, 0]

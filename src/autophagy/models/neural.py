@@ -87,10 +87,15 @@ def unpack(state: dict[str, np.ndarray], name: str, i: int, module: Any, device:
     return module.to(device).eval()
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ImageModel:
-    """What the image models share (a dataclass with ``options.image_shape``,
-    ``options.classes`` and a ``shape`` field): binding the shape from labelled image data, and
-    checking that the data are image rows the model can read."""
+    """What the image models share (a dataclass with ``options.image_shape`` and
+    ``options.classes``): ``shape`` (C, H, W), bound from labelled image data by :meth:`for_data`,
+    fits from at least ``min_samples`` rows, and the check that the data are image rows the
+    model can read."""
+
+    min_samples: int = 2
+    shape: tuple[int, ...] | None = None
 
     def for_data(self, data: object) -> Any:
         """This model with the image shape (channels included) taken from labelled image data."""

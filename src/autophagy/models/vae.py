@@ -81,20 +81,10 @@ def _network(dim: int, classes: int, latent: int, hidden: int) -> Any:
     torch = _torch()
     nn = torch.nn
     net = nn.Module()
-    net.encoder = nn.Sequential(
-        nn.Linear(dim + classes, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, 2 * latent),
-    )
-    net.decoder = nn.Sequential(
-        nn.Linear(latent + classes, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, dim),
-    )
+    from autophagy.models.nets import mlp  # imports PyTorch: only when a VAE is built
+
+    net.encoder = mlp([dim + classes, hidden, hidden, 2 * latent])
+    net.decoder = mlp([latent + classes, hidden, hidden, dim])
     net.log_sigma = nn.Parameter(torch.zeros(dim))
     net.register_buffer("shift", torch.zeros(dim))
     net.register_buffer("scale", torch.ones(dim))

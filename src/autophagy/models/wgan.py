@@ -88,8 +88,6 @@ class WGANGP(neural.ImageModel):
     ``shape`` is bound from a labelled image source by :meth:`for_data`."""
 
     options: WGANOptions = field(default_factory=WGANOptions)
-    min_samples: int = 2
-    shape: tuple[int, ...] | None = None
 
     def fit(
         self,

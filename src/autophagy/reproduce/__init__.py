@@ -51,7 +51,9 @@ load); shown by ``--list``."""
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a recipe run found: the judged report, the settings, the figure and the wall time."""
+    """What a recipe run found: the judged report, the settings it ran with (the profile's
+    overrides, R included), the path of its figure, and its wall time in seconds (measuring,
+    judging and drawing) with the worker processes it used."""
 
     id: str
     profile: str

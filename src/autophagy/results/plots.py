@@ -510,21 +510,10 @@ def _draw_marks(ax: plt.Axes, marks: Sequence[Mark], labelled: bool) -> None:
             )
 
 
-def plot_metrics(
-    summary: pd.DataFrame,
-    *,
-    hue: str | None = None,
-    rows: str | None = None,
-    cols: str | None = None,
-    title: str = "",
-    ci: float | None = None,
-    marks: Sequence[Mark] = (),
-) -> dict[str, Figure]:
-    """:func:`plot_metric` for every metric in ``summary``: ``{metric: Figure}``."""
-    return {
-        m: plot_metric(summary, m, hue=hue, rows=rows, cols=cols, title=title, ci=ci, marks=marks)
-        for m in distinct_values(summary["metric"])
-    }
+def plot_metrics(summary: pd.DataFrame, **options: Any) -> dict[str, Figure]:
+    """:func:`plot_metric` for every metric in ``summary``, with its keyword ``options`` (``hue``,
+    ``rows``, ``cols``, ``title``, ``ci``, ``marks``): ``{metric: Figure}``."""
+    return {m: plot_metric(summary, m, **options) for m in distinct_values(summary["metric"])}
 
 
 def save_figures(figures: Mapping[str, Figure], folder: Path, root: Path | None = None) -> list[Path]:
