@@ -201,6 +201,33 @@ def test_g4_controls_fail_their_checks():
     assert failing("G4", _g4((1.9, 2.65, 3.8, 3.8))) == {"every step in K helps"}
 
 
+def test_g4_equal_settings_controls_run_in_the_verdict_and_make_it_invalid_when_supported():
+    """The controls repeat K = 1 on independent streams: equal ratios leave every control
+    unsupported (the recipe passes); controls that rise like the real K steps make it INVALID."""
+    flat = [Estimate(math.log(1.9) + d, 0.03, 99, 100) for d in (0.01, -0.02, 0.015)]
+    report = RECIPES["G4"].verdict(dataclasses.replace(_g4(), controls=flat), "quick")
+    assert report.outcome == "PASS" and all(c.control is not None for c in report.checks)
+    assert all(c.control.outcome != "SUPPORTED" for c in report.checks)
+    rising = [Estimate(math.log(r), 0.03, 99, 100) for r in (2.65, 3.8, 5.4)]
+    assert RECIPES["G4"].verdict(dataclasses.replace(_g4(), controls=rising), "quick").outcome == "INVALID"
+
+
+def test_g3_admissible_and_shrink_checks_carry_controls():
+    """lambda = 0.8's cells (inadmissible at large n_s) control "admissible everywhere"; lambda =
+    0.9 repeated controls "smaller lambda shrinks the threshold": equal thresholds leave it
+    unsupported, a repeat whose thresholds sit far above makes the recipe INVALID."""
+    m = _g3()
+    repeat = {(nr, ns): e for (b, nr, ns), e in m.ratio.items() if b == 0.9}
+    report = RECIPES["G3"].verdict(dataclasses.replace(m, control=repeat), "full")
+    shrink = next(c for c in report.checks if c.name.startswith("smaller lambda"))
+    admissible = next(c for c in report.checks if c.name.startswith("lambda=1: admissible"))
+    assert shrink.control.outcome != "SUPPORTED" and admissible.control.outcome == "CONTRADICTED"
+    assert report.outcome == "PASS"
+    far = _g3({0.9: (900, 1200, 1290), 0.8: (150, 200, 215)})
+    higher = {(nr, ns): e for (b, nr, ns), e in far.ratio.items() if b == 0.9}
+    assert RECIPES["G3"].verdict(dataclasses.replace(m, control=higher), "full").outcome == "INVALID"
+
+
 def _g5(rate: float = -0.5, biased_rate=None, gap: float = 1.15) -> G5Data:
     """W2 = c n^rate with 1 % standard errors; p < 1 ``gap`` times p = 1's; lambda = 0.9 with
     log-log slopes ``biased_rate`` between successive sizes (default: flattening to a floor)."""

@@ -226,6 +226,14 @@ def controlled(check: Check, control: Check, how: str) -> Check:
     return replace(check, control=replace(control, name=f"control: {how}", full_only=False, control=None))
 
 
+def at_margin_edge(estimate: Estimate, target: float, margin: float) -> Estimate:
+    """``estimate`` moved by ``margin`` away from ``target`` on its own side (same se and df): a
+    truth at the edge of an agreement's margin, the least favourable null of its equivalence
+    test, with the recipe's real spread (the control of an agreement that has no other setting
+    to swap in)."""
+    return replace(estimate, value=estimate.value + (margin if estimate.value >= target else -margin))
+
+
 def sign_flipped(values: np.ndarray, key: str) -> np.ndarray:
     """``values`` ``(R, ...)`` with each replicate's sign flipped by a fair coin from a stream
     keyed on ``key``: the permutation null of a paired difference or a per-replicate slope

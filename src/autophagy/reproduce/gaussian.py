@@ -14,7 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autophagy.core import stats
-from autophagy.reproduce.checks import above, controlled, equals, proportion_above, sign_flipped
+from autophagy.reproduce.checks import (
+    above,
+    at_margin_edge,
+    controlled,
+    equals,
+    proportion_above,
+    sign_flipped,
+)
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import Recipe, declare, finish_figure, save_figure
 from autophagy.reproduce.verdict import Check
@@ -66,18 +73,20 @@ def _steps(m: G1Data, bias: float) -> np.ndarray:
 def g1_judge(m: G1Data) -> list[Check]:
     """Paper eq. 1 as equivalences (margins in ``designs/G1.toml``) and the collapse as a
     proportion. Controls: each moment tested against the other lambda's value (the swapped
-    setting: the claim is false there by the 0.2 between the lambdas), and the collapse share
-    at generation 1 instead of the last."""
+    setting: the claim is false there by the 0.2 between the lambdas), the mean step moved to its
+    margin's edge (the step's mean is 0 at every lambda), and the collapse share at generation 1
+    instead of the last."""
     checks = []
     other = {b: next((o for o in m.biases if o != b), b) for b in m.biases}
     for bias in m.biases:
         steps, swapped = _steps(m, bias), _steps(m, other[bias])
+        width, why = margin("G1", "step_mean")
+        drift = stats.mean(steps.mean((1, 2)))
         checks.append(
-            equals(
-                f"lambda={bias:g}: E[mu_t - mu_(t-1)] = 0",
-                stats.mean(steps.mean((1, 2))),
-                0,
-                *margin("G1", "step_mean"),
+            controlled(
+                equals(f"lambda={bias:g}: E[mu_t - mu_(t-1)] = 0", drift, 0, width, why),
+                equals("", at_margin_edge(drift, 0, width), 0, width, why),
+                "the same steps moved to the margin's edge",
             )
         )
         width, why = margin("G1", "step_variance")

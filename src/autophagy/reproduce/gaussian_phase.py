@@ -18,6 +18,7 @@ from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.design import design
 from autophagy.reproduce.gaussian_phase_judge import (
+    G4_CONTROLS,
     G4_N_REAL,
     G4_N_SYNTHETIC,
     G3Data,
@@ -77,11 +78,17 @@ def map_measure(fn: Callable[..., Any]) -> Callable[..., Any]:
     return measure
 
 
-def _ratio_grid(
-    recipe: str, run: MapRun, cells: list[tuple[float, int, int, int]]
-) -> dict[tuple[float, int, int, int], Estimate]:
-    """log(n_e / n_r) per cell (bias, n_r, n_s, K), each cell's loop at its own seed (from
-    :func:`~autophagy.reproduce.recipe.recipe_seed` keyed on the recipe, the seed and the cell)."""
+Cell = tuple[float, int, int, int]  # (lambda, n_r, n_s, K)
+
+
+def _ratio_grid(recipe: str, run: MapRun, groups: dict[str, list[Cell]]) -> dict[str, dict[Cell, Estimate]]:
+    """log(n_e / n_r) per role and cell, each loop at its own seed (from
+    :func:`~autophagy.reproduce.recipe.recipe_seed` keyed on the recipe, the seed, the role and
+    the cell's index in its group). Role ``"loop"``: the map; other roles repeat settings on
+    independent streams (negative controls; folders prefixed with the role). One real-only curve
+    serves every role (its sizes depend only on the settings, so adding controls leaves the
+    map's numbers unchanged)."""
+    cells = [c for group in groups.values() for c in group]
     largest = max(nr + k * ns for _, nr, ns, k in cells)
     sizes = np.unique(
         np.concatenate([np.geomspace(2, 4 * largest, 40).round().astype(int), [c[1] for c in cells]])
@@ -94,6 +101,7 @@ def _ratio_grid(
         workers=run.workers,
         folder=_loops(run.folder, "real-only"),
     )
+    jobs = [(role, i, cell) for role, group in groups.items() for i, cell in enumerate(group)]
     calls = [
         (
             run.dim,
@@ -102,17 +110,17 @@ def _ratio_grid(
             bias,
             k,
             run.replicates,
-            recipe_seed(recipe, run.seed, "loop", i),
+            recipe_seed(recipe, run.seed, role, i),
             run.max_generations,
-            _loops(run.folder, _name(bias, nr, ns, k)),
+            _loops(run.folder, ("" if role == "loop" else f"{role}-") + _name(bias, nr, ns, k)),
         )
-        for i, (bias, nr, ns, k) in enumerate(cells)
+        for role, i, (bias, nr, ns, k) in jobs
     ]
-    out = {}
-    for (bias, nr, ns, k), limit in zip(cells, parallel_map(_limit, calls, run.workers), strict=True):
-        r = effective_ratio(limit, nr, curve)
+    out: dict[str, dict[Cell, Estimate]] = {role: {} for role in groups}
+    for (role, _, cell), limit in zip(jobs, parallel_map(_limit, calls, run.workers), strict=True):
+        r = effective_ratio(limit, cell[1], curve)
         se = (math.log(r.high) - math.log(r.low)) / (2 * Z95)
-        out[(bias, nr, ns, k)] = Estimate(math.log(r.value), se, run.replicates - 1, run.replicates)
+        out[role][cell] = Estimate(math.log(r.value), se, run.replicates - 1, run.replicates)
     return out
 
 
@@ -128,15 +136,24 @@ def _limit(
 @map_measure
 def g3_measure(run: MapRun, n_real: tuple[int, ...], n_synthetic: tuple[int, ...]) -> G3Data:
     cells = [(b, nr, ns, 1) for b in (1.0, 0.9, 0.8) for nr in n_real for ns in n_synthetic]
-    grid = _ratio_grid("G3", run, cells)
-    return G3Data(run.dim, {(b, nr, ns): r for (b, nr, ns, _), r in grid.items()})
+    grid = _ratio_grid("G3", run, {"loop": cells, "control": [c for c in cells if c[0] == 0.9]})
+    return G3Data(
+        run.dim,
+        {(b, nr, ns): r for (b, nr, ns, _), r in grid["loop"].items()},
+        {(nr, ns): r for (_, nr, ns, _), r in grid["control"].items()},
+    )
 
 
 @map_measure
 def g4_measure(run: MapRun, ks: tuple[int, ...]) -> G4Data:
     cells = [(1.0, G4_N_REAL, G4_N_SYNTHETIC, k) for k in ks]
-    grid = _ratio_grid("G4", run, cells)
-    return G4Data(run.dim, {k: grid[(1.0, G4_N_REAL, G4_N_SYNTHETIC, k)] for k in ks})
+    controls = {f"control{i}": cells[:1] for i in range(G4_CONTROLS)}  # K = ks[0] again
+    grid = _ratio_grid("G4", run, {"loop": cells, **controls})
+    return G4Data(
+        run.dim,
+        {k: grid["loop"][(1.0, G4_N_REAL, G4_N_SYNTHETIC, k)] for k in ks},
+        [grid[role][cells[0]] for role in controls],
+    )
 
 
 @map_measure

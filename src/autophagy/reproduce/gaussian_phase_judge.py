@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,6 +26,7 @@ from autophagy.reproduce.checks import (
     controlled,
     equals,
     flip_controlled,
+    sign_flipped,
     undecided,
 )
 from autophagy.reproduce.design import margin
@@ -43,6 +44,7 @@ class G3Data:
 
     dim: int
     ratio: dict[tuple[float, int, int], Estimate]
+    control: dict[tuple[int, int], Estimate] = field(default_factory=dict)  # lambda = 0.9 again, (n_r, n_s)
 
 
 def threshold(m: G3Data, bias: float, nr: int) -> Estimate | None:
@@ -80,11 +82,18 @@ def g3_judge(m: G3Data) -> list[Check | Note]:
     n_real = sorted({nr for _, nr, _ in m.ratio})
     sizes = sorted({ns for _, _, ns in m.ratio})
     width, why = margin("G3", "admissible")
-    unbiased = [above(f"n_r={nr}, n_s={ns}", e, -width) for (b, nr, ns), e in m.ratio.items() if b == 1.0]
+
+    def admissible(bias: float) -> list[Check]:
+        return [above(f"n_r={nr}, n_s={ns}", e, -width) for (b, nr, ns), e in m.ratio.items() if b == bias]
+
     checks: list[Check | Note] = [
-        replace(
-            all_of(f"lambda=1: admissible everywhere (log n_e / n_r above -{width:g})", unbiased),
-            margin=f"non-inferiority margin {width:g}: {why}",
+        controlled(
+            replace(
+                all_of(f"lambda=1: admissible everywhere (log n_e / n_r above -{width:g})", admissible(1.0)),
+                margin=f"non-inferiority margin {width:g}: {why}",
+            ),
+            all_of("", admissible(0.8)),
+            "lambda=0.8's cells (inadmissible beyond its threshold)",
         )
     ]
     thresholds = {(b, nr): threshold(m, b, nr) for b in (0.9, 0.8) for nr in n_real}
@@ -111,15 +120,28 @@ def g3_judge(m: G3Data) -> list[Check | Note]:
         ]
         growth = ", ".join(f"{round(math.exp(t.value))}" for t in found)
         checks.append(all_of(name, parts, note=f"thresholds per n_r {n_real}: {growth}", full_only=True))
-    shrink = []
-    for nr in n_real:
-        high, low = thresholds[(0.9, nr)], thresholds[(0.8, nr)]
-        if high is None or low is None:
-            shrink = [undecided(f"n_r={nr}", "no threshold")]
-            break
-        shrink.append(above(f"n_r={nr}", stats.difference(high, low), 0.0))
+    again = G3Data(m.dim, {(0.9, nr, ns): e for (nr, ns), e in m.control.items()})
+    repeated = {nr: threshold(again, 0.9, nr) for nr in n_real} if m.control else {}
+
+    def shrinks(first: dict[int, Estimate | None], second: dict[int, Estimate | None]) -> list[Check]:
+        parts = []
+        for nr in n_real:
+            high, low = first.get(nr), second.get(nr)
+            if high is None or low is None:
+                return [undecided(f"n_r={nr}", "no threshold")]
+            parts.append(above(f"n_r={nr}", stats.difference(high, low), 0.0))
+        return parts
+
+    at = {b: {nr: thresholds[(b, nr)] for nr in n_real} for b in (0.9, 0.8)}
     checks.append(
-        all_of("smaller lambda strictly shrinks the threshold (log thr 0.9 - log thr 0.8 > 0)", shrink)
+        controlled(
+            all_of(
+                "smaller lambda strictly shrinks the threshold (log thr 0.9 - log thr 0.8 > 0)",
+                shrinks(at[0.9], at[0.8]),
+            ),
+            all_of("", shrinks(repeated, at[0.9])),
+            "lambda=0.9 repeated on independent streams against lambda=0.9 (equal settings)",
+        )
     )
     return checks
 
@@ -161,6 +183,7 @@ def g3_draw(m: G3Data, path: Path) -> None:
 
 
 G4_N_REAL, G4_N_SYNTHETIC = 1000, 10_000  # the paper's fig. 30 sizes
+G4_CONTROLS = 3  # loops repeating the smallest K on independent streams: the checks' equal-settings nulls
 
 
 @dataclass(frozen=True)
@@ -169,23 +192,25 @@ class G4Data:
 
     dim: int
     ratio: dict[int, Estimate]
+    controls: list[Estimate] = field(default_factory=list)  # log ratio of G4_CONTROLS loops at the smallest K
+
+
+def _gain(first: tuple[int, int], last: tuple[int, int], r: list[Estimate]) -> Estimate:
+    """(r1 - r0) / (k1 - k0) - (r3 - r2) / (kL - kL-1): the first step's gain per model minus
+    the last's, for ``r`` = [r at k1, r at k0, r at kL, r at kL-1] (independent estimates)."""
+    a, b = 1 / (first[1] - first[0]), 1 / (last[1] - last[0])
+    return stats.combine([a, -a, -b, b], r)
 
 
 def g4_judge(m: G4Data) -> list[Check | Note]:
+    """Fig. 30: n_e / n_r rises with K, at every step, with diminishing returns. Controls: the
+    same contrasts on loops of equal settings (the smallest K repeated on independent streams)."""
     ks = sorted(m.ratio)
     r = {k: _exp(m.ratio[k]) for k in ks}  # n_e / n_r by the delta method
     steps = [above(f"K={a}->{b}", stats.difference(r[b], r[a]), 0.0) for a, b in itertools.pairwise(ks)]
     first, last = (ks[0], ks[1]), (ks[-2], ks[-1])
-    gain = stats.combine(  # (r_k1 - r_k0) / (k1 - k0) - (r_kL - r_kL-1) / (kL - kL-1)
-        [
-            1 / (first[1] - first[0]),
-            -1 / (first[1] - first[0]),
-            -1 / (last[1] - last[0]),
-            1 / (last[1] - last[0]),
-        ],
-        [r[first[1]], r[first[0]], r[last[1]], r[last[0]]],
-    )
-    return [
+    gain = _gain(first, last, [r[first[1]], r[first[0]], r[last[1]], r[last[0]]])
+    checks = [
         above(f"n_e / n_r rises with K (K={ks[-1]} above K={ks[0]})", stats.difference(r[ks[-1]], r[ks[0]])),
         all_of("every step in K helps", steps),
         above(
@@ -193,6 +218,16 @@ def g4_judge(m: G4Data) -> list[Check | Note]:
             gain,
         ),
     ]
+    if len(m.controls) < G4_CONTROLS:
+        return checks
+    same = [r[ks[0]], *(_exp(e) for e in m.controls)]  # K = ks[0], four times
+    nulls = [
+        above("", stats.difference(same[1], same[0])),
+        all_of("", [above("", stats.difference(b, a)) for a, b in itertools.pairwise(same)][: len(steps)]),
+        above("", _gain(first, last, [same[1], same[0], same[3], same[2]])),
+    ]
+    how = f"K={ks[0]} repeated on independent streams (equal settings)"
+    return [controlled(check, null, how) for check, null in zip(checks, nulls, strict=True)]
 
 
 def _exp(e: Estimate) -> Estimate:
@@ -279,8 +314,18 @@ def g5_judge(m: G5Data) -> list[Check | Note]:
         )
         if p < 1:
             gaps = [above(f"n={n}", stats.difference(wd[(1.0, p, n)], wd[(1.0, 1.0, n)])) for n in sizes]
+            flipped = [
+                above(
+                    "", stats.mean(sign_flipped(m.per[(1.0, p, n)] - m.per[(1.0, 1.0, n)], f"G5 gap {p} {n}"))
+                )
+                for n in sizes
+            ]
             checks.append(
-                all_of(f"lambda=1, p={p:g}: W2 above p=1's at every n (more data for the same W2)", gaps)
+                controlled(
+                    all_of(f"lambda=1, p={p:g}: W2 above p=1's at every n (more data for the same W2)", gaps),
+                    all_of("", flipped),
+                    "signs flipped (independent loops paired by replicate index: an exact permutation null)",
+                )
             )
             same = stats.mean(slopes - fresh)
             low, high = same.interval(0.05)
