@@ -17,15 +17,13 @@ from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core.stats import Estimate
 from autophagy.reproduce.design import design
-from autophagy.reproduce.gaussian_phase_judge import (
+from autophagy.reproduce.gaussian_phase_judge import G3Data, g3_draw, g3_judge
+from autophagy.reproduce.gaussian_sources_judge import (
     G4_CONTROLS,
     G4_N_REAL,
     G4_N_SYNTHETIC,
-    G3Data,
     G4Data,
     G5Data,
-    g3_draw,
-    g3_judge,
     g4_draw,
     g4_judge,
     g5_draw,

@@ -39,13 +39,10 @@ from autophagy.reproduce.tails_judge import (
     t1_judge,
     t2_draw,
     t2_judge,
-    t3_draw,
-    t3_judge,
-    t4_draw,
-    t4_judge,
     unseen_mass,
     with_slopes,
 )
+from autophagy.reproduce.tails_mixed_judge import t3_draw, t3_judge, t4_draw, t4_judge
 from autophagy.results.run import Run
 
 

@@ -1,13 +1,13 @@
-"""Recipes T1-T4: the measurement, its exact laws, the judges and the drawings.
+"""Recipes T1-T4: the measurement, its exact laws, T1's and T2's judges, and the drawings.
 
 :mod:`.tails` reads the ``autophagy run`` sweeps (``reproduce/configs/T1.toml`` ... ``T4.toml``)
 into :class:`TailsResult` objects; here they are judged against sum_i p_i (1 - law_i)^T and
-the power laws, and drawn.
+the power laws, and drawn. T3's and T4's judges (generations, and mixing clean data in) are in
+:mod:`.tails_mixed_judge`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +19,11 @@ from scipy.special import gamma
 from autophagy.core import stats
 from autophagy.data.discrete import zipf_probabilities
 from autophagy.reproduce.checks import (
-    above,
-    all_of,
-    below,
     controlled,
     equals,
     fact,
     flip_controlled,
     matches_everywhere,
-    sign_flipped,
 )
 from autophagy.reproduce.design import margin
 from autophagy.reproduce.recipe import save_figure
@@ -95,19 +91,19 @@ def with_slopes(result: TailsResult) -> TailsResult:
     return TailsResult(**{**result.__dict__, "slopes": slopes})
 
 
-def _slope_bias(result: TailsResult, label: str, theory: float) -> float:
+def slope_bias(result: TailsResult, label: str, theory: float) -> float:
     """How far the exact expectation's own log-log slope sits from the power law (finite N and T)."""
     start = np.searchsorted(result.sizes, result.fit_from or result.sizes[1])
     return abs(fitted_slope(result.sizes[start:], result.expected[label][None, start:])[0] - theory)
 
 
-def _random_points(errors: np.ndarray) -> np.ndarray:
+def random_points(errors: np.ndarray) -> np.ndarray:
     """The sizes (columns of ``errors`` ``(R, K)``) at which the replicates differ: where every
     replicate agrees exactly (a plateau) the error is not random and is reported as a fact."""
     return np.flatnonzero(errors.std(axis=0) > 0)
 
 
-def _closed_form(
+def closed_form(
     name: str,
     rid: str,
     errors: np.ndarray,
@@ -136,7 +132,7 @@ def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
         beta, errors = result.beta, result.errors["clean"]
         start = int(np.searchsorted(result.sizes, result.fit_from or result.sizes[1]))
         theory = -clean_exponent(beta)
-        bias = _slope_bias(result, "clean", theory)
+        bias = slope_bias(result, "clean", theory)
         name = f"beta={beta:g}: mean error = sum_i p_i (1 - p_i)^T at every T"
         slope = equals(
             f"beta={beta:g}: log-log slope = -(1 - 1/beta)",
@@ -150,7 +146,7 @@ def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
             closed = margin("T1", "closed_form")
             checks += [matches_everywhere(name, errors, result.expected["clean"], *closed), slope]
             continue
-        checks.append(_closed_form(name, "T1", errors, result.expected["clean"], other.errors["clean"]))
+        checks.append(closed_form(name, "T1", errors, result.expected["clean"], other.errors["clean"]))
         others = replicate_slopes(other.sizes[start:], other.errors["clean"][:, start:])
         checks.append(
             controlled(
@@ -162,7 +158,7 @@ def t1_judge(m: list[TailsResult]) -> list[Check | Note]:
     return checks
 
 
-def _draw_results(results: list[TailsResult], path: Path, title: str) -> None:
+def draw_results(results: list[TailsResult], path: Path, title: str) -> None:
     fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.3), squeeze=False)
     for ax, result in zip(axes[0], results, strict=True):
         draw_tails(result, ax)
@@ -171,7 +167,7 @@ def _draw_results(results: list[TailsResult], path: Path, title: str) -> None:
 
 
 def t1_draw(m: list[TailsResult], path: Path) -> None:
-    _draw_results(m, path, f"T1: memoriser on clean Zipf data, N = {m[0].n_items}")
+    draw_results(m, path, f"T1: memoriser on clean Zipf data, N = {m[0].n_items}")
 
 
 def t2_judge(m: list[TailsResult]) -> list[Check | Fact | Note]:
@@ -184,12 +180,12 @@ def t2_judge(m: list[TailsResult]) -> list[Check | Fact | Note]:
     for result in m:
         k, cut = result.top_k, result.errors[f"top-{result.top_k}"]
         plateau = result.reference["plateau"]  # exact mass beyond k: nothing there is ever seen
-        random = _random_points(cut)
+        random = random_points(cut)
         name = f"k={k}: mean error = sum_i p_i (1 - q_i)^T at every T where it varies"
         if random.size:
             clean = result.errors["clean"][:, random]
             items.append(
-                _closed_form(
+                closed_form(
                     name + f" ({random.size} of {cut.shape[1]})",
                     "T2",
                     cut[:, random],
@@ -228,127 +224,7 @@ def t2_judge(m: list[TailsResult]) -> list[Check | Fact | Note]:
 
 
 def t2_draw(m: list[TailsResult], path: Path) -> None:
-    _draw_results(m, path, "T2: memoriser trained on top-k samples")
-
-
-def t3_judge(m: TailsResult) -> list[Check | Fact | Note]:
-    """Generation 1's closed form (control: the last generation against it); the error growing
-    with every replace generation at every T (control: signs flipped); accumulate_subsample
-    forgetting less than replace. Accumulate keeping generation 1's error exactly is a fact
-    of the memoriser (it keeps every item it saw)."""
-    gens = sorted(int(label.split()[-1]) for label in m.errors if label.startswith("generation"))
-    last = gens[-1]
-    items: list[Check | Fact | Note] = [
-        _closed_form(
-            "generation 1: mean error = sum_i p_i (1 - p_i)^T at every T",
-            "T3",
-            m.errors["generation 1"],
-            m.expected["generation 1"],
-            m.errors[f"generation {last}"],
-        )
-    ]
-    for col, size in enumerate(m.sizes):
-        steps = [
-            m.errors[f"generation {b}"][:, col] - m.errors[f"generation {a}"][:, col]
-            for a, b in itertools.pairwise(gens)
-        ]
-        pairs = list(itertools.pairwise(gens))
-        grows = [
-            above(f"generation {a} -> {b}", stats.mean(d)) for (a, b), d in zip(pairs, steps, strict=True)
-        ]
-        flips = [
-            above(f"generation {a} -> {b}", stats.mean(sign_flipped(d, f"T3 {size} {a}")))
-            for (a, b), d in zip(pairs, steps, strict=True)
-        ]
-        items.append(
-            controlled(
-                all_of(f"replace: error at T = {size} grows with every step in generations", grows),
-                all_of("", flips),
-                "signs flipped",
-            )
-        )
-    kept, first = m.errors[f"accumulate, generation {last}"], m.errors["accumulate, generation 1"]
-    items.append(
-        fact(
-            f"accumulate: the error at generation {last} is generation 1's at every T (nothing is forgotten)",
-            bool(np.array_equal(kept, first)),
-            f"largest difference {np.abs(kept - first).max():.3g}",
-        )
-    )
-    gap = m.errors[f"generation {last}"][:, -1] - m.errors[f"accumulate_subsample, generation {last}"][:, -1]
-    items.append(
-        flip_controlled(
-            "above",
-            f"accumulate_subsample forgets less than replace (generation {last}, T = {m.sizes[-1]})",
-            gap,
-            "T3 subsample",
-        )
-    )
-    return items
-
-
-def t3_draw(m: TailsResult, path: Path) -> None:
-    _draw_results([m], path, "T3: generations of synthetic data (each of size T)")
-
-
-def t4_judge(m: TailsResult) -> list[Check | Fact | Note]:
-    """The closed form at every T where the mixed error varies (control: the synthetic-only
-    errors against it); a delay, then the clean rate resuming (slopes before and after T*;
-    controls: each slope test on the other stretch of T); mixing beating synthetic
-    only (control: signs flipped). Synthetic only sitting exactly on the plateau is a fact."""
-    sizes = m.sizes
-    label = f"{m.clean_fraction:g} clean + top-{m.top_k}"
-    mixed, delay = m.errors[label], m.reference["delay"]  # k^beta / pi
-    synthetic = m.errors["synthetic only"]
-    before = (sizes >= delay / 10) & (sizes <= delay)
-    after = sizes >= 10 * delay
-    half = -clean_exponent(m.beta) / 2
-    random = _random_points(mixed)
-    slope_before = stats.mean(replicate_slopes(sizes[before], mixed[:, before]))
-    slope_after = stats.mean(replicate_slopes(sizes[after], mixed[:, after]))
-    off = float(np.abs(synthetic[:, -1] - m.reference["plateau"]).max())
-    gap = synthetic[:, -1] - mixed[:, -1]
-    return [
-        _closed_form(
-            "mean error = sum_i p_i (1 - pi p_i - (1 - pi) q_i)^T at every T where it varies",
-            "T4",
-            mixed[:, random],
-            m.expected[label][random],
-            mixed[:, random],
-            m.expected["synthetic only"][random],
-            "these errors against the synthetic-only closed form",
-        ),
-        fact(
-            "synthetic only: every replicate on the plateau at the largest T",
-            off <= 1e-9 * m.reference["plateau"],
-            f"largest deviation from the mass beyond k {off:.3g}",
-        ),
-        controlled(
-            above(
-                f"a delay: slope over T in [T*/10, T*] shallower than -(1 - 1/beta)/2 "
-                f"(T* = k^beta/pi = {delay:g})",
-                slope_before,
-                half,
-            ),
-            above("", slope_after, half),
-            "the slopes over T >= 10 T* (after the delay)",
-        ),
-        controlled(
-            below(
-                f"then scaling resumes: slope over T >= 10 T* steeper than -(1 - 1/beta)/2 "
-                f"(-c = {2 * half:g})",
-                slope_after,
-                half,
-            ),
-            below("", slope_before, half),
-            "the slopes over T in [T*/10, T*] (during the delay)",
-        ),
-        flip_controlled("above", f"mixing beats synthetic only at T = {sizes[-1]}", gap, "T4 mixing"),
-    ]
-
-
-def t4_draw(m: TailsResult, path: Path) -> None:
-    _draw_results([m], path, f"T4: {m.clean_fraction:g} clean data mixed into top-{m.top_k} data")
+    draw_results(m, path, "T2: memoriser trained on top-k samples")
 
 
 def draw_tails(result: TailsResult, ax) -> None:
