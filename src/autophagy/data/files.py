@@ -109,8 +109,23 @@ def held_out_count(held_out: float | int, rows: int) -> int:
     return round(held_out * rows) if isinstance(held_out, float) else int(held_out)
 
 
+class TrainRows:
+    """A source whose training rows are ``self.train`` ``(N, d)``: ``dim`` is d and ``capacity``
+    N (every draw is of distinct rows, :func:`distinct_rows`)."""
+
+    train: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.train.shape[1]
+
+    @property
+    def capacity(self) -> int:
+        return self.train.shape[0]
+
+
 @dataclass(frozen=True)
-class FileData:
+class FileData(TrainRows):
     """A fixed real set: training ``rows`` ``(N, d)`` (each draw a random subset of them) and the
     held-out ``reference`` ``(M, d)`` the metrics compare against (None: the training rows)."""
 
@@ -118,12 +133,9 @@ class FileData:
     reference: np.ndarray | None = None
 
     @property
-    def dim(self) -> int:
-        return self.rows.shape[1]
-
-    @property
-    def capacity(self) -> int:
-        return self.rows.shape[0]
+    def train(self) -> np.ndarray:
+        """The training rows (what :class:`TrainRows` reads)."""
+        return self.rows
 
     def draw(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """``n`` distinct random training rows, shape ``(n, d)``; ``n`` may not exceed them."""
@@ -151,21 +163,6 @@ class FileData:
             return cls(data)
         order = np.random.default_rng(options.split_seed).permutation(data.shape[0])
         return cls(data[order[n_held:]], data[order[:n_held]])
-
-
-class TrainRows:
-    """A source whose training rows are ``self.train`` ``(N, d)``: ``dim`` is d and ``capacity``
-    N (every draw is of distinct rows, :func:`distinct_rows`)."""
-
-    train: np.ndarray
-
-    @property
-    def dim(self) -> int:
-        return self.train.shape[1]
-
-    @property
-    def capacity(self) -> int:
-        return self.train.shape[0]
 
 
 def distinct_rows(rows: np.ndarray, n: int, rng: np.random.Generator, what: str) -> np.ndarray:

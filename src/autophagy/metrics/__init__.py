@@ -467,27 +467,21 @@ register_metric(
         "higher is better up to 0.05 (diversity): synthetic share beyond the real 95 % Mahalanobis radius"
     ),
 )
-for _key, _higher, _summary in (
-    ("fid", False, "lower is better (0 = equal fits): Frechet distance of LeNet features (squared, as FID)"),
-    ("precision", True, "higher is better (quality): precision (k-NN balls) on LeNet features"),
-    ("recall", True, "higher is better (diversity): recall (k-NN balls) on LeNet features"),
-    (
-        "density",
-        True,
-        "higher is better (quality): density (real k-NN balls per synthetic sample / k) on LeNet features",
-    ),
-    (
-        "coverage",
-        True,
-        "higher is better (diversity): share of real k-NN balls on LeNet features holding a synthetic one",
-    ),
-):
+FEATURE_METRICS = {  # key: (higher is better, summary), for every feature space
+    "fid": (False, "lower is better (0 = equal fits): Frechet distance (squared, as FID)"),
+    "kid": (False, "lower is better (0 in expectation when matched): unbiased MMD^2, kernel (x.y/d + 1)^3"),
+    "precision": (True, "higher is better (quality): precision (k-NN balls)"),
+    "recall": (True, "higher is better (diversity): recall (k-NN balls)"),
+    "density": (True, "higher is better (quality): density (real k-NN balls per synthetic sample / k)"),
+    "coverage": (True, "higher is better (diversity): share of real k-NN balls holding a synthetic one"),
+}
+for _key in ("fid", "precision", "recall", "density", "coverage"):
     register_metric(
         f"lenet_{_key}",
         image_metrics,
-        higher_is_better=_higher,
+        higher_is_better=FEATURE_METRICS[_key][0],
         needs="images",
-        summary=_summary,
+        summary=f"{FEATURE_METRICS[_key][1]} on LeNet features",
         key=_key,
         takes_rng=False,  # its rng is one generator for subsampling
     )
@@ -514,14 +508,7 @@ register_metric(
     takes_rng=False,  # deterministic: no subsampling
 )
 
-for _key, _higher, _summary in (
-    ("fid", False, "lower is better (0 = equal fits): Frechet distance (squared, as FID)"),
-    ("kid", False, "lower is better (0 in expectation when matched): unbiased MMD^2, kernel (x.y/d + 1)^3"),
-    ("precision", True, "higher is better (quality): precision (k-NN balls)"),
-    ("recall", True, "higher is better (diversity): recall (k-NN balls)"),
-    ("density", True, "higher is better (quality): density (real k-NN balls per synthetic sample / k)"),
-    ("coverage", True, "higher is better (diversity): share of real k-NN balls holding a synthetic one"),
-):
+for _key, (_higher, _summary) in FEATURE_METRICS.items():
     register_metric(
         f"image_{_key}",
         data_image_metrics,
