@@ -230,6 +230,16 @@ def test_n4_controls_fail_every_check():
     assert failing("N4", _runs({"n_ini = 20": high_recall, "n_ini = 1000": _flat(t=8)})) == {N4_START}
 
 
+def test_n4_start_check_carries_its_sign_flip_control():
+    """The precondition "the loops start apart" is controlled by both gaps with balanced random
+    signs: far apart loops support the check, and its control stays unsupported."""
+    small = {**_flat(t=8), "lenet_fid": [60, 45, 38, 34, 32, 31, 30, 30]}
+    report = RECIPES["N4"].verdict(_runs({"n_ini = 20": small, "n_ini = 1000": _flat(t=8)}), "quick")
+    start = next(c for c in report.checks if c.name.startswith("generation 1: the loops start apart"))
+    assert start.outcome == "SUPPORTED" and start.control is not None
+    assert start.control.outcome != "SUPPORTED" and "signs flipped" in start.control.name
+
+
 def test_any_of_is_bonferroni_over_its_parts():
     from autophagy.core import stats
     from autophagy.reproduce.checks import above, any_of, equals

@@ -245,8 +245,9 @@ def n4_level(m: ImageRuns, label: str) -> np.ndarray:
 def n4_judge(m: ImageRuns) -> list[Check | Note]:
     """FID convergence by equivalence (TOST, exact sign-flip at small R) with the margin of
     ``designs/N4.toml``; the first sets must start measurably apart (in FID or in recall,
-    Bonferroni within), or equivalence would say nothing. The equivalence's control: the two
-    loops' FID at generation 1, where they start apart, under the same margin."""
+    Bonferroni within), or equivalence would say nothing; its control: both gaps with balanced
+    random signs. The equivalence's control: the two loops' FID at generation 1, where they start
+    apart, under the same margin."""
     width, why = margin("N4", "fid_level")
     small, large = m.metrics  # fewest first images first
     t = m.generations
@@ -255,13 +256,27 @@ def n4_judge(m: ImageRuns) -> list[Check | Note]:
     fid_start = m.at(small, "lenet_fid", 1) - m.at(large, "lenet_fid", 1)
     recall_start = m.at(small, "lenet_recall", 1) - m.at(large, "lenet_recall", 1)
     level = n4_level(m, small) - n4_level(m, large)
+    fid_null, recall_null = (
+        sign_flipped(fid_start, "N4 start fid"),
+        sign_flipped(recall_start, "N4 start recall"),
+    )
     return [
-        any_of(  # a model fitted on a handful of images has a very noisy FID but a far lower recall
-            f"generation 1: the loops start apart ({small}'s FID above {large}'s, or its recall below)",
-            [
-                above("FID", stats.mean(fid_start), samples=fid_start),
-                below("recall", stats.mean(recall_start)),
-            ],
+        controlled(
+            any_of(  # a model fitted on a handful of images has a very noisy FID but a far lower recall
+                f"generation 1: the loops start apart ({small}'s FID above {large}'s, or its recall below)",
+                [
+                    above("FID", stats.mean(fid_start), samples=fid_start),
+                    below("recall", stats.mean(recall_start)),
+                ],
+            ),
+            any_of(
+                "",
+                [
+                    above("FID", stats.mean(fid_null), samples=fid_null),
+                    below("recall", stats.mean(recall_null)),
+                ],
+            ),
+            "signs flipped (the permutation null of both paired gaps)",
         ),
         controlled(
             inside(
