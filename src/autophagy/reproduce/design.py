@@ -33,6 +33,12 @@ class Design:
         """R of ``profile`` (None: the design does not fix it)."""
         return self.data.get("replicates", {}).get(profile)
 
+    def grid(self, profile: str) -> dict[str, tuple[int, ...]]:
+        """The sizes the design declares for ``profile`` (``[grid.PROFILE]``, lists as tuples; its
+        ``reason`` stays in the file): settings of the recipe's maps, e.g. G3's full grid."""
+        grid = self.data.get("grid", {}).get(profile, {})
+        return {key: tuple(value) for key, value in grid.items() if key != "reason"}
+
     def margin(self, key: str) -> tuple[float, str]:
         """The half-width of equivalence margin ``key`` and the reason declared for it."""
         try:

@@ -16,7 +16,6 @@ import numpy as np
 from autophagy.admissible.effective import Z95, Limit, effective_ratio
 from autophagy.admissible.maps import fresh_limit, real_only_curve
 from autophagy.core.stats import Estimate
-from autophagy.reproduce.design import design
 from autophagy.reproduce.gaussian_phase_judge import G3Data, g3_draw, g3_judge
 from autophagy.reproduce.gaussian_sources_judge import (
     G4_CONTROLS,
@@ -37,14 +36,6 @@ def _loops(folder: Path | None, name: str) -> Path | None:
     """Where a map keeps the runs of its loop ``name``: ``folder/runs/name`` (resumable), or
     ``None`` (temporary folders) when the recipe keeps none."""
     return None if folder is None else Path(folder) / "runs" / name
-
-
-def declared_grid(recipe_id: str, profile: str) -> dict[str, tuple[int, ...]]:
-    """The grid a recipe's design file declares for ``profile`` (``[grid.PROFILE]``: lists of
-    sizes, as tuples; its ``reason`` stays in the file)."""
-    found = design(recipe_id)
-    grid = {} if found is None else found.data.get("grid", {}).get(profile, {})
-    return {key: tuple(value) for key, value in grid.items() if key != "reason"}
 
 
 def _name(bias: float, nr: int, ns: int, k: int) -> str:
@@ -178,4 +169,3 @@ RECIPES: dict[str, Recipe] = {
     "G4": declare("G4", g4_judge, g4_draw, measure_fn=g4_measure),
     "G5": declare("G5", g5_judge, g5_draw, measure_fn=g5_measure),
 }
-RECIPES["G3"].profiles["full"].update(declared_grid("G3", "full"))  # the grid lives in designs/G3.toml

@@ -71,11 +71,12 @@ class Recipe:
         return verdict(self.judge(measurement), self.alpha, profile)
 
     def settings(self, profile: str) -> dict[str, Any]:
-        """The overrides of ``profile``: R from the recipe's design file
+        """The overrides of ``profile``: R and any declared grid from the recipe's design file
         (``reproduce/designs/ID.toml``), then the profile's own settings."""
         found = design(self.id)
         r = found.replicates(profile) if found is not None else None
-        return ({"replicates": r} if r is not None else {}) | dict(self.profiles[profile])
+        grid = found.grid(profile) if found is not None else {}
+        return ({"replicates": r} if r is not None else {}) | grid | dict(self.profiles[profile])
 
     def loop_configs(self, profile: str, seed: int = 0, replicates: int | None = None) -> dict[str, dict]:
         """The raw configs of this recipe at ``profile``, by name (each validated when it runs)."""
