@@ -10,7 +10,7 @@ import pytest
 
 from autophagy.reproduce import RECIPES
 from autophagy.reproduce.images_judges import ImageRuns
-from autophagy.reproduce.poison import CONTROL, NEVER, POISONED, P1Data, heal_start
+from autophagy.reproduce.poison import CONTROL, NEVER, PAUSED, POISONED, P1Data, heal_start, paused
 from autophagy.reproduce.recipe import recipe_seed
 from autophagy.reproduce.verdict import INVALID, PASS, SUPPORTED
 from autophagy.running.sweep import plan_cells
@@ -18,12 +18,22 @@ from autophagy.running.sweep import plan_cells
 R, T, HEAL = 6, 7, 5  # poisoned at generations 2-4, healed from 5
 
 
-def _loops(poisoned: list[float], never: list[float], control: list[float], seed: int = 0) -> P1Data:
+def _loops(
+    poisoned: list[float],
+    never: list[float],
+    control: list[float],
+    paused: list[float] | None = None,
+    seed: int = 0,
+) -> P1Data:
     """FID curves (one mean per generation) with 5 % multiplicative noise per value; the
-    poisoned loop's noise is the never-poisoned loop's plus a little (paired streams)."""
+    poisoned and paused loops' noise is the never-poisoned loop's plus a little (paired
+    streams). The paused loop defaults to missing k generations of training: the never-poisoned
+    curve shifted by k = HEAL - 2 from generation HEAL on."""
     rng = np.random.default_rng(seed)
     shared = 1 + 0.05 * rng.standard_normal((R, T))
-    own = 1 + 0.01 * rng.standard_normal((R, T))
+    if paused is None:
+        k = HEAL - 2
+        paused = list(never[:1]) * (HEAL - 1) + list(never[1 : T - k])
 
     def metrics(fid: np.ndarray) -> dict[str, np.ndarray]:
         return {
@@ -33,8 +43,9 @@ def _loops(poisoned: list[float], never: list[float], control: list[float], seed
         }
 
     fids = {
-        POISONED: np.asarray(poisoned) * shared * own,
+        POISONED: np.asarray(poisoned) * shared * (1 + 0.01 * rng.standard_normal((R, T))),
         NEVER: np.asarray(never) * shared,
+        PAUSED: np.asarray(paused) * shared * (1 + 0.01 * rng.standard_normal((R, T))),
         CONTROL: np.asarray(control) * (1 + 0.05 * rng.standard_normal((R, T))),
     }
     runs = ImageRuns("test", {k: metrics(v) for k, v in fids.items()}, {k: {} for k in fids}, (8, 8))
@@ -65,9 +76,10 @@ def test_p1_controls_fail_their_checks():
     take, stay, scar = list(_outcomes(_loops(SCARRED, NEVER_CURVE, NEVER_CURVE)))
     healed = _outcomes(_loops(HEALED, NEVER_CURVE, NEVER_CURVE))
     assert healed[take] == SUPPORTED and healed[stay] != SUPPORTED and healed[scar] != SUPPORTED
-    # healed as far as its real-data rounds allow: at generation 7 as good as the
-    # never-poisoned loop at generation 5 (FID 9), yet above it at generations 5-7
-    missed = _outcomes(_loops([20.0, 40.0, 60.0, 80.0, 12.0, 10.0, 9.0], NEVER_CURVE, NEVER_CURVE))
+    # healed as far as its real-data rounds allow: exactly as the loop paused for the poisoned
+    # generations (never poisoned, k rounds behind), yet above the never-poisoned loop
+    behind = [20.0, 20.0, 20.0, 20.0, 15.0, 12.0, 10.0]
+    missed = _outcomes(_loops(behind, NEVER_CURVE, NEVER_CURVE, paused=behind))
     assert missed[take] == SUPPORTED and missed[stay] == SUPPORTED and missed[scar] != SUPPORTED
     harmless = _outcomes(_loops(NEVER_CURVE, NEVER_CURVE, NEVER_CURVE))
     assert SUPPORTED not in (harmless[take], harmless[stay], harmless[scar])
@@ -75,23 +87,43 @@ def test_p1_controls_fail_their_checks():
     assert biased.outcome == INVALID
 
 
-def test_heal_start_reads_the_poisoned_schedule():
+def test_heal_start_reads_the_poisoned_schedule_and_paused_the_paused_one():
     assert heal_start({"n_real": [{"from": 1, "value": 0}, {"from": 5, "value": 1000}]}) == 5
     assert heal_start({"n_real": 1000}) is None
+    assert paused(
+        {"train_steps": [{"from": 1, "value": 9}, {"from": 2, "value": 1}, {"from": 5, "value": 9}]}
+    )
+    assert not paused({"train_steps": [{"from": 1, "value": 9}, {"from": 2, "value": 3}]})
+    assert not paused({"train_steps": 1})
 
 
-def test_p1_configs_poison_then_heal_and_the_control_has_its_own_seed():
+def test_p1_configs_poison_pause_then_heal_and_the_control_has_its_own_seed():
     recipe = RECIPES["P1"]
     for profile in ("quick", "full"):
         configs = recipe.loop_configs(profile, seed=3)
         main, control = configs["P1"], configs["P1_control"]
         assert main["seed"] == 3 and control["seed"] == recipe_seed("P1", 3, "control") != 3
         assert main["loop"]["finetune"] and control["loop"]["finetune"]
-        poisoned, never = main["sweep"]["zip"]["loop.n_real"]
+        zipped = main["sweep"]["zip"]
+        poisoned, never, pause = zipped["loop.n_real"]
         heal = heal_start({"n_real": poisoned})
-        assert 2 < heal <= main["generations"] and never == main["loop"]["n_ini"]  # n real a generation
+        assert 2 < heal <= main["generations"] and never == pause == main["loop"]["n_ini"]
+        assert zipped["loop.n_synthetic"][1:] == [0, 0]
+        long_fit, short_fit = (s["value"] for s in zipped["model.train_steps"][0])
+        assert long_fit > short_fit  # a pretrained first fit, then fine-tunes
+        assert (
+            zipped["model.train_steps"][1]
+            == zipped["model.train_steps"][0]
+            == control["model"]["train_steps"]
+        )
+        assert zipped["model.train_steps"][2] == [
+            {"from": 1, "value": long_fit},
+            {"from": 2, "value": 1},  # paused exactly while the other loop is poisoned
+            {"from": heal, "value": short_fit},
+        ]
+        assert [paused({"train_steps": s}) for s in zipped["model.train_steps"]] == [False, False, True]
         assert heal_start(control["loop"]) == 2  # poisoned for 0 generations
-        for key in ("generations", "replicates", "model", "data"):
+        for key in ("generations", "replicates", "data"):
             assert control[key] == main[key], key
 
 

@@ -163,3 +163,47 @@ def test_a_ridge_schedule_fits_each_generation_with_its_own_ridge(tmp_path):
     truth = float(np.sum(exp.data.weights**2))
     late = ramp[ramp["generation"] >= 4]["value"].to_numpy()
     assert late == pytest.approx(truth, rel=1e-3)
+
+
+def test_a_ddpm_train_steps_schedule_trains_each_generation_for_its_own_steps(tmp_path, one_torch_thread):
+    """A long first fit, then short fine-tunes: the training curve has 10 steps at generation 1
+    and 4 after; generation 1 equals a constant 10-step run's, generation 2 does not."""
+    pytest.importorskip("torch")
+    raw = {
+        "name": "steps",
+        "replicates": 1,
+        "generations": 3,
+        "data": {"kind": "digits"},
+        "model": {
+            "kind": "ddpm",
+            "steps": 5,
+            "train_steps": [{"from": 1, "value": 10}, {"from": 2, "value": 4}],
+            "width": 16,
+            "depth": 1,
+            "device": "cpu",
+        },
+        "loop": {"family": "fresh_data", "finetune": True, "n_ini": 40, "n_real": 40, "n_synthetic": 0},
+        "metrics": {"names": ["wasserstein2"], "n_eval": 10},
+    }
+    bad = copy.deepcopy(raw)
+    bad["model"]["train_steps"] = [{"from": 1, "value": 10}, {"from": 2, "value": 0}]
+    with pytest.raises(ConfigError, match=r"^model.train_steps\[1\].value: Input should be greater than 0"):
+        resolve(bad)
+    exp = resolve(copy.deepcopy(raw))[0]
+    assert [exp.settings_at(t).options.train_steps for t in (1, 2, 3)] == [10, 4, 4]
+    from autophagy.models.ddpm import DDPM, DDPMOptions
+
+    unresolved = DDPM(DDPMOptions(train_steps=raw["model"]["train_steps"]))
+    with pytest.raises(ValueError, match="train_steps is a schedule"):
+        unresolved.fit(np.zeros((1, 4, 65)), rng=[np.random.default_rng(0)])
+    run = api.run(raw, tmp_path / "scheduled", executor="inline", progress=False, plots=False)
+    steps = run.training().groupby("generation")["step"].max().to_dict()
+    assert steps == {1: 10, 2: 4, 3: 4}
+    constant = {**raw, "model": {**raw["model"], "train_steps": 10}}
+    flat = api.run(constant, tmp_path / "flat", executor="inline", progress=False, plots=False).table()
+    table = run.table()
+    first = table["generation"] == 1
+    assert table[first].equals(flat[flat["generation"] == 1])
+    assert not np.array_equal(
+        table[~first]["value"].to_numpy(), flat[flat["generation"] > 1]["value"].to_numpy()
+    )

@@ -2,8 +2,8 @@
 
 A schedulable config value (``loop.n_real``, ``loop.n_synthetic``, ``loop.sampling_bias``,
 ``loop.real_fraction``, ``loop.total_size``, ``loop.train_size``, ``loop.retention``, and model
-settings that declare it, such as ``model.ridge`` of ``ols``) is either a constant or one of
-three forms, written in TOML:
+settings that declare it, such as ``model.ridge`` of ``ols`` or ``model.train_steps`` of
+``ddpm``) is either a constant or one of three forms, written in TOML:
 
 - **steps**, a list of generation ranges, in generation order, the first from generation 1::
 

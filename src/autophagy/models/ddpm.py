@@ -26,14 +26,17 @@ from autophagy.core.protocols import TrainingTelemetry
 from autophagy.core.registry import Options
 from autophagy.core.rng import Rngs
 from autophagy.core.telemetry import LossReport
+from autophagy.core.varying import scheduled
 from autophagy.models import neural
 
 
 class DDPMOptions(Options):
-    """Diffusion steps T, optimiser steps, denoiser size; defaults suit the 8 x 8 digits on a CPU."""
+    """Diffusion steps T, optimiser steps, denoiser size; defaults suit the 8 x 8 digits on a CPU.
+    ``train_steps`` may be a schedule over generations (e.g. a long first fit, then short
+    fine-tunes with ``loop.finetune``; see :mod:`autophagy.core.varying`)."""
 
     steps: PositiveInt = 500
-    train_steps: PositiveInt = 3000
+    train_steps: scheduled(PositiveInt, integer=True) = 3000
     batch_size: PositiveInt = 128
     learning_rate: PositiveFloat = 1e-3
     ema_decay: float = Field(0.995, ge=0.0, lt=1.0)
@@ -154,6 +157,8 @@ class DDPM(neural.ImageModel):
         import torch
 
         o = self.options
+        if not isinstance(o.train_steps, int):
+            raise ValueError("train_steps is a schedule (a run resolves it per generation): give one value")
         pixels, labels, shape = neural.training_images(data, o.classes, o.image_shape or self.shape)
         if len(rng) != len(pixels):
             raise ValueError(f"need one rng per replicate: got {len(rng)} for {len(pixels)}")

@@ -46,13 +46,13 @@ FAMILIES = {
 
 
 def read_settings(run: Run, title: str, label: Callable[[dict[str, Any]], str]) -> ImageRuns:
-    """Every cell of ``run`` as one setting named ``label(its loop table)``, in cell order (the
+    """Every cell of ``run`` as one setting named ``label(its config)``, in cell order (the
     legend's); ``title`` with ``{n}`` the synthetic images a generation. The real digits drawn
     for the pictures come from their own stream of the run's seed."""
     metrics: dict[str, dict[str, np.ndarray]] = {}
     snapshots: dict[str, dict[int, np.ndarray]] = {}
     for index, cell in enumerate(run.cells):
-        name = label(cell["config"]["loop"])
+        name = label(cell["config"])
         arrays = run.arrays(index)
         shape = (cell["config"]["replicates"], cell["config"]["generations"])
         metrics[name] = {m: arrays.get(m, np.full(shape, np.nan)) for m in IMAGE_METRICS}
@@ -67,12 +67,12 @@ def read_settings(run: Run, title: str, label: Callable[[dict[str, Any]], str]) 
     return ImageRuns(title.format(n=config["loop"]["n_synthetic"]), metrics, snapshots, data.shape, real)
 
 
-def lambda_label(loop: dict[str, Any]) -> str:
-    return f"lambda = {loop['sampling_bias']:g}"
+def lambda_label(config: dict[str, Any]) -> str:
+    return f"lambda = {config['loop']['sampling_bias']:g}"
 
 
-def family_label(loop: dict[str, Any]) -> str:
-    return f"{FAMILIES[loop['family']]}, {lambda_label(loop)}"
+def family_label(config: dict[str, Any]) -> str:
+    return f"{FAMILIES[config['loop']['family']]}, {lambda_label(config)}"
 
 
 def fully_synthetic_read(runs: dict[str, Run]) -> ImageRuns:
@@ -101,7 +101,7 @@ def n4_read(runs: dict[str, Run]) -> ImageRuns:
     return read_settings(
         runs["N4"],
         "N4: conditional DDPM on digits, fresh data, n_r = n_s = {n}",
-        lambda loop: f"n_ini = {loop['n_ini']}",
+        lambda config: f"n_ini = {config['loop']['n_ini']}",
     )
 
 

@@ -2,19 +2,22 @@
 poison, then heal.
 
 The conditional DDPM on the 8 x 8 digits, fine-tuned from the previous generation's weights
-(``loop.finetune``, as the paper retrains Stable Diffusion). ``configs/P1.toml`` sweeps two
-schedules with the same seed: *poisoned* (generation 1 on real images, then k generations on
-the model's own samples only, then real images only: a time-varying ``n_real`` and
-``n_synthetic``) and *never poisoned* (real images every generation). ``configs/P1_control.toml``
-is the poisoned schedule with k = 0, run at its own seed (:func:`.recipe_seed`): the
-never-poisoned loop again with independent draws, the null of the healing claim.
+(``loop.finetune``, as the paper retrains Stable Diffusion). Generation 1 is a long fit on real
+images (a ``model.train_steps`` schedule: the paper poisons a pretrained model), later ones
+short fine-tunes. ``configs/P1.toml`` sweeps three loops with the same seed: *poisoned*
+(k generations on the model's own samples only, then real images only: a time-varying
+``n_real`` and ``n_synthetic``), *never poisoned* (real images every generation) and *paused*
+(real images every generation, but one optimiser step during the k poisoned generations: the
+training the poisoned loop misses, without the poison). ``configs/P1_control.toml`` is the
+poisoned schedule with k = 0, run at its own seed (:func:`.recipe_seed`): the never-poisoned
+loop again with independent draws, the null of the healing claim.
 
 Judged on LeNet-feature FID with the exact paired sign-flip test at R <= 6 (as N1-N6): the
 poison takes (FID at the last poisoned generation above the never-poisoned loop's; control:
 signs flipped), the loop does not fully heal (mean FID over the healed generations above
 the never-poisoned loop's; control: the k = 0 loop against the never-poisoned one), and the
-gap is not only missed training (the last FID above the never-poisoned loop's after as many
-rounds on real images; control: signs flipped).
+gap is not only missed training (the same mean above the paused loop's, which missed the same
+training; control: signs flipped).
 """
 
 from __future__ import annotations
@@ -36,7 +39,13 @@ from autophagy.reproduce.recipe import Recipe, declare, recipe_seed, save_figure
 from autophagy.reproduce.verdict import Check, Note
 from autophagy.results.run import Run
 
-POISONED, NEVER, CONTROL = "poisoned", "never poisoned", "poisoned for 0 generations"
+POISONED, NEVER, PAUSED, CONTROL = (
+    "poisoned",
+    "never poisoned",
+    "paused while the other is poisoned",
+    "poisoned for 0 generations",
+)
+PAUSE_STEPS = 1  # optimiser steps of a paused generation: its average moves a tenth of one step
 
 
 def heal_start(loop: dict[str, Any]) -> int | None:
@@ -48,14 +57,22 @@ def heal_start(loop: dict[str, Any]) -> int | None:
     return min(int(s["from"]) for s in steps if s["value"] > 0 and int(s["from"]) > 1)
 
 
-def _label(loop: dict[str, Any]) -> str:
-    return POISONED if heal_start(loop) is not None else NEVER
+def paused(model: dict[str, Any]) -> bool:
+    """Whether a model table's ``train_steps`` schedule pauses (``PAUSE_STEPS``) some generations."""
+    steps = model.get("train_steps")
+    return isinstance(steps, list) and any(s["value"] == PAUSE_STEPS for s in steps)
+
+
+def _label(config: dict[str, Any]) -> str:
+    if heal_start(config["loop"]) is not None:
+        return POISONED
+    return PAUSED if paused(config["model"]) else NEVER
 
 
 @dataclass(frozen=True)
 class P1Data:
-    """The three loops' metrics (labels ``POISONED``, ``NEVER``, ``CONTROL``) and the first
-    healed generation ``heal`` (poisoned: generations 2 .. heal - 1)."""
+    """The four loops' metrics (labels ``POISONED``, ``NEVER``, ``PAUSED``, ``CONTROL``) and the
+    first healed generation ``heal`` (poisoned: generations 2 .. heal - 1)."""
 
     runs: ImageRuns
     heal: int
@@ -66,15 +83,16 @@ class P1Data:
 
 
 def p1_read(runs: dict[str, Run]) -> P1Data:
-    """Both cells of ``P1`` and the control loop, as one :class:`ImageRuns`."""
+    """The three cells of ``P1`` and the control loop, as one :class:`ImageRuns`."""
     n = runs["P1"].cells[0]["config"]["loop"]["n_ini"]
     main = read_settings(
         runs["P1"], f"P1: DDPM on digits, poisoned then healed, n = {n} a generation", _label
     )
-    control = read_settings(runs["P1_control"], "", lambda loop: CONTROL)
-    heal = next(
-        heal_start(c["config"]["loop"]) for c in runs["P1"].cells if _label(c["config"]["loop"]) == POISONED
-    )
+    if sorted(main.metrics) != sorted((POISONED, NEVER, PAUSED)):
+        found = sorted(main.metrics)
+        raise ValueError(f"P1 needs a poisoned, a never-poisoned and a paused loop: got {found}")
+    control = read_settings(runs["P1_control"], "", lambda config: CONTROL)
+    heal = next(heal_start(c["config"]["loop"]) for c in runs["P1"].cells if _label(c["config"]) == POISONED)
     merged = dataclasses.replace(
         main,
         metrics={**main.metrics, **control.metrics},
@@ -85,21 +103,24 @@ def p1_read(runs: dict[str, Run]) -> P1Data:
 
 def p1_judge(m: P1Data) -> list[Check | Note]:
     """The poison takes at generation heal - 1; the healed generations' mean FID stays above the
-    never-poisoned loop's (paired: both loops share every real image and training draw); and the
-    last FID stays above the never-poisoned loop's after as many rounds on real images (k fewer
-    generations), so the gap is not only the k rounds of real-data training the poisoned loop
-    missed (a DDPM trained a few hundred steps a generation is far from converged)."""
+    never-poisoned loop's (paired: the loops share every real image and training draw); and it
+    stays above the paused loop's, which skipped the same generations' training without being
+    poisoned, so the gap is not only the training the poisoned loop missed (a DDPM trained a few
+    thousand steps is not converged: more rounds on real images still lower its FID)."""
     t, heal = m.runs.generations, m.heal
     if not 2 < heal <= t:
         raise ValueError(f"P1 needs poisoned generations and healed ones: heal at {heal} of {t}")
-    last_poisoned = m.fid(POISONED)[:, heal - 2] - m.fid(NEVER)[:, heal - 2]
     healed = slice(heal - 1, t)
-    gap = m.fid(POISONED)[:, healed].mean(axis=1) - m.fid(NEVER)[:, healed].mean(axis=1)
-    null = m.fid(CONTROL)[:, healed].mean(axis=1) - m.fid(NEVER)[:, healed].mean(axis=1)
+
+    def healed_fid(label: str) -> np.ndarray:
+        return m.fid(label)[:, healed].mean(axis=1)
+
+    last_poisoned = m.fid(POISONED)[:, heal - 2] - m.fid(NEVER)[:, heal - 2]
+    gap = healed_fid(POISONED) - healed_fid(NEVER)
+    null = healed_fid(CONTROL) - healed_fid(NEVER)
+    scar = healed_fid(POISONED) - healed_fid(PAUSED)
+    missed = healed_fid(PAUSED) - healed_fid(NEVER)
     recovered = m.fid(POISONED)[:, -1] - m.fid(POISONED)[:, heal - 2]
-    k = heal - 2  # poisoned generations
-    # the same number of real-data rounds (1 + t - heal + 1): poisoned at t, never poisoned at t - k
-    scar = m.fid(POISONED)[:, -1] - m.fid(NEVER)[:, t - k - 1]
 
     def recall(label: str) -> np.ndarray:
         return m.runs.metrics[label]["lenet_recall"][:, healed]
@@ -123,8 +144,8 @@ def p1_judge(m: P1Data) -> list[Check | Note]:
         ),
         _directional(
             "above",
-            f"not only missed training: FID at generation {t} above the never-poisoned loop's at "
-            f"generation {t - k} (both after {t - k} rounds on real images)",
+            f"not only missed training: mean FID over generations {heal}-{t} above the loop paused "
+            f"at generations 2-{heal - 1} (paired; both missed the same training)",
             scar,
             True,
         ),
@@ -132,8 +153,13 @@ def p1_judge(m: P1Data) -> list[Check | Note]:
             "healing (reported, not judged)",
             f"poisoned loop's FID {m.fid(POISONED)[:, heal - 2].mean():.3g} at generation {heal - 1}, "
             f"{m.fid(POISONED)[:, -1].mean():.3g} at {t} (change {recovered.mean():.3g}); never poisoned: "
-            f"{m.fid(NEVER)[:, -1].mean():.3g} at {t}; poisoned for 0 generations: "
-            f"{m.fid(CONTROL)[:, -1].mean():.3g}",
+            f"{m.fid(NEVER)[:, -1].mean():.3g} at {t}; paused: {m.fid(PAUSED)[:, -1].mean():.3g}; "
+            f"poisoned for 0 generations: {m.fid(CONTROL)[:, -1].mean():.3g}",
+        ),
+        Note(
+            "the missed training: mean FID over the healed generations, paused minus never poisoned "
+            "(reported, not judged)",
+            f"{missed.mean():.3g} (sd {missed.std(ddof=1):.3g})",
         ),
         Note(
             "recall over the healed generations, poisoned minus never poisoned (reported, not judged)",
@@ -151,7 +177,7 @@ def p1_draw(m: P1Data, path: Path) -> None:
         for i, (label, values) in enumerate(m.runs.metrics.items()):
             v = values[name]
             ax.plot(
-                gens, v.mean(axis=0), marker="o", ms=3, color=f"C{i}", label=label, ls="-" if i < 2 else ":"
+                gens, v.mean(axis=0), marker="o", ms=3, color=f"C{i}", label=label, ls="-" if i < 3 else ":"
             )
             ax.fill_between(gens, v.min(axis=0), v.max(axis=0), color=f"C{i}", alpha=0.15, lw=0)
         ax.axvspan(1.5, m.heal - 0.5, color="0.85", zorder=0, label="poisoned (synthetic only)")
@@ -177,33 +203,6 @@ class PoisonRecipe(Recipe):
         configs["P1_control"]["seed"] = recipe_seed(self.id, seed, "control")
         return configs
 
-
-def _schedule(n: int, heal: int) -> dict[str, list]:
-    """The poisoned schedule at n images a generation, healed from generation ``heal``."""
-    return {
-        "loop.n_real": [{"from": 1, "value": 0}, {"from": heal, "value": n}],
-        "loop.n_synthetic": [{"from": 1, "value": n}, {"from": heal, "value": 0}],
-    }
-
-
-# The quick profile: a small DDPM (50 diffusion steps, width 64, 300 optimiser steps a
-# generation), n = 500 images, 5 generations: poisoned at 2-3, healed at 4-5.
-N_QUICK, HEAL_QUICK = 500, 4
-QUICK = {
-    "model.steps": 50,
-    "model.train_steps": 300,
-    "model.width": 64,
-    "loop.n_ini": N_QUICK,
-    "metrics.n_eval": 300,
-    "generations": 5,
-    "block_size": 3,
-    "P1/plots.generations": [1, 3, 4, 5],
-    "P1/sweep.zip": {
-        key: [value, 0 if key == "loop.n_synthetic" else N_QUICK]
-        for key, value in _schedule(N_QUICK, HEAL_QUICK).items()
-    },
-    **{f"P1_control/{key}": value for key, value in _schedule(N_QUICK, 2).items()},
-}
 
 RECIPES: dict[str, Recipe] = {
     "P1": declare("P1", p1_judge, p1_draw, read=p1_read, kind=PoisonRecipe),
